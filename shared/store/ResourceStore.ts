@@ -1,0 +1,94 @@
+/**
+ * The storage interface the SCIM handlers use. One implementation: `TableResourceStore` (Azure Table Storage);
+ * the key design is documented in docs/storage.md.
+ *
+ * Users and Groups go through the same methods; membership edges are the only group-specific part.
+ * Errors: every method throws only `ScimError` — 409 `uniqueness`, 404, 412 (version mismatch),
+ * 413 / 400 (resource too large for a table entity) or 503 with Retry-After (storage unavailable,
+ * throttled, timing out).
+ */
+import type { IndexLookup } from '../scim/queryPlan';
+import type { ResourceTypeName } from '../scim/schemas';
+
+/** A SCIM resource as JSON: core attributes at the top level, extension attributes under their URN key. */
+export type ScimResource = Record<string, unknown>;
+
+export interface StoredResource {
+    resourceType: ResourceTypeName;
+    id: string;
+    /**
+     * The resource's attributes as stored: everything the client sent (after validation), without `id`,
+     * `meta`, group `members` or user `groups` (those two are edges).
+     */
+    attributes: ScimResource;
+    /** ISO 8601 timestamps for meta.created / meta.lastModified. */
+    created: string;
+    lastModified: string;
+    /**
+     * Opaque version, different after every write to the resource, membership changes included. The
+     * handlers expose it as `meta.version` and the `ETag` header, and pass it back as `expectedVersion`.
+     */
+    version: string;
+}
+
+/** Member changes of one group PATCH/PUT, as the PATCH engine's delta (applied as edge writes). */
+export interface MemberDelta {
+    /** Remove every member first (PATCH remove `members` without a value, or PUT). */
+    clear: boolean;
+    add: string[];
+    remove: string[];
+}
+
+export interface GroupMember {
+    value: string;
+    type: ResourceTypeName;
+}
+
+export interface ResourceChange {
+    /** New attributes (whole, not a diff); absent when only members change. */
+    attributes?: ScimResource;
+    /** Group only. */
+    members?: MemberDelta;
+}
+
+export interface ResourceStore {
+    /**
+     * Inserts a resource and its index rows atomically. userName (User) and displayName (Group) are unique
+     * case-insensitively: a clash throws 409 `uniqueness`. `members` (Group) are written as edges.
+     */
+    create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource>;
+
+    get(resourceType: ResourceTypeName, id: string): Promise<StoredResource | undefined>;
+
+    /** Answers an index lookup with a point read or key-range read (never a scan). */
+    lookup(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<StoredResource[]>;
+
+    /**
+     * Every resource of a type in a stable order (by id), read page by page from storage. Stops after
+     * `limit` resources. Used for unfiltered lists and filters no index answers.
+     */
+    list(resourceType: ResourceTypeName, limit: number): AsyncIterable<StoredResource>;
+
+    /**
+     * Writes a change conditionally: only if the resource is still at `expectedVersion`, else 412.
+     * With `expectedVersion` undefined, a members-only change is applied unconditionally (member adds
+     * are idempotent edge writes, so concurrent PATCHes of one group never conflict).
+     * Throws 404 if the resource is gone, 409 `uniqueness` on a rename clash.
+     */
+    update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource>;
+
+    /** Deletes the resource, its index rows and every membership edge to or from it. False if it did not exist. */
+    delete(resourceType: ResourceTypeName, id: string): Promise<boolean>;
+
+    /** Group members, read from the edges page by page (memory bounded by the page size). */
+    members(groupId: string): AsyncIterable<GroupMember>;
+
+    /** One point read: is `memberId` a member of `groupId`? */
+    hasMember(groupId: string, memberId: string): Promise<boolean>;
+
+    /** The groups a user or group is a direct member of (the user's readOnly `groups`, RFC 7643 §4.1.2). */
+    groupsOf(memberId: string): Promise<string[]>;
+
+    /** Which of these ids exist, and as what: batched reads, not one read per id. */
+    existingIds(ids: string[]): Promise<Map<string, ResourceTypeName>>;
+}

@@ -1,0 +1,81 @@
+/**
+ * Azurite's table service, started in this process: the store behind `npm start` and the tests.
+ *
+ * Azurite has no public API for this (its package main is the VS Code extension), so this deep-imports
+ * `TableServer`, which is why package.json pins azurite to an exact version. The in-process server never
+ * initialises Azurite's telemetry client, and it listens on 127.0.0.1 only.
+ * Never imported by the functions themselves: azurite is a dev dependency.
+ */
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+
+/** Azurite's well-known development account (public, documented; not a secret). */
+const ACCOUNT = 'devstoreaccount1';
+const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface EmbeddedAzurite {
+    connectionString: string;
+    port: number;
+    stop(): Promise<void>;
+}
+
+interface AzuriteTableServer {
+    start(): Promise<void>;
+    close(): Promise<void>;
+    clean(): Promise<void>;
+    getHttpServerAddress(): string;
+    server?: { address(): AddressInfo | string | null };
+}
+
+/**
+ * Starts the table service on 127.0.0.1. `persistDir` keeps data across restarts (npm start);
+ * without it everything lives in memory (tests, SCIM_STORAGE=memory).
+ */
+export async function startEmbeddedAzurite(options: { port?: number; persistDir?: string } = {}): Promise<EmbeddedAzurite> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const TableServer = require('azurite/dist/src/table/TableServer').default;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').default;
+    const inMemory = options.persistDir === undefined;
+    const dbPath = inMemory ? ':memory:' : path.join(options.persistDir!, '__azurite_db_table__.json');
+    const configuration = new TableConfiguration(
+        '127.0.0.1',
+        options.port ?? 0,
+        5, // keep-alive timeout, seconds
+        dbPath,
+        false, // debug log
+        false, // access log
+        undefined,
+        undefined,
+        false, // loose
+        true, // skipApiVersionCheck: the SDK may be newer than the emulator
+        '',
+        '',
+        '',
+        undefined,
+        false,
+        inMemory,
+    );
+    if (!inMemory) {
+        const fs = await import('node:fs');
+        fs.mkdirSync(options.persistDir!, { recursive: true });
+    }
+    const server: AzuriteTableServer = new TableServer(configuration);
+    await server.start();
+    const address = server.getHttpServerAddress(); // "http://127.0.0.1:PORT"
+    const port = Number(new URL(address).port);
+    return {
+        port,
+        connectionString: azuriteConnectionString(port),
+        stop: async () => {
+            await server.close();
+        },
+    };
+}
+
+export function azuriteConnectionString(port: number): string {
+    return (
+        `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};` +
+        `TableEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`
+    );
+}

@@ -1,0 +1,18 @@
+/**
+ * Vitest global setup: one in-process Azurite table service for the whole run. Each test file makes its
+ * own table (see `test/support/tables.ts`), so files never see each other's data.
+ */
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
+
+declare module 'vitest' {
+    export interface ProvidedContext {
+        tablesConnectionString: string;
+    }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+    const azurite = await startEmbeddedAzurite();
+    project.provide('tablesConnectionString', azurite.connectionString);
+    return () => azurite.stop();
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+    test: {
+        include: ['test/**/*.test.ts'],
+        globalSetup: ['test/support/globalSetup.ts'],
+        setupFiles: ['test/support/setup.ts'],
+        testTimeout: 60_000,
+        hookTimeout: 60_000,
+        // Two cores: run files in parallel but not more than the machine can hold.
+        maxWorkers: 2,
+    },
+});
