@@ -1,0 +1,68 @@
+/**
+ * Decides once, at start-up, where the SCIM token comes from (settings in `tokenSettings.ts`):
+ *
+ *   KEY_VAULT_URL set  → Key Vault, through the app's managed identity (production);
+ *   else SCIM_TOKEN set → that literal token (local development only);
+ *   else               → every request is refused, and a log line says why (fail closed).
+ */
+import { ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
+import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import { StaticTokenVerifier } from './bearer';
+import { KeyVaultTokenVerifier } from './keyVaultTokenVerifier';
+import type { TokenVerifier } from './TokenVerifier';
+import { readTokenSettings } from './tokenSettings';
+
+export interface TokenVerifierDependencies {
+    /** The Key Vault credential; tests inject a fake. Without it a managed identity is used. */
+    credential?: TokenCredential;
+    secretClientOptions?: SecretClientOptions;
+    log?: (line: string) => void;
+}
+
+/** The verifier used when no token source is configured: nothing is a valid token. */
+export class RefuseAllTokenVerifier implements TokenVerifier {
+    async verify(): Promise<boolean> {
+        return false;
+    }
+}
+
+export function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}): TokenVerifier {
+    const log = deps.log ?? ((line: string) => console.warn(line));
+    const settings = readTokenSettings(env, log);
+
+    if (settings.keyVaultUrl !== undefined) {
+        if (settings.staticToken !== undefined) log('SCIM token: SCIM_TOKEN is ignored because KEY_VAULT_URL is set.');
+        const credential = deps.credential ?? lazyManagedIdentityCredential(settings.managedIdentityClientId);
+        log(`SCIM token: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
+        return new KeyVaultTokenVerifier({
+            secretClient: new SecretClient(settings.keyVaultUrl, credential, deps.secretClientOptions),
+            secretName: settings.secretName,
+            graceWindowMs: settings.graceWindowMs,
+            cacheTtlMs: settings.cacheTtlMs,
+            log,
+        });
+    }
+
+    if (settings.staticToken !== undefined) {
+        log('SCIM token: using the SCIM_TOKEN setting (local development only; use KEY_VAULT_URL in Azure).');
+        return new StaticTokenVerifier(settings.staticToken);
+    }
+
+    log('SCIM token: neither KEY_VAULT_URL nor SCIM_TOKEN is set; every SCIM request will be refused with 401.');
+    return new RefuseAllTokenVerifier();
+}
+
+/**
+ * A `ManagedIdentityCredential` created on the first token request rather than at start-up, so merely
+ * building the verifier never touches the identity endpoint (and tests, which always inject a
+ * credential, could not construct one even by accident of ordering).
+ */
+function lazyManagedIdentityCredential(clientId: string | undefined): TokenCredential {
+    let credential: ManagedIdentityCredential | undefined;
+    return {
+        getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+            credential ??= clientId === undefined ? new ManagedIdentityCredential() : new ManagedIdentityCredential({ clientId });
+            return credential.getToken(scopes, options);
+        },
+    };
+}

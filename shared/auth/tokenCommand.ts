@@ -1,0 +1,196 @@
+/**
+ * The admin command for the SCIM Secret Token (`npm run token -- <command>`):
+ *
+ *   rotate    write a fresh random token as a new version of the Key Vault secret and print it once, for
+ *             pasting into Entra's Secret Token field; the previous token stays valid for the grace window
+ *   status    when the current version was created and whether a previous one is still in its grace window
+ *             (reads only version properties, so it never sees a token value)
+ *   generate  print a fresh token without touching Key Vault (for the local SCIM_TOKEN setting)
+ *
+ * Options: --vault-url <url> (default KEY_VAULT_URL), --secret-name <name> (default SCIM_TOKEN_SECRET_NAME
+ * or `scim-token`), --grace-minutes <n> (default SCIM_TOKEN_GRACE_MINUTES or 60: must match the app's).
+ *
+ * The Key Vault work is in exported functions that take a `SecretClient`, so tests run them against a stub;
+ * only `main` builds the admin's `DefaultAzureCredential` (az login, environment, …).
+ */
+import { randomBytes } from 'node:crypto';
+import { DefaultAzureCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { describeError } from './keyVaultTokenVerifier';
+import { readTokenSettings } from './tokenSettings';
+import { listSecretVersions, selectAcceptedVersions } from './tokenVersions';
+
+/** 256 random bits, base64url: 43 characters that survive copy-paste and HTTP headers unchanged. */
+export function generateToken(): string {
+    return randomBytes(32).toString('base64url');
+}
+
+export interface RotationResult {
+    token: string;
+    version: string;
+    createdOn: Date;
+    /** The version that stays accepted for the grace window, if one was valid before the rotation. */
+    previous?: { version: string; acceptedUntil: Date };
+}
+
+export async function rotateToken(client: SecretClient, secretName: string, graceWindowMs: number, now = new Date()): Promise<RotationResult> {
+    const token = generateToken();
+    const written = await client.setSecret(secretName, token, { contentType: 'SCIM bearer token' });
+    const version = written.properties.version;
+    const createdOn = written.properties.createdOn;
+    if (version === undefined || createdOn === undefined) {
+        throw new Error('Key Vault did not report the new version and its creation time');
+    }
+    // Ask the same rule the verifier uses, so what we print is what the app will do.
+    const selected = selectAcceptedVersions(await listSecretVersions(client, secretName), graceWindowMs, now);
+    const previous = selected?.current.version === version && selected.previous
+        ? { version: selected.previous.properties.version, acceptedUntil: selected.previous.acceptedUntil }
+        : undefined;
+    return { token, version, createdOn, ...(previous ? { previous } : {}) };
+}
+
+export interface TokenStatus {
+    versionCount: number;
+    current?: { version: string; createdOn: Date };
+    previous?: { version: string; createdOn: Date; acceptedUntil: Date };
+}
+
+export async function readTokenStatus(client: SecretClient, secretName: string, graceWindowMs: number, now = new Date()): Promise<TokenStatus> {
+    const versions = await listSecretVersions(client, secretName);
+    const selected = selectAcceptedVersions(versions, graceWindowMs, now);
+    const status: TokenStatus = { versionCount: versions.length };
+    if (selected) {
+        status.current = { version: selected.current.version, createdOn: selected.current.createdOn };
+        if (selected.previous) {
+            const { properties, acceptedUntil } = selected.previous;
+            status.previous = { version: properties.version, createdOn: properties.createdOn, acceptedUntil };
+        }
+    }
+    return status;
+}
+
+export interface TokenCommandIo {
+    env: NodeJS.ProcessEnv;
+    /** Program output: the token, the status report. */
+    out: (line: string) => void;
+    /** Explanations and errors. */
+    err: (line: string) => void;
+    createSecretClient: (vaultUrl: string) => SecretClient;
+    now?: () => Date;
+}
+
+const USAGE = [
+    'Usage: npm run token -- <rotate|status|generate> [--vault-url <url>] [--secret-name <name>] [--grace-minutes <n>]',
+    '  rotate    write a new random token to Key Vault and print it once (paste it into Entra\'s Secret Token)',
+    '  status    show the current version and whether the previous one is still accepted',
+    '  generate  print a random token without touching Key Vault (for the local SCIM_TOKEN setting)',
+];
+
+/** Runs one command; returns the process exit code (0 ok, 1 failed, 2 usage error). */
+export async function runTokenCommand(argv: readonly string[], io: TokenCommandIo): Promise<number> {
+    const parsed = parseArguments(argv);
+    if (typeof parsed === 'string') {
+        io.err(parsed);
+        USAGE.forEach((line) => io.err(line));
+        return 2;
+    }
+    if (parsed.command === 'generate') {
+        io.err('A new token (for SCIM_TOKEN in local.settings.json; it is not stored anywhere):');
+        io.out(generateToken());
+        return 0;
+    }
+
+    const settings = readTokenSettings({
+        ...io.env,
+        ...(parsed.vaultUrl !== undefined ? { KEY_VAULT_URL: parsed.vaultUrl } : {}),
+        ...(parsed.secretName !== undefined ? { SCIM_TOKEN_SECRET_NAME: parsed.secretName } : {}),
+        ...(parsed.graceMinutes !== undefined ? { SCIM_TOKEN_GRACE_MINUTES: parsed.graceMinutes } : {}),
+    }, io.err);
+    if (settings.keyVaultUrl === undefined) {
+        io.err('No vault: pass --vault-url https://<vault>.vault.azure.net or set KEY_VAULT_URL.');
+        return 2;
+    }
+    const client = io.createSecretClient(settings.keyVaultUrl);
+    const now = io.now ?? (() => new Date());
+    const graceMinutes = settings.graceWindowMs / 60_000;
+    const where = `secret '${settings.secretName}' in ${settings.keyVaultUrl}`;
+
+    try {
+        if (parsed.command === 'rotate') {
+            const result = await rotateToken(client, settings.secretName, settings.graceWindowMs, now());
+            io.err(`Wrote version ${result.version} of ${where} (created ${result.createdOn.toISOString()}).`);
+            io.err('Paste this token into Entra (Provisioning → Admin Credentials → Secret Token) and Test Connection; it is shown only once:');
+            io.out(result.token);
+            io.err(result.previous
+                ? `The previous token (version ${result.previous.version}) stays valid until ${result.previous.acceptedUntil.toISOString()} `
+                    + `(grace window ${graceMinutes} min, if the app's SCIM_TOKEN_GRACE_MINUTES is the same). Update Entra before then.`
+                : 'No previous version was valid, so only the new token is accepted.');
+        } else {
+            const status = await readTokenStatus(client, settings.secretName, settings.graceWindowMs, now());
+            io.out(`${where}: ${status.versionCount} version(s).`);
+            if (!status.current) {
+                io.out('No enabled version: the app refuses every SCIM request. Run `npm run token -- rotate`.');
+                return 0;
+            }
+            io.out(`Current version ${status.current.version}, created ${status.current.createdOn.toISOString()}.`);
+            io.out(status.previous
+                ? `Previous version ${status.previous.version} (created ${status.previous.createdOn.toISOString()}) `
+                    + `is still accepted until ${status.previous.acceptedUntil.toISOString()} (grace window ${graceMinutes} min).`
+                : `No previous version is in its grace window (${graceMinutes} min): only the current token is accepted.`);
+        }
+        return 0;
+    } catch (error) {
+        io.err(`Failed on ${where}: ${describeError(error)}${error instanceof Error ? ` — ${error.message}` : ''}`);
+        return 1;
+    }
+}
+
+interface ParsedArguments {
+    command: 'rotate' | 'status' | 'generate';
+    vaultUrl?: string;
+    secretName?: string;
+    graceMinutes?: string;
+}
+
+/** The parsed command line, or a message saying what is wrong with it. */
+function parseArguments(argv: readonly string[]): ParsedArguments | string {
+    const options: Record<string, string> = {};
+    const positional: string[] = [];
+    for (let index = 0; index < argv.length; index += 1) {
+        const argument = argv[index]!;
+        if (!argument.startsWith('--')) {
+            positional.push(argument);
+            continue;
+        }
+        const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+        if (!['vault-url', 'secret-name', 'grace-minutes'].includes(flag)) return `Unknown option --${flag}.`;
+        const value = inlineValue ?? argv[(index += 1)];
+        if (value === undefined || value === '') return `Option --${flag} needs a value.`;
+        options[flag] = value;
+    }
+    const [command, ...extra] = positional;
+    if (command !== 'rotate' && command !== 'status' && command !== 'generate') {
+        return command === undefined ? 'Missing command.' : `Unknown command '${command}'.`;
+    }
+    if (extra.length > 0) return `Unexpected argument '${extra[0]}'.`;
+    return {
+        command,
+        ...(options['vault-url'] !== undefined ? { vaultUrl: options['vault-url'] } : {}),
+        ...(options['secret-name'] !== undefined ? { secretName: options['secret-name'] } : {}),
+        ...(options['grace-minutes'] !== undefined ? { graceMinutes: options['grace-minutes'] } : {}),
+    };
+}
+
+async function main(): Promise<void> {
+    process.exitCode = await runTokenCommand(process.argv.slice(2), {
+        env: process.env,
+        out: (line) => console.log(line),
+        err: (line) => console.error(line),
+        // The admin's own identity (az login, environment variables, …); never built on import.
+        createSecretClient: (vaultUrl) => new SecretClient(vaultUrl, new DefaultAzureCredential()),
+    });
+}
+
+if (require.main === module) {
+    void main();
+}

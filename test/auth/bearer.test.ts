@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { bearerToken, StaticTokenVerifier } from '../../shared/auth/bearer';
+import { matchesDigest, tokenDigest } from '../../shared/auth/tokenDigest';
+
+describe('bearerToken', () => {
+    it.each([
+        ['Bearer abc.DEF-123_~+/=', 'abc.DEF-123_~+/='],
+        ['bearer xyz', 'xyz'],
+        ['BEARER xyz', 'xyz'],
+        ['  Bearer   xyz  ', 'xyz'],
+        ['Bearer\txyz', 'xyz'],
+    ])('reads %j as %j', (header, token) => {
+        expect(bearerToken(header)).toBe(token);
+    });
+
+    it.each([
+        ['a missing header', null],
+        ['an empty header', ''],
+        ['the scheme alone', 'Bearer'],
+        ['the scheme and spaces', 'Bearer    '],
+        ['another scheme', 'Basic dXNlcjpwYXNz'],
+        ['a bare token', 'xyz'],
+        ['a token with a space inside', 'Bearer abc def'],
+        ['a scheme glued to the token', 'Bearerxyz'],
+    ])('rejects %s', (_what, header) => {
+        expect(bearerToken(header)).toBeUndefined();
+    });
+});
+
+describe('StaticTokenVerifier', () => {
+    const verifier = new StaticTokenVerifier('the-configured-token');
+
+    it('accepts the configured token', async () => {
+        await expect(verifier.verify('the-configured-token')).resolves.toBe(true);
+    });
+
+    it.each([
+        ['a different token of the same length', 'the-configured-tokeN'],
+        ['a prefix', 'the-configured'],
+        ['a longer token', 'the-configured-token-and-more'],
+        ['the empty string', ''],
+    ])('rejects %s', async (_what, presented) => {
+        await expect(verifier.verify(presented)).resolves.toBe(false);
+    });
+
+    it('refuses to be built with an empty token', () => {
+        expect(() => new StaticTokenVerifier('')).toThrow(/non-empty/);
+    });
+});
+
+describe('matchesDigest', () => {
+    it('compares tokens of any length without throwing (timingSafeEqual needs equal lengths)', () => {
+        const digest = tokenDigest('short');
+        expect(matchesDigest('short', digest)).toBe(true);
+        expect(matchesDigest('s', digest)).toBe(false);
+        expect(matchesDigest('x'.repeat(10_000), digest)).toBe(false);
+    });
+});
