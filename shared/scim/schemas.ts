@@ -173,7 +173,9 @@ const userSchema: SchemaDefinition = {
                 attribute('display', "A human-readable name, primarily used for display purposes.", { mutability: 'readOnly' }),
                 attribute('type', 'A label indicating the membership: direct or indirect.', { canonicalValues: ['direct', 'indirect'], mutability: 'readOnly' }),
             ],
-            { multiValued: true, mutability: 'readOnly' },
+            // Returned only on request: it is derived from membership edges, and reading them on every user
+            // GET would double the cost of Entra's hottest call for an attribute Entra never reads.
+            { multiValued: true, mutability: 'readOnly', returned: 'request' },
         ),
         multiValued('entitlements', 'A list of entitlements for the User.', []),
         multiValued('roles', 'A list of roles for the User.', []),

@@ -2,7 +2,6 @@
  * Vitest global setup: one in-process Azurite table service for the whole run. Each test file makes its
  * own table (see `test/support/tables.ts`), so files never see each other's data.
  */
-import type { TestProject } from 'vitest/node';
 import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
 
 declare module 'vitest' {
@@ -11,7 +10,8 @@ declare module 'vitest' {
     }
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+/** `project` is vitest's TestProject; only `provide` is used. */
+export default async function setup(project: { provide(key: 'tablesConnectionString', value: string): void }): Promise<() => Promise<void>> {
     const azurite = await startEmbeddedAzurite();
     project.provide('tablesConnectionString', azurite.connectionString);
     return () => azurite.stop();

@@ -1,0 +1,20 @@
+/**
+ * The route table: every SCIM route of the app. The Functions host registers each file's route as it
+ * loads it; the local host (`shared/http/localHost.ts`) and the tests serve this same list.
+ */
+import type { RouteDefinition } from '../shared/http/scimEndpoint';
+import { groupsRoute } from './Groups';
+import { notFoundRoute } from './NotFound';
+import { resourceTypesRoute } from './ResourceTypes';
+import { schemasRoute } from './Schemas';
+import { serviceProviderConfigRoute } from './ServiceProviderConfig';
+import { usersRoute } from './Users';
+
+export const ROUTES: readonly RouteDefinition[] = [
+    usersRoute,
+    groupsRoute,
+    serviceProviderConfigRoute,
+    resourceTypesRoute,
+    schemasRoute,
+    notFoundRoute,
+];

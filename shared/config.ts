@@ -1,0 +1,32 @@
+/**
+ * Every setting the app reads, in one place (the README's settings table mirrors this).
+ * Values come from `process.env`: app settings in Azure, `local.settings.json` under `func start`,
+ * and the environment under `npm start`.
+ */
+export interface StorageSettings {
+    tableName: string;
+    /** Local and tests: an Azurite or storage-account connection string. */
+    connectionString?: string;
+    /** Azure: the table service endpoint, reached with the app's managed identity. */
+    endpoint?: string;
+}
+
+export interface Settings {
+    storage: StorageSettings;
+    /** Public base URL of the SCIM root (`https://<app>/scim`), for `Location` and `meta.location`; else derived from the request. */
+    publicBaseUrl?: string;
+    /** Largest request body accepted, bytes (advertised as `bulk.maxPayloadSize`). */
+    maxBodyBytes: number;
+}
+
+export const DEFAULT_TABLE_NAME = 'scim';
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+    const storage: StorageSettings = { tableName: env.SCIM_TABLE_NAME || DEFAULT_TABLE_NAME };
+    if (env.TABLES_CONNECTION_STRING) storage.connectionString = env.TABLES_CONNECTION_STRING;
+    else if (env.TABLES_ENDPOINT) storage.endpoint = env.TABLES_ENDPOINT;
+    const settings: Settings = { storage, maxBodyBytes: DEFAULT_MAX_BODY_BYTES };
+    if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
+    return settings;
+}

@@ -1,0 +1,38 @@
+/**
+ * The process-wide dependencies of the SCIM routes, built once from the settings on first use: the token
+ * verifier and the store. Under `func`, in Azure, under the local host and in tests this is the same code;
+ * only the environment differs.
+ */
+import { createTokenVerifier } from '../auth/createTokenVerifier';
+import type { TokenVerifier } from '../auth/TokenVerifier';
+import { readSettings, type Settings } from '../config';
+import type { ResourceStore } from '../store/ResourceStore';
+import { createStoreFromSettings } from '../store/createStore';
+
+export interface Dependencies {
+    settings: Settings;
+    verifier: TokenVerifier;
+    store: ResourceStore;
+}
+
+let dependencies: Promise<Dependencies> | undefined;
+
+export function getDependencies(): Promise<Dependencies> {
+    dependencies ??= build().catch((error: unknown) => {
+        dependencies = undefined; // a failed start (e.g. bad settings) is retried on the next request
+        throw error;
+    });
+    return dependencies;
+}
+
+/** Forget the built dependencies, so the next request reads the environment again (tests, local host). */
+export function resetDependencies(): void {
+    dependencies = undefined;
+}
+
+async function build(): Promise<Dependencies> {
+    const settings = readSettings();
+    const verifier = createTokenVerifier(process.env);
+    const store = createStoreFromSettings(settings.storage);
+    return { settings, verifier, store };
+}

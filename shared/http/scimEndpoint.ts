@@ -1,0 +1,138 @@
+/**
+ * Turns a SCIM handler into an Azure Functions HTTP handler. Everything every route needs happens here,
+ * once, in protocol order: authenticate → check the method → read the body → handle → write the response
+ * → log one summary line.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
+import { bearerToken } from '../auth/bearer';
+import { ScimError } from '../scim/errors';
+import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
+import { getDependencies } from './dependencies';
+import type { RequestLog, ScimHandler, ScimResponse } from '../scim/request';
+import { errorResponse, toHttpResponse } from './responses';
+
+/** One SCIM route, as registered with `app.http` and served by the local host. */
+export interface RouteDefinition {
+    name: string;
+    route: string;
+    methods: HttpMethod[];
+    handler: HttpHandler;
+}
+
+/**
+ * Every route accepts every method so that an unsupported one gets a SCIM error from us (405) rather
+ * than the host's default 404 page.
+ */
+const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+export function scimRoute(options: { name: string; route: string; methods: string[]; resourceType?: string; handle: ScimHandler }): RouteDefinition {
+    const allowed = new Set(options.methods);
+    const handler: HttpHandler = async (request, context) => {
+        const started = Date.now();
+        const log: RequestLog = options.resourceType ? { resourceType: options.resourceType } : {};
+        const { result: response, requests } = await countStorageRequests(() =>
+            respond(request, context, log, async (scimRequest, store) => {
+                if (!allowed.has(scimRequest.method)) {
+                    throw new ScimError(405, undefined, `Method ${scimRequest.method} is not supported here`, { Allow: [...allowed].join(', ') });
+                }
+                return options.handle(scimRequest, store);
+            }),
+        );
+        logSummary(context, request.method, log, response, requests, Date.now() - started);
+        return toHttpResponse(response);
+    };
+    return { name: options.name, route: options.route, methods: ALL_METHODS, handler };
+}
+
+async function respond(
+    request: HttpRequest,
+    context: InvocationContext,
+    log: RequestLog,
+    handle: ScimHandler,
+): Promise<ScimResponse> {
+    try {
+        const { verifier, settings, store } = await getDependencies();
+        await authenticate(request, verifier);
+        const method = request.method.toUpperCase();
+        const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, settings.maxBodyBytes) : undefined;
+        return await handle({
+            method,
+            params: request.params,
+            query: request.query,
+            header: (name) => request.headers.get(name) ?? undefined,
+            body,
+            baseUrl: settings.publicBaseUrl ?? scimBaseUrl(request.url),
+            log,
+        }, store);
+    } catch (error) {
+        if (error instanceof ScimError) return errorResponse(error);
+        // Unexpected: log the error with the invocation id (no request data), answer without internals.
+        context.error(`scim unexpected error invocationId=${context.invocationId}`, error instanceof Error ? error.stack : String(error));
+        return errorResponse(new ScimError(500, undefined, `Internal error (invocation ${context.invocationId})`));
+    }
+}
+
+async function authenticate(request: HttpRequest, verifier: { verify(token: string): Promise<boolean> }): Promise<void> {
+    const token = bearerToken(request.headers.get('authorization'));
+    if (token === undefined || !(await verifier.verify(token))) {
+        throw new ScimError(401, undefined, 'Authorization failed: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer' });
+    }
+}
+
+/**
+ * Reads and parses the body. Entra sends `application/scim+json; charset=utf-8`, older clients
+ * `application/json`: any content type is parsed as JSON rather than refused with 415 (entra-scim.md §13.8).
+ */
+async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unknown> {
+    const declaredLength = Number(request.headers.get('content-length') ?? '0');
+    if (declaredLength > maxBytes) throw tooLarge(maxBytes);
+    const bytes = await request.arrayBuffer();
+    if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+    if (text.trim() === '') throw ScimError.badRequest('invalidSyntax', 'Request body is empty; a JSON object is required');
+    try {
+        return JSON.parse(text);
+    } catch {
+        throw ScimError.badRequest('invalidSyntax', 'Request body is not valid JSON');
+    }
+}
+
+function tooLarge(maxBytes: number): ScimError {
+    return new ScimError(413, undefined, `Request body exceeds ${maxBytes} bytes`);
+}
+
+/** `https://host/scim/Users/1?x` → `https://host/scim`: everything up to and including the `scim` segment. */
+export function scimBaseUrl(requestUrl: string): string {
+    const url = new URL(requestUrl);
+    const match = /^(.*?\/scim)(?:\/|$)/i.exec(url.pathname);
+    return url.origin + (match ? match[1] : '/scim');
+}
+
+/**
+ * One structured line per SCIM request: the app-side provisioning log an admin reads in Application
+ * Insights (docs/operate.md). Ids are server-generated; no userName, filter, token or body is logged.
+ */
+function logSummary(
+    context: InvocationContext,
+    method: string,
+    log: RequestLog,
+    response: ScimResponse,
+    storage: StorageRequestCounts,
+    durationMs: number,
+): void {
+    const scimType = (response.body as { scimType?: string } | undefined)?.scimType;
+    const summary: Record<string, unknown> = {
+        invocationId: context.invocationId ?? randomUUID(),
+        method,
+        resourceType: log.resourceType,
+        resourceId: log.resourceId,
+        status: response.status,
+        scimType,
+        storageRequests: storage.total,
+        durationMs,
+    };
+    if (log.ignoredPaths?.length) summary.ignoredPaths = log.ignoredPaths;
+    context.log(`scim request ${JSON.stringify(summary)}`);
+}

@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the SCIM endpoint on this machine, on embedded Azurite, with the real handlers.
+ *
+ * 1. Settings: the environment, plus `local.settings.json` `Values` if present (the file `func start` reads).
+ * 2. Storage: `TABLES_CONNECTION_STRING` if set; else Azurite's table service in this process, persisting
+ *    under `.azurite/` (or in memory with `SCIM_STORAGE=memory`).
+ * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset. Key Vault is for Azure: this host
+ *    never constructs a managed-identity credential.
+ * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
+import { startLocalHost } from './localHost';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+async function main(): Promise<void> {
+    loadLocalSettings(path.join(PROJECT_ROOT, 'local.settings.json'));
+    if (process.env.KEY_VAULT_URL) {
+        console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
+        delete process.env.KEY_VAULT_URL;
+    }
+    let azurite: EmbeddedAzurite | undefined;
+    if (!process.env.TABLES_CONNECTION_STRING) {
+        const inMemory = process.env.SCIM_STORAGE === 'memory';
+        azurite = await startEmbeddedAzurite(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
+        process.env.TABLES_CONNECTION_STRING = azurite.connectionString;
+        console.log(`Storage: embedded Azurite on 127.0.0.1:${azurite.port} (${inMemory ? 'in memory' : 'persisted in .azurite/'})`);
+    } else {
+        console.log('Storage: TABLES_CONNECTION_STRING');
+    }
+    if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
+
+    const { ROUTES } = await importRoutesQuietly();
+    const host = await startLocalHost({ routes: ROUTES, port: Number(process.env.PORT || 7071) });
+    const base = `http://localhost:${host.port}/scim`;
+    console.log(`SCIM endpoint: ${base}`);
+    console.log(`Token (dev only): ${process.env.SCIM_TOKEN}`);
+    console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
+
+    let stopping = false;
+    const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        await host.close();
+        await azurite?.stop();
+        process.exit(0);
+    };
+    process.on('SIGINT', () => void stop());
+    process.on('SIGTERM', () => void stop());
+}
+
+/** `local.settings.json` is the settings file of `func start`; the environment wins over it. */
+function loadLocalSettings(file: string): void {
+    if (!fs.existsSync(file)) return;
+    const values = (JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+    for (const [name, value] of Object.entries(values)) {
+        if (process.env[name] === undefined && value !== '') process.env[name] = value;
+    }
+}
+
+/**
+ * Importing the function modules outside the Functions host makes @azure/functions warn that it runs in
+ * "test mode" and skips registration: expected here, so those two warnings are not shown.
+ */
+async function importRoutesQuietly(): Promise<typeof import('../../functions/routes')> {
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const text = String(args[0] ?? '');
+        if (!text.includes('test mode') && !text.includes('Skipping call to register function')) warn(...args);
+    };
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return require('../../functions/routes') as typeof import('../../functions/routes');
+    } finally {
+        console.warn = warn;
+    }
+}
+
+main().catch((error: unknown) => {
+    console.error('Failed to start:', error instanceof Error ? error.message : error);
+    process.exit(1);
+});

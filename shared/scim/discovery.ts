@@ -1,0 +1,81 @@
+/**
+ * The discovery resources (RFC 7643 §5–7, RFC 7644 §4): ServiceProviderConfig, ResourceTypes, Schemas.
+ * All three are views of the schema definitions in `schemas.ts`, never copies of them.
+ */
+import { ScimError } from './errors';
+import { listResponse, MAX_PAGE_SIZE, type ListResponse } from './listResponse';
+import { DEFAULT_MAX_BODY_BYTES } from '../config';
+import { EXTERNAL_ID_ATTRIBUTE, findSchema, RESOURCE_TYPES, SCHEMAS, type ResourceTypeDefinition, type SchemaDefinition } from './schemas';
+
+const SERVICE_PROVIDER_CONFIG_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
+const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
+const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
+
+export function serviceProviderConfig(baseUrl: string): Record<string, unknown> {
+    return {
+        schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
+        documentationUri: 'https://datatracker.ietf.org/doc/html/rfc7644',
+        patch: { supported: true },
+        // Entra never uses /Bulk (entra-scim.md §4).
+        bulk: { supported: false, maxOperations: 0, maxPayloadSize: DEFAULT_MAX_BODY_BYTES },
+        filter: { supported: true, maxResults: MAX_PAGE_SIZE },
+        changePassword: { supported: false },
+        sort: { supported: false },
+        etag: { supported: true },
+        authenticationSchemes: [
+            {
+                type: 'oauthbearertoken',
+                name: 'OAuth Bearer Token',
+                description: 'The Secret Token configured in Microsoft Entra provisioning, sent as a bearer token.',
+                specUri: 'https://www.rfc-editor.org/info/rfc6750',
+                primary: true,
+            },
+        ],
+        meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
+    };
+}
+
+function resourceTypeResource(definition: ResourceTypeDefinition, baseUrl: string): Record<string, unknown> {
+    return {
+        schemas: [RESOURCE_TYPE_SCHEMA],
+        ...definition,
+        meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/${definition.id}` },
+    };
+}
+
+/**
+ * RFC 7643 §3.1 allows a schema to list common attributes "for backward compatibility"; we list
+ * `externalId` in the core schemas because Entra's schema discovery looks for every mapped attribute
+ * there (externalId is a matching attribute of the ALVAO mapping, entra-scim.md §4, §5.2).
+ */
+function schemaResource(schema: SchemaDefinition, baseUrl: string): Record<string, unknown> {
+    const isCore = RESOURCE_TYPES.some((r) => r.schema === schema.id);
+    return {
+        schemas: [SCHEMA_SCHEMA],
+        id: schema.id,
+        name: schema.name,
+        description: schema.description,
+        attributes: isCore ? [EXTERNAL_ID_ATTRIBUTE, ...schema.attributes] : schema.attributes,
+        meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${schema.id}` },
+    };
+}
+
+export function resourceTypes(baseUrl: string, id?: string): ListResponse<unknown> | Record<string, unknown> {
+    if (id === undefined) {
+        const resources = RESOURCE_TYPES.map((r) => resourceTypeResource(r, baseUrl));
+        return listResponse(resources, resources.length);
+    }
+    const found = RESOURCE_TYPES.find((r) => r.id.toLowerCase() === id.toLowerCase());
+    if (!found) throw ScimError.notFound('Resource type not found');
+    return resourceTypeResource(found, baseUrl);
+}
+
+export function schemas(baseUrl: string, id?: string): ListResponse<unknown> | Record<string, unknown> {
+    if (id === undefined) {
+        const resources = SCHEMAS.map((s) => schemaResource(s, baseUrl));
+        return listResponse(resources, resources.length);
+    }
+    const found = findSchema(id);
+    if (!found) throw ScimError.notFound('Schema not found');
+    return schemaResource(found, baseUrl);
+}

@@ -1,0 +1,36 @@
+/**
+ * A SCIM request and response as the protocol code sees them: plain data, no Azure types. The HTTP layer
+ * (`shared/http/scimEndpoint.ts`) builds the request and writes the response.
+ */
+import type { ResourceStore } from '../store/ResourceStore';
+
+export interface ScimRequest {
+    /** Upper case. */
+    method: string;
+    /** Route parameters, e.g. `id` of `scim/Users/{id?}` (absent when the optional segment is). */
+    params: Readonly<Record<string, string | undefined>>;
+    query: URLSearchParams;
+    header(name: string): string | undefined;
+    /** Parsed JSON body of POST/PUT/PATCH; undefined otherwise. */
+    body: unknown;
+    /** Public URL of the SCIM root, e.g. `https://app.example/scim`, for `Location` and `meta.location`. */
+    baseUrl: string;
+    /** Notes for the request's summary log line (never personal data). */
+    log: RequestLog;
+}
+
+export interface RequestLog {
+    resourceType?: string;
+    resourceId?: string;
+    /** Attribute paths a PATCH ignored (outside our schemas): logged by name, never by value. */
+    ignoredPaths?: string[];
+}
+
+/** What a SCIM handler returns: a status, an optional JSON body, optional headers (Location, ETag). */
+export interface ScimResponse {
+    status: number;
+    body?: unknown;
+    headers?: Record<string, string>;
+}
+
+export type ScimHandler = (request: ScimRequest, store: ResourceStore) => Promise<ScimResponse>;

@@ -1,0 +1,317 @@
+/**
+ * `/Users` and `/Groups`: one mechanism for both resource types (RFC 7644 §3.2–3.6). Each method reads
+ * like the protocol; storage is behind `ResourceStore`, so this file has no Azure imports.
+ *
+ * Groups differ only in membership, which lives in edges: members are read only when the response
+ * carries them (Entra always sends `excludedAttributes=members`), and PATCH hands the store a member
+ * delta rather than a member list, so a change costs the same for a group of 10 or of 50,000.
+ */
+import { randomUUID } from 'node:crypto';
+import type { GroupMember, MemberDelta, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
+import { canonicalizeResource } from './attributeValues';
+import { ScimError } from './errors';
+import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
+import { listResponse, readPaging } from './listResponse';
+import { applyPatch } from './patch';
+import { project, readProjection, wantsAttribute, type Projection } from './projection';
+import type { ScimHandler, ScimRequest, ScimResponse } from './request';
+import { PATCH_OP_SCHEMA, resourceTypeDefinition, schemasOf, type ResourceTypeName } from './schemas';
+import { validateResource } from './validation';
+
+export const RESOURCE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Read-modify-write attempts before giving up on a resource that keeps changing under us. */
+const MAX_WRITE_ATTEMPTS = 8;
+
+export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
+    return async (request, store) => {
+        const resources = new Resources(resourceType, store, request.baseUrl);
+        const id = request.params.id;
+        if (id !== undefined) request.log.resourceId = id;
+        switch (request.method) {
+            case 'GET':
+                return id === undefined ? resources.list(request.query) : resources.get(id, readProjection(request.query));
+            case 'POST':
+                if (id !== undefined) throw methodNotAllowed('POST', 'a resource; POST to the collection');
+                return resources.create(request.body, readProjection(request.query));
+            case 'PUT':
+                return resources.replace(requireId(id, 'PUT'), request.body, request.header('if-match'), readProjection(request.query));
+            case 'PATCH':
+                return resources.patch(requireId(id, 'PATCH'), request, readProjection(request.query));
+            case 'DELETE':
+                return resources.delete(requireId(id, 'DELETE'), request.header('if-match'));
+            default:
+                throw methodNotAllowed(request.method, 'this endpoint');
+        }
+    };
+}
+
+class Resources {
+    private readonly endpoint: string;
+
+    constructor(
+        private readonly resourceType: ResourceTypeName,
+        private readonly store: ResourceStore,
+        private readonly baseUrl: string,
+    ) {
+        this.endpoint = resourceTypeDefinition(resourceType).endpoint;
+    }
+
+    /** GET /{type}/{id} (RFC 7644 §3.4.1) */
+    async get(id: string, projection: Projection): Promise<ScimResponse> {
+        const stored = await this.store.get(this.resourceType, id);
+        if (!stored) throw ScimError.notFound(`${this.resourceType} not found`);
+        return this.respond(200, stored, projection);
+    }
+
+    /** GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2). An empty result is a 200, never a 404 (entra-scim.md §3). */
+    async list(query: URLSearchParams): Promise<ScimResponse> {
+        const projection = readProjection(query);
+        const paging = readPaging(query);
+        const filterText = query.get('filter');
+        const matches = filterText === null || filterText.trim() === '' ? this.store.list(this.resourceType, Number.MAX_SAFE_INTEGER) : this.filtered(filterText);
+        const page: StoredResource[] = [];
+        let total = 0;
+        for await (const stored of matches) {
+            total++;
+            if (total >= paging.startIndex && page.length < paging.count) page.push(stored);
+        }
+        const resources = await Promise.all(page.map((stored) => this.representation(stored, projection)));
+        return { status: 200, body: listResponse(resources, total, paging.startIndex) };
+    }
+
+    /** Candidates from the query plan (an index read where possible), then the rest of the filter in memory. */
+    private async *filtered(filterText: string): AsyncIterable<StoredResource> {
+        const plan = planQuery(parseFilter(filterText), this.resourceType);
+        // The membership probe `id eq "g" and members[value eq "u"]`: a miss costs one point read.
+        if (plan.requiredMember !== undefined && plan.lookup?.kind === 'id' && !(await this.store.hasMember(plan.lookup.value, plan.requiredMember))) return;
+        const candidates = plan.lookup ? await this.store.lookup(this.resourceType, plan.lookup) : this.store.list(this.resourceType, MAX_SCAN_RESOURCES + 1);
+        let scanned = 0;
+        for await (const stored of candidates) {
+            if (!plan.lookup && ++scanned > MAX_SCAN_RESOURCES) {
+                throw ScimError.badRequest('tooMany', `This filter needs a scan of more than ${MAX_SCAN_RESOURCES} resources; filter by id, userName, externalId or displayName`);
+            }
+            if (plan.requiredMember !== undefined && plan.lookup?.kind !== 'id' && !(await this.store.hasMember(stored.id, plan.requiredMember))) continue;
+            if (plan.residual && !matchesFilter(plan.residual, this.fullRepresentation(stored), this.resourceType)) continue;
+            yield stored;
+        }
+    }
+
+    /** POST /{type} (RFC 7644 §3.3) → 201 with Location and ETag. */
+    async create(body: unknown, projection: Projection): Promise<ScimResponse> {
+        const { attributes, members } = this.readResourceBody(body);
+        if (members) await this.checkMembersExist(members);
+        const stored = await this.store.create(this.resourceType, randomUUID(), attributes, new Date().toISOString(), members);
+        const response = await this.respond(201, stored, projection);
+        response.headers!.Location = this.location(stored.id);
+        return response;
+    }
+
+    /**
+     * PUT /{type}/{id} (RFC 7644 §3.5.1): replaces the attributes; `id` and `meta.created` stay. A PUT of a
+     * group without `members` leaves its membership alone rather than wiping a possibly huge group.
+     */
+    async replace(id: string, body: unknown, ifMatch: string | undefined, projection: Projection): Promise<ScimResponse> {
+        const { attributes, members } = this.readResourceBody(body);
+        if (members) await this.checkMembersExist(members);
+        const stored = await this.writeWithRetry(id, ifMatch, () => {
+            const change: { attributes: ScimResource; members?: MemberDelta } = { attributes };
+            if (members) change.members = { clear: true, add: members, remove: [] };
+            return change;
+        });
+        return this.respond(200, stored, projection);
+    }
+
+    /**
+     * PATCH /{type}/{id} (RFC 7644 §3.5.2) through the PATCH engine. Users answer 200 with the resource;
+     * groups 204 (what Entra prefers, entra-scim.md §6) unless the client asked for attributes.
+     */
+    async patch(id: string, request: ScimRequest, projection: Projection): Promise<ScimResponse> {
+        const operations = readPatchOperations(request.body);
+        const stored = await this.writeWithRetry(id, request.header('if-match'), async (current) => {
+            const result = applyPatch(this.patchInput(current), operations, this.resourceType);
+            if (result.ignored.length > 0) request.log.ignoredPaths = result.ignored;
+            if (!result.changed && !result.members) return undefined;
+            const attributes = this.storedAttributes(result.resource);
+            validateResource(this.resourceType, attributes);
+            if (result.members) await this.checkMembersExist(result.members.add);
+            const change: { attributes?: ScimResource; members?: MemberDelta } = {};
+            if (result.changed) change.attributes = attributes;
+            if (result.members) change.members = result.members;
+            return change;
+        });
+        const asked = request.query.get('attributes') !== null || request.query.get('excludedAttributes') !== null;
+        if (this.resourceType === 'Group' && !asked) return { status: 204, headers: { ETag: stored.version } };
+        return this.respond(200, stored, projection);
+    }
+
+    /** DELETE /{type}/{id} (RFC 7644 §3.6) → 204; a second DELETE → 404 (entra-scim.md §5.7). */
+    async delete(id: string, ifMatch: string | undefined): Promise<ScimResponse> {
+        if (ifMatch !== undefined) {
+            const current = await this.store.get(this.resourceType, id);
+            if (!current) throw ScimError.notFound(`${this.resourceType} not found`);
+            checkIfMatch(ifMatch, current);
+        }
+        if (!(await this.store.delete(this.resourceType, id))) throw ScimError.notFound(`${this.resourceType} not found`);
+        return { status: 204 };
+    }
+
+    /**
+     * Read → change → conditional write, retried when another writer got there first. With `If-Match`
+     * the client owns the conflict: a mismatch is its 412 (RFC 7644 §3.14). `change` returning undefined
+     * means "nothing to write".
+     */
+    private async writeWithRetry(
+        id: string,
+        ifMatch: string | undefined,
+        change: (current: StoredResource) => Promise<{ attributes?: ScimResource; members?: MemberDelta } | undefined> | { attributes?: ScimResource; members?: MemberDelta } | undefined,
+    ): Promise<StoredResource> {
+        for (let attempt = 1; ; attempt++) {
+            const current = await this.store.get(this.resourceType, id);
+            if (!current) throw ScimError.notFound(`${this.resourceType} not found`);
+            if (ifMatch !== undefined) checkIfMatch(ifMatch, current);
+            const next = await change(current);
+            if (!next) return current;
+            // Members-only changes are idempotent edge writes and need no version check (see ResourceStore.update).
+            const expectedVersion = next.attributes || ifMatch !== undefined ? current.version : undefined;
+            try {
+                return await this.store.update(this.resourceType, id, next, new Date().toISOString(), expectedVersion);
+            } catch (error) {
+                const conflict = error instanceof ScimError && error.status === 412;
+                if (!conflict || ifMatch !== undefined) throw error;
+                if (attempt >= MAX_WRITE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently; retry later', 1);
+                await sleep(Math.random() * 10 * attempt);
+            }
+        }
+    }
+
+    /**
+     * A POST/PUT body → the attributes we store (canonical, validated, without readOnly attributes, which
+     * RFC 7644 §3.3 says to ignore) and, for groups, the member ids.
+     */
+    private readResourceBody(body: unknown): { attributes: ScimResource; members?: string[] } {
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+            throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object');
+        }
+        const canonical = canonicalizeResource(body as ScimResource, this.resourceType);
+        const attributes = this.storedAttributes(canonical);
+        validateResource(this.resourceType, attributes);
+        if (this.resourceType !== 'Group' || canonical.members === undefined) return { attributes };
+        return { attributes, members: memberIds(canonical.members) };
+    }
+
+    /** What the store keeps: no schemas, id, meta or derived attributes (members and groups are edges). */
+    private storedAttributes(resource: ScimResource): ScimResource {
+        const { schemas: _schemas, id: _id, meta: _meta, members: _members, groups: _groups, ...attributes } = resource;
+        return attributes;
+    }
+
+    /** Members added by id must exist as users or groups (nested groups are members too). */
+    private async checkMembersExist(ids: string[]): Promise<void> {
+        if (ids.length === 0) return;
+        const existing = await this.store.existingIds(ids);
+        const missing = ids.filter((id) => !existing.has(id));
+        if (missing.length > 0) {
+            throw ScimError.badRequest('invalidValue', `${missing.length} member(s) do not exist, e.g. '${missing[0]!.slice(0, 64)}'`);
+        }
+    }
+
+    /** The resource the PATCH engine works on: the stored attributes with id and schemas, never members. */
+    private patchInput(stored: StoredResource): ScimResource {
+        return { schemas: this.schemaUris(stored.attributes), id: stored.id, ...stored.attributes };
+    }
+
+    private fullRepresentation(stored: StoredResource): ScimResource {
+        return {
+            schemas: this.schemaUris(stored.attributes),
+            id: stored.id,
+            ...stored.attributes,
+            meta: {
+                resourceType: this.resourceType,
+                created: stored.created,
+                lastModified: stored.lastModified,
+                location: this.location(stored.id),
+                version: stored.version,
+            },
+        };
+    }
+
+    /** The representation a response carries: derived attributes read only when the projection wants them. */
+    private async representation(stored: StoredResource, projection: Projection): Promise<ScimResource> {
+        const resource = this.fullRepresentation(stored);
+        if (this.resourceType === 'Group' && wantsAttribute(projection, 'Group', 'members')) {
+            const members: Record<string, string>[] = [];
+            for await (const member of this.store.members(stored.id)) members.push(this.memberReference(member));
+            resource.members = members;
+        }
+        if (this.resourceType === 'User' && wantsAttribute(projection, 'User', 'groups')) {
+            const groups = await this.store.groupsOf(stored.id);
+            resource.groups = groups.map((groupId) => ({ value: groupId, $ref: `${this.baseUrl}/Groups/${groupId}`, type: 'direct' }));
+        }
+        return project(resource, this.resourceType, projection);
+    }
+
+    private async respond(status: number, stored: StoredResource, projection: Projection): Promise<ScimResponse> {
+        return { status, body: await this.representation(stored, projection), headers: { ETag: stored.version } };
+    }
+
+    private memberReference(member: GroupMember): Record<string, string> {
+        return { value: member.value, $ref: `${this.baseUrl}/${member.type === 'User' ? 'Users' : 'Groups'}/${member.value}`, type: member.type };
+    }
+
+    private location(id: string): string {
+        return `${this.baseUrl}${this.endpoint}/${encodeURIComponent(id)}`;
+    }
+
+    /** The core schema, plus each extension the resource carries (RFC 7643 §3). */
+    private schemaUris(attributes: ScimResource): string[] {
+        const { core, extensions } = schemasOf(this.resourceType);
+        return [core.id, ...extensions.filter((e) => attributes[e.id] !== undefined).map((e) => e.id)];
+    }
+}
+
+/** The PatchOp message (RFC 7644 §3.5.2): `schemas` must name PatchOp; `Operations` goes to the engine. */
+function readPatchOperations(body: unknown): unknown {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw ScimError.badRequest('invalidSyntax', 'The request body must be a PatchOp JSON object');
+    }
+    const message = body as { schemas?: unknown; Operations?: unknown };
+    const schemas = Array.isArray(message.schemas) ? message.schemas : [];
+    if (!schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase())) {
+        throw ScimError.badRequest('invalidSyntax', `A PATCH body must list the schema ${PATCH_OP_SCHEMA}`);
+    }
+    const operations = message.Operations ?? (body as Record<string, unknown>).operations;
+    if (operations === undefined) throw ScimError.badRequest('invalidSyntax', 'A PATCH body must carry Operations');
+    return operations;
+}
+
+/** `members` of a POST/PUT body: `[{value}]` objects (or bare id strings) → ids, deduplicated. */
+function memberIds(members: unknown): string[] {
+    if (!Array.isArray(members)) throw ScimError.badRequest('invalidValue', "Attribute 'members' must be an array");
+    const ids = members.map((member) => {
+        const value = typeof member === 'string' ? member : (member as { value?: unknown } | null)?.value;
+        if (typeof value !== 'string' || value === '') throw ScimError.badRequest('invalidValue', "Each member needs a string 'value'");
+        return value;
+    });
+    return [...new Set(ids)];
+}
+
+/** `If-Match` (RFC 7644 §3.14): `*` matches any version; otherwise one of the listed versions must match. */
+function checkIfMatch(ifMatch: string, current: StoredResource): void {
+    const candidates = ifMatch.split(',').map((v) => v.trim());
+    if (candidates.includes('*') || candidates.includes(current.version)) return;
+    throw new ScimError(412, undefined, 'The resource has changed (If-Match does not match its version)');
+}
+
+function requireId(id: string | undefined, method: string): string {
+    if (id === undefined) throw methodNotAllowed(method, 'the collection; address one resource');
+    return id;
+}
+
+function methodNotAllowed(method: string, what: string): ScimError {
+    return new ScimError(405, undefined, `${method} is not supported on ${what}`);
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}

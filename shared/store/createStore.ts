@@ -1,0 +1,24 @@
+/**
+ * Chooses how the store reaches Table Storage (the one configuration decision, issue: deploy):
+ * a connection string (Azurite locally, tests) or the table endpoint with the app's managed identity (Azure).
+ */
+import type { StorageSettings } from '../config';
+import type { ResourceStore } from './ResourceStore';
+import { createTableResourceStore } from './TableResourceStore';
+
+export function createStoreFromSettings(storage: StorageSettings): ResourceStore {
+    if (storage.connectionString) {
+        const insecure = /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(storage.connectionString) || storage.connectionString.includes('UseDevelopmentStorage=true');
+        return createTableResourceStore({ tableName: storage.tableName, connectionString: storage.connectionString }, { allowInsecureConnection: insecure });
+    }
+    if (storage.endpoint) {
+        // Constructed only in Azure (TABLES_ENDPOINT set, no connection string): the identity endpoint it
+        // talks to exists only there. Required lazily so tests and the local host never load it.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
+        const clientId = process.env.AZURE_CLIENT_ID;
+        const credential = clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+        return createTableResourceStore({ tableName: storage.tableName, endpoint: storage.endpoint, credential });
+    }
+    throw new Error('No table storage configured: set TABLES_CONNECTION_STRING (local) or TABLES_ENDPOINT (Azure)');
+}

@@ -1,0 +1,75 @@
+/**
+ * The real function app for tests: the route table served by the local host over HTTP, on the shared
+ * Azurite, in a table of its own, with a token of its own. Logs of every invocation are captured.
+ */
+import { randomBytes } from 'node:crypto';
+import type { LogLevel } from '@azure/functions';
+import { resetDependencies } from '../../shared/http/dependencies';
+import { startLocalHost, type LocalHost } from '../../shared/http/localHost';
+import { testConnectionString, testTableName } from './tables';
+
+export interface ScimReply {
+    status: number;
+    headers: Headers;
+    /** Parsed JSON, or undefined for an empty body. */
+    body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    text: string;
+}
+
+export interface ScimTestServer {
+    /** `http://127.0.0.1:PORT/scim` */
+    base: string;
+    token: string;
+    tableName: string;
+    connectionString: string;
+    logs: string[];
+    /** `path` is relative to the SCIM root (`/Users?filter=…`). JSON bodies are serialised; strings sent as they are. */
+    request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ScimReply>;
+    close(): Promise<void>;
+}
+
+export async function startScimServer(options: { token?: string } = {}): Promise<ScimTestServer> {
+    const token = options.token ?? randomBytes(24).toString('base64url');
+    const tableName = testTableName();
+    const connectionString = testConnectionString();
+    process.env.TABLES_CONNECTION_STRING = connectionString;
+    process.env.SCIM_TABLE_NAME = tableName;
+    process.env.SCIM_TOKEN = token;
+    delete process.env.KEY_VAULT_URL;
+    delete process.env.SCIM_PUBLIC_BASE_URL;
+    resetDependencies();
+    const { ROUTES } = await import('../../functions/routes');
+    const logs: string[] = [];
+    const host: LocalHost = await startLocalHost({
+        routes: ROUTES,
+        logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
+    });
+    const base = `${host.url}/scim`;
+    return {
+        base,
+        token,
+        tableName,
+        connectionString,
+        logs,
+        async request(method, path, body, headers = {}) {
+            const init: RequestInit = { method, headers: { Authorization: `Bearer ${token}`, ...headers } };
+            if (body !== undefined) {
+                init.body = typeof body === 'string' ? body : JSON.stringify(body);
+                (init.headers as Record<string, string>)['Content-Type'] ??= 'application/scim+json; charset=utf-8';
+            }
+            const response = await fetch(base + path, init);
+            const text = await response.text();
+            let parsed: unknown;
+            try {
+                parsed = text === '' ? undefined : JSON.parse(text);
+            } catch {
+                parsed = undefined;
+            }
+            return { status: response.status, headers: response.headers, body: parsed, text };
+        },
+        async close() {
+            await host.close();
+            resetDependencies();
+        },
+    };
+}
