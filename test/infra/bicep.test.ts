@@ -1,0 +1,597 @@
+/**
+ * Structural tests of infra/**.bicep (issue #8). There is no Bicep compiler on this machine, so every
+ * template is parsed with tree-sitter-bicep and the security, identity and wiring settings are asserted
+ * on the syntax tree. Each check is a function over the parsed file; the "mutations" block at the end
+ * feeds each check a deliberately weakened copy of the template and expects it to fail, so removing a
+ * setting cannot go unnoticed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+    arrayItems,
+    bicepFiles,
+    descendants,
+    functionsCalledIn,
+    identifiersIn,
+    infraDir,
+    leadingComment,
+    literal,
+    modules,
+    objectEntries,
+    outputs,
+    params,
+    parseBicep,
+    prop,
+    propLiteral,
+    repoRoot,
+    resources,
+    stringValue,
+    syntaxErrors,
+    variables,
+    type Node,
+    type ResourceDecl,
+} from './bicepTree';
+
+const file = (rel: string): string => path.join(infraDir, rel);
+const read = (rel: string): string => readFileSync(file(rel), 'utf8');
+
+function only(root: Node, type: string): ResourceDecl {
+    const found = resources(root).filter((r) => r.type === type && !r.existing);
+    expect(found, `exactly one ${type}`).toHaveLength(1);
+    return found[0]!;
+}
+
+/** The (string) literal a var holds, e.g. a role GUID. */
+function varLiteral(root: Node, name: string): unknown {
+    const v = variables(root).get(name);
+    return v ? literal(v.value) : undefined;
+}
+
+// ---- the checks, one per concern ------------------------------------------------------------------
+
+type Check = (root: Node) => void;
+
+const storageSecurity: Check = (root) => {
+    const st = only(root, 'Microsoft.Storage/storageAccounts');
+    expect(propLiteral(st.body, 'properties.allowSharedKeyAccess')).toBe(false);
+    expect(propLiteral(st.body, 'properties.minimumTlsVersion')).toBe('TLS1_2');
+    expect(propLiteral(st.body, 'properties.supportsHttpsTrafficOnly')).toBe(true);
+    expect(propLiteral(st.body, 'properties.allowBlobPublicAccess')).toBe(false);
+    expect(propLiteral(st.body, 'properties.defaultToOAuthAuthentication')).toBe(true);
+    expect(propLiteral(st.body, 'kind')).toBe('StorageV2');
+};
+
+const storageContainersAndTable: Check = (root) => {
+    const container = only(root, 'Microsoft.Storage/storageAccounts/blobServices/containers');
+    expect(propLiteral(container.body, 'properties.publicAccess')).toBe('None');
+    expect(prop(container.body, 'name')?.text).toBe('deploymentContainerName');
+    const table = only(root, 'Microsoft.Storage/storageAccounts/tableServices/tables');
+    expect(prop(table.body, 'name')?.text).toBe('scimTableName');
+};
+
+const planIsFlexConsumption: Check = (root) => {
+    const plan = only(root, 'Microsoft.Web/serverfarms');
+    expect(propLiteral(plan.body, 'sku.name')).toBe('FC1');
+    expect(propLiteral(plan.body, 'sku.tier')).toBe('FlexConsumption');
+    expect(propLiteral(plan.body, 'properties.reserved')).toBe(true);
+};
+
+const functionAppSecurity: Check = (root) => {
+    const site = only(root, 'Microsoft.Web/sites');
+    expect(propLiteral(site.body, 'kind')).toBe('functionapp,linux');
+    expect(propLiteral(site.body, 'identity.type')).toBe('SystemAssigned');
+    expect(propLiteral(site.body, 'properties.httpsOnly')).toBe(true);
+    expect(propLiteral(site.body, 'properties.siteConfig.minTlsVersion')).toBe('1.2');
+    expect(propLiteral(site.body, 'properties.siteConfig.scmMinTlsVersion')).toBe('1.2');
+    expect(propLiteral(site.body, 'properties.siteConfig.ftpsState')).toBe('Disabled');
+    expect(prop(site.body, 'properties.serverFarmId')?.text).toBe('plan.id');
+};
+
+const functionAppRuntimeAndDeployment: Check = (root) => {
+    const site = only(root, 'Microsoft.Web/sites');
+    const config = prop(site.body, 'properties.functionAppConfig');
+    expect(propLiteral(config, 'runtime.name')).toBe('node');
+    expect(propLiteral(config, 'runtime.version')).toBe('22');
+    expect(propLiteral(config, 'deployment.storage.type')).toBe('blobContainer');
+    expect(propLiteral(config, 'deployment.storage.authentication.type')).toBe('SystemAssignedIdentity');
+    const target = prop(config, 'deployment.storage.value');
+    expect(target?.text).toContain('primaryEndpoints.blob');
+    expect(target && identifiersIn(target).has('deploymentContainerName')).toBe(true);
+};
+
+/** `alwaysReady` holds `{ name: 'http', instanceCount: alwaysReadyInstanceCount }`, directly or via a var/ternary. */
+const alwaysReadyHttp: Check = (root) => {
+    const site = only(root, 'Microsoft.Web/sites');
+    const value = prop(site.body, 'properties.functionAppConfig.scaleAndConcurrency.alwaysReady');
+    expect(value, 'alwaysReady is set').toBeDefined();
+    const vars = variables(root);
+    const candidates: Node[] = [];
+    const collect = (n: Node): void => {
+        if (n.type === 'identifier' && vars.has(n.text)) collect(vars.get(n.text)!.value);
+        else if (n.type === 'ternary_expression') {
+            collect(n.childForFieldName('consequence')!);
+            collect(n.childForFieldName('alternative')!);
+        } else if (n.type === 'array') candidates.push(...arrayItems(n));
+    };
+    collect(value!);
+    const http = candidates.find((o) => propLiteral(o, 'name') === 'http');
+    expect(http, "an always-ready entry for the 'http' group").toBeDefined();
+    expect(prop(http, 'instanceCount')?.text).toBe('alwaysReadyInstanceCount');
+    expect(prop(site.body, 'properties.functionAppConfig.scaleAndConcurrency.maximumInstanceCount')).toBeDefined();
+};
+
+const basicPublishingDisabled: Check = (root) => {
+    const policies = resources(root).filter((r) => r.type === 'Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+    const byName = new Map(policies.map((p) => [propLiteral(p.body, 'name'), p]));
+    for (const name of ['ftp', 'scm']) {
+        const policy = byName.get(name);
+        expect(policy, `${name} basicPublishingCredentialsPolicies`).toBeDefined();
+        expect(propLiteral(policy!.body, 'properties.allow')).toBe(false);
+        expect(prop(policy!.body, 'parent')?.text).toBe('functionApp');
+    }
+};
+
+const REQUIRED_APP_SETTINGS = [
+    'AzureWebJobsStorage__accountName',
+    'APPLICATIONINSIGHTS_CONNECTION_STRING',
+    'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+    'TABLES_ENDPOINT',
+    'SCIM_TABLE_NAME',
+    'KEY_VAULT_URL',
+    'SCIM_TOKEN_SECRET_NAME',
+    'SCIM_TOKEN_GRACE_MINUTES',
+];
+/** Local-only settings, secrets, and settings Flex Consumption rejects or ignores. */
+const FORBIDDEN_APP_SETTINGS = [
+    'SCIM_TOKEN',
+    'TABLES_CONNECTION_STRING',
+    'AzureWebJobsStorage',
+    'AZURE_CLIENT_ID',
+    'FUNCTIONS_WORKER_RUNTIME',
+    'FUNCTIONS_EXTENSION_VERSION',
+    'WEBSITE_RUN_FROM_PACKAGE',
+    'WEBSITE_NODE_DEFAULT_VERSION',
+    'SCM_DO_BUILD_DURING_DEPLOYMENT',
+    'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+];
+
+function appSettings(root: Node): Map<string, Node> {
+    const site = only(root, 'Microsoft.Web/sites');
+    const settings = new Map<string, Node>();
+    for (const item of arrayItems(prop(site.body, 'properties.siteConfig.appSettings'))) {
+        const name = propLiteral(item, 'name');
+        const value = prop(item, 'value');
+        if (typeof name === 'string' && value) settings.set(name, value);
+    }
+    return settings;
+}
+
+const appSettingsForTheCode: Check = (root) => {
+    const settings = appSettings(root);
+    for (const name of REQUIRED_APP_SETTINGS) expect(settings.has(name), `app setting ${name}`).toBe(true);
+    for (const name of FORBIDDEN_APP_SETTINGS) expect(settings.has(name), `no app setting ${name}`).toBe(false);
+    expect(settings.get('TABLES_ENDPOINT')?.text).toContain('primaryEndpoints.table');
+    expect(settings.get('AzureWebJobsStorage__accountName')?.text).toBe('storageAccount.name');
+    expect(settings.get('KEY_VAULT_URL')?.text).toBe('keyVaultUri');
+    expect(settings.get('SCIM_TOKEN_SECRET_NAME')?.text).toBe('scimTokenSecretName');
+    expect(settings.get('SCIM_TABLE_NAME')?.text).toBe('scimTableName');
+    expect(literal(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING'))).toBe('Authorization=AAD');
+};
+
+const keyVaultSecurity: Check = (root) => {
+    const kv = only(root, 'Microsoft.KeyVault/vaults');
+    expect(propLiteral(kv.body, 'properties.enableRbacAuthorization')).toBe(true);
+    expect(propLiteral(kv.body, 'properties.enableSoftDelete')).toBe(true);
+    expect(propLiteral(kv.body, 'properties.enablePurgeProtection')).toBe(true);
+    expect(propLiteral(kv.body, 'properties.softDeleteRetentionInDays')).toBe(90);
+    expect(propLiteral(kv.body, 'properties.sku.name')).toBe('standard');
+    expect(prop(kv.body, 'properties.tenantId')?.text).toBe('tenant().tenantId');
+    expect(prop(kv.body, 'properties.accessPolicies'), 'no access policies with RBAC').toBeUndefined();
+};
+
+const monitoringLocalAuthDisabled: Check = (root) => {
+    const appi = only(root, 'Microsoft.Insights/components');
+    expect(propLiteral(appi.body, 'properties.DisableLocalAuth')).toBe(true);
+    expect(prop(appi.body, 'properties.WorkspaceResourceId')?.text).toBe('logAnalytics.id');
+    const log = only(root, 'Microsoft.OperationalInsights/workspaces');
+    expect(propLiteral(log.body, 'properties.features.disableLocalAuth')).toBe(true);
+    expect(propLiteral(log.body, 'properties.sku.name')).toBe('PerGB2018');
+};
+
+interface ExpectedRole {
+    variable: string;
+    guid: string;
+    /** Words the comment above the var must contain (the role's name). */
+    roleName: string;
+    scopeType: string;
+    principal: string;
+    principalType: string;
+    conditional: boolean;
+}
+
+const EXPECTED_ROLES: ExpectedRole[] = [
+    {
+        variable: 'storageBlobDataOwnerRoleId',
+        guid: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+        roleName: 'Storage Blob Data Owner',
+        scopeType: 'Microsoft.Storage/storageAccounts',
+        principal: 'appPrincipalId',
+        principalType: "'ServicePrincipal'",
+        conditional: false,
+    },
+    {
+        variable: 'storageTableDataContributorRoleId',
+        guid: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+        roleName: 'Storage Table Data Contributor',
+        scopeType: 'Microsoft.Storage/storageAccounts',
+        principal: 'appPrincipalId',
+        principalType: "'ServicePrincipal'",
+        conditional: false,
+    },
+    {
+        variable: 'keyVaultSecretsUserRoleId',
+        guid: '4633458b-17de-408a-b874-0445c86b69e6',
+        roleName: 'Key Vault Secrets User',
+        scopeType: 'Microsoft.KeyVault/vaults',
+        principal: 'appPrincipalId',
+        principalType: "'ServicePrincipal'",
+        conditional: false,
+    },
+    {
+        variable: 'monitoringMetricsPublisherRoleId',
+        guid: '3913510d-42f4-4e42-8a64-420c390055eb',
+        roleName: 'Monitoring Metrics Publisher',
+        scopeType: 'Microsoft.Insights/components',
+        principal: 'appPrincipalId',
+        principalType: "'ServicePrincipal'",
+        conditional: false,
+    },
+    {
+        variable: 'keyVaultSecretsOfficerRoleId',
+        guid: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+        roleName: 'Key Vault Secrets Officer',
+        scopeType: 'Microsoft.KeyVault/vaults',
+        principal: 'deployerPrincipalId',
+        principalType: 'deployerPrincipalType',
+        conditional: true,
+    },
+];
+
+const roleAssignments: Check = (root) => {
+    const all = resources(root);
+    const assignments = all.filter((r) => r.type === 'Microsoft.Authorization/roleAssignments');
+    expect(assignments).toHaveLength(EXPECTED_ROLES.length);
+    for (const role of EXPECTED_ROLES) {
+        const decl = variables(root).get(role.variable);
+        expect(decl, `var ${role.variable}`).toBeDefined();
+        expect(literal(decl!.value), `${role.variable} GUID`).toBe(role.guid);
+        expect(leadingComment(decl!.node), `comment naming ${role.roleName}`).toContain(role.roleName);
+
+        const matching = assignments.filter((a) =>
+            identifiersIn(prop(a.body, 'properties.roleDefinitionId') ?? a.body).has(role.variable),
+        );
+        expect(matching, `one assignment of ${role.roleName}`).toHaveLength(1);
+        const a = matching[0]!;
+        expect(prop(a.body, 'properties.roleDefinitionId')?.text).toMatch(
+            /^subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions',/,
+        );
+        expect(prop(a.body, 'properties.principalId')?.text).toBe(role.principal);
+        expect(prop(a.body, 'properties.principalType')?.text).toBe(role.principalType);
+
+        const scope = prop(a.body, 'scope')?.text;
+        const scopeResource = all.find((r) => r.symbol === scope);
+        expect(scopeResource?.type, `${role.roleName} scope`).toBe(role.scopeType);
+
+        // Deterministic, idempotent name: guid(scope.id, principal, role).
+        const name = prop(a.body, 'name');
+        expect(name?.text.startsWith('guid(')).toBe(true);
+        const nameIds = identifiersIn(name!);
+        for (const id of [scope!, role.principal, role.variable]) expect(nameIds.has(id), `name uses ${id}`).toBe(true);
+
+        if (role.conditional) expect(a.condition?.text).toBe(`(!empty(${role.principal}))`);
+        else expect(a.condition, `${role.roleName} is unconditional`).toBeUndefined();
+    }
+};
+
+// ---- file-level tests -----------------------------------------------------------------------------
+
+const allFiles = bicepFiles();
+const rel = (f: string): string => path.relative(repoRoot, f);
+
+describe('every .bicep file', () => {
+    it('exists at the expected places', () => {
+        expect(allFiles.map(rel)).toEqual(
+            expect.arrayContaining([
+                'infra/main.bicep',
+                'infra/app/function.bicep',
+                'infra/app/keyvault.bicep',
+                'infra/app/monitoring.bicep',
+                'infra/app/rbac.bicep',
+                'infra/app/storage.bicep',
+            ]),
+        );
+    });
+
+    it.each(allFiles.map((f) => [rel(f), f]))('%s parses with no ERROR or MISSING node', async (_name, f) => {
+        const root = await parseBicep(readFileSync(f, 'utf8'));
+        expect(syntaxErrors(root)).toEqual([]);
+        expect(root.hasError).toBe(false);
+    });
+
+    it.each(allFiles.map((f) => [rel(f), f]))('%s references only local modules that exist', async (_name, f) => {
+        const root = await parseBicep(readFileSync(f, 'utf8'));
+        for (const m of modules(root)) {
+            expect(m.path, 'no registry or template-spec modules').not.toMatch(/^(br|ts)[:/]/);
+            expect(existsSync(path.resolve(path.dirname(f), m.path)), `${m.path} exists`).toBe(true);
+        }
+        expect(readFileSync(f, 'utf8')).not.toContain('br/public:');
+    });
+
+    it.each(allFiles.map((f) => [rel(f), f]))('%s tags every taggable resource it creates', async (_name, f) => {
+        const root = await parseBicep(readFileSync(f, 'utf8'));
+        for (const r of resources(root)) {
+            const topLevel = r.type.split('/').length === 2;
+            if (r.existing || !topLevel || r.type.startsWith('Microsoft.Authorization/')) continue;
+            expect(prop(r.body, 'tags')?.text, `${r.symbol} has tags`).toBe('tags');
+        }
+    });
+
+    it.each(allFiles.map((f) => [rel(f), f]))('%s hard-codes no cloud host names and no location', async (_name, f) => {
+        const text = readFileSync(f, 'utf8');
+        expect(text).not.toMatch(/core\.windows\.net|azurewebsites\.net|vault\.azure\.net|management\.azure\.com/);
+        const root = await parseBicep(text);
+        for (const r of resources(root)) {
+            const location = prop(r.body, 'location');
+            if (location) expect(location.type, `${r.symbol} location is not a literal`).not.toBe('string');
+        }
+    });
+
+    it.each(allFiles.map((f) => [rel(f), f]))('%s outputs no secret', async (_name, f) => {
+        const root = await parseBicep(readFileSync(f, 'utf8'));
+        const secure = new Set(params(root).filter((p) => p.decorators.includes('secure')).map((p) => p.name));
+        for (const o of outputs(root)) {
+            const used = identifiersIn(o.value);
+            for (const s of secure) expect(used.has(s), `output ${o.name} exposes @secure() ${s}`).toBe(false);
+            expect(o.name).not.toMatch(/secret(?!Name)|password|connectionString|key$/i);
+            const calls = [...functionsCalledIn(o.value)];
+            expect(calls.filter((c) => /^list/i.test(c)), `output ${o.name} calls list*()`).toEqual([]);
+            expect(o.value.text).not.toMatch(/ConnectionString|InstrumentationKey|primaryKey/i);
+        }
+    });
+});
+
+describe('the parser check can fail', () => {
+    it('reports a missing closing brace', async () => {
+        const root = await parseBicep("resource st 'Microsoft.Storage/storageAccounts@2024-01-01' = {\n  name: 'x'\n");
+        expect(syntaxErrors(root).length).toBeGreaterThan(0);
+    });
+
+    it('reports an unterminated string and a stray token', async () => {
+        expect(syntaxErrors(await parseBicep("param a string = 'open\n")).length).toBeGreaterThan(0);
+        expect(syntaxErrors(await parseBicep('var x = = 1\n')).length).toBeGreaterThan(0);
+    });
+
+    it('rejects object spread, which the parser does not support (use union())', async () => {
+        const root = await parseBicep("var a = {\n  ...b\n  c: 1\n}\n");
+        expect(syntaxErrors(root).length).toBeGreaterThan(0);
+    });
+});
+
+describe('infra/main.bicep', () => {
+    const mainPromise = parseBicep(read('main.bicep'));
+
+    it('targets a resource group', async () => {
+        const root = await mainPromise;
+        const scope = root.namedChildren.find((n) => n.type === 'target_scope_assignment');
+        expect(stringValue(scope?.namedChildren[0])).toBe('resourceGroup');
+    });
+
+    it('names resources from abbreviations.json and a uniqueString token', async () => {
+        const root = await mainPromise;
+        const vars = variables(root);
+        expect(vars.get('abbrs')?.value.text).toBe("loadJsonContent('abbreviations.json')");
+        const token = vars.get('resourceToken')?.value;
+        expect(token && functionsCalledIn(token).has('uniqueString')).toBe(true);
+        const abbreviations = JSON.parse(read('abbreviations.json')) as Record<string, string>;
+        const used = [...read('main.bicep').matchAll(/abbrs\.(\w+)/g)].map((m) => m[1]!);
+        expect(used.length).toBeGreaterThanOrEqual(6);
+        for (const key of used) expect(abbreviations, `abbreviations.json has ${key}`).toHaveProperty(key);
+        for (const name of ['functionAppName', 'planName', 'storageAccountName', 'keyVaultName', 'logAnalyticsName', 'applicationInsightsName']) {
+            const v = vars.get(name)?.value;
+            expect(v && identifiersIn(v).has('resourceToken'), `${name} uses resourceToken`).toBe(true);
+            expect(v && identifiersIn(v).has('abbrs'), `${name} uses abbrs`).toBe(true);
+        }
+    });
+
+    it('wires modules together (identity to RBAC, endpoints to the app)', async () => {
+        const root = await mainPromise;
+        const byPath = new Map(modules(root).map((m) => [m.path, m]));
+        expect([...byPath.keys()].sort()).toEqual([
+            'app/function.bicep',
+            'app/keyvault.bicep',
+            'app/monitoring.bicep',
+            'app/rbac.bicep',
+            'app/storage.bicep',
+        ]);
+        const fn = byPath.get('app/function.bicep')!;
+        const fnSymbol = fn.symbol;
+        expect(prop(fn.body, 'params.alwaysReadyInstanceCount')?.text).toBe('alwaysReadyInstanceCount');
+        expect(prop(fn.body, 'params.keyVaultUri')?.text).toMatch(/\.outputs\.keyVaultUri$/);
+        expect(prop(fn.body, 'params.scimTokenSecretName')?.text).toBe('scimTokenSecretName');
+        const rbac = byPath.get('app/rbac.bicep')!;
+        expect(prop(rbac.body, 'params.appPrincipalId')?.text).toBe(`${fnSymbol}.outputs.principalId`);
+        expect(prop(rbac.body, 'params.deployerPrincipalId')?.text).toBe('deployerPrincipalId');
+        for (const m of byPath.values()) {
+            const tags = prop(m.body, 'params.tags');
+            if (m.path !== 'app/rbac.bicep') expect(tags?.text, `${m.path} gets tags`).toBe('allTags');
+        }
+    });
+
+    it('declares the parameters with safe defaults and takes no secret', async () => {
+        const root = await mainPromise;
+        const byName = new Map(params(root).map((p) => [p.name, p]));
+        expect(literal(byName.get('alwaysReadyInstanceCount')?.defaultValue)).toBe(1);
+        expect(byName.get('alwaysReadyInstanceCount')?.type).toBe('int');
+        expect(literal(byName.get('scimTableName')?.defaultValue)).toBe('scim');
+        expect(literal(byName.get('scimTokenSecretName')?.defaultValue)).toBe('scim-token');
+        expect(literal(byName.get('scimTokenGraceMinutes')?.defaultValue)).toBe(60);
+        expect(literal(byName.get('deployerPrincipalId')?.defaultValue)).toBe('');
+        expect(byName.get('location')?.defaultValue?.text).toBe('resourceGroup().location');
+        for (const p of byName.values()) {
+            expect(p.decorators, `${p.name} is documented`).toContain('description');
+            expect(p.decorators, `${p.name}: no secret is a parameter`).not.toContain('secure');
+            expect(p.name).not.toMatch(/(password|token|secret|key|connectionString)$/i);
+        }
+    });
+
+    it('outputs the Tenant URL, the function app and the vault name', async () => {
+        const root = await mainPromise;
+        const byName = new Map(outputs(root).map((o) => [o.name, o]));
+        const tenantUrl = byName.get('tenantUrl');
+        expect(tenantUrl?.type).toBe('string');
+        expect(tenantUrl?.value.text).toMatch(/^'https:\/\/\$\{\w+\.outputs\.defaultHostName\}\/scim'$/);
+        expect(byName.get('functionAppName')?.value.text).toMatch(/\.outputs\.functionAppName$/);
+        expect(byName.get('keyVaultName')?.value.text).toMatch(/\.outputs\.keyVaultName$/);
+    });
+});
+
+describe('infra/main.parameters.json', () => {
+    it('names only parameters main.bicep declares, and sets every required one', async () => {
+        const json = JSON.parse(read('main.parameters.json')) as { parameters: Record<string, { value: unknown }> };
+        const declared = params(await parseBicep(read('main.bicep')));
+        const names = new Set(declared.map((p) => p.name));
+        for (const key of Object.keys(json.parameters)) expect(names.has(key), `${key} is declared`).toBe(true);
+        for (const p of declared.filter((d) => !d.defaultValue)) {
+            expect(json.parameters, `${p.name} has no default`).toHaveProperty(p.name);
+        }
+        for (const [key, entry] of Object.entries(json.parameters)) {
+            expect(entry, `${key} is a plain value, not a Key Vault reference`).toHaveProperty('value');
+        }
+    });
+});
+
+describe('bicepconfig.json', () => {
+    it('turns the security linter rules into errors', () => {
+        const config = JSON.parse(readFileSync(file('bicepconfig.json'), 'utf8')) as {
+            analyzers: { core: { enabled: boolean; rules: Record<string, { level: string }> } };
+        };
+        expect(config.analyzers.core.enabled).toBe(true);
+        for (const rule of [
+            'no-hardcoded-env-urls',
+            'outputs-should-not-contain-secrets',
+            'secure-secrets-in-params',
+            'secure-parameter-default',
+            'secure-params-in-nested-deploy',
+            'protect-commandtoexecute-secrets',
+            'no-unused-params',
+            'no-unused-vars',
+            'no-hardcoded-location',
+        ]) {
+            expect(config.analyzers.core.rules[rule]?.level, rule).toBe('error');
+        }
+    });
+});
+
+const CHECKS: Record<string, { file: string; check: Check }> = {
+    'storage account security': { file: 'app/storage.bicep', check: storageSecurity },
+    'deployment container and SCIM table': { file: 'app/storage.bicep', check: storageContainersAndTable },
+    'Flex Consumption plan': { file: 'app/function.bicep', check: planIsFlexConsumption },
+    'function app security': { file: 'app/function.bicep', check: functionAppSecurity },
+    'function app runtime and deployment storage': { file: 'app/function.bicep', check: functionAppRuntimeAndDeployment },
+    'always-ready http instances': { file: 'app/function.bicep', check: alwaysReadyHttp },
+    'basic publishing credentials off': { file: 'app/function.bicep', check: basicPublishingDisabled },
+    'app settings the code reads': { file: 'app/function.bicep', check: appSettingsForTheCode },
+    'Key Vault security': { file: 'app/keyvault.bicep', check: keyVaultSecurity },
+    'monitoring local auth disabled': { file: 'app/monitoring.bicep', check: monitoringLocalAuthDisabled },
+    'role assignments (GUID, comment, scope, principal)': { file: 'app/rbac.bicep', check: roleAssignments },
+};
+
+describe('security and identity settings', () => {
+    it.each(Object.entries(CHECKS))('%s', async (_name, { file: f, check }) => {
+        check(await parseBicep(read(f)));
+    });
+});
+
+/**
+ * Each mutation weakens one setting in a copy of the template; the matching check must then fail.
+ * `from` must occur in the file (so a refactor that renames things breaks this table loudly).
+ */
+const MUTATIONS: { check: string; from: string | RegExp; to: string }[] = [
+    { check: 'storage account security', from: 'allowSharedKeyAccess: false', to: 'allowSharedKeyAccess: true' },
+    { check: 'storage account security', from: "minimumTlsVersion: 'TLS1_2'", to: "minimumTlsVersion: 'TLS1_0'" },
+    { check: 'storage account security', from: 'supportsHttpsTrafficOnly: true', to: 'supportsHttpsTrafficOnly: false' },
+    { check: 'storage account security', from: 'allowBlobPublicAccess: false', to: 'allowBlobPublicAccess: true' },
+    { check: 'deployment container and SCIM table', from: "publicAccess: 'None'", to: "publicAccess: 'Blob'" },
+    { check: 'Flex Consumption plan', from: "name: 'FC1'", to: "name: 'Y1'" },
+    { check: 'function app security', from: 'httpsOnly: true', to: 'httpsOnly: false' },
+    { check: 'function app security', from: "      minTlsVersion: '1.2'", to: "      minTlsVersion: '1.0'" },
+    { check: 'function app security', from: "ftpsState: 'Disabled'", to: "ftpsState: 'AllAllowed'" },
+    { check: 'function app security', from: "type: 'SystemAssigned'\n", to: "type: 'None'\n" },
+    { check: 'function app runtime and deployment storage', from: "version: '22'", to: "version: '18'" },
+    { check: 'function app runtime and deployment storage', from: "type: 'SystemAssignedIdentity'", to: "type: 'StorageAccountConnectionString'" },
+    { check: 'always-ready http instances', from: "name: 'http'", to: "name: 'function:Users'" },
+    { check: 'always-ready http instances', from: 'instanceCount: alwaysReadyInstanceCount', to: 'instanceCount: 0' },
+    { check: 'basic publishing credentials off', from: /allow: false(?![\s\S]*allow: false)/, to: 'allow: true' },
+    { check: 'basic publishing credentials off', from: "name: 'scm'", to: "name: 'scm2'" },
+    { check: 'app settings the code reads', from: "name: 'TABLES_ENDPOINT'", to: "name: 'TABLES_CONNECTION_STRING'" },
+    { check: 'app settings the code reads', from: "name: 'KEY_VAULT_URL'", to: "name: 'SCIM_TOKEN'" },
+    { check: 'app settings the code reads', from: "name: 'SCIM_TOKEN_SECRET_NAME'", to: "name: 'FUNCTIONS_WORKER_RUNTIME'" },
+    { check: 'Key Vault security', from: 'enableRbacAuthorization: true', to: 'enableRbacAuthorization: false' },
+    { check: 'Key Vault security', from: 'enablePurgeProtection: true', to: 'enablePurgeProtection: false' },
+    { check: 'Key Vault security', from: 'enableSoftDelete: true', to: 'enableSoftDelete: false' },
+    { check: 'monitoring local auth disabled', from: 'DisableLocalAuth: true', to: 'DisableLocalAuth: false' },
+    { check: 'monitoring local auth disabled', from: 'disableLocalAuth: true', to: 'disableLocalAuth: false' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: '4633458b-17de-408a-b874-0445c86b69e6', to: '00000000-0000-0000-0000-000000000000' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: '// Key Vault Secrets User:', to: '// Reader:' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: /(appKeyVaultSecretsUser[\s\S]*?scope: )keyVault/, to: '$1storageAccount' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: /(appStorageTableDataContributor[\s\S]*?principalId: )appPrincipalId/, to: "$1'00000000-0000-0000-0000-000000000000'" },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: 'if (!empty(deployerPrincipalId)) ', to: '' },
+];
+
+describe('mutations: every check fails on a weakened template', () => {
+    it('covers every check', () => {
+        expect(new Set(MUTATIONS.map((m) => m.check))).toEqual(new Set(Object.keys(CHECKS)));
+    });
+
+    it.each(MUTATIONS.map((m) => [m.check, String(m.from), m] as const))('%s: %s', async (_c, _f, m) => {
+        const { file: f, check } = CHECKS[m.check]!;
+        const original = read(f);
+        const mutated = original.replace(m.from, m.to);
+        expect(mutated, 'the mutation applies').not.toBe(original);
+        const root = await parseBicep(mutated);
+        expect(syntaxErrors(root), 'the mutated template still parses').toEqual([]);
+        expect(() => check(root)).toThrow();
+    });
+});
+
+describe('no secret value anywhere in infra', () => {
+    it('has no token-looking literal and no secret resource', async () => {
+        for (const f of allFiles) {
+            const root = await parseBicep(readFileSync(f, 'utf8'));
+            expect(resources(root).filter((r) => r.type === 'Microsoft.KeyVault/vaults/secrets'), rel(f)).toEqual([]);
+            for (const s of descendants(root, 'string')) {
+                const v = stringValue(s);
+                if (v === undefined || /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/.test(v)) continue; // role GUIDs
+                const opaque = /^[A-Za-z0-9+/=_-]{32,}$/.test(v) && /\d/.test(v) && /[A-Za-z]/.test(v);
+                expect(opaque, `${rel(f)}: token-like literal ${v.slice(0, 6)}…`).toBe(false);
+            }
+        }
+        const paramsJson = read('main.parameters.json');
+        expect(paramsJson).not.toMatch(/"reference"\s*:|"secretName"/);
+    });
+});
+
+// Keep `objectEntries` honest: a quoted key is read like an identifier key.
+describe('bicepTree helper', () => {
+    it('reads quoted and bare keys, nested paths and literals', async () => {
+        const root = await parseBicep("var o = {\n  'a-b': 'x'\n  c: {\n    d: true\n    e: 3\n  }\n}\n");
+        const o = variables(root).get('o')!.value;
+        expect([...objectEntries(o).keys()]).toEqual(['a-b', 'c']);
+        expect(propLiteral(o, 'a-b')).toBe('x');
+        expect(propLiteral(o, 'c.d')).toBe(true);
+        expect(propLiteral(o, 'c.e')).toBe(3);
+        expect(prop(o, 'c.f')).toBeUndefined();
+        expect(varLiteral(root, 'o')).toBeUndefined();
+    });
+});
