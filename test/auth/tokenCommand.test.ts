@@ -1,0 +1,204 @@
+/**
+ * The admin command's Key Vault functions and its command line, against the stub vault. The command
+ * line is run through `runTokenCommand` with the stub's client in place of the admin's credential.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeyVaultTokenVerifier } from '../../shared/auth/keyVaultTokenVerifier';
+import { generateToken, readTokenStatus, rotateToken, runTokenCommand } from '../../shared/auth/tokenCommand';
+import { startKeyVaultStub, stubSecretClient, type KeyVaultStub } from '../support/keyVaultStub';
+
+const SECRET = 'scim-token';
+const MINUTE = 60_000;
+const GRACE = 60 * MINUTE;
+const OLD_TOKEN = 'old-token-b2xkIHRva2VuIGluIHRoZSB2YXVsdA';
+const BASE64URL_256_BITS = /^[A-Za-z0-9_-]{43}$/;
+
+let clock: number;
+let stub: KeyVaultStub;
+
+beforeEach(async () => {
+    clock = Date.parse('2026-03-01T09:00:00Z');
+    stub = await startKeyVaultStub({ now: () => clock });
+});
+
+afterEach(async () => {
+    await stub.stop();
+});
+
+/** Runs the command line; returns its exit code and what it printed. */
+async function run(argv: string[], env: NodeJS.ProcessEnv = { KEY_VAULT_URL: stub.vaultUrl }) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const vaultUrls: string[] = [];
+    const code = await runTokenCommand(argv, {
+        env,
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+        createSecretClient: (vaultUrl) => {
+            vaultUrls.push(vaultUrl);
+            return stubSecretClient(stub);
+        },
+        now: () => new Date(clock),
+    });
+    return { code, out, err, vaultUrls };
+}
+
+describe('generateToken', () => {
+    it('makes 256-bit base64url tokens that differ every time', () => {
+        const tokens = new Set(Array.from({ length: 100 }, generateToken));
+        expect(tokens.size).toBe(100);
+        for (const token of tokens) {
+            expect(token).toMatch(BASE64URL_256_BITS);
+            expect(Buffer.from(token, 'base64url')).toHaveLength(32);
+        }
+    });
+});
+
+describe('rotateToken', () => {
+    it('writes a new version and reports until when the previous one is accepted', async () => {
+        const oldVersion = stub.addSecretVersion(SECRET, OLD_TOKEN);
+        clock += 10 * MINUTE;
+
+        const result = await rotateToken(stubSecretClient(stub), SECRET, GRACE, new Date(clock));
+
+        expect(result.token).toMatch(BASE64URL_256_BITS);
+        expect(stub.versionsOf(SECRET).map((version) => version.value)).toEqual([OLD_TOKEN, result.token]);
+        expect(result.version).toBe(stub.versionsOf(SECRET)[1]?.version);
+        expect(result.createdOn.toISOString()).toBe('2026-03-01T09:10:00.000Z');
+        expect(result.previous).toEqual({ version: oldVersion, acceptedUntil: new Date('2026-03-01T10:10:00.000Z') });
+
+        // The verifier agrees: both tokens now, only the new one after the grace window.
+        const verifier = new KeyVaultTokenVerifier({
+            secretClient: stubSecretClient(stub), secretName: SECRET, graceWindowMs: GRACE, cacheTtlMs: 5 * MINUTE,
+            now: () => clock, log: () => undefined,
+        });
+        await expect(verifier.verify(result.token)).resolves.toBe(true);
+        await expect(verifier.verify(OLD_TOKEN)).resolves.toBe(true);
+        clock = result.previous!.acceptedUntil.getTime();
+        await expect(verifier.verify(OLD_TOKEN)).resolves.toBe(false);
+    });
+
+    it('reports no previous version on a first rotation or when the previous one is disabled', async () => {
+        const first = await rotateToken(stubSecretClient(stub), SECRET, GRACE, new Date(clock));
+        expect(first.previous).toBeUndefined();
+
+        stub.setEnabled(SECRET, first.version, false);
+        clock += MINUTE;
+        const second = await rotateToken(stubSecretClient(stub), SECRET, GRACE, new Date(clock));
+        expect(second.previous).toBeUndefined();
+        expect(second.token).not.toBe(first.token);
+    });
+});
+
+describe('readTokenStatus', () => {
+    it('reports the current version and the previous one while it is in its grace window', async () => {
+        const oldVersion = stub.addSecretVersion(SECRET, OLD_TOKEN);
+        clock += 5 * MINUTE;
+        const newVersion = stub.addSecretVersion(SECRET, 'new-token');
+        clock += 30 * MINUTE;
+
+        const during = await readTokenStatus(stubSecretClient(stub), SECRET, GRACE, new Date(clock));
+        expect(during).toEqual({
+            versionCount: 2,
+            current: { version: newVersion, createdOn: new Date('2026-03-01T09:05:00Z') },
+            previous: { version: oldVersion, createdOn: new Date('2026-03-01T09:00:00Z'), acceptedUntil: new Date('2026-03-01T10:05:00Z') },
+        });
+
+        clock += 30 * MINUTE;
+        const after = await readTokenStatus(stubSecretClient(stub), SECRET, GRACE, new Date(clock));
+        expect(after.previous).toBeUndefined();
+        expect(after.current?.version).toBe(newVersion);
+        expect(stub.requests.getSecret).toBe(0); // status never reads a value
+    });
+});
+
+describe('npm run token -- <command>', () => {
+    it('rotate prints the new token once, on stdout, and the end of the grace window', async () => {
+        stub.addSecretVersion(SECRET, OLD_TOKEN);
+        clock += MINUTE;
+
+        const { code, out, err } = await run(['rotate']);
+
+        expect(code).toBe(0);
+        expect(out).toHaveLength(1);
+        expect(out[0]).toMatch(BASE64URL_256_BITS);
+        expect(stub.versionsOf(SECRET).at(-1)?.value).toBe(out[0]);
+        expect(err.join('\n')).toContain('stays valid until 2026-03-01T10:01:00.000Z (grace window 60 min');
+        expect(err.join('\n')).not.toContain(out[0]);
+        expect([...out, ...err].join('\n')).not.toContain(OLD_TOKEN);
+    });
+
+    it('takes the vault, secret name and grace window from options over settings', async () => {
+        stub.addSecretVersion('other-secret', OLD_TOKEN);
+        clock += MINUTE;
+
+        const { code, out, err, vaultUrls } = await run(
+            ['rotate', `--vault-url=${stub.vaultUrl}`, '--secret-name', 'other-secret', '--grace-minutes', '15'],
+            { KEY_VAULT_URL: 'https://elsewhere.vault.azure.net', SCIM_TOKEN_GRACE_MINUTES: '90' },
+        );
+
+        expect(code).toBe(0);
+        expect(vaultUrls).toEqual([stub.vaultUrl]);
+        expect(stub.versionsOf('other-secret').at(-1)?.value).toBe(out[0]);
+        expect(err.join('\n')).toContain('until 2026-03-01T09:16:00.000Z (grace window 15 min');
+    });
+
+    it('status prints versions and dates but no token', async () => {
+        stub.addSecretVersion(SECRET, OLD_TOKEN);
+        clock += MINUTE;
+        stub.addSecretVersion(SECRET, 'new-token-value');
+
+        const { code, out } = await run(['status']);
+
+        expect(code).toBe(0);
+        const report = out.join('\n');
+        expect(report).toContain(`secret 'scim-token' in ${stub.vaultUrl}: 2 version(s).`);
+        expect(report).toMatch(/Current version [0-9a-f]{32}, created 2026-03-01T09:01:00\.000Z\./);
+        expect(report).toContain('still accepted until 2026-03-01T10:01:00.000Z');
+        expect(report).not.toContain(OLD_TOKEN);
+        expect(report).not.toContain('new-token-value');
+    });
+
+    it('status says when nothing is accepted', async () => {
+        const { code, out } = await run(['status']);
+        expect(code).toBe(0);
+        expect(out.join('\n')).toContain('No enabled version: the app refuses every SCIM request.');
+    });
+
+    it('generate prints a token without touching Key Vault', async () => {
+        const { code, out, vaultUrls } = await run(['generate'], {});
+        expect(code).toBe(0);
+        expect(out).toHaveLength(1);
+        expect(out[0]).toMatch(BASE64URL_256_BITS);
+        expect(vaultUrls).toEqual([]);
+        expect(stub.requests.total).toBe(0);
+    });
+
+    it.each([
+        [[], /Missing command/],
+        [['rotat'], /Unknown command 'rotat'/],
+        [['rotate', '--vault'], /Unknown option --vault/],
+        [['rotate', '--secret-name'], /--secret-name needs a value/],
+        [['status', 'extra'], /Unexpected argument 'extra'/],
+    ])('exits 2 with usage for %j', async (argv, message) => {
+        const { code, err, vaultUrls } = await run(argv);
+        expect(code).toBe(2);
+        expect(err[0]).toMatch(message);
+        expect(err.join('\n')).toContain('Usage: npm run token');
+        expect(vaultUrls).toEqual([]);
+    });
+
+    it('exits 2 when no vault is given', async () => {
+        const { code, err } = await run(['status'], {});
+        expect(code).toBe(2);
+        expect(err).toEqual(['No vault: pass --vault-url https://<vault>.vault.azure.net or set KEY_VAULT_URL.']);
+    });
+
+    it('exits 1 with the reason when Key Vault is down', async () => {
+        await stub.goDown('service-unavailable');
+        const { code, out, err } = await run(['rotate']);
+        expect(code).toBe(1);
+        expect(out).toEqual([]); // no token printed that was never stored
+        expect(err.join('\n')).toMatch(/Failed on secret 'scim-token' in .*: RestError status=503/);
+    });
+});
