@@ -114,7 +114,8 @@ export const META_ATTRIBUTE = complex(
         attribute('location', 'The URI of the resource being returned.', { type: 'reference', referenceTypes: ['uri'], caseExact: true, mutability: 'readOnly' }),
         attribute('version', 'The version (ETag) of the resource being returned.', { caseExact: true, mutability: 'readOnly' }),
     ],
-    { mutability: 'readOnly' },
+    // Always returned, like id (issue: `id`, `schemas`, `meta` survive any `attributes` projection).
+    { mutability: 'readOnly', returned: 'always' },
 );
 
 const COMMON_ATTRIBUTES = [ID_ATTRIBUTE, EXTERNAL_ID_ATTRIBUTE, META_ATTRIBUTE];
