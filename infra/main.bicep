@@ -156,5 +156,7 @@ output tenantUrl string = 'https://${functionApp.outputs.defaultHostName}/scim'
 output functionAppName string = functionApp.outputs.functionAppName
 @description('Key Vault that holds the bearer token.')
 output keyVaultName string = keyVault.outputs.keyVaultName
+@description('Its URL (KEY_VAULT_URL), for `npm run token -- rotate --vault-url`.')
+output keyVaultUrl string = keyVault.outputs.keyVaultUri
 @description('Name of the bearer-token secret in the vault.')
 output scimTokenSecretName string = scimTokenSecretName

@@ -453,6 +453,8 @@ describe('infra/main.bicep', () => {
         expect(tenantUrl?.value.text).toMatch(/^'https:\/\/\$\{\w+\.outputs\.defaultHostName\}\/scim'$/);
         expect(byName.get('functionAppName')?.value.text).toMatch(/\.outputs\.functionAppName$/);
         expect(byName.get('keyVaultName')?.value.text).toMatch(/\.outputs\.keyVaultName$/);
+        expect(byName.get('keyVaultUrl')?.value.text).toMatch(/\.outputs\.keyVaultUri$/);
+        expect(byName.get('scimTokenSecretName')?.value.text).toBe('scimTokenSecretName');
     });
 });
 
