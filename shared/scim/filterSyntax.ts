@@ -14,7 +14,7 @@
  * - any whitespace between tokens, and none where the tokens are unambiguous (`not(…)`).
  */
 import { ScimError, type ScimType } from './errors';
-import { parseAttributeReference, type AttributeReference } from './schemas';
+import { parseAttributeReference, SCHEMAS, type AttributeReference } from './schemas';
 
 export type CompareOperator = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
 export type FilterValue = string | number | boolean | null;
@@ -50,6 +50,7 @@ export const MAX_FILTER_DEPTH = 32;
 const COMPARE_OPERATORS: ReadonlySet<string> = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']);
 const ORDERING_OPERATORS: ReadonlySet<string> = new Set(['gt', 'ge', 'lt', 'le']);
 const SUBSTRING_OPERATORS: ReadonlySet<string> = new Set(['co', 'sw', 'ew']);
+const SCHEMA_IDS: readonly string[] = SCHEMAS.map((schema) => schema.id);
 
 /** JSON number (RFC 8259 §6); the input is a bounded, already-delimited word, so this is linear. */
 const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
@@ -160,8 +161,11 @@ function isDigit(c: number): boolean {
 }
 
 /** Characters of an attribute path token: ATTRNAME characters plus the URN and sub-attribute separators. */
+const PATH_CHARS = new Uint8Array(128);
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:$') PATH_CHARS[c.charCodeAt(0)] = 1;
+
 function isPathChar(c: number): boolean {
-    return isAlpha(c) || isDigit(c) || c === Char.Minus || c === Char.Underscore || c === Char.Dot || c === Char.Colon || c === Char.Dollar;
+    return c < 128 && PATH_CHARS[c] === 1;
 }
 
 /** ATTRNAME = ALPHA *(nameChar) (RFC 7644 §3.4.2.2), plus a leading `$` for `$ref` (RFC 7643 §2.4). */
@@ -358,23 +362,31 @@ class Parser {
     }
 
     /**
-     * attrPath = [URI ":"] ATTRNAME *1subAttr. The URN prefix is split off by `parseAttributeReference`,
-     * which knows our schema URNs (so `…:2.0:User:name.givenName` splits correctly despite the dots).
+     * attrPath = [URI ":"] ATTRNAME *1subAttr. Our schema URNs (in their own case) are split off here, so
+     * `…:2.0:User:name.givenName` splits correctly despite the dots; any other URN goes to
+     * `parseAttributeReference` (schemas.ts), which also knows our URNs in any case.
      */
-    private parseAttributeReference(start: number, token: string): AttributeReference {
-        const reference = parseAttributeReference(token);
-        if (reference.schema !== undefined && !isUrn(reference.schema)) throw this.fail('invalid schema URN in attribute path', start);
+    private parseAttributePath(): AttributeReference {
+        this.skipWhitespace();
+        const text = this.text;
+        const start = this.position;
+        while (this.position < text.length && isPathChar(text.charCodeAt(this.position))) this.position++;
+        const end = this.position;
+        if (start === end) throw this.fail(end >= text.length ? 'unexpected end, expected an attribute path' : 'expected an attribute path', start);
+
+        let reference: AttributeReference | undefined;
+        if (startsWithUrn(text, start, end)) {
+            const schema = knownSchemaAt(text, start, end);
+            reference = schema === undefined
+                ? parseAttributeReference(text.slice(start, end))
+                : { schema, ...splitPlainPath(text, start + schema.length + 1, end) };
+            if (reference.schema !== undefined && !isUrn(reference.schema)) throw this.fail('invalid schema URN in attribute path', start);
+        } else {
+            reference = splitPlainPath(text, start, end);
+        }
         if (!isAttributeName(reference.attribute)) throw this.fail('invalid attribute name', start);
         if (reference.subAttribute !== undefined && !isAttributeName(reference.subAttribute)) throw this.fail('invalid sub-attribute name', start);
         return reference;
-    }
-
-    private parseAttributePath(): AttributeReference {
-        this.skipWhitespace();
-        const start = this.position;
-        while (this.position < this.text.length && isPathChar(this.text.charCodeAt(this.position))) this.position++;
-        if (start === this.position) throw this.fail(this.position >= this.text.length ? 'unexpected end, expected an attribute path' : 'expected an attribute path', start);
-        return this.parseAttributeReference(start, this.text.slice(start, this.position));
     }
 
     /** PATH = attrPath / valuePath [subAttr] (RFC 7644 §3.5.2). */
@@ -423,7 +435,10 @@ class Parser {
         this.skipWhitespace();
         const end = this.position + keyword.length;
         if (end > this.text.length) return false;
-        if (this.text.slice(this.position, end).toLowerCase() !== keyword) return false;
+        for (let i = 0; i < keyword.length; i++) {
+            // `| 0x20` lower-cases ASCII letters; the keyword is lower-case letters only.
+            if ((this.text.charCodeAt(this.position + i) | 0x20) !== keyword.charCodeAt(i)) return false;
+        }
         if (end < this.text.length && isPathChar(this.text.charCodeAt(end))) return false;
         this.position = end;
         return true;
@@ -464,6 +479,32 @@ class Parser {
         const where = position === undefined ? '' : ` at character ${Math.min(position, this.text.length) + 1}`;
         return new ScimError(400, this.scimType, `Invalid ${this.what}${where}: ${message}`);
     }
+}
+
+/** `urn:` in any case at `start`, followed by more. */
+function startsWithUrn(text: string, start: number, end: number): boolean {
+    return end - start > 4
+        && (text.charCodeAt(start) | 0x20) === 117 // u
+        && (text.charCodeAt(start + 1) | 0x20) === 114 // r
+        && (text.charCodeAt(start + 2) | 0x20) === 110 // n
+        && text.charCodeAt(start + 3) === Char.Colon;
+}
+
+/** One of our schema URNs, written in its own case, followed by `:` and more, at `start`. */
+function knownSchemaAt(text: string, start: number, end: number): string | undefined {
+    for (const id of SCHEMA_IDS) {
+        const colon = start + id.length;
+        if (colon + 1 < end && text.charCodeAt(colon) === Char.Colon && text.slice(start, colon) === id) return id;
+    }
+    return undefined;
+}
+
+/** `name.givenName` (between start and end) → attribute and sub-attribute. */
+function splitPlainPath(text: string, start: number, end: number): AttributeReference {
+    let dot = start;
+    while (dot < end && text.charCodeAt(dot) !== Char.Dot) dot++;
+    if (dot === end) return { attribute: text.slice(start, end) };
+    return { attribute: text.slice(start, dot), subAttribute: text.slice(dot + 1, end) };
 }
 
 function isHex(text: string): boolean {
