@@ -1,0 +1,123 @@
+/**
+ * The admin docs stay in step with the templates and the code: every Bicep parameter and output is
+ * documented, the log queries use the prefix the code actually writes, and relative links resolve.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { infraDir, outputs, params, parseBicep, repoRoot } from './bicepTree';
+
+const doc = (name: string): string => readFileSync(path.join(repoRoot, 'docs', name), 'utf8');
+const DOCS = ['deploy.md', 'entra.md', 'operate.md'];
+
+/** Rows of the markdown table whose header row contains `headerCell`, as trimmed cells. */
+function tableRows(markdown: string, headerCell: string): string[][] {
+    const lines = markdown.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('|') && l.includes(headerCell));
+    if (start < 0) return [];
+    const rows: string[][] = [];
+    for (const line of lines.slice(start + 2)) {
+        if (!line.startsWith('|')) break;
+        rows.push(line.split('|').slice(1, -1).map((c) => c.trim()));
+    }
+    return rows;
+}
+
+describe('docs/deploy.md', () => {
+    it('documents every parameter and output of infra/main.bicep', async () => {
+        const root = await parseBicep(readFileSync(path.join(infraDir, 'main.bicep'), 'utf8'));
+        const text = doc('deploy.md');
+        for (const p of params(root)) expect(text, `parameter ${p.name}`).toContain(`\`${p.name}\``);
+        for (const o of outputs(root)) expect(text, `output ${o.name}`).toContain(`\`${o.name}\``);
+    });
+
+    it('covers prerequisites, both deployment paths and costs', () => {
+        const text = doc('deploy.md');
+        for (const phrase of [
+            'federated credential',
+            'repo:<owner>/<repo>:ref:refs/heads/main',
+            'Role Based Access Control Administrator',
+            'AZURE_CLIENT_ID',
+            'AZURE_DEPLOYER_OBJECT_ID',
+            'az deployment group create',
+            'az deployment group what-if',
+            'az functionapp deployment source config-zip',
+            'infra/scripts/package-function.sh',
+            '.github/workflows/deploy.yml',
+            'always-ready',
+            'Key Vault Secrets Officer',
+            'Storage Blob Data Owner',
+            'Storage Table Data Contributor',
+            'Key Vault Secrets User',
+            'Monitoring Metrics Publisher',
+        ]) {
+            expect(text, phrase).toContain(phrase);
+        }
+        expect(text).toMatch(/## Costs[\s\S]*Flex Consumption[\s\S]*Storage[\s\S]*Key Vault/);
+    });
+});
+
+describe('docs/entra.md', () => {
+    const text = doc('entra.md');
+
+    it('gives the Tenant URL, the Secret Token source and Test Connection', () => {
+        expect(text).toContain('https://<function app host>/scim');
+        expect(text).toContain('az keyvault secret show');
+        expect(text).toContain('npm run token -- rotate');
+        expect(text).toContain('Test Connection');
+        expect(text).toContain('aadOptscim062020');
+    });
+
+    it('maps users with userName as the filterable, required matching attribute', () => {
+        const rows = tableRows(text, 'Entra attribute (source)');
+        const byTarget = new Map(rows.map((r) => [r[0]!.replace(/`/g, ''), r]));
+        const userName = byTarget.get('userName');
+        expect(userName?.[1]).toContain('userPrincipalName');
+        expect(userName?.[2]).toBe('✓');
+        expect(userName?.[3]).toBe('✓');
+        expect(userName?.[4]).toContain('precedence 1');
+        for (const target of ['externalId', 'active', 'displayName', 'emails[type eq "work"].value', 'name.givenName', 'name.familyName']) {
+            expect(byTarget.has(target), `user mapping ${target}`).toBe(true);
+        }
+        for (const r of rows) expect(r, 'five columns').toHaveLength(5);
+    });
+
+    it('maps groups with displayName as the matching attribute', () => {
+        const groupSection = text.slice(text.indexOf('### Groups'));
+        const rows = tableRows(groupSection, 'Entra attribute (source)');
+        const displayName = rows.find((r) => r[0] === '`displayName`');
+        expect(displayName?.[2]).toBe('✓');
+        expect(displayName?.[4]).toContain('precedence 1');
+        expect(rows.some((r) => r[0] === '`members`')).toBe(true);
+    });
+});
+
+describe('log queries', () => {
+    it('use the summary-line prefix the code writes', () => {
+        const code = readFileSync(path.join(repoRoot, 'shared', 'http', 'scimEndpoint.ts'), 'utf8');
+        const prefix = /context\.log\(`(scim request )\$\{/.exec(code)?.[1];
+        expect(prefix, 'summary line prefix in shared/http/scimEndpoint.ts').toBe('scim request ');
+        for (const name of ['entra.md', 'operate.md']) {
+            expect(doc(name), name).toContain(`message startswith "${prefix}"`);
+        }
+    });
+});
+
+describe('docs/operate.md', () => {
+    it('covers rotation with the grace window, errors and quarantine', () => {
+        const text = doc('operate.md');
+        for (const phrase of ['npm run token -- rotate', 'npm run token -- status', 'SCIM_TOKEN_GRACE_MINUTES', 'Quarantine', 'EntryConflict', 'InvalidAnchor', '401', '503']) {
+            expect(text, phrase).toContain(phrase);
+        }
+    });
+});
+
+describe('links', () => {
+    it.each(DOCS)('%s links only to files that exist', (name) => {
+        for (const m of doc(name).matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+            const target = m[1]!;
+            if (/^[a-z]+:/.test(target)) continue;
+            expect(existsSync(path.join(repoRoot, 'docs', target)), `${name} → ${target}`).toBe(true);
+        }
+    });
+});
