@@ -97,7 +97,7 @@ function canonicalizeSingleValue(
             const subDefinition = findByName(definition.subAttributes ?? [], key);
             if (!subDefinition) {
                 if (onUnknownSubAttribute) onUnknownSubAttribute(key);
-                else canonical[key] = subValue;
+                else setOwnProperty(canonical, key, subValue);
                 continue;
             }
             const subCanonical = canonicalizeAttributeValue(subDefinition, subValue, onUnknownSubAttribute);
@@ -126,7 +126,7 @@ export function canonicalizeResource(resource: ScimResource, resourceType: Resou
             for (const [name, attributeValue] of Object.entries(value)) {
                 const definition = findByName(extension.attributes, name);
                 if (!definition) {
-                    if (attributeValue !== null) attributes[name] = attributeValue;
+                    if (attributeValue !== null) setOwnProperty(attributes, name, attributeValue);
                     continue;
                 }
                 const canonicalValue = canonicalizeAttributeValue(definition, attributeValue);
@@ -137,13 +137,21 @@ export function canonicalizeResource(resource: ScimResource, resourceType: Resou
         }
         const definition = findByName(core, key);
         if (!definition) {
-            canonical[key] = value;
+            setOwnProperty(canonical, key, value);
             continue;
         }
         const canonicalValue = canonicalizeAttributeValue(definition, value);
         if (canonicalValue !== undefined) canonical[definition.name] = canonicalValue;
     }
     return canonical;
+}
+
+/**
+ * `object[key] = value` for a key the client chose: a JSON key `__proto__` must become a property, not
+ * replace the object's prototype.
+ */
+function setOwnProperty(object: Record<string, unknown>, key: string, value: unknown): void {
+    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**

@@ -334,8 +334,11 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
         if (op === 'replace') return nonEmptyArray(elements);
         // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing.
         const existing = Array.isArray(current) ? current : [];
-        const added = elements.filter((element) => !existing.some((e) => jsonEqual(e, element)));
-        return nonEmptyArray(withSinglePrimary(existing, [...existing, ...added]));
+        const next = [...existing];
+        for (const element of elements) {
+            if (!next.some((e) => jsonEqual(e, element))) next.push(element);
+        }
+        return nonEmptyArray(withSinglePrimary(existing, next));
     }
     if (definition.type === 'complex') {
         // RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes in the value replace or add; the others stay.
@@ -380,6 +383,7 @@ function throughValueFilter(op: OperationName, target: Target, filter: FilterNod
     const parent: AttributeReference = target.extension === undefined ? { attribute: definition.name } : { schema: target.extension, attribute: definition.name };
     const matched = elements.map((element) => matchesElement(filter, element, draft.resourceType, parent));
     const anyMatched = matched.includes(true);
+    const selectedBy = elementFromFilter(definition, filter);
     let next: unknown[];
     if (op === 'remove' || isClearValue(value)) {
         // A remove that matches nothing is a successful no-op (the brief; Entra retries removes it already made).
@@ -388,24 +392,37 @@ function throughValueFilter(op: OperationName, target: Target, filter: FilterNod
             ? elements.filter((_, index) => !matched[index])
             : keepElements(elements.map((element, index) => (matched[index] ? withSubAttribute(asObject(element), subDefinition, null, target.text, draft) : element)));
     } else if (anyMatched) {
-        next = keepElements(elements.map((element, index) => (matched[index] ? updatedElement(op, target, asObject(element), value, draft) : element)));
+        next = keepElements(elements.map((element, index) => (matched[index] ? updatedElement(op, target, asObject(element), value, selectedBy, draft) : element)));
     } else {
         // RFC 7644 §3.5.2.3 says noTarget, but Entra uses add/replace for an attribute's first value and
         // expects the typed element to be created (entra-scim.md §5.4, §13.5).
-        const seed = elementFromFilter(definition, filter);
-        if (seed === undefined) throw ScimError.badRequest('noTarget', `'${target.text}' matches no value`);
-        next = keepElements([...elements, updatedElement('add', target, seed, value, draft)]);
+        if (selectedBy === undefined) throw ScimError.badRequest('noTarget', `'${target.text}' matches no value`);
+        const created = updatedElement('add', target, selectedBy, value, selectedBy, draft);
+        // `emails[type eq "work"]` with `{type: "fax"}` would create an element the path does not select.
+        if (!matchesElement(filter, created, draft.resourceType, parent)) {
+            throw ScimError.badRequest('invalidValue', `The value of '${target.text}' contradicts its value filter`);
+        }
+        next = keepElements([...elements, created]);
     }
     if (!definition.multiValued) return next[0];
     return nonEmptyArray(withSinglePrimary(elements, next));
 }
 
-function updatedElement(op: OperationName, target: Target, element: Record<string, unknown>, value: unknown, draft: Draft): Record<string, unknown> {
+/** `selectedBy`: what the filter selects elements by (`{type: "work"}`), when it is that simple. */
+function updatedElement(
+    op: OperationName,
+    target: Target,
+    element: Record<string, unknown>,
+    value: unknown,
+    selectedBy: Record<string, unknown> | undefined,
+    draft: Draft,
+): Record<string, unknown> {
     if (target.subDefinition !== undefined) return withSubAttribute(element, target.subDefinition, value, target.text, draft);
     const [replacement] = elementsFromValue(target, value, draft);
     if (replacement === undefined) return element;
-    // RFC 7644 §3.5.2.3: replace replaces the matching values; add merges into them.
-    return op === 'replace' ? replacement : { ...element, ...replacement };
+    // RFC 7644 §3.5.2.3: replace replaces the matching values, which stay what the filter selected
+    // (`addresses[type eq "work"]` remains a work address); add merges into them.
+    return op === 'replace' ? { ...selectedBy, ...replacement } : { ...element, ...replacement };
 }
 
 /**
