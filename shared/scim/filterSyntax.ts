@@ -374,7 +374,7 @@ class Parser {
         const end = this.position;
         if (start === end) throw this.fail(end >= text.length ? 'unexpected end, expected an attribute path' : 'expected an attribute path', start);
 
-        let reference: AttributeReference | undefined;
+        let reference: AttributeReference;
         if (startsWithUrn(text, start, end)) {
             const schema = knownSchemaAt(text, start, end);
             reference = schema === undefined

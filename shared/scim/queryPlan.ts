@@ -18,13 +18,21 @@ export type IndexLookup =
     | { kind: 'displayName'; value: string };
 
 export interface QueryPlan {
-    /** Absent: no index can answer the filter; the store scans (bounded) and relies on `residual`. */
+    /**
+     * Absent: no index can answer the filter; the store scans at most `MAX_SCAN_RESOURCES` (filter.ts)
+     * and relies on `residual`, refusing larger scans with 400 `tooMany`.
+     */
     lookup?: IndexLookup;
     /**
      * Group only: the legacy membership probe `id eq "g" and members[value eq "u"]` — the group matches
-     * only if an edge to this member exists (one point read). Never part of `residual`.
+     * only if an edge to this member exists (one point read). Never part of `residual`. Also set without
+     * a lookup for a bare `members[value eq "u"]` (then checked per scanned group).
      */
     requiredMember?: string;
-    /** What must still hold for each candidate, evaluated with `matchesFilter`; absent: nothing left. */
+    /**
+     * What must still hold for each candidate, evaluated with `matchesFilter` on the resource as served
+     * (with `id` and `meta`); absent: nothing left. It re-checks the looked-up clause too, so a lookup
+     * only has to return a superset of the matches.
+     */
     residual?: FilterNode;
 }
