@@ -1,0 +1,133 @@
+/**
+ * The load benchmark runs each server in a child process of its own, so the load generator, our
+ * endpoint, Azurite (standing in for Table Storage, a separate service in Azure) and the SCIMMY peer do
+ * not share one event loop. This file is that child: `node serverProcess.js <role>`.
+ *
+ *   azurite  Azurite's table service, in memory               → { connectionString }
+ *   ours     our endpoint on the local host (TABLES_CONNECTION_STRING, or an embedded Azurite) → { base }
+ *   scimmy   the SCIMMY peer (bench/scimmyPeer.ts), in memory → { base }
+ *
+ * The bearer token comes in BENCH_TOKEN. The parent asks for `usage` (CPU time, and for `ours` the
+ * storage requests made) and says `stop`; the child also stops when the parent goes away, and after a
+ * hard lifetime cap, so nothing is ever left listening.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
+import { startScimmyPeer } from '../scimmyPeer';
+import { startLocalScim } from './localScim';
+import { countAllStorageRequests } from './storageCounts';
+
+export type ServerRole = 'azurite' | 'ours' | 'scimmy';
+
+export interface ServerUsage {
+    /** User + system CPU time of the process since it started, ms. */
+    cpuMs: number;
+    /** `ours` only: storage requests made so far (undefined when the request counter is not available). */
+    storageRequests?: number;
+}
+
+interface ReadyMessage {
+    type: 'ready';
+    base?: string;
+    connectionString?: string;
+}
+
+const MAX_LIFETIME_MS = 30 * 60_000;
+const START_TIMEOUT_MS = 60_000;
+
+/** Parent side: a started child server. */
+export class ServerProcess {
+    private constructor(
+        readonly role: ServerRole,
+        private readonly child: ChildProcess,
+        readonly ready: ReadyMessage,
+    ) {}
+
+    static async start(role: ServerRole, env: Record<string, string> = {}): Promise<ServerProcess> {
+        const child = fork(path.join(__dirname, 'serverProcess.js'), [role], {
+            env: { ...process.env, ...env },
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+        const ready = await new Promise<ReadyMessage>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`${role} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+            child.once('exit', (code) => reject(new Error(`${role} exited with ${code} before it was ready`)));
+            child.on('message', (message: ReadyMessage) => {
+                if (message.type !== 'ready') return;
+                clearTimeout(timer);
+                resolve(message);
+            });
+        });
+        return new ServerProcess(role, child, ready);
+    }
+
+    usage(): Promise<ServerUsage> {
+        return new Promise((resolve) => {
+            const onMessage = (message: { type: string } & ServerUsage) => {
+                if (message.type !== 'usage') return;
+                this.child.off('message', onMessage);
+                resolve({ cpuMs: message.cpuMs, ...(message.storageRequests !== undefined ? { storageRequests: message.storageRequests } : {}) });
+            };
+            this.child.on('message', onMessage);
+            this.child.send({ type: 'usage' });
+        });
+    }
+
+    async stop(): Promise<void> {
+        if (this.child.exitCode !== null) return;
+        const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+        this.child.send({ type: 'stop' });
+        const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+    }
+}
+
+/** Child side. */
+async function serve(role: ServerRole): Promise<void> {
+    const token = process.env.BENCH_TOKEN ?? '';
+    let stop: () => Promise<void>;
+    let ready: ReadyMessage;
+    let storageRequests: (() => number) | undefined;
+    if (role === 'azurite') {
+        const azurite = await startEmbeddedAzurite();
+        ready = { type: 'ready', connectionString: azurite.connectionString };
+        stop = () => azurite.stop();
+    } else if (role === 'ours') {
+        const connectionString = process.env.TABLES_CONNECTION_STRING || undefined;
+        const scim = await startLocalScim({ ...(connectionString ? { connectionString } : {}), token });
+        storageRequests = countAllStorageRequests();
+        ready = { type: 'ready', base: scim.base };
+        stop = () => scim.close();
+    } else {
+        const peer = await startScimmyPeer({ token });
+        ready = { type: 'ready', base: peer.base };
+        stop = () => peer.close();
+    }
+    const exit = async () => {
+        await stop().catch(() => undefined);
+        process.exit(0);
+    };
+    process.on('message', (message: { type: string }) => {
+        if (message.type === 'stop') void exit();
+        if (message.type === 'usage') {
+            const cpu = process.cpuUsage();
+            process.send!({ type: 'usage', cpuMs: (cpu.user + cpu.system) / 1000, storageRequests: storageRequests?.() });
+        }
+    });
+    process.on('disconnect', () => void exit());
+    setTimeout(() => void exit(), MAX_LIFETIME_MS).unref();
+    process.send!(ready);
+}
+
+if (require.main === module) {
+    const role = process.argv[2] as ServerRole;
+    if (!['azurite', 'ours', 'scimmy'].includes(role)) {
+        console.error('usage: serverProcess.js azurite|ours|scimmy');
+        process.exit(2);
+    }
+    serve(role).catch((error: unknown) => {
+        console.error(`${role} failed to start:`, error);
+        process.exit(1);
+    });
+}
