@@ -347,6 +347,24 @@ describe('every .bicep file', () => {
         }
     });
 
+    it.each(allFiles.map((f) => [rel(f), f]))('%s has no unused parameter, variable or existing resource', async (_name, f) => {
+        // Mirrors the no-unused-* linter rules (errors in bicepconfig.json), which CI's `az bicep lint` enforces.
+        const root = await parseBicep(readFileSync(f, 'utf8'));
+        const uses = new Map<string, number>();
+        const count = (n: Node): void => {
+            const isKey = n.parent?.type === 'object_property' && n.parent.namedChildren[0]?.equals(n);
+            if (n.type === 'identifier' && !isKey) uses.set(n.text, (uses.get(n.text) ?? 0) + 1);
+            for (const c of n.namedChildren) count(c);
+        };
+        count(root);
+        const declared = [
+            ...params(root).map((p) => p.name),
+            ...[...variables(root).keys()],
+            ...resources(root).filter((r) => r.existing).map((r) => r.symbol),
+        ];
+        for (const name of declared) expect(uses.get(name) ?? 0, `${name} is used`).toBeGreaterThan(1);
+    });
+
     it.each(allFiles.map((f) => [rel(f), f]))('%s outputs no secret', async (_name, f) => {
         const root = await parseBicep(readFileSync(f, 'utf8'));
         const secure = new Set(params(root).filter((p) => p.decorators.includes('secure')).map((p) => p.name));
