@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LogLevel } from '@azure/functions';
+import { ROUTES } from '../../functions/routes';
 import { resetDependencies } from '../../shared/http/dependencies';
 import { startLocalHost, type LocalHost } from '../../shared/http/localHost';
 import { testConnectionString, testTableName } from './tables';
@@ -38,7 +39,6 @@ export async function startScimServer(options: { token?: string } = {}): Promise
     delete process.env.KEY_VAULT_URL;
     delete process.env.SCIM_PUBLIC_BASE_URL;
     resetDependencies();
-    const { ROUTES } = await import('../../functions/routes');
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes: ROUTES,
