@@ -6,8 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** The source tree's bench/ folder (the scripts run from dist/bench/…). */
-const RESULTS_FILE = path.resolve(__dirname, '..', '..', '..', 'bench', 'RESULTS.md');
+/** The source tree's bench/ folder: the scripts run from dist/bench/…, so look up for package.json. */
+const RESULTS_FILE = path.join(projectRoot(), 'bench', 'RESULTS.md');
+
+function projectRoot(): string {
+    for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    }
+    return process.cwd();
+}
 
 const HEADER = `# Benchmark results
 
