@@ -197,10 +197,10 @@ function mixTasks(plan: MixOperation[], tenant: Tenant, runId: string): LoadTask
 
 async function runPhase(target: Target, tasks: LoadTask[], maxRequests: number): Promise<PhaseRun> {
     const cpuBefore = await totalCpuMs(target.processes);
-    const storageBefore = (await target.storageReporter?.usage())?.storageRequests;
+    const storageBefore = (await target.storageReporter?.usage())?.storage?.total;
     const result = await runLoad(target.client, tasks, { concurrency: CONCURRENCY, maxRequests, budgetMs: PHASE_BUDGET_MS });
     const cpuAfter = await totalCpuMs(target.processes);
-    const storageAfter = (await target.storageReporter?.usage())?.storageRequests;
+    const storageAfter = (await target.storageReporter?.usage())?.storage?.total;
     const run: PhaseRun = { result, cpuMsPerRequest: (cpuAfter - cpuBefore) / Math.max(1, result.requests) };
     if (storageBefore !== undefined && storageAfter !== undefined) run.storagePerRequest = (storageAfter - storageBefore) / Math.max(1, result.requests);
     const skipped = result.tasksSkipped > 0 ? `, ${result.tasksSkipped} tasks not started (budget)` : '';

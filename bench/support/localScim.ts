@@ -4,6 +4,7 @@
  * of its own and a fresh table per run.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { LogLevel } from '@azure/functions';
 import { resetDependencies } from '../../shared/http/dependencies';
 import { startLocalHost } from '../../shared/http/localHost';
 import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
@@ -17,10 +18,10 @@ export interface LocalScim {
     close(): Promise<void>;
 }
 
-export async function startLocalScim(options: { connectionString?: string; port?: number; token?: string } = {}): Promise<LocalScim> {
+export async function startLocalScim(options: { connectionString?: string; tableName?: string; port?: number; token?: string } = {}): Promise<LocalScim> {
     const azurite = options.connectionString === undefined ? await startEmbeddedAzurite() : undefined;
     const connectionString = options.connectionString ?? azurite!.connectionString;
-    const tableName = `bench${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    const tableName = options.tableName ?? `bench${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const token = options.token || randomBytes(24).toString('base64url');
     process.env.TABLES_CONNECTION_STRING = connectionString;
     process.env.SCIM_TABLE_NAME = tableName;
@@ -29,7 +30,7 @@ export async function startLocalScim(options: { connectionString?: string; port?
     delete process.env.SCIM_PUBLIC_BASE_URL;
     resetDependencies();
     const { ROUTES } = importRoutesQuietly();
-    const host = await startLocalHost({ routes: ROUTES, ...(options.port !== undefined ? { port: options.port } : {}) });
+    const host = await startLocalHost({ routes: ROUTES, logHandler: printWarningsOnly, ...(options.port !== undefined ? { port: options.port } : {}) });
     return {
         base: `${host.url}/scim`,
         token,
@@ -41,6 +42,11 @@ export async function startLocalScim(options: { connectionString?: string; port?
             await azurite?.stop();
         },
     };
+}
+
+/** One summary line per request would drown the benchmark's output (and cost time); warnings and errors still show. */
+function printWarningsOnly(level: LogLevel, ...args: unknown[]): void {
+    if (level === 'warning' || level === 'error' || level === 'critical') console.error(`[${level}]`, ...args);
 }
 
 /**

@@ -7,7 +7,7 @@
  *   ours     our endpoint on the local host (TABLES_CONNECTION_STRING, or an embedded Azurite) → { base }
  *   scimmy   the SCIMMY peer (bench/scimmyPeer.ts), in memory → { base }
  *
- * The bearer token comes in BENCH_TOKEN. The parent asks for `usage` (CPU time, and for `ours` the
+ * The bearer token comes in BENCH_TOKEN; `ours` takes TABLES_CONNECTION_STRING and BENCH_TABLE_NAME too. The parent asks for `usage` (CPU time, and for `ours` the
  * storage requests made) and says `stop`; the child also stops when the parent goes away, and after a
  * hard lifetime cap, so nothing is ever left listening.
  */
@@ -16,15 +16,15 @@ import path from 'node:path';
 import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
 import { startScimmyPeer } from '../scimmyPeer';
 import { startLocalScim } from './localScim';
-import { countAllStorageRequests } from './storageCounts';
+import { countAllStorageRequests, type StorageCounts } from './storageCounts';
 
 export type ServerRole = 'azurite' | 'ours' | 'scimmy';
 
 export interface ServerUsage {
     /** User + system CPU time of the process since it started, ms. */
     cpuMs: number;
-    /** `ours` only: storage requests made so far (undefined when the request counter is not available). */
-    storageRequests?: number;
+    /** `ours` only: storage requests made so far, by kind. */
+    storage?: StorageCounts;
 }
 
 interface ReadyMessage {
@@ -66,7 +66,7 @@ export class ServerProcess {
             const onMessage = (message: { type: string } & ServerUsage) => {
                 if (message.type !== 'usage') return;
                 this.child.off('message', onMessage);
-                resolve({ cpuMs: message.cpuMs, ...(message.storageRequests !== undefined ? { storageRequests: message.storageRequests } : {}) });
+                resolve({ cpuMs: message.cpuMs, ...(message.storage !== undefined ? { storage: message.storage } : {}) });
             };
             this.child.on('message', onMessage);
             this.child.send({ type: 'usage' });
@@ -88,15 +88,16 @@ async function serve(role: ServerRole): Promise<void> {
     const token = process.env.BENCH_TOKEN ?? '';
     let stop: () => Promise<void>;
     let ready: ReadyMessage;
-    let storageRequests: (() => number) | undefined;
+    let storageCounts: (() => StorageCounts) | undefined;
     if (role === 'azurite') {
         const azurite = await startEmbeddedAzurite();
         ready = { type: 'ready', connectionString: azurite.connectionString };
         stop = () => azurite.stop();
     } else if (role === 'ours') {
         const connectionString = process.env.TABLES_CONNECTION_STRING || undefined;
-        const scim = await startLocalScim({ ...(connectionString ? { connectionString } : {}), token });
-        storageRequests = countAllStorageRequests();
+        const tableName = process.env.BENCH_TABLE_NAME || undefined;
+        const scim = await startLocalScim({ ...(connectionString ? { connectionString } : {}), ...(tableName ? { tableName } : {}), token });
+        storageCounts = countAllStorageRequests();
         ready = { type: 'ready', base: scim.base };
         stop = () => scim.close();
     } else {
@@ -112,7 +113,7 @@ async function serve(role: ServerRole): Promise<void> {
         if (message.type === 'stop') void exit();
         if (message.type === 'usage') {
             const cpu = process.cpuUsage();
-            process.send!({ type: 'usage', cpuMs: (cpu.user + cpu.system) / 1000, storageRequests: storageRequests?.() });
+            process.send!({ type: 'usage', cpuMs: (cpu.user + cpu.system) / 1000, storage: storageCounts?.() });
         }
     });
     process.on('disconnect', () => void exit());

@@ -36,11 +36,21 @@ export async function recordStorageRequests<T>(fn: () => Promise<T>): Promise<{ 
     }
 }
 
-/** A running total of every storage request of this process from now on (the load benchmark's server). */
-export function countAllStorageRequests(): () => number {
-    let total = 0;
-    subscribe(() => total++);
-    return () => total;
+/** Running counts of every storage request of this process from now on (a benchmark's server process). */
+export function countAllStorageRequests(): () => StorageCounts {
+    const counts = emptyCounts();
+    subscribe((kind) => {
+        counts[kind]++;
+        counts.total++;
+    });
+    return () => ({ ...counts });
+}
+
+/** `after − before`, kind by kind. */
+export function subtractCounts(after: StorageCounts, before: StorageCounts): StorageCounts {
+    const difference = emptyCounts();
+    for (const kind of [...STORAGE_KINDS, 'total'] as const) difference[kind] = after[kind] - before[kind];
+    return difference;
 }
 
 /** The one place that knows the request counter's listener API. */

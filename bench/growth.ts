@@ -1,0 +1,208 @@
+/**
+ * Benchmark (not a test): does a request cost more as the tenant or the group grows?
+ *
+ * Two tenants, each in a table of its own on one Azurite (in this process): a small one (1k users) and a
+ * large one (100k users by default, `--users N` to scale down). Each is served by our endpoint in a child
+ * process of its own (bench/support/serverProcess.ts), which reports the storage requests it makes. The
+ * large tenant also holds a group of 10 members and a group of 50k (`--members N`).
+ *
+ * Every probe is sent alternately to the small and the large side (ABAB…), so drift on this shared
+ * machine hits both sides alike, and compared two ways: storage round trips (goal: ratio 1.00 — the
+ * same reads and writes whatever the size) and median latency (goal: ratio ≤ 1.5).
+ *
+ * Seeding writes through the store, not HTTP (bench/support/seeding.ts), with progress output. Every
+ * loop is bounded by a count and by time.
+ *
+ * Run: npm run bench:growth [-- --users 100000 --members 50000 --reps 25 --seed-minutes 20]
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createStoreFromSettings } from '../shared/store/createStore';
+import { startEmbeddedAzurite } from '../shared/store/embeddedAzurite';
+import { Deadline, numberFlag } from './support/deadline';
+import * as entra from './support/entraRequests';
+import type { ScimRequestSpec } from './support/entraRequests';
+import { markdownTable } from './support/markdown';
+import { writeResultsSection } from './support/results';
+import { ScimClient } from './support/scimClient';
+import { seedGroup, seedUsers } from './support/seeding';
+import { ServerProcess } from './support/serverProcess';
+import { STORAGE_KIND_LABELS, STORAGE_KINDS, subtractCounts, type StorageCounts } from './support/storageCounts';
+import { formatCount, formatMs, formatRatio, median } from './support/stats';
+
+const SMALL_USERS = numberFlag('small-users', 1000);
+const LARGE_USERS = numberFlag('users', 100_000);
+const REPS = numberFlag('reps', 25);
+/** Spare users (never members) for the add/remove probes, one per repetition. */
+const SPARE_USERS = REPS + 5;
+const BIG_GROUP_MEMBERS = Math.min(numberFlag('members', 50_000), LARGE_USERS - SPARE_USERS);
+const SMALL_GROUP_MEMBERS = 10;
+const SEED_BUDGET_MS = numberFlag('seed-minutes', 20) * 60_000;
+const PROBE_BUDGET_MS = numberFlag('probe-minutes', 5) * 60_000;
+const LATENCY_GOAL = 1.5;
+
+/** One side of a comparison: a server process and the client that talks to it. */
+interface Side {
+    label: string;
+    server: ServerProcess;
+    client: ScimClient;
+}
+
+interface Sample {
+    ms: number;
+    storage: StorageCounts;
+    status: number;
+}
+
+interface ProbeResult {
+    probe: string;
+    small: { label: string; samples: Sample[] };
+    large: { label: string; samples: Sample[] };
+}
+
+/** Sends one request and takes the storage requests the server made for it from the server's own counter. */
+async function measure(side: Side, request: ScimRequestSpec, ...statuses: number[]): Promise<Sample> {
+    const before = (await side.server.usage()).storage!;
+    const reply = await side.client.expect(request, ...statuses);
+    const after = (await side.server.usage()).storage!;
+    return { ms: reply.ms, storage: subtractCounts(after, before), status: reply.status };
+}
+
+/**
+ * Runs `probe(rep)` REPS times on both sides, alternating which goes first. `makeRequest` builds the
+ * request for a side and repetition (a different user each time, so no answer is ever served twice).
+ */
+async function compare(
+    probe: string,
+    small: Side,
+    large: Side,
+    makeRequest: (side: 'small' | 'large', rep: number) => ScimRequestSpec,
+    deadline: Deadline,
+    ...statuses: number[]
+): Promise<ProbeResult> {
+    const result: ProbeResult = { probe, small: { label: small.label, samples: [] }, large: { label: large.label, samples: [] } };
+    // Warm-up: compile the code paths and open connections on both sides before measuring.
+    await measure(small, makeRequest('small', REPS), ...statuses);
+    await measure(large, makeRequest('large', REPS), ...statuses);
+    for (let rep = 0; rep < REPS && !deadline.expired(); rep++) {
+        const order: ['small' | 'large', Side][] = rep % 2 === 0 ? [['small', small], ['large', large]] : [['large', large], ['small', small]];
+        for (const [which, side] of order) result[which].samples.push(await measure(side, makeRequest(which, rep), ...statuses));
+    }
+    console.log(`  ${probe}: ${result.small.samples.length} reps, p50 ${formatMs(median(result.small.samples.map((s) => s.ms)))} vs ${formatMs(median(result.large.samples.map((s) => s.ms)))}`);
+    return result;
+}
+
+/** `2 (1 point read, 1 transaction)`; a count that varied between repetitions shows as a range. */
+function describeStorage(samples: Sample[]): string {
+    const totals = samples.map((s) => s.storage.total);
+    const low = Math.min(...totals);
+    const high = Math.max(...totals);
+    const typical = samples.find((s) => s.storage.total === median(totals)) ?? samples[0]!;
+    const kinds = STORAGE_KINDS.filter((kind) => typical.storage[kind] > 0).map((kind) => `${typical.storage[kind]} ${STORAGE_KIND_LABELS[kind]}`);
+    return `${low === high ? low : `${low}–${high}`} (${kinds.join(', ') || 'none'})`;
+}
+
+function resultRow(result: ProbeResult): string[] {
+    const medianTotal = (samples: Sample[]) => median(samples.map((s) => s.storage.total));
+    const roundTrips = formatRatio(medianTotal(result.large.samples), medianTotal(result.small.samples));
+    const smallMs = median(result.small.samples.map((s) => s.ms));
+    const largeMs = median(result.large.samples.map((s) => s.ms));
+    const latencyRatio = largeMs / smallMs;
+    const scans = [...result.small.samples, ...result.large.samples].some((s) => s.storage.scan > 0);
+    const met = roundTrips === '1.00×' && latencyRatio <= LATENCY_GOAL && !scans;
+    return [
+        result.probe,
+        describeStorage(result.small.samples),
+        describeStorage(result.large.samples),
+        roundTrips,
+        formatMs(smallMs),
+        formatMs(largeMs),
+        formatRatio(largeMs, smallMs),
+        met ? '✓' : scans ? '✗ scans' : '✗',
+    ];
+}
+
+async function main(): Promise<void> {
+    const token = randomBytes(24).toString('base64url');
+    const runId = entra.newRunId();
+    const smallTable = `growsmall${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const largeTable = `growlarge${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const azurite = await startEmbeddedAzurite();
+    const started: ServerProcess[] = [];
+    const clients: ScimClient[] = [];
+    try {
+        console.log(`Growth: ${formatCount(SMALL_USERS)} vs ${formatCount(LARGE_USERS)} users; groups of ${SMALL_GROUP_MEMBERS} vs ${formatCount(BIG_GROUP_MEMBERS)} members; ${REPS} reps per probe`);
+        const seedDeadline = new Deadline(SEED_BUDGET_MS);
+        const smallStore = createStoreFromSettings({ tableName: smallTable, connectionString: azurite.connectionString });
+        const largeStore = createStoreFromSettings({ tableName: largeTable, connectionString: azurite.connectionString });
+        console.log('Seeding (through the store, not HTTP):');
+        const smallUsers = await seedUsers(smallStore, 'small tenant', 0, SMALL_USERS, runId, seedDeadline);
+        const largeUsers = await seedUsers(largeStore, 'large tenant', 0, LARGE_USERS, runId, seedDeadline);
+        if (largeUsers.length < BIG_GROUP_MEMBERS + SPARE_USERS) throw new Error(`only ${largeUsers.length} users seeded; rerun with a smaller --users or --members`);
+        const smallGroup = await seedGroup(largeStore, `Small group ${runId}`, largeUsers.slice(0, SMALL_GROUP_MEMBERS), seedDeadline);
+        const bigGroup = await seedGroup(largeStore, `Big group ${runId}`, largeUsers.slice(0, BIG_GROUP_MEMBERS), seedDeadline);
+        if (seedDeadline.expired()) throw new Error('seeding did not finish within --seed-minutes');
+        const spareUsers = largeUsers.slice(largeUsers.length - SPARE_USERS);
+
+        const startSide = async (label: string, tableName: string): Promise<Side> => {
+            const server = await ServerProcess.start('ours', { BENCH_TOKEN: token, TABLES_CONNECTION_STRING: azurite.connectionString, BENCH_TABLE_NAME: tableName });
+            started.push(server);
+            const client = new ScimClient(server.ready.base!, token, 1);
+            clients.push(client);
+            return { label, server, client };
+        };
+        const smallTenant = await startSide(`${formatCount(smallUsers.length)} users`, smallTable);
+        const largeTenant = await startSide(`${formatCount(largeUsers.length)} users`, largeTable);
+
+        console.log('Probes (small vs large, alternating):');
+        const probeDeadline = new Deadline(PROBE_BUDGET_MS);
+        // Users are picked spread over each tenant, different ones per repetition.
+        const pick = (users: readonly string[], rep: number) => (rep * 7919 + 13) % users.length;
+        const userNumber = (which: 'small' | 'large', rep: number) => pick(which === 'small' ? smallUsers : largeUsers, rep);
+        const userId = (which: 'small' | 'large', rep: number) => (which === 'small' ? smallUsers : largeUsers)[userNumber(which, rep)]!;
+        const userResults = [
+            await compare('userName eq (other case)', smallTenant, largeTenant, (w, rep) => entra.lookupUserName(entra.userNameOf(userNumber(w, rep), runId).toUpperCase()), probeDeadline, 200),
+            await compare('externalId eq', smallTenant, largeTenant, (w, rep) => entra.lookupExternalId(entra.externalIdOf(userNumber(w, rep), runId)), probeDeadline, 200),
+            await compare('GET user by id', smallTenant, largeTenant, (w, rep) => entra.getUser(userId(w, rep)), probeDeadline, 200),
+            await compare('PATCH user (default dialect)', smallTenant, largeTenant, (w, rep) => entra.patchUserDefaultDialect(userId(w, rep), rep), probeDeadline, 200, 204),
+        ];
+
+        // The group probes compare two groups in the same (large) tenant, so only the group size differs.
+        const smallGroupSide: Side = { ...largeTenant, label: `${SMALL_GROUP_MEMBERS} members` };
+        const bigGroupSide: Side = { ...largeTenant, label: `${formatCount(BIG_GROUP_MEMBERS)} members` };
+        const groupOf = (which: 'small' | 'large') => (which === 'small' ? smallGroup : bigGroup);
+        const spare = (rep: number) => spareUsers[rep % spareUsers.length]!;
+        const groupResults = [
+            await compare('add 1 member', smallGroupSide, bigGroupSide, (w, rep) => entra.addMembers(groupOf(w), [spare(rep)]), probeDeadline, 200, 204),
+            await compare('remove 1 member', smallGroupSide, bigGroupSide, (w, rep) => entra.removeMembers(groupOf(w), [spare(rep)]), probeDeadline, 200, 204),
+            await compare('GET group excluding members', smallGroupSide, bigGroupSide, (w) => entra.getGroupExcludingMembers(groupOf(w)), probeDeadline, 200),
+            await compare('membership probe (member)', smallGroupSide, bigGroupSide, (w, rep) => entra.membershipProbe(groupOf(w), largeUsers[rep % SMALL_GROUP_MEMBERS]!), probeDeadline, 200),
+        ];
+
+        const headers = (small: string, large: string) => ['Probe', `Storage requests, ${small}`, `Storage requests, ${large}`, 'Round-trip ratio', `p50, ${small}`, `p50, ${large}`, 'Latency ratio', 'Goal'];
+        const markdown = [
+            '## Growth: cost against tenant and group size',
+            '',
+            `\`npm run bench:growth\`: the same request against a small and a large side, alternating, ${REPS} repetitions each (median latency). ` +
+                `Goal per probe: round-trip ratio 1.00× and latency ratio ≤ ${LATENCY_GOAL}×. Seeded through the store on one in-process Azurite; each tenant served by its own app process.`,
+            '',
+            `### Tenant size: ${formatCount(smallUsers.length)} vs ${formatCount(largeUsers.length)} users`,
+            '',
+            markdownTable(headers(smallTenant.label, largeTenant.label), userResults.map(resultRow)),
+            '',
+            `### Group size: ${SMALL_GROUP_MEMBERS} vs ${formatCount(BIG_GROUP_MEMBERS)} members (both in the ${formatCount(largeUsers.length)}-user tenant)`,
+            '',
+            markdownTable(headers(smallGroupSide.label, bigGroupSide.label), groupResults.map(resultRow)),
+        ].join('\n');
+        console.log(`\n${markdown}`);
+        writeResultsSection('growth', markdown);
+    } finally {
+        await Promise.all(clients.map((client) => client.close()));
+        for (const server of started.reverse()) await server.stop();
+        await azurite.stop();
+    }
+}
+
+main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+});
