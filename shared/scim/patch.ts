@@ -73,7 +73,7 @@ export interface PatchResult {
  */
 export function applyPatch(resource: ScimResource, operations: unknown, resourceType: ResourceTypeName): PatchResult {
     const rawOperations = readOperationList(operations);
-    const draft: Draft = { resourceType, resource: { ...resource }, members: undefined, ignored: new Set() };
+    const draft: Draft = { resourceType, resource: { ...resource }, members: undefined, ignored: new Set(), touched: new Set() };
     rawOperations.forEach((raw, index) => applyOperation(draft, readOperation(raw, index)));
     return finish(resource, draft);
 }
@@ -138,6 +138,8 @@ interface Draft {
     resource: ScimResource;
     members: MemberDeltaBuilder | undefined;
     ignored: Set<string>;
+    /** Top-level keys written or deleted: only they can differ from the input. */
+    touched: Set<string>;
 }
 
 interface MemberDeltaBuilder {
@@ -147,7 +149,7 @@ interface MemberDeltaBuilder {
 }
 
 function finish(input: ScimResource, draft: Draft): PatchResult {
-    const attributesChanged = !jsonEqual(input, draft.resource);
+    const attributesChanged = [...draft.touched].some((key) => Object.hasOwn(input, key) !== Object.hasOwn(draft.resource, key) || !jsonEqual(input[key], draft.resource[key]));
     const result: PatchResult = { resource: draft.resource, ignored: [...draft.ignored], changed: attributesChanged, attributesChanged };
     if (draft.members !== undefined) {
         const members: MemberDelta = { clear: draft.members.clear, add: [...draft.members.add], remove: [...draft.members.remove] };
@@ -171,7 +173,7 @@ function applyOperation(draft: Draft, operation: Operation): void {
         applyToSchemaObject(draft, operation.op, schema, operation.value, operation.path);
         return;
     }
-    const target = resolveTarget(draft.resourceType, parseCachedPath(operation.path), operation.path);
+    const target = cachedTarget(draft.resourceType, operation.path, 'path');
     if (target === undefined) {
         if (operation.path.toLowerCase() !== 'schemas') draft.ignored.add(operation.path);
         return;
@@ -200,9 +202,7 @@ function applyValueObject(draft: Draft, op: 'add' | 'replace', value: unknown, s
                 continue;
             }
         }
-        // Keys are attribute paths; only a key with brackets needs the full path grammar.
-        const patchPath: PatchPath = path.includes('[') ? parseCachedPath(path) : { attribute: parseAttributeReference(path) };
-        const target = resolveTarget(draft.resourceType, patchPath, path);
+        const target = cachedTarget(draft.resourceType, path, 'key');
         if (target === undefined) {
             draft.ignored.add(path);
             continue;
@@ -225,8 +225,7 @@ function applyToSchemaObject(draft: Draft, op: OperationName, schema: { id: stri
     const clears = op === 'remove' || value === null || value === '';
     if (clears) {
         if (!schema.isExtension) throw ScimError.badRequest('mutability', `'${path}' cannot be removed`);
-        const key = findKey(draft.resource, schema.id);
-        if (key !== undefined) delete draft.resource[key];
+        replaceKey(draft.resource, schema.id, undefined, draft.touched);
         return;
     }
     applyValueObject(draft, op, value, schema.id);
@@ -241,6 +240,8 @@ interface Target {
     /** The URN key of the extension object holding the attribute; undefined for core and common attributes. */
     extension: string | undefined;
     valueFilter: FilterNode | undefined;
+    /** What the value filter selects elements by (`{type: "work"}`), when it is that simple (see `elementFromFilter`). */
+    selectedBy: Record<string, unknown> | undefined;
     subDefinition: AttributeDefinition | undefined;
 }
 
@@ -259,7 +260,8 @@ function resolveTarget(resourceType: ResourceTypeName, path: PatchPath, text: st
     if (path.valueFilter !== undefined && definition.type !== 'complex') {
         throw ScimError.badRequest('invalidPath', `'${text}': a value filter needs a complex attribute`);
     }
-    return { text, definition, extension: resolved.extension, valueFilter: path.valueFilter, subDefinition };
+    const selectedBy = path.valueFilter === undefined ? undefined : elementFromFilter(definition, path.valueFilter);
+    return { text, definition, extension: resolved.extension, valueFilter: path.valueFilter, selectedBy, subDefinition };
 }
 
 /**
@@ -277,20 +279,29 @@ function locateAttribute(resourceType: ResourceTypeName, reference: AttributeRef
 }
 
 /**
- * Parsed paths, by text. Entra sends the same few dozen paths over and over; parsing each once keeps the
- * filter evaluator's per-AST compilation cache effective too. ASTs are immutable (filterSyntax.ts).
+ * Resolved targets, by resource type and path text. Entra sends the same few dozen paths over and over;
+ * resolving each once saves the parsing and the schema lookups, and keeps the filter evaluator's
+ * per-AST compilation cache effective. Targets and filter ASTs are never modified (filterSyntax.ts).
+ * `null` caches "outside our schemas"; paths that fail to resolve throw and are not cached.
  */
-const parsedPaths = new Map<string, PatchPath>();
-const MAX_CACHED_PATHS = 512;
+const resolvedTargets: Record<ResourceTypeName, Record<'path' | 'key', Map<string, Target | null>>> = {
+    User: { path: new Map(), key: new Map() },
+    Group: { path: new Map(), key: new Map() },
+};
+const MAX_CACHED_TARGETS = 512;
 
-function parseCachedPath(text: string): PatchPath {
-    let parsed = parsedPaths.get(text);
-    if (parsed === undefined) {
-        parsed = parsePatchPath(text);
-        if (parsedPaths.size >= MAX_CACHED_PATHS) parsedPaths.clear();
-        parsedPaths.set(text, parsed);
+/** `kind`: an operation's `path`, or a key of a path-less value (an attribute path, no filter expected). */
+function cachedTarget(resourceType: ResourceTypeName, text: string, kind: 'path' | 'key'): Target | undefined {
+    const cache = resolvedTargets[resourceType][kind];
+    let target = cache.get(text);
+    if (target === undefined) {
+        // Keys are attribute paths; only a key with brackets needs the full path grammar.
+        const path = kind === 'path' || text.includes('[') ? parsePatchPath(text) : { attribute: parseAttributeReference(text) };
+        target = resolveTarget(resourceType, path, text) ?? null;
+        if (cache.size >= MAX_CACHED_TARGETS) cache.clear();
+        cache.set(text, target);
     }
-    return parsed;
+    return target ?? undefined;
 }
 
 // ---- applying an operation to an attribute
@@ -383,7 +394,7 @@ function throughValueFilter(op: OperationName, target: Target, filter: FilterNod
     const parent: AttributeReference = target.extension === undefined ? { attribute: definition.name } : { schema: target.extension, attribute: definition.name };
     const matched = elements.map((element) => matchesElement(filter, element, draft.resourceType, parent));
     const anyMatched = matched.includes(true);
-    const selectedBy = elementFromFilter(definition, filter);
+    const { selectedBy } = target;
     let next: unknown[];
     if (op === 'remove' || isClearValue(value)) {
         // A remove that matches nothing is a successful no-op (the brief; Entra retries removes it already made).
@@ -514,8 +525,7 @@ function hasContent(object: Record<string, unknown>): boolean {
  * with `primary: true` wins; the others become `primary: false` (RFC 7644 §3.5.2).
  */
 function withSinglePrimary(before: unknown[], after: unknown[]): unknown[] {
-    const previous = new Set(before);
-    const winner = after.find((element) => !previous.has(element) && isPlainObject(element) && element.primary === true);
+    const winner = after.find((element) => isPlainObject(element) && element.primary === true && !before.includes(element));
     if (winner === undefined) return after;
     return after.map((element) => (element !== winner && isPlainObject(element) && element.primary === true ? { ...element, primary: false } : element));
 }
@@ -680,12 +690,12 @@ function writeAttribute(draft: Draft, target: Target, current: unknown, next: un
     if (next === current) return;
     const name = target.definition.name;
     if (target.extension === undefined) {
-        replaceKey(draft.resource, name, next);
+        replaceKey(draft.resource, name, next, draft.touched);
         return;
     }
     const existing = valueOfKey(draft.resource, target.extension);
     const extension = withKey(isPlainObject(existing) ? existing : {}, name, next);
-    replaceKey(draft.resource, target.extension, Object.keys(extension).length === 0 ? undefined : extension);
+    replaceKey(draft.resource, target.extension, Object.keys(extension).length === 0 ? undefined : extension, draft.touched);
 }
 
 /** Names are case-insensitive (RFC 7643 §2.1): the value under `name` in any spelling. */
@@ -697,17 +707,25 @@ function valueOfKey(object: Record<string, unknown>, name: string): unknown {
 function findKey(object: Record<string, unknown>, name: string): string | undefined {
     if (Object.hasOwn(object, name)) return name;
     const wanted = name.toLowerCase();
-    return Object.keys(object).find((key) => key.toLowerCase() === wanted);
+    return Object.keys(object).find((key) => key.length === wanted.length && key.toLowerCase() === wanted);
 }
 
-/** Sets (or with undefined, deletes) `name` in an object the draft owns, dropping other spellings of it. */
-function replaceKey(object: Record<string, unknown>, name: string, value: unknown): void {
+/**
+ * Sets (or with undefined, deletes) `name` in an object the draft owns, dropping other spellings of it;
+ * `touched` collects the keys affected.
+ */
+function replaceKey(object: Record<string, unknown>, name: string, value: unknown, touched?: Set<string>): void {
     const wanted = name.toLowerCase();
     for (const key of Object.keys(object)) {
-        if (key !== name && key.toLowerCase() === wanted) delete object[key];
+        // Comparing lengths first spares lower-casing every key of the resource on every write.
+        if (key.length === name.length && key !== name && key.toLowerCase() === wanted) {
+            delete object[key];
+            touched?.add(key);
+        }
     }
     if (value === undefined) delete object[name];
     else object[name] = value;
+    touched?.add(name);
 }
 
 /** A copy of `object` with `name` set (or deleted), in schema case. */
