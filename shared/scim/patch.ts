@@ -24,12 +24,17 @@
  *   A path naming a sub-attribute that a known attribute does not have is a client error (`invalidPath`).
  * - Group members are edges (possibly 50,000): the engine never sees them. Member operations become a
  *   `MemberDelta` (clear first, then remove, then add); its cost does not depend on the group's size.
+ *   A member filter can only be `members[value eq "id"]` (or several, `or`-ed), in a remove: any other
+ *   would need the member list (400 `invalidFilter`).
  * - At most `MAX_PATCH_OPERATIONS` operations per request; more is 400 `invalidValue`. (`tooMany` is
  *   defined for filters that match too much and RFC 7644 §3.12 lists it for GET and search only;
  *   `invalidValue` is the scimType listed for PATCH.)
+ * - `changed` is false when nothing changed (the store can skip the write); `attributesChanged` tells a
+ *   members-only change (the store then writes edges only) from one that must write the resource.
  * - `id`, `meta` and other readOnly attributes (a user's `groups`) are 400 `mutability`; changes to
  *   `schemas` are ignored (it is not an attribute, RFC 7643 §3). Required attributes (`userName`, a group's
- *   `displayName`) cannot be removed: 400 `invalidValue`.
+ *   `displayName`) cannot be removed: 400 `invalidValue`. The engine does not maintain `schemas` when an
+ *   extension object appears or disappears; whoever renders the resource derives it.
  */
 import { ScimError } from './errors';
 import {
@@ -213,8 +218,8 @@ function applyValueObject(draft: Draft, op: 'add' | 'replace', value: unknown, s
 
 /** A path that is a schema URN of this resource type (`urn:…:enterprise:2.0:User`): the whole schema object. */
 function schemaNamedBy(resourceType: ResourceTypeName, path: string): { id: string; isExtension: boolean } | undefined {
-    if (!path.toLowerCase().startsWith('urn:')) return undefined;
     const wanted = path.toLowerCase();
+    if (!wanted.startsWith('urn:')) return undefined;
     const { core, extensions } = schemasOf(resourceType);
     if (core.id.toLowerCase() === wanted) return { id: core.id, isExtension: false };
     const extension = extensions.find((e) => e.id.toLowerCase() === wanted);
@@ -397,7 +402,8 @@ function throughValueFilter(op: OperationName, target: Target, filter: FilterNod
     const { selectedBy } = target;
     let next: unknown[];
     if (op === 'remove' || isClearValue(value)) {
-        // A remove that matches nothing is a successful no-op (the brief; Entra retries removes it already made).
+        // Nothing matched: what the remove or clear would take away is already absent, so it succeeds
+        // without a change (Entra re-sends operations it already made when it retries a request).
         if (!anyMatched) return current;
         next = subDefinition === undefined
             ? elements.filter((_, index) => !matched[index])
@@ -408,7 +414,7 @@ function throughValueFilter(op: OperationName, target: Target, filter: FilterNod
         // RFC 7644 §3.5.2.3 says noTarget, but Entra uses add/replace for an attribute's first value and
         // expects the typed element to be created (entra-scim.md §5.4, §13.5).
         if (selectedBy === undefined) throw ScimError.badRequest('noTarget', `'${target.text}' matches no value`);
-        const created = updatedElement('add', target, selectedBy, value, selectedBy, draft);
+        const created = updatedElement('add', target, { ...selectedBy }, value, selectedBy, draft);
         // `emails[type eq "work"]` with `{type: "fax"}` would create an element the path does not select.
         if (!matchesElement(filter, created, draft.resourceType, parent)) {
             throw ScimError.badRequest('invalidValue', `The value of '${target.text}' contradicts its value filter`);
@@ -574,13 +580,10 @@ function nextManager(op: OperationName, target: Target, current: unknown, value:
         }
     }
     if (op === 'remove') return undefined;
-    if (target.subDefinition !== undefined) {
-        if (target.subDefinition.name !== 'value') {
-            // We store the id only; a `$ref` is derived from it when returned.
-            draft.ignored.add(target.text);
-            return current;
-        }
-        return managerFrom(value, target.text);
+    if (target.subDefinition !== undefined && target.subDefinition.name !== 'value') {
+        // `manager.$ref`: we store the id only; a `$ref` can be derived from it when returned.
+        draft.ignored.add(target.text);
+        return current;
     }
     return managerFrom(value, target.text);
 }

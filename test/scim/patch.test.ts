@@ -185,6 +185,14 @@ describe('the request', () => {
         expect(JSON.stringify(result.ignored)).not.toContain('S3cr3t');
     });
 
+    it('shares no object between two results (the engine caches resolved paths, never values)', () => {
+        const operations = [{ op: 'Add', path: 'phoneNumbers[type eq "fax"].value', value: '1' }];
+        const first = applyPatch({ userName: 'a' }, operations, 'User');
+        (first.resource.phoneNumbers as Record<string, unknown>[])[0]!.type = 'changed by a caller';
+        const second = applyPatch({ userName: 'b' }, operations, 'User');
+        expect(second.resource.phoneNumbers).toEqual([{ type: 'fax', value: '1' }]);
+    });
+
     it('shares no modified object with the input', () => {
         const result = applyPatch(user, [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'new@contoso.com' }], 'User');
         expect(result.resource.emails).not.toBe(user.emails);
