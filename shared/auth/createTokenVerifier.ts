@@ -17,6 +17,8 @@ export interface TokenVerifierDependencies {
     credential?: TokenCredential;
     secretClientOptions?: SecretClientOptions;
     log?: (line: string) => void;
+    /** The Key Vault verifier's clock, in milliseconds since the epoch (tests move it past a grace window). */
+    now?: () => number;
 }
 
 /** The verifier used when no token source is configured: nothing is a valid token. */
@@ -40,6 +42,7 @@ export function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierD
             graceWindowMs: settings.graceWindowMs,
             cacheTtlMs: settings.cacheTtlMs,
             log,
+            ...(deps.now ? { now: deps.now } : {}),
         });
     }
 

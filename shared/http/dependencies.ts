@@ -3,7 +3,7 @@
  * verifier and the store. Under `func`, in Azure, under the local host and in tests this is the same code;
  * only the environment differs.
  */
-import { createTokenVerifier } from '../auth/createTokenVerifier';
+import { createTokenVerifier, type TokenVerifierDependencies } from '../auth/createTokenVerifier';
 import type { TokenVerifier } from '../auth/TokenVerifier';
 import { readSettings, type Settings } from '../config';
 import type { ResourceStore } from '../store/ResourceStore';
@@ -16,6 +16,8 @@ export interface Dependencies {
 }
 
 let dependencies: Promise<Dependencies> | undefined;
+/** What the token verifier is built with besides the environment; empty outside tests. */
+let tokenVerifierDependencies: TokenVerifierDependencies = {};
 
 export function getDependencies(): Promise<Dependencies> {
     dependencies ??= build().catch((error: unknown) => {
@@ -25,14 +27,19 @@ export function getDependencies(): Promise<Dependencies> {
     return dependencies;
 }
 
-/** Forget the built dependencies, so the next request reads the environment again (tests, local host). */
-export function resetDependencies(): void {
+/**
+ * Forget the built dependencies, so the next request reads the environment again (tests, local host).
+ * Tests can hand the token verifier a fake Key Vault credential, stub client options and a clock, so the
+ * real HTTP app verifies against the Key Vault stub.
+ */
+export function resetDependencies(options: { tokenVerifier?: TokenVerifierDependencies } = {}): void {
     dependencies = undefined;
+    tokenVerifierDependencies = options.tokenVerifier ?? {};
 }
 
 async function build(): Promise<Dependencies> {
     const settings = readSettings();
-    const verifier = createTokenVerifier(process.env);
+    const verifier = createTokenVerifier(process.env, tokenVerifierDependencies);
     const store = createStoreFromSettings(settings.storage);
     return { settings, verifier, store };
 }

@@ -29,10 +29,11 @@ export interface ScimTestServer {
     close(): Promise<void>;
 }
 
-export async function startScimServer(options: { token?: string } = {}): Promise<ScimTestServer> {
+/** `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts). */
+export async function startScimServer(options: { token?: string; connectionString?: string } = {}): Promise<ScimTestServer> {
     const token = options.token ?? randomBytes(24).toString('base64url');
     const tableName = testTableName();
-    const connectionString = testConnectionString();
+    const connectionString = options.connectionString ?? testConnectionString();
     process.env.TABLES_CONNECTION_STRING = connectionString;
     process.env.SCIM_TABLE_NAME = tableName;
     process.env.SCIM_TOKEN = token;
