@@ -32,6 +32,7 @@ interface AzuriteTableServer {
  * without it everything lives in memory (tests, SCIM_STORAGE=memory).
  */
 export async function startEmbeddedAzurite(options: { port?: number; persistDir?: string } = {}): Promise<EmbeddedAzurite> {
+    usePartitionIndependentPointLookups();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const TableServer = require('azurite/dist/src/table/TableServer').default;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -71,6 +72,28 @@ export async function startEmbeddedAzurite(options: { port?: number; persistDir?
             await server.close();
         },
     };
+}
+
+/**
+ * Azurite looks up an entity with LokiJS `findOne({ PartitionKey, RowKey })`, which narrows by the first key's
+ * index (PartitionKey) and then filters the whole partition linearly: every insert, update and delete costs
+ * O(partition size), so seeding a 50,000-member group (100,000 edge rows in the `groups` partition) would
+ * take minutes. Asking for RowKey first is the same conjunction, but LokiJS then narrows by the RowKey index
+ * to one row. Idempotent; affects only this process's LokiJS (the emulator), never Azure.
+ */
+function usePartitionIndependentPointLookups(): void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Collection = require('lokijs').Collection;
+    const prototype = Collection.prototype as { findOne(query: unknown): unknown; rowKeyFirst?: true };
+    if (prototype.rowKeyFirst) return;
+    const findOne = prototype.findOne;
+    prototype.findOne = function (this: unknown, query: unknown) {
+        if (query !== null && typeof query === 'object' && 'PartitionKey' in query && 'RowKey' in query && Object.keys(query).length === 2) {
+            return findOne.call(this, { RowKey: query.RowKey, PartitionKey: query.PartitionKey });
+        }
+        return findOne.call(this, query);
+    };
+    prototype.rowKeyFirst = true;
 }
 
 export function azuriteConnectionString(port: number): string {

@@ -1,0 +1,253 @@
+/**
+ * Group membership as edges (docs/storage.md, "Membership edges"): the group-specific part of the store.
+ *
+ * Each membership is two rows in the groups partition, written and deleted together in one transaction:
+ * `m:<group>:<member>` (list a group's members) and `mo:<member>:<group>` (list a member's groups). The
+ * group row's version bump rides in the first transaction of a change.
+ *
+ * Concurrency with deletes ("Dekker" ordering, docs/storage.md): an adder writes the edges and then
+ * re-reads the members; a deleter marks or deletes the member and then reads its edges. Whichever reads
+ * second sees the other's write, so an edge to a deleted member never survives: either the deleter's
+ * read finds it, or the adder's re-read finds the member gone and removes the edge again.
+ */
+import type { TransactionAction } from '@azure/data-tables';
+import { ScimError } from '../scim/errors';
+import type { ResourceTypeName } from '../scim/schemas';
+import type { GroupMember, MemberDelta } from './ResourceStore';
+import { EntityTable, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
+import type { EdgeRow } from './entities';
+import {
+    GROUPS_PARTITION,
+    USERS_PARTITION,
+    memberEdgePrefix,
+    memberEdgeRowKey,
+    memberOfEdgePrefix,
+    memberOfEdgeRowKey,
+    resourceRowKey,
+    reverseOfEdgeRowKey,
+} from './keys';
+import { failedOperationIndex, storageStatusOf } from './storageErrors';
+
+/** Up to this many removes are tried optimistically; more are first checked with batched edge reads. */
+const OPTIMISTIC_REMOVE_LIMIT = 4;
+/** Transactions in flight at once when deleting many edges. */
+const CLEANUP_CONCURRENCY = 4;
+
+export interface ExistingMember {
+    type: ResourceTypeName;
+    hasMemberships: boolean;
+}
+
+/** One membership change: its two operations always travel in the same transaction. */
+interface EdgePairChange {
+    kind: 'add' | 'remove';
+    memberId: string;
+    operations: [TransactionAction, TransactionAction];
+}
+
+export class MembershipEdges {
+    constructor(private readonly table: EntityTable) {}
+
+    /**
+     * Applies a member delta. `head` (the group row update, maybe index rows) goes first in the first
+     * transaction, so a stale If-Match fails the change before any edge is written. Returns the group row's
+     * new ETag, or undefined when there was nothing to write and `headRequired` is false.
+     */
+    async change(groupId: string, head: TransactionAction[], delta: MemberDelta, headRequired: boolean): Promise<string | undefined> {
+        const toAdd = unique(delta.add);
+        const adding = new Set(toAdd);
+        let toRemove = unique(delta.remove).filter((id) => !adding.has(id)); // remove-then-add: an id in both stays a member
+        let newMembers = toAdd;
+        if (delta.clear) {
+            const current = await this.memberIds(groupId);
+            const currentSet = new Set(current);
+            toRemove = current.filter((id) => !adding.has(id));
+            newMembers = toAdd.filter((id) => !currentSet.has(id));
+        } else if (toRemove.length > OPTIMISTIC_REMOVE_LIMIT) {
+            toRemove = await this.existingMemberIds(groupId, toRemove);
+        }
+        if (newMembers.includes(groupId)) throw ScimError.badRequest('invalidValue', 'A group cannot be a member of itself');
+
+        const members = await this.resolve(newMembers);
+        const unknownCount = newMembers.filter((id) => !members.has(id)).length;
+        if (unknownCount > 0) throw ScimError.badRequest('invalidValue', `${unknownCount} member value(s) do not refer to an existing User or Group`);
+        await this.markAsMembers(newMembers.filter((id) => members.get(id)?.type === 'User' && !members.get(id)?.hasMemberships));
+
+        const changes: EdgePairChange[] = [
+            ...toRemove.map((memberId) => this.removal(groupId, memberId)),
+            ...newMembers.map((memberId) => this.addition(groupId, memberId, members.get(memberId)!.type)),
+        ];
+        const etag = await this.submitChanges(head, changes, headRequired);
+        if (newMembers.length > 0) await this.undoAdditionsOfVanishedMembers(groupId, newMembers);
+        return etag;
+    }
+
+    /** Every member of a group, read page by page from the forward edges. */
+    async *members(groupId: string): AsyncIterable<GroupMember> {
+        for await (const page of this.table.pages(GROUPS_PARTITION, memberEdgePrefix(groupId), { select: ['memberId', 'memberType'] })) {
+            for (const edge of page) yield { value: String(edge.memberId), type: edge.memberType as ResourceTypeName };
+        }
+    }
+
+    async hasMember(groupId: string, memberId: string): Promise<boolean> {
+        return (await this.table.read(GROUPS_PARTITION, memberEdgeRowKey(groupId, memberId), ['RowKey'])) !== undefined;
+    }
+
+    async groupsOf(memberId: string): Promise<string[]> {
+        const groupIds: string[] = [];
+        for await (const page of this.table.pages(GROUPS_PARTITION, memberOfEdgePrefix(memberId), { select: ['groupId'] })) {
+            for (const edge of page) groupIds.push(String(edge.groupId));
+        }
+        return groupIds;
+    }
+
+    /** Which ids exist, with their type: users first (the common case), then groups not being deleted. */
+    async resolve(ids: string[]): Promise<Map<string, ExistingMember>> {
+        const found = new Map<string, ExistingMember>();
+        const wanted = unique(ids);
+        if (wanted.length === 0) return found;
+        const users = await this.table.readMany(USERS_PARTITION, wanted.map((id) => resourceRowKey('User', id)), ['id', 'hasMemberships']);
+        for (const user of users) found.set(String(user.id), { type: 'User', hasMemberships: user.hasMemberships === true });
+        const rest = wanted.filter((id) => !found.has(id));
+        if (rest.length === 0) return found;
+        const groups = await this.table.readMany(GROUPS_PARTITION, rest.map((id) => resourceRowKey('Group', id)), ['id', 'deleting']);
+        for (const group of groups) {
+            if (group.deleting !== true) found.set(String(group.id), { type: 'Group', hasMemberships: true });
+        }
+        return found;
+    }
+
+    /**
+     * Deletes every edge (and its reverse) whose RowKey starts with `prefix`: one pass over the range,
+     * transactions of 50 pairs, a few in flight. Returns how many edges the pass found.
+     */
+    async deleteAll(prefix: string): Promise<number> {
+        let found = 0;
+        for await (const page of this.table.pages(GROUPS_PARTITION, prefix, { select: [] })) {
+            found += page.length;
+            const rowKeys = page.flatMap((edge) => [String(edge.rowKey), reverseOfEdgeRowKey(String(edge.rowKey))]);
+            const batches: string[][] = [];
+            for (let start = 0; start < rowKeys.length; start += MAX_TRANSACTION_OPERATIONS) {
+                batches.push(rowKeys.slice(start, start + MAX_TRANSACTION_OPERATIONS));
+            }
+            await inParallel(batches, CLEANUP_CONCURRENCY, (batch) => this.deleteRowsIfPresent(batch));
+        }
+        return found;
+    }
+
+    // ---- writing
+
+    private addition(groupId: string, memberId: string, memberType: ResourceTypeName): EdgePairChange {
+        const edge = { partitionKey: GROUPS_PARTITION, groupId, memberId, memberType };
+        const forward: EdgeRow = { ...edge, rowKey: memberEdgeRowKey(groupId, memberId) };
+        const reverse: EdgeRow = { ...edge, rowKey: memberOfEdgeRowKey(memberId, groupId) };
+        // Upsert: adding an existing member is a no-op that cannot conflict with a concurrent add.
+        return { kind: 'add', memberId, operations: [['upsert', forward, 'Replace'], ['upsert', reverse, 'Replace']] };
+    }
+
+    private removal(groupId: string, memberId: string): EdgePairChange {
+        return {
+            kind: 'remove',
+            memberId,
+            operations: [
+                ['delete', { partitionKey: GROUPS_PARTITION, rowKey: memberEdgeRowKey(groupId, memberId) }],
+                ['delete', { partitionKey: GROUPS_PARTITION, rowKey: memberOfEdgeRowKey(memberId, groupId) }],
+            ],
+        };
+    }
+
+    /**
+     * Submits `head` and the pair changes in transactions of ≤ 100 operations (head + 49 pairs, then 50
+     * pairs each). Removing a non-member fails its transaction with 404 at that operation's index: the
+     * pair is dropped (a remove of a non-member is a no-op) and the transaction retried.
+     */
+    private async submitChanges(head: TransactionAction[], changes: EdgePairChange[], headRequired: boolean): Promise<string | undefined> {
+        const queue = [...changes];
+        let headPending = true;
+        let groupEtag: string | undefined;
+        while (queue.length > 0 || headPending) {
+            const headOperations = headPending ? head : [];
+            const batch = queue.splice(0, Math.floor((MAX_TRANSACTION_OPERATIONS - headOperations.length) / 2));
+            if (headPending && batch.length === 0 && !headRequired) break; // nothing changes: no version bump
+            try {
+                const etags = await this.table.submit([...headOperations, ...batch.flatMap((change) => change.operations)]);
+                if (headPending) groupEtag = etags[0];
+                headPending = false;
+            } catch (error) {
+                const failedIndex = failedOperationIndex(error);
+                const failedChange = failedIndex === undefined ? undefined : batch[Math.floor((failedIndex - headOperations.length) / 2)];
+                if (storageStatusOf(error) !== 404 || failedIndex! < headOperations.length || failedChange?.kind !== 'remove') throw error;
+                batch.splice(batch.indexOf(failedChange), 1);
+                queue.unshift(...batch);
+            }
+        }
+        return groupEtag;
+    }
+
+    /**
+     * Sets `hasMemberships` on users before their first edge is written (transactions of 100 in the users
+     * partition). Merge fails with 404 if a user vanished meanwhile; that member then does not exist.
+     */
+    private async markAsMembers(userIds: string[]): Promise<void> {
+        for (let start = 0; start < userIds.length; start += MAX_TRANSACTION_OPERATIONS) {
+            const batch = userIds.slice(start, start + MAX_TRANSACTION_OPERATIONS);
+            try {
+                await this.table.submit(
+                    batch.map((id): TransactionAction => ['update', { partitionKey: USERS_PARTITION, rowKey: resourceRowKey('User', id), hasMemberships: true }, 'Merge']),
+                );
+            } catch (error) {
+                if (storageStatusOf(error) === 404) throw ScimError.badRequest('invalidValue', 'A member value does not refer to an existing User or Group');
+                throw error;
+            }
+        }
+    }
+
+    /** The adder's half of the Dekker ordering: after writing edges, re-check the members and undo edges to any that vanished. */
+    private async undoAdditionsOfVanishedMembers(groupId: string, addedIds: string[]): Promise<void> {
+        const stillThere = await this.resolve(addedIds);
+        const vanished = addedIds.filter((id) => !stillThere.has(id));
+        if (vanished.length === 0) return;
+        await this.deleteRowsIfPresent(vanished.flatMap((id) => [memberEdgeRowKey(groupId, id), memberOfEdgeRowKey(id, groupId)]));
+    }
+
+    /** Deletes rows in one partition transaction per 100; rows already gone are skipped (idempotent cleanup). */
+    private async deleteRowsIfPresent(rowKeys: string[]): Promise<void> {
+        const remaining = [...rowKeys];
+        while (remaining.length > 0) {
+            const batch = remaining.splice(0, MAX_TRANSACTION_OPERATIONS);
+            try {
+                await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+            } catch (error) {
+                const failedIndex = failedOperationIndex(error);
+                if (storageStatusOf(error) !== 404 || failedIndex === undefined) throw error;
+                batch.splice(failedIndex, 1);
+                remaining.unshift(...batch);
+            }
+        }
+    }
+
+    // ---- reading
+
+    private async memberIds(groupId: string): Promise<string[]> {
+        const ids: string[] = [];
+        for await (const member of this.members(groupId)) ids.push(member.value);
+        return ids;
+    }
+
+    private async existingMemberIds(groupId: string, memberIds: string[]): Promise<string[]> {
+        const edges: Entity[] = await this.table.readMany(GROUPS_PARTITION, memberIds.map((id) => memberEdgeRowKey(groupId, id)), ['memberId']);
+        return edges.map((edge) => String(edge.memberId));
+    }
+}
+
+function unique(ids: string[]): string[] {
+    return [...new Set(ids)];
+}
+
+async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+        while (next < items.length) await work(items[next++]!);
+    });
+    await Promise.all(workers);
+}

@@ -1,0 +1,429 @@
+/**
+ * The Azure Table Storage implementation of `ResourceStore` (the key design is in docs/storage.md).
+ *
+ * One table, two partitions:
+ *   users   u:<id>  un:<userName key>  ext:<externalId key>:<id>
+ *   groups  g:<id>  dn:<displayName key>  ext:<externalId key>:<id>  m:<group>:<member>  mo:<member>:<group>
+ * A resource and its index rows share a partition, so create, rename and delete are each one
+ * entity-group transaction (atomic), and a uniqueness clash is the 409 of inserting the `un`/`dn` row.
+ * Users and groups go through the same code; membership edges (MembershipEdges.ts) are the group part.
+ *
+ * Versions are the resource row's ETag, encoded (keys.ts), so a conditional write is a plain If-Match.
+ *
+ * Request costs (counted by requestCounter.ts, held to budgets in test/store/requestBudgets.test.ts):
+ * get = 1 point read; userName/displayName eq = 1 (miss) or 2 (hit); externalId eq = 1 range read + 1;
+ * create = 1 transaction; update = read + 1 transaction, or just the transaction when `expectedVersion`
+ * names the version this store instance last read or wrote; delete of a user never in a group =
+ * read + 1 transaction.
+ */
+import { TableClient, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/core-auth';
+import { ScimError } from '../scim/errors';
+import type { IndexLookup } from '../scim/queryPlan';
+import type { ResourceTypeName } from '../scim/schemas';
+import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './ResourceStore';
+import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
+import { attributesOf, buildResourceRows, resourceRowOf, toStoredResource, type ResourceRow, type StoredRow } from './entities';
+import {
+    GROUPS_PARTITION,
+    caseFolded,
+    etagOfVersion,
+    externalIdRowPrefix,
+    memberEdgePrefix,
+    memberOfEdgePrefix,
+    partitionOf,
+    resourceRowKey,
+    resourceRowPrefix,
+    uniqueAttributeOf,
+    uniqueNameRowKey,
+} from './keys';
+import { MembershipEdges } from './MembershipEdges';
+import { addStorageRequestCounter } from './requestCounter';
+import { failedOperationIndex, storageStatusOf, toScimError, versionMismatch } from './storageErrors';
+
+export type TableResourceStoreOptions =
+    | { tableName: string; connectionString: string }
+    | { tableName: string; endpoint: string; credential: TokenCredential };
+
+/**
+ * Fail fast when storage is down: two quick retries, 5 s per attempt, then the caller answers 503 and
+ * Entra retries later (entra-scim.md §8) — far inside the 230 s HTTP limit of Functions (azure.md §2.6).
+ */
+const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
+const TRY_TIMEOUT_MS = 5000;
+/** Conflicting writers (412) a delete sits out before giving up with 503. */
+const MAX_DELETE_ATTEMPTS = 5;
+/** Rows remembered for conditional updates without a read (see `update`). */
+const RECENT_ROWS_LIMIT = 500;
+
+/**
+ * `allowInsecureConnection` is for Azurite only (http://127.0.0.1); the SDK refuses http otherwise.
+ * Create one store per process: the table is created on its first use.
+ */
+export function createTableResourceStore(options: TableResourceStoreOptions, extra: { allowInsecureConnection?: boolean } = {}): ResourceStore {
+    const clientOptions: TableServiceClientOptions = { retryOptions: RETRY_OPTIONS };
+    if (extra.allowInsecureConnection) clientOptions.allowInsecureConnection = true;
+    const client =
+        'connectionString' in options
+            ? TableClient.fromConnectionString(options.connectionString, options.tableName, clientOptions)
+            : new TableClient(options.endpoint, options.tableName, options.credential, clientOptions);
+    client.pipeline.addPolicy(
+        {
+            name: 'storageTryTimeout',
+            sendRequest: (request, next) => {
+                if (!request.timeout) request.timeout = TRY_TIMEOUT_MS;
+                return next(request);
+            },
+        },
+        { phase: 'Retry' },
+    );
+    addStorageRequestCounter(client.pipeline);
+    return new TableResourceStore(new EntityTable(client));
+}
+
+export class TableResourceStore implements ResourceStore {
+    private readonly edges: MembershipEdges;
+    /** Recently read or written resource rows by partition + RowKey, to skip the read of a conditional update. */
+    private readonly recentRows = new Map<string, StoredRow<ResourceRow>>();
+
+    constructor(private readonly table: EntityTable) {
+        this.edges = new MembershipEdges(table);
+    }
+
+    async create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource> {
+        return this.guarded(async () => {
+            const rows = buildResourceRows(resourceType, id, attributes, { created: now, lastModified: now });
+            if (resourceType === 'Group' && members && members.length > 0) await this.requireExisting(members);
+            const actions: TransactionAction[] = [['create', rows.resource], ['create', rows.uniqueName]];
+            if (rows.externalId) actions.push(['create', rows.externalId]);
+            let etags: string[];
+            try {
+                etags = await this.table.submit(actions);
+            } catch (error) {
+                if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, failedOperationIndex(error));
+                throw error;
+            }
+            let stored: StoredRow<ResourceRow> = { row: rows.resource, etag: etags[0]! };
+            if (resourceType === 'Group' && members && members.length > 0) {
+                // Entra creates groups empty and adds members by PATCH (entra-scim.md §7), so members at
+                // create take the ordinary add path rather than widening the create transaction.
+                const etag = await this.edges.change(id, [this.versionBump(stored.row, now)], { clear: false, add: members, remove: [] }, true);
+                stored = { row: { ...stored.row, lastModified: now }, etag: etag! };
+            }
+            return this.remember(resourceType, stored);
+        });
+    }
+
+    async get(resourceType: ResourceTypeName, id: string): Promise<StoredResource | undefined> {
+        return this.guarded(async () => {
+            const stored = await this.readResource(resourceType, id);
+            return stored && this.remember(resourceType, stored);
+        });
+    }
+
+    async lookup(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<StoredResource[]> {
+        return this.guarded(async () => {
+            const partition = partitionOf(resourceType);
+            let candidates: StoredRow<ResourceRow>[];
+            switch (lookup.kind) {
+                case 'id': {
+                    const stored = await this.readResource(resourceType, lookup.value);
+                    candidates = stored ? [stored] : [];
+                    break;
+                }
+                case 'userName':
+                case 'displayName': {
+                    if (lookup.kind !== uniqueAttributeOf(resourceType)) return [];
+                    const index = await this.table.read(partition, uniqueNameRowKey(resourceType, lookup.value), ['id']);
+                    const stored = index && (await this.readResource(resourceType, String(index.id)));
+                    candidates = stored ? [stored] : [];
+                    break;
+                }
+                case 'externalId': {
+                    const ids: string[] = [];
+                    for await (const page of this.table.pages(partition, externalIdRowPrefix(lookup.value), { select: ['id'] })) {
+                        ids.push(...page.map((index) => String(index.id)));
+                    }
+                    candidates = await this.readResources(resourceType, ids);
+                    break;
+                }
+            }
+            // Hashed keys could in theory collide, so the stored attribute has the last word.
+            return candidates
+                .filter((stored) => matchesLookup(attributesOf(stored.row), lookup))
+                .map((stored) => this.remember(resourceType, stored));
+        });
+    }
+
+    async *list(resourceType: ResourceTypeName, limit: number): AsyncIterable<StoredResource> {
+        if (limit <= 0) return;
+        let listed = 0;
+        try {
+            await this.table.ensureExists();
+            const pageSize = Math.min(MAX_PAGE_SIZE, limit);
+            for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { pageSize })) {
+                for (const entity of page) {
+                    const stored = resourceRowOf(entity);
+                    if (stored.row.deleting) continue;
+                    yield toStoredResource(resourceType, stored);
+                    if (++listed >= limit) return;
+                }
+            }
+        } catch (error) {
+            throw toScimError(error);
+        }
+    }
+
+    /**
+     * Attribute changes replace the resource row with If-Match (the version read, or `expectedVersion`)
+     * and move index rows in the same transaction. Member changes go through MembershipEdges with the group
+     * row update at the head of the first transaction: Replace for attribute changes, otherwise Merge of
+     * `lastModified` — with If-Match only when `expectedVersion` is given.
+     */
+    async update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource> {
+        return this.guarded(async () => {
+            if (change.members && resourceType !== 'Group') throw ScimError.badRequest('invalidValue', 'Only groups have members');
+            let expectedEtag: string | undefined;
+            if (expectedVersion !== undefined) {
+                expectedEtag = etagOfVersion(expectedVersion);
+                if (expectedEtag === undefined) throw versionMismatch();
+            }
+            const current = this.recalled(resourceType, id, expectedEtag) ?? (await this.readResource(resourceType, id));
+            if (!current) throw ScimError.notFound();
+            if (expectedEtag !== undefined && current.etag !== expectedEtag) throw versionMismatch();
+
+            let head: TransactionAction[];
+            let updated: ResourceRow;
+            if (change.attributes) {
+                const rows = buildResourceRows(resourceType, id, change.attributes, { created: current.row.created, lastModified: now }, current.row);
+                updated = rows.resource;
+                head = [['update', rows.resource, 'Replace', { etag: current.etag }]];
+                if (rows.uniqueName.rowKey !== current.row.uniqueNameKey) {
+                    head.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.uniqueNameKey }], ['create', rows.uniqueName]);
+                }
+                if (rows.externalId?.rowKey !== current.row.externalIdKey) {
+                    if (current.row.externalIdKey) head.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.externalIdKey }]);
+                    if (rows.externalId) head.push(['create', rows.externalId]);
+                }
+            } else if (change.members) {
+                updated = { ...current.row, lastModified: now };
+                head = [this.versionBump(current.row, now, expectedEtag)];
+            } else {
+                return this.remember(resourceType, current);
+            }
+
+            let etag: string | undefined;
+            try {
+                etag = change.members
+                    ? await this.edges.change(id, head, change.members, change.attributes !== undefined)
+                    : (await this.table.submit(head))[0];
+            } catch (error) {
+                if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
+                throw error;
+            }
+            if (etag === undefined) return this.remember(resourceType, current); // a members-only change that changed nothing
+            return this.remember(resourceType, { row: updated, etag });
+        });
+    }
+
+    async delete(resourceType: ResourceTypeName, id: string): Promise<boolean> {
+        return this.guarded(() => (resourceType === 'User' ? this.deleteUser(id) : this.deleteGroup(id)));
+    }
+
+    async *members(groupId: string): AsyncIterable<GroupMember> {
+        try {
+            await this.table.ensureExists();
+            yield* this.edges.members(groupId);
+        } catch (error) {
+            throw toScimError(error);
+        }
+    }
+
+    async hasMember(groupId: string, memberId: string): Promise<boolean> {
+        return this.guarded(() => this.edges.hasMember(groupId, memberId));
+    }
+
+    async groupsOf(memberId: string): Promise<string[]> {
+        return this.guarded(() => this.edges.groupsOf(memberId));
+    }
+
+    async existingIds(ids: string[]): Promise<Map<string, ResourceTypeName>> {
+        return this.guarded(async () => {
+            const found = await this.edges.resolve(ids);
+            return new Map([...found].map(([id, member]) => [id, member.type]));
+        });
+    }
+
+    // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes)
+
+    /**
+     * Edges first (both directions per transaction), then the user and its index rows in one transaction,
+     * then one more edge read: the deleter's half of the Dekker ordering (MembershipEdges.ts). A user never
+     * added to a group has no edges, so that costs just the read and the transaction.
+     *
+     * The transaction cannot carry If-Match on the user row (the SDK sends every transactional delete with
+     * If-Match `*`), so a concurrent rename shows up as a 404 on the old index row: read again and retry.
+     */
+    private async deleteUser(id: string): Promise<boolean> {
+        for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
+            const current = await this.readResource('User', id);
+            if (!current) {
+                // Gone already; finish an edge cleanup an earlier, interrupted delete may have left.
+                await this.edges.deleteAll(memberOfEdgePrefix(id));
+                return false;
+            }
+            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
+            try {
+                await this.table.submit(this.resourceDeletion(current));
+            } catch (error) {
+                if (storageStatusOf(error) === 404) continue; // deleted or renamed meanwhile: look again
+                throw error;
+            }
+            this.forget('User', id);
+            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
+            return true;
+        }
+        throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+    }
+
+    /**
+     * One transaction marks the group `deleting` and deletes its dn/ext rows (readers treat it as gone,
+     * its name is free again); then its edges go in batches; then the group row, with If-Match on the ETag
+     * the marking produced. Adding members always bumps the group row, so a 412 there means an add raced
+     * the cleanup: sweep again.
+     */
+    private async deleteGroup(id: string): Promise<boolean> {
+        let current = await this.readRow('Group', id);
+        for (let attempt = 0; current && !current.row.deleting; attempt++) {
+            if (attempt >= MAX_DELETE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+            const marking: TransactionAction[] = [
+                ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
+                ...this.resourceDeletion(current).slice(1), // its dn and ext rows
+            ];
+            try {
+                const [etag] = await this.table.submit(marking);
+                current = { row: { ...current.row, deleting: true }, etag: etag! };
+            } catch (error) {
+                if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
+                current = await this.readRow('Group', id); // renamed or deleted meanwhile
+            }
+        }
+        if (!current) return false;
+        this.forget('Group', id);
+        for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
+            await this.edges.deleteAll(memberEdgePrefix(id));
+            await this.edges.deleteAll(memberOfEdgePrefix(id));
+            try {
+                await this.table.deleteIfUnchanged(GROUPS_PARTITION, current.row.rowKey, current.etag);
+                return true;
+            } catch (error) {
+                if (storageStatusOf(error) === 404) return true; // a concurrent DELETE finished it
+                if (storageStatusOf(error) !== 412) throw error;
+                const reread = await this.readRow('Group', id);
+                if (!reread) return true;
+                current = reread;
+            }
+        }
+        throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+    }
+
+    /** Deletes the resource row and its index rows. */
+    private resourceDeletion(current: StoredRow<ResourceRow>): TransactionAction[] {
+        const partitionKey = current.row.partitionKey;
+        const actions: TransactionAction[] = [
+            ['delete', { partitionKey, rowKey: current.row.rowKey }],
+            ['delete', { partitionKey, rowKey: current.row.uniqueNameKey }],
+        ];
+        if (current.row.externalIdKey) actions.push(['delete', { partitionKey, rowKey: current.row.externalIdKey }]);
+        return actions;
+    }
+
+    /** Refuses unknown member ids before anything is written (the add path checks again, race-safe). */
+    private async requireExisting(memberIds: string[]): Promise<void> {
+        const found = await this.edges.resolve(memberIds);
+        const unknownCount = new Set(memberIds.filter((id) => !found.has(id))).size;
+        if (unknownCount > 0) throw ScimError.badRequest('invalidValue', `${unknownCount} member value(s) do not refer to an existing User or Group`);
+    }
+
+    // ---- reading resource rows
+
+    /** The resource row including a group in the `deleting` state. */
+    private async readRow(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
+        const entity = await this.table.read(partitionOf(resourceType), resourceRowKey(resourceType, id));
+        return entity && resourceRowOf(entity);
+    }
+
+    /** The resource as readers see it: a group being deleted is already gone. */
+    private async readResource(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
+        const stored = await this.readRow(resourceType, id);
+        return stored && !stored.row.deleting ? stored : undefined;
+    }
+
+    private async readResources(resourceType: ResourceTypeName, ids: string[]): Promise<StoredRow<ResourceRow>[]> {
+        if (ids.length <= 1) {
+            const stored = ids[0] === undefined ? undefined : await this.readResource(resourceType, ids[0]);
+            return stored ? [stored] : [];
+        }
+        const entities: Entity[] = await this.table.readMany(partitionOf(resourceType), ids.map((id) => resourceRowKey(resourceType, id)));
+        return entities.map(resourceRowOf).filter((stored) => !stored.row.deleting);
+    }
+
+    /** The group row update that makes a members-only change visible as a new version. */
+    private versionBump(row: ResourceRow, now: string, expectedEtag?: string): TransactionAction {
+        const bump = { partitionKey: row.partitionKey, rowKey: row.rowKey, lastModified: now };
+        return expectedEtag === undefined ? ['update', bump, 'Merge'] : ['update', bump, 'Merge', { etag: expectedEtag }];
+    }
+
+    // ---- recently seen rows: a handler's GET-then-conditional-update costs no second read. Safe because the
+    // write carries If-Match with that very ETag: if the row changed since, storage answers 412.
+
+    private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
+        const key = `${stored.row.partitionKey}\n${stored.row.rowKey}`;
+        this.recentRows.delete(key);
+        this.recentRows.set(key, stored);
+        if (this.recentRows.size > RECENT_ROWS_LIMIT) this.recentRows.delete(this.recentRows.keys().next().value!);
+        return toStoredResource(resourceType, stored);
+    }
+
+    private recalled(resourceType: ResourceTypeName, id: string, etag: string | undefined): StoredRow<ResourceRow> | undefined {
+        if (etag === undefined) return undefined;
+        const stored = this.recentRows.get(`${partitionOf(resourceType)}\n${resourceRowKey(resourceType, id)}`);
+        return stored?.etag === etag ? stored : undefined;
+    }
+
+    private forget(resourceType: ResourceTypeName, id: string): void {
+        this.recentRows.delete(`${partitionOf(resourceType)}\n${resourceRowKey(resourceType, id)}`);
+    }
+
+    // ---- errors
+
+    /** A 409 from a write: the failing operation tells which row clashed (0 = the resource row itself). */
+    private uniquenessError(resourceType: ResourceTypeName, failedIndex: number | undefined): ScimError {
+        if (failedIndex === 0) return ScimError.uniqueness(`A ${resourceType} with this id already exists`);
+        return ScimError.uniqueness(`A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
+    }
+
+    /** Ensures the table, runs `work`, and lets only ScimError out. */
+    private async guarded<T>(work: () => Promise<T>): Promise<T> {
+        try {
+            await this.table.ensureExists();
+            return await work();
+        } catch (error) {
+            throw toScimError(error);
+        }
+    }
+}
+
+function matchesLookup(attributes: ScimResource, lookup: IndexLookup): boolean {
+    switch (lookup.kind) {
+        case 'id':
+            return true;
+        case 'userName':
+        case 'displayName': {
+            const value = attributes[lookup.kind];
+            return typeof value === 'string' && caseFolded(value) === caseFolded(lookup.value);
+        }
+        case 'externalId':
+            return attributes.externalId === lookup.value;
+    }
+}

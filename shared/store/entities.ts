@@ -1,0 +1,146 @@
+/**
+ * The shape of each row kind in the SCIM table (docs/storage.md), and the conversion between a resource
+ * row and a `StoredResource`.
+ *
+ * A resource row keeps its attributes as JSON. A string property holds at most 64 KiB (32K UTF-16 code
+ * units) and an entity at most 1 MiB (azure.md §6), so the JSON is split into chunks of 30,000 code units
+ * (`attributes0`, `attributes1`, …) and a resource over 450,000 code units (≈ 900 KB as UTF-16) is refused
+ * with 413 before storage is asked.
+ */
+import { ScimError } from '../scim/errors';
+import type { ResourceTypeName } from '../scim/schemas';
+import type { ScimResource, StoredResource } from './ResourceStore';
+import {
+    externalIdRowKey,
+    partitionOf,
+    resourceRowKey,
+    uniqueAttributeOf,
+    uniqueNameRowKey,
+    versionOfEtag,
+} from './keys';
+
+const CHUNK_LENGTH = 30_000;
+export const MAX_ATTRIBUTES_JSON_LENGTH = 450_000;
+
+/** A `u:<id>` / `g:<id>` row. */
+export type ResourceRow = {
+    partitionKey: string;
+    rowKey: string;
+    id: string;
+    created: string;
+    lastModified: string;
+    attributesChunks: number;
+    /** RowKey of this resource's `un:`/`dn:` row, so a delete or rename removes exactly that row. */
+    uniqueNameKey: string;
+    /** RowKey of this resource's `ext:` row, absent without externalId. */
+    externalIdKey?: string;
+    /**
+     * Set (once, never cleared) before the first membership edge to this resource is written, so deleting
+     * a user that was never in a group needs no edge read (docs/storage.md, "Deletes").
+     */
+    hasMemberships?: boolean;
+    /** Group only: deletion has begun; readers treat the group as gone. */
+    deleting?: boolean;
+    /** `attributes0` … `attributes<n-1>`. */
+    [chunk: `attributes${number}`]: string;
+};
+
+/** A `un:`, `dn:` or `ext:` row: points at the resource that owns the value. */
+export type IndexRow = {
+    partitionKey: string;
+    rowKey: string;
+    id: string;
+};
+
+/** An `m:<group>:<member>` or `mo:<member>:<group>` row. */
+export type EdgeRow = {
+    partitionKey: string;
+    rowKey: string;
+    groupId: string;
+    memberId: string;
+    memberType: ResourceTypeName;
+};
+
+export interface StoredRow<T> {
+    row: T;
+    etag: string;
+}
+
+/** Builds the resource row and its index rows for the given attributes. */
+export function buildResourceRows(
+    resourceType: ResourceTypeName,
+    id: string,
+    attributes: ScimResource,
+    timestamps: { created: string; lastModified: string },
+    flags: { hasMemberships?: boolean } = {},
+): { resource: ResourceRow; uniqueName: IndexRow; externalId?: IndexRow } {
+    const partitionKey = partitionOf(resourceType);
+    const uniqueValue = attributes[uniqueAttributeOf(resourceType)];
+    if (typeof uniqueValue !== 'string' || uniqueValue === '') {
+        throw ScimError.badRequest('invalidValue', `${uniqueAttributeOf(resourceType)} is required`);
+    }
+    const externalId = typeof attributes.externalId === 'string' && attributes.externalId !== '' ? attributes.externalId : undefined;
+    const resource: ResourceRow = {
+        partitionKey,
+        rowKey: resourceRowKey(resourceType, id),
+        id,
+        created: timestamps.created,
+        lastModified: timestamps.lastModified,
+        uniqueNameKey: uniqueNameRowKey(resourceType, uniqueValue),
+        ...(externalId === undefined ? {} : { externalIdKey: externalIdRowKey(externalId, id) }),
+        ...(flags.hasMemberships ? { hasMemberships: true } : {}),
+        ...chunkAttributes(attributes),
+    };
+    return {
+        resource,
+        uniqueName: { partitionKey, rowKey: resource.uniqueNameKey, id },
+        ...(resource.externalIdKey === undefined ? {} : { externalId: { partitionKey, rowKey: resource.externalIdKey, id } }),
+    };
+}
+
+function chunkAttributes(attributes: ScimResource): { attributesChunks: number } & Record<`attributes${number}`, string> {
+    const json = JSON.stringify(attributes);
+    if (json.length > MAX_ATTRIBUTES_JSON_LENGTH) {
+        // 413 without scimType: RFC 7644 §3.12 has no scimType for size, and the request was well formed.
+        throw new ScimError(413, undefined, 'The resource is too large to store');
+    }
+    const chunks: Record<`attributes${number}`, string> = {};
+    let count = 0;
+    for (let start = 0; start < json.length || count === 0; count++) {
+        let end = Math.min(start + CHUNK_LENGTH, json.length);
+        // Never split a surrogate pair: a lone surrogate is not valid UTF-16 text for the service.
+        if (end < json.length && isHighSurrogate(json.charCodeAt(end - 1))) end--;
+        chunks[`attributes${count}`] = json.slice(start, end);
+        start = end;
+    }
+    return { attributesChunks: count, ...chunks };
+}
+
+function isHighSurrogate(code: number): boolean {
+    return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** The attributes JSON of a resource row, joined from its chunks. */
+export function attributesOf(row: Record<string, unknown>): ScimResource {
+    const count = Number(row.attributesChunks ?? 0);
+    let json = '';
+    for (let index = 0; index < count; index++) json += String(row[`attributes${index}`] ?? '');
+    return JSON.parse(json) as ScimResource;
+}
+
+export function toStoredResource(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
+    return {
+        resourceType,
+        id: stored.row.id,
+        attributes: attributesOf(stored.row),
+        created: stored.row.created,
+        lastModified: stored.row.lastModified,
+        version: versionOfEtag(stored.etag),
+    };
+}
+
+/** Reads a resource row out of an SDK entity (which also carries `etag` and `timestamp`). */
+export function resourceRowOf(entity: Record<string, unknown>): StoredRow<ResourceRow> {
+    const { etag, timestamp: _timestamp, ...row } = entity;
+    return { row: row as unknown as ResourceRow, etag: String(etag) };
+}

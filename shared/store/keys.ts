@@ -1,0 +1,126 @@
+/**
+ * The key design of the SCIM table (docs/storage.md): partition names, RowKey builders and the mapping
+ * between storage ETags and SCIM versions. Pure functions; the only place that knows how a RowKey is spelled.
+ *
+ * RowKeys hold client-supplied text (userName, externalId, ids from URLs), but Table Storage forbids
+ * `/ \ # ?` and control characters in keys and limits a key to 1 KiB (azure.md §6), so every such part
+ * goes through `encodeKeyPart`.
+ */
+import { createHash } from 'node:crypto';
+import type { ResourceTypeName } from '../scim/schemas';
+
+/** All users and their index rows share one partition, so a create or rename is one transaction. */
+export const USERS_PARTITION = 'users';
+/** Groups, their index rows and every membership edge (both directions): one transaction can cover a group
+ * row, an edge and its reverse edge. */
+export const GROUPS_PARTITION = 'groups';
+
+export function partitionOf(resourceType: ResourceTypeName): string {
+    return resourceType === 'User' ? USERS_PARTITION : GROUPS_PARTITION;
+}
+
+/** The attribute each resource type keeps unique case-insensitively (userName: RFC 7643 §4.1.1; displayName: Entra matches groups by it). */
+export function uniqueAttributeOf(resourceType: ResourceTypeName): 'userName' | 'displayName' {
+    return resourceType === 'User' ? 'userName' : 'displayName';
+}
+
+/**
+ * An encoded part is at most this long; longer values become a SHA-256 hash. Two parts plus a prefix
+ * (`mo:<member>:<group>`) stay under 512 UTF-16 characters = the 1 KiB RowKey limit.
+ */
+const MAX_ENCODED_PART_LENGTH = 200;
+
+/**
+ * Makes any string safe inside a RowKey. `encodeURIComponent` escapes `/ \ # ?`, `:` (our separator),
+ * `%`, control characters and non-ASCII; it leaves `'` alone, which the `odata` template escapes in
+ * filters. Too-long values are replaced by `$` + SHA-256 hex: `$` never survives `encodeURIComponent`,
+ * so a hash cannot collide with an encoded value. Readers compare the stored attribute anyway.
+ */
+export function encodeKeyPart(value: string): string {
+    const wellFormed = value.replace(LONE_SURROGATE, '\uFFFD'); // encodeURIComponent throws on lone surrogates
+    const encoded = encodeURIComponent(wellFormed);
+    if (encoded.length <= MAX_ENCODED_PART_LENGTH) return encoded;
+    return '$' + createHash('sha256').update(wellFormed, 'utf8').digest('hex');
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The comparison form of a case-insensitive attribute (RFC 7643 §2.2 caseExact false): NFC so composed
+ * and decomposed spellings clash, then locale-independent lower case.
+ */
+export function caseFolded(value: string): string {
+    return value.normalize('NFC').toLowerCase();
+}
+
+// ---- RowKeys. Every prefix ends with ':'; a prefix range is [prefix, prefix with ':' → ';').
+
+export function resourceRowKey(resourceType: ResourceTypeName, id: string): string {
+    return resourceRowPrefix(resourceType) + encodeKeyPart(id);
+}
+
+export function resourceRowPrefix(resourceType: ResourceTypeName): string {
+    return resourceType === 'User' ? 'u:' : 'g:';
+}
+
+/** `un:<key>` (userName) or `dn:<key>` (displayName) → the resource id. Unique: insert fails on a clash. */
+export function uniqueNameRowKey(resourceType: ResourceTypeName, value: string): string {
+    return (resourceType === 'User' ? 'un:' : 'dn:') + encodeKeyPart(caseFolded(value));
+}
+
+/** externalId is case-exact and not unique (RFC 7643 §3.1), so the id is part of the key: `ext:<key>:<id>`. */
+export function externalIdRowPrefix(externalId: string): string {
+    return 'ext:' + encodeKeyPart(externalId) + ':';
+}
+
+export function externalIdRowKey(externalId: string, id: string): string {
+    return externalIdRowPrefix(externalId) + encodeKeyPart(id);
+}
+
+/** Forward edge `m:<group>:<member>` in the groups partition. */
+export function memberEdgeRowKey(groupId: string, memberId: string): string {
+    return memberEdgePrefix(groupId) + encodeKeyPart(memberId);
+}
+
+export function memberEdgePrefix(groupId: string): string {
+    return 'm:' + encodeKeyPart(groupId) + ':';
+}
+
+/** Reverse edge `mo:<member>:<group>` in the groups partition ("member of"). */
+export function memberOfEdgeRowKey(memberId: string, groupId: string): string {
+    return memberOfEdgePrefix(memberId) + encodeKeyPart(groupId);
+}
+
+export function memberOfEdgePrefix(memberId: string): string {
+    return 'mo:' + encodeKeyPart(memberId) + ':';
+}
+
+/** The other direction of an edge, from its RowKey alone (encoded parts never contain ':'). */
+export function reverseOfEdgeRowKey(edgeRowKey: string): string {
+    const [kind, first, second] = edgeRowKey.split(':');
+    if (kind === 'm') return `mo:${second}:${first}`;
+    if (kind === 'mo') return `m:${second}:${first}`;
+    throw new Error('not an edge row key');
+}
+
+/** Bounds of a key-range read: every RowKey that starts with `prefix`. */
+export function prefixRange(prefix: string): { from: string; to: string } {
+    const last = prefix.charCodeAt(prefix.length - 1);
+    return { from: prefix, to: prefix.slice(0, -1) + String.fromCharCode(last + 1) };
+}
+
+// ---- Versions. The SCIM version is the resource row's ETag, encoded reversibly (base64url) so that it
+// is opaque to clients, fits in a weak ETag header (RFC 7232 §2.3), and maps back to the raw ETag for
+// If-Match without any state shared between Functions instances.
+
+export function versionOfEtag(etag: string): string {
+    return `W/"${Buffer.from(etag, 'utf8').toString('base64url')}"`;
+}
+
+/** The raw ETag of a version, or undefined if the text is not one of ours (the caller answers 412). */
+export function etagOfVersion(version: string): string | undefined {
+    const match = /^(?:W\/)?"([A-Za-z0-9_-]+)"$/.exec(version.trim());
+    if (!match?.[1]) return undefined;
+    const etag = Buffer.from(match[1], 'base64url').toString('utf8');
+    return versionOfEtag(etag) === `W/"${match[1]}"` ? etag : undefined;
+}

@@ -1,0 +1,135 @@
+/**
+ * Reads a whole SCIM table and checks every invariant of the key design (docs/storage.md, "Invariants").
+ * Returns the violations found, empty if the table is consistent. Fault and concurrency suites call it
+ * after their scenario; it reads with its own client, so it sees storage, not the store's view of it.
+ */
+import { TableClient } from '@azure/data-tables';
+import type { ResourceTypeName } from '../../shared/scim/schemas';
+import { attributesOf } from '../../shared/store/entities';
+import {
+    GROUPS_PARTITION,
+    USERS_PARTITION,
+    externalIdRowKey,
+    memberEdgeRowKey,
+    memberOfEdgeRowKey,
+    resourceRowKey,
+    uniqueAttributeOf,
+    uniqueNameRowKey,
+} from '../../shared/store/keys';
+
+type Row = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+export async function checkConsistency(connectionString: string, tableName: string): Promise<string[]> {
+    const client = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+    const rows = new Map<string, Row>();
+    for await (const entity of client.listEntities<Record<string, unknown>>()) {
+        const row = entity as Row;
+        rows.set(`${row.partitionKey}|${row.rowKey}`, row);
+    }
+    return findViolations(rows);
+}
+
+function findViolations(rows: Map<string, Row>): string[] {
+    const violations: string[] = [];
+    const row = (partitionKey: string, rowKey: string) => rows.get(`${partitionKey}|${rowKey}`);
+    const resource = (type: ResourceTypeName, id: string) => row(type === 'User' ? USERS_PARTITION : GROUPS_PARTITION, resourceRowKey(type, id));
+
+    for (const entity of rows.values()) {
+        const where = `${entity.partitionKey} ${entity.rowKey}`;
+        const [kind] = entity.rowKey.split(':');
+        const partitionType: ResourceTypeName | undefined =
+            entity.partitionKey === USERS_PARTITION ? 'User' : entity.partitionKey === GROUPS_PARTITION ? 'Group' : undefined;
+        if (!partitionType) {
+            violations.push(`${where}: unknown partition`);
+            continue;
+        }
+        switch (kind) {
+            case 'u':
+            case 'g': {
+                const type: ResourceTypeName = kind === 'u' ? 'User' : 'Group';
+                if (type !== partitionType) violations.push(`${where}: resource row in the wrong partition`);
+                checkResourceRow(entity, type, where, row, violations);
+                break;
+            }
+            case 'un':
+            case 'dn':
+            case 'ext': {
+                if ((kind === 'un') !== (partitionType === 'User') && kind !== 'ext') violations.push(`${where}: index row in the wrong partition`);
+                const owner = resource(partitionType, String(entity.id));
+                if (!owner) violations.push(`${where}: index row points to a missing resource`);
+                else if (owner.deleting) violations.push(`${where}: index row of a group being deleted`);
+                else if (owner.uniqueNameKey !== entity.rowKey && owner.externalIdKey !== entity.rowKey) {
+                    violations.push(`${where}: index row not claimed by its resource`);
+                }
+                break;
+            }
+            case 'm':
+            case 'mo': {
+                if (partitionType !== 'Group') {
+                    violations.push(`${where}: edge outside the groups partition`);
+                    break;
+                }
+                checkEdge(entity, kind, where, row, resource, violations);
+                break;
+            }
+            default:
+                violations.push(`${where}: unknown row kind`);
+        }
+    }
+    return violations;
+}
+
+function checkResourceRow(entity: Row, type: ResourceTypeName, where: string, row: (pk: string, rk: string) => Row | undefined, violations: string[]): void {
+    const id = String(entity.id);
+    if (entity.rowKey !== resourceRowKey(type, id)) violations.push(`${where}: RowKey does not match id`);
+    if (entity.deleting) violations.push(`${where}: group left in the deleting state`);
+    let attributes: Record<string, unknown>;
+    try {
+        attributes = attributesOf(entity);
+    } catch {
+        violations.push(`${where}: attributes JSON unreadable`);
+        return;
+    }
+    const unique = attributes[uniqueAttributeOf(type)];
+    const expectedNameKey = typeof unique === 'string' ? uniqueNameRowKey(type, unique) : undefined;
+    if (entity.uniqueNameKey !== expectedNameKey) violations.push(`${where}: uniqueNameKey does not match ${uniqueAttributeOf(type)}`);
+    const nameRow = row(entity.partitionKey, String(entity.uniqueNameKey));
+    if (!entity.deleting && nameRow?.id !== id) violations.push(`${where}: ${uniqueAttributeOf(type)} index row missing or pointing elsewhere`);
+
+    const externalId = typeof attributes.externalId === 'string' && attributes.externalId !== '' ? attributes.externalId : undefined;
+    const expectedExternalKey = externalId === undefined ? undefined : externalIdRowKey(externalId, id);
+    if (entity.externalIdKey !== expectedExternalKey) violations.push(`${where}: externalIdKey does not match externalId`);
+    if (!entity.deleting && expectedExternalKey && row(entity.partitionKey, expectedExternalKey)?.id !== id) {
+        violations.push(`${where}: externalId index row missing`);
+    }
+}
+
+function checkEdge(
+    entity: Row,
+    kind: 'm' | 'mo',
+    where: string,
+    row: (pk: string, rk: string) => Row | undefined,
+    resource: (type: ResourceTypeName, id: string) => Row | undefined,
+    violations: string[],
+): void {
+    const groupId = String(entity.groupId);
+    const memberId = String(entity.memberId);
+    const memberType = entity.memberType as ResourceTypeName;
+    const ownKey = kind === 'm' ? memberEdgeRowKey(groupId, memberId) : memberOfEdgeRowKey(memberId, groupId);
+    if (entity.rowKey !== ownKey) violations.push(`${where}: edge RowKey does not match its groupId/memberId`);
+    const otherKey = kind === 'm' ? memberOfEdgeRowKey(memberId, groupId) : memberEdgeRowKey(groupId, memberId);
+    const other = row(GROUPS_PARTITION, otherKey);
+    if (!other) violations.push(`${where}: ${kind === 'm' ? 'reverse' : 'forward'} edge missing`);
+    else if (other.memberType !== memberType) violations.push(`${where}: edge and reverse edge disagree on memberType`);
+    const group = resource('Group', groupId);
+    if (!group) violations.push(`${where}: edge of a missing group`);
+    if (memberType !== 'User' && memberType !== 'Group') {
+        violations.push(`${where}: edge with unknown memberType`);
+        return;
+    }
+    const member = resource(memberType, memberId);
+    if (!member) violations.push(`${where}: edge to a missing ${memberType}`);
+    else if (memberType === 'User' && member.hasMemberships !== true) {
+        violations.push(`${where}: member user lacks hasMemberships (its delete would skip edge cleanup)`);
+    }
+}
