@@ -1,0 +1,25 @@
+/**
+ * The one structured line `scimEndpoint.ts` writes per SCIM request (`scim request {json}`), parsed.
+ * docs/logs.md documents the fields.
+ */
+export const SUMMARY_PREFIX = 'scim request ';
+
+export interface RequestSummary {
+    invocationId: string;
+    method: string;
+    resourceType?: string;
+    resourceId?: string;
+    status: number;
+    scimType?: string;
+    storageRequests: number;
+    durationMs: number;
+    ignoredPaths?: string[];
+}
+
+/** The summary lines among captured log lines (optionally only those after index `from`). */
+export function summaryLines(logs: readonly string[], from = 0): RequestSummary[] {
+    return logs
+        .slice(from)
+        .filter((line) => line.startsWith(SUMMARY_PREFIX))
+        .map((line) => JSON.parse(line.slice(SUMMARY_PREFIX.length)) as RequestSummary);
+}
