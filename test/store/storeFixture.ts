@@ -53,8 +53,9 @@ export async function scimErrorOf(promise: Promise<unknown>): Promise<ScimError>
     return error as ScimError;
 }
 
-/** Submits actions in transactions of ≤ 100 (all in one partition), a few at a time. */
+/** Submits actions in transactions of ≤ 100 (all in one partition), a few at a time. Creates the table if needed. */
 export async function submitInTransactions(raw: TableClient, actions: TransactionAction[], concurrency = 4): Promise<void> {
+    await raw.createTable();
     const batches: TransactionAction[][] = [];
     for (let start = 0; start < actions.length; start += 100) batches.push(actions.slice(start, start + 100));
     let next = 0;

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { GROUPS_PARTITION, USERS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
+import { checkConsistency } from '../support/consistencyChecker';
+import { NOW, group, storeOnFreshTable, user } from './storeFixture';
+
+describe('checkConsistency', () => {
+    it('finds nothing wrong in a table the store wrote, and each planted violation', async () => {
+        const { store, raw, tableName, connectionString } = storeOnFreshTable();
+        await store.create('User', 'u1', user('one@example.com', 'ext-1'), NOW);
+        await store.create('User', 'u2', user('two@example.com'), NOW);
+        await store.create('Group', 'g1', group('Group one'), NOW, ['u1', 'u2']);
+        expect(await checkConsistency(connectionString, tableName)).toEqual([]);
+
+        // An index row whose user is gone.
+        await raw.createEntity({ partitionKey: USERS_PARTITION, rowKey: uniqueNameRowKey('User', 'ghost@example.com'), id: 'ghost' });
+        // A forward edge without its reverse.
+        await raw.deleteEntity(GROUPS_PARTITION, memberOfEdgeRowKey('u2', 'g1'));
+        // A member user whose row lost hasMemberships (its delete would skip the edge cleanup).
+        await raw.updateEntity({ partitionKey: USERS_PARTITION, rowKey: resourceRowKey('User', 'u1'), hasMemberships: false }, 'Merge');
+        // A user whose userName index row vanished.
+        await raw.deleteEntity(USERS_PARTITION, uniqueNameRowKey('User', 'two@example.com'));
+
+        const violations = await checkConsistency(connectionString, tableName);
+        expect(violations).toEqual(
+            expect.arrayContaining([
+                `users ${uniqueNameRowKey('User', 'ghost@example.com')}: index row points to a missing resource`,
+                `groups ${memberEdgeRowKey('g1', 'u2')}: reverse edge missing`,
+                `groups ${memberEdgeRowKey('g1', 'u1')}: member user lacks hasMemberships (its delete would skip edge cleanup)`,
+                `users ${resourceRowKey('User', 'u2')}: userName index row missing or pointing elsewhere`,
+            ]),
+        );
+        expect(violations).toHaveLength(5); // the u1 edge is reported from both directions
+    });
+});
