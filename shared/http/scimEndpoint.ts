@@ -92,11 +92,43 @@ async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unk
     if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
     const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
     if (text.trim() === '') throw ScimError.badRequest('invalidSyntax', 'Request body is empty; a JSON object is required');
+    if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
+        throw ScimError.badRequest('invalidSyntax', `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
     try {
         return JSON.parse(text);
     } catch {
         throw ScimError.badRequest('invalidSyntax', 'Request body is not valid JSON');
     }
+}
+
+/**
+ * SCIM documents are a few levels deep (resource → extension → manager → value; PatchOp → Operations →
+ * value → members). JSON.parse accepts any depth, but everything after it that recurses (JSON.stringify
+ * when storing an unknown attribute, the PATCH engine, validation) overflows the stack on, say, 100,000
+ * nested arrays, which was a 500 (test/reliability/hostileInput.test.ts).
+ */
+const MAX_JSON_DEPTH = 64;
+
+/** The deepest `[`/`{` nesting in JSON text, in one pass without recursion (brackets inside strings skipped). */
+function jsonNestingDepth(text: string): number {
+    let depth = 0;
+    let deepest = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+        const char = text.charCodeAt(i);
+        if (inString) {
+            if (char === 0x5c) i++; // backslash: skip the escaped character
+            else if (char === 0x22) inString = false;
+        } else if (char === 0x22) {
+            inString = true;
+        } else if (char === 0x5b || char === 0x7b) {
+            if (++depth > deepest) deepest = depth;
+        } else if (char === 0x5d || char === 0x7d) {
+            depth--;
+        }
+    }
+    return deepest;
 }
 
 function tooLarge(maxBytes: number): ScimError {
