@@ -136,12 +136,19 @@ async function main(): Promise<void> {
         const largeStore = createStoreFromSettings({ tableName: largeTable, connectionString: azurite.connectionString });
         console.log('Seeding (through the store, not HTTP):');
         const smallUsers = await seedUsers(smallStore, 'small tenant', 0, SMALL_USERS, runId, seedDeadline);
-        const largeUsers = await seedUsers(largeStore, 'large tenant', 0, LARGE_USERS, runId, seedDeadline);
+        const smallTenantGroup = await seedGroup(smallStore, `Small group ${runId}`, smallUsers.slice(0, SMALL_GROUP_MEMBERS), seedDeadline);
+        // The big group is filled while the large tenant is half seeded: the store's member-existence check
+        // scans the users partition on Azurite, so it is cheaper before the partition reaches full size.
+        const firstHalf = Math.max(BIG_GROUP_MEMBERS + SPARE_USERS, Math.floor(LARGE_USERS / 2));
+        const largeUsers = await seedUsers(largeStore, 'large tenant', 0, firstHalf, runId, seedDeadline);
         if (largeUsers.length < BIG_GROUP_MEMBERS + SPARE_USERS) throw new Error(`only ${largeUsers.length} users seeded; rerun with a smaller --users or --members`);
         const smallGroup = await seedGroup(largeStore, `Small group ${runId}`, largeUsers.slice(0, SMALL_GROUP_MEMBERS), seedDeadline);
         const bigGroup = await seedGroup(largeStore, `Big group ${runId}`, largeUsers.slice(0, BIG_GROUP_MEMBERS), seedDeadline);
+        largeUsers.push(...(await seedUsers(largeStore, 'large tenant, second half', firstHalf, LARGE_USERS, runId, seedDeadline)));
         if (seedDeadline.expired()) throw new Error('seeding did not finish within --seed-minutes');
-        const spareUsers = largeUsers.slice(largeUsers.length - SPARE_USERS);
+        // Spare users (never members) for the add/remove probes, from the first half (ids known in both halves' order).
+        const spareUsers = largeUsers.slice(BIG_GROUP_MEMBERS, BIG_GROUP_MEMBERS + SPARE_USERS);
+        const smallSpareUsers = smallUsers.slice(smallUsers.length - SPARE_USERS);
 
         const startSide = async (label: string, tableName: string): Promise<Side> => {
             const server = await ServerProcess.start('ours', { BENCH_TOKEN: token, TABLES_CONNECTION_STRING: azurite.connectionString, BENCH_TABLE_NAME: tableName });
@@ -164,6 +171,25 @@ async function main(): Promise<void> {
             await compare('externalId eq', smallTenant, largeTenant, (w, rep) => entra.lookupExternalId(entra.externalIdOf(userNumber(w, rep), runId)), probeDeadline, 200),
             await compare('GET user by id', smallTenant, largeTenant, (w, rep) => entra.getUser(userId(w, rep)), probeDeadline, 200),
             await compare('PATCH user (default dialect)', smallTenant, largeTenant, (w, rep) => entra.patchUserDefaultDialect(userId(w, rep), rep), probeDeadline, 200, 204),
+            // Member adds check that the member exists, in the users partition: does that grow with the tenant?
+            await compare(
+                `add 1 member to a ${SMALL_GROUP_MEMBERS}-member group`,
+                smallTenant,
+                largeTenant,
+                (w, rep) => entra.addMembers(w === 'small' ? smallTenantGroup : smallGroup, [w === 'small' ? smallSpareUsers[rep % SPARE_USERS]! : spareUsers[rep % SPARE_USERS]!]),
+                probeDeadline,
+                200,
+                204,
+            ),
+            await compare(
+                `remove 1 member from a ${SMALL_GROUP_MEMBERS}-member group`,
+                smallTenant,
+                largeTenant,
+                (w, rep) => entra.removeMembers(w === 'small' ? smallTenantGroup : smallGroup, [w === 'small' ? smallSpareUsers[rep % SPARE_USERS]! : spareUsers[rep % SPARE_USERS]!]),
+                probeDeadline,
+                200,
+                204,
+            ),
         ];
 
         // The group probes compare two groups in the same (large) tenant, so only the group size differs.

@@ -14,8 +14,12 @@ import { formatCount } from './stats';
 
 const WRITES_IN_FLIGHT = 16;
 const PROGRESS_EVERY_MS = 5_000;
-/** Member ids handed to the store per update call; the store splits them into transactions. */
-const MEMBERS_PER_UPDATE = 1_000;
+/**
+ * Member ids handed to the store per update call. The store checks that members exist with OR-of-RowKey
+ * queries of 14 keys, which Azurite (and Table Storage) answer by scanning the users partition; many of
+ * them at once on a large partition exceed the store's 5 s try timeout, so batches stay small.
+ */
+const MEMBERS_PER_UPDATE = 98;
 
 /** What an HTTP create of this body would store: canonical attributes, no schemas, id or meta. */
 function storedUserAttributes(n: number, runId: string): ScimResource {
