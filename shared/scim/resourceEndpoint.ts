@@ -131,12 +131,12 @@ class Resources {
         const stored = await this.writeWithRetry(id, request.header('if-match'), async (current) => {
             const result = applyPatch(this.patchInput(current), operations, this.resourceType);
             if (result.ignored.length > 0) request.log.ignoredPaths = result.ignored;
-            if (!result.changed && !result.members) return undefined;
+            if (!result.changed) return undefined;
             const attributes = this.storedAttributes(result.resource);
             validateResource(this.resourceType, attributes);
             if (result.members) await this.checkMembersExist(result.members.add);
             const change: { attributes?: ScimResource; members?: MemberDelta } = {};
-            if (result.changed) change.attributes = attributes;
+            if (result.attributesChanged) change.attributes = attributes;
             if (result.members) change.members = result.members;
             return change;
         });
