@@ -99,7 +99,9 @@ export function buildResourceRows(
 }
 
 function chunkAttributes(attributes: ScimResource): { attributesChunks: number } & Record<`attributes${number}`, string> {
-    const json = JSON.stringify(attributes);
+    // U+2028/U+2029 are written as JSON escapes (same value after parsing): Azurite's transaction parser
+    // fails a batch holding them raw with 500 "Transaction Failed", which became a 503 retried forever.
+    const json = JSON.stringify(attributes).replace(/[\u2028\u2029]/g, (separator) => `\\u${separator.charCodeAt(0).toString(16)}`);
     if (json.length > MAX_ATTRIBUTES_JSON_LENGTH) {
         // 413 without scimType: RFC 7644 §3.12 has no scimType for size, and the request was well formed.
         throw new ScimError(413, undefined, 'The resource is too large to store');
