@@ -129,16 +129,16 @@ describe('group operations', () => {
         const deletion = await requestsOf(() => store.delete('Group', 'g-large'));
         const deleteSeconds = (Date.now() - deleteStarted) / 1000;
         console.log(`50,000-member group: seeded in ${seedSeconds.toFixed(1)} s, deleted in ${deleteSeconds.toFixed(1)} s with`, JSON.stringify(deletion));
-        // Target: well within 60 s. Measured ≈ 65 s here: Azurite's LokiJS removes a row in O(rows in the table)
+        // Target: well within 60 s. Measured 65–86 s here (alone / beside other suites): Azurite's LokiJS removes a row in O(rows in the table)
         // (it renumbers both binary indices), ~0.3–0.6 ms per row for these 100,000 edges; the store's own cost
         // is fixed (above: ~1,000 transactions + ~50 range reads). The bound catches regressions such as
         // one request per edge; docs/storage.md discusses the real-Azure figure.
-        expect(deleteSeconds).toBeLessThan(120);
+        expect(deleteSeconds).toBeLessThan(150);
         expect(deletion.transaction).toBeLessThanOrEqual(Math.ceil(100_020 / 100) + 5);
         expect(await store.get('Group', 'g-large')).toBeUndefined();
         expect(await store.groupsOf(members[0]!)).toEqual(['g-small']);
         expect(await checkConsistency(connectionString, tableName)).toEqual([]);
-    }, 180_000);
+    }, 240_000);
 
     it('add k members in at most 1 + ⌈2k/99⌉ transactions (+ ⌈k/100⌉ once for users never in a group)', async () => {
         const veterans = await seedUsers(raw, 'veteran', 120, { hasMemberships: true });
