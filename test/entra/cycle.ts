@@ -148,7 +148,12 @@ export interface StepOutcome {
     passed: boolean;
     /** Why it failed, one line each; never the token, never values of resources this run did not create. */
     failures: string[];
+    /** The endpoint did not answer (connection refused, timeout): the smoke test stops after a few of these. */
+    noResponse: boolean;
 }
+
+/** A request that got no HTTP response at all. */
+class NoResponseError extends Error {}
 
 export interface CleanupOutcome {
     deleted: number;
@@ -188,13 +193,15 @@ export class ProvisioningCycle {
 
     async runStep(step: Step): Promise<StepOutcome> {
         const failures: string[] = [];
+        let noResponse = false;
         try {
             if (step.pageWalk) await this.walkPages(step.pageWalk, failures);
             else await this.exchange(step, failures);
         } catch (error) {
+            noResponse = error instanceof NoResponseError;
             failures.push(error instanceof Error ? error.message : String(error));
         }
-        return { passed: failures.length === 0, failures };
+        return { passed: failures.length === 0, failures, noResponse };
     }
 
     /** Deletes, newest first, whatever this run created and did not delete itself (also after a failure). */
@@ -329,8 +336,8 @@ export class ProvisioningCycle {
                     });
                 },
             );
-            request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new Error(`${method} ${target}: no response within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-            request.on('error', reject);
+            request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new NoResponseError(`no response within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+            request.on('error', (error) => reject(error instanceof NoResponseError ? error : new NoResponseError(`no response: ${error.message}`)));
             request.end(body);
         });
     }

@@ -14,6 +14,9 @@
 import { parseArgs } from 'node:util';
 import { FIXTURE_DIRECTORY, loadFixtureFiles, ProvisioningCycle, type FixtureFile } from './cycle';
 
+/** An endpoint that is down fails every step the same way: stop after this many instead of printing them all. */
+const MAX_UNANSWERED_STEPS = 3;
+
 const USAGE = 'usage: npm run smoke -- --base https://<app>/scim --token <token> [--fixtures <dir>]';
 
 async function main(): Promise<number> {
@@ -35,13 +38,16 @@ async function main(): Promise<number> {
 
     const results = { passed: 0, failed: 0, knownFailures: 0 };
     let number = 0;
+    let unanswered = 0;
+    const stopped = () => interrupted || unanswered >= MAX_UNANSWERED_STEPS;
     for (const fixture of fixtures) {
-        if (interrupted) break;
+        if (stopped()) break;
         console.log(`# ${fixture.name}`);
         for (const step of fixture.steps) {
-            if (interrupted) break;
+            if (stopped()) break;
             const label = `${String(++number).padStart(3, '0')} ${step.name}`;
             const outcome = await cycle.runStep(step);
+            unanswered = outcome.noResponse ? unanswered + 1 : 0;
             if (step.knownFailure && !outcome.passed) {
                 results.knownFailures++;
                 console.log(`xfail ${label} (known: ${step.knownFailure})`);
@@ -55,13 +61,17 @@ async function main(): Promise<number> {
         }
     }
 
+    const total = countSteps(fixtures);
+    if (unanswered >= MAX_UNANSWERED_STEPS) console.log(`smoke: the endpoint did not answer ${unanswered} steps in a row; ${total - number} steps not run`);
+    if (interrupted) console.log(`smoke: interrupted; ${total - number} steps not run`);
+
     const cleanup = await cycle.cleanUp();
     if (cleanup.deleted > 0) console.log(`cleanup: deleted ${cleanup.deleted} resource(s) the cycle left behind`);
     for (const failure of cleanup.failures) console.log(`FAIL cleanup: ${failure}`);
 
     const known = results.knownFailures > 0 ? `, ${results.knownFailures} known failure(s)` : '';
     console.log(`smoke: ${results.passed} passed, ${results.failed} failed${known}`);
-    return results.failed > 0 || cleanup.failures.length > 0 || interrupted ? 1 : 0;
+    return results.failed > 0 || cleanup.failures.length > 0 || stopped() ? 1 : 0;
 }
 
 interface SmokeOptions {
