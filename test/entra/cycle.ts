@@ -227,6 +227,7 @@ export class ProvisioningCycle {
         return this.created.length;
     }
 
+    /** A request step: send it as the fixture spells it, capture what later steps need, then match the reply. */
     private async exchange(step: Step, failures: string[]): Promise<void> {
         const request = step.request!;
         const expectation = step.expect!;
@@ -255,6 +256,7 @@ export class ProvisioningCycle {
         if (expectation.body !== undefined) matchValue(this.fill(expectation.body), reply.body, 'body', failures, this.redactor());
     }
 
+    /** A page walk step (see `PageWalk`): one GET per page, the paging invariants checked on each. */
     private async walkPages(walk: PageWalk, failures: string[]): Promise<void> {
         const ownIds = walk.seenOnce.map((id) => String(this.fill(id)));
         const seen = new Map<string, number>();
