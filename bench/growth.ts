@@ -135,18 +135,16 @@ async function main(): Promise<void> {
         const smallStore = createStoreFromSettings({ tableName: smallTable, connectionString: azurite.connectionString });
         const largeStore = createStoreFromSettings({ tableName: largeTable, connectionString: azurite.connectionString });
         console.log('Seeding (through the store, not HTTP):');
+        const smallTableAccess = { connectionString: azurite.connectionString, tableName: smallTable };
+        const largeTableAccess = { connectionString: azurite.connectionString, tableName: largeTable };
         const smallUsers = await seedUsers(smallStore, 'small tenant', 0, SMALL_USERS, runId, seedDeadline);
-        const smallTenantGroup = await seedGroup(smallStore, `Small group ${runId}`, smallUsers.slice(0, SMALL_GROUP_MEMBERS), seedDeadline);
-        // The big group is filled while the large tenant is half seeded: the store's member-existence check
-        // scans the users partition on Azurite, so it is cheaper before the partition reaches full size.
-        const firstHalf = Math.max(BIG_GROUP_MEMBERS + SPARE_USERS, Math.floor(LARGE_USERS / 2));
-        const largeUsers = await seedUsers(largeStore, 'large tenant', 0, firstHalf, runId, seedDeadline);
+        const smallTenantGroup = await seedGroup(smallStore, smallTableAccess, `Small group ${runId}`, smallUsers.slice(0, SMALL_GROUP_MEMBERS), seedDeadline);
+        const largeUsers = await seedUsers(largeStore, 'large tenant', 0, LARGE_USERS, runId, seedDeadline);
         if (largeUsers.length < BIG_GROUP_MEMBERS + SPARE_USERS) throw new Error(`only ${largeUsers.length} users seeded; rerun with a smaller --users or --members`);
-        const smallGroup = await seedGroup(largeStore, `Small group ${runId}`, largeUsers.slice(0, SMALL_GROUP_MEMBERS), seedDeadline);
-        const bigGroup = await seedGroup(largeStore, `Big group ${runId}`, largeUsers.slice(0, BIG_GROUP_MEMBERS), seedDeadline);
-        largeUsers.push(...(await seedUsers(largeStore, 'large tenant, second half', firstHalf, LARGE_USERS, runId, seedDeadline)));
+        const smallGroup = await seedGroup(largeStore, largeTableAccess, `Small group ${runId}`, largeUsers.slice(0, SMALL_GROUP_MEMBERS), seedDeadline);
+        const bigGroup = await seedGroup(largeStore, largeTableAccess, `Big group ${runId}`, largeUsers.slice(0, BIG_GROUP_MEMBERS), seedDeadline);
         if (seedDeadline.expired()) throw new Error('seeding did not finish within --seed-minutes');
-        // Spare users (never members) for the add/remove probes, from the first half (ids known in both halves' order).
+        // Spare users (never members) for the add/remove probes.
         const spareUsers = largeUsers.slice(BIG_GROUP_MEMBERS, BIG_GROUP_MEMBERS + SPARE_USERS);
         const smallSpareUsers = smallUsers.slice(smallUsers.length - SPARE_USERS);
 
