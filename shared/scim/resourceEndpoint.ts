@@ -4,7 +4,8 @@
  *
  * Groups differ only in membership, which lives in edges: members are read only when the response
  * carries them (Entra always sends `excludedAttributes=members`), and PATCH hands the store a member
- * delta rather than a member list, so a change costs the same for a group of 10 or of 50,000.
+ * delta rather than a member list, so a change costs the same for a group of 10 or of 50,000. The store
+ * checks, in batches, that added members exist (400 `invalidValue` otherwise).
  */
 import { randomUUID } from 'node:crypto';
 import type { GroupMember, MemberDelta, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
@@ -100,7 +101,6 @@ class Resources {
     /** POST /{type} (RFC 7644 §3.3) → 201 with Location and ETag. */
     async create(body: unknown, projection: Projection): Promise<ScimResponse> {
         const { attributes, members } = this.readResourceBody(body);
-        if (members) await this.checkMembersExist(members);
         const stored = await this.store.create(this.resourceType, randomUUID(), attributes, new Date().toISOString(), members);
         const response = await this.respond(201, stored, projection);
         response.headers!.Location = this.location(stored.id);
@@ -113,7 +113,6 @@ class Resources {
      */
     async replace(id: string, body: unknown, ifMatch: string | undefined, projection: Projection): Promise<ScimResponse> {
         const { attributes, members } = this.readResourceBody(body);
-        if (members) await this.checkMembersExist(members);
         const stored = await this.writeWithRetry(id, ifMatch, () => {
             const change: { attributes: ScimResource; members?: MemberDelta } = { attributes };
             if (members) change.members = { clear: true, add: members, remove: [] };
@@ -134,7 +133,6 @@ class Resources {
             if (!result.changed) return undefined;
             const attributes = this.storedAttributes(result.resource);
             validateResource(this.resourceType, attributes);
-            if (result.members) await this.checkMembersExist(result.members.add);
             const change: { attributes?: ScimResource; members?: MemberDelta } = {};
             if (result.attributesChanged) change.attributes = attributes;
             if (result.members) change.members = result.members;
@@ -204,16 +202,6 @@ class Resources {
     private storedAttributes(resource: ScimResource): ScimResource {
         const { schemas: _schemas, id: _id, meta: _meta, members: _members, groups: _groups, ...attributes } = resource;
         return attributes;
-    }
-
-    /** Members added by id must exist as users or groups (nested groups are members too). */
-    private async checkMembersExist(ids: string[]): Promise<void> {
-        if (ids.length === 0) return;
-        const existing = await this.store.existingIds(ids);
-        const missing = ids.filter((id) => !existing.has(id));
-        if (missing.length > 0) {
-            throw ScimError.badRequest('invalidValue', `${missing.length} member(s) do not exist, e.g. '${missing[0]!.slice(0, 64)}'`);
-        }
     }
 
     /** The resource the PATCH engine works on: the stored attributes with id and schemas, never members. */

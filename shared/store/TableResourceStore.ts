@@ -55,6 +55,11 @@ const TRY_TIMEOUT_MS = 5000;
 const MAX_DELETE_ATTEMPTS = 5;
 /** Rows remembered for conditional updates without a read (see `update`). */
 const RECENT_ROWS_LIMIT = 500;
+/**
+ * How long a remembered row may stand in for a read before a members-only change. Such a change writes
+ * no attribute (it merges `lastModified` without If-Match), so the row only shapes the returned resource.
+ */
+const RECENT_ROW_FOR_MEMBERS_MS = 2000;
 
 /**
  * `allowInsecureConnection` is for Azurite only (http://127.0.0.1); the SDK refuses http otherwise.
@@ -84,7 +89,7 @@ export function createTableResourceStore(options: TableResourceStoreOptions, ext
 export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
     /** Recently read or written resource rows by partition + RowKey, to skip the read of a conditional update. */
-    private readonly recentRows = new Map<string, StoredRow<ResourceRow>>();
+    private readonly recentRows = new Map<string, { stored: StoredRow<ResourceRow>; at: number }>();
 
     constructor(private readonly table: EntityTable) {
         this.edges = new MembershipEdges(table);
@@ -188,7 +193,8 @@ export class TableResourceStore implements ResourceStore {
                 expectedEtag = etagOfVersion(expectedVersion);
                 if (expectedEtag === undefined) throw versionMismatch();
             }
-            const current = this.recalled(resourceType, id, expectedEtag) ?? (await this.readResource(resourceType, id));
+            const membersOnly = change.attributes === undefined && change.members !== undefined;
+            const current = this.recalled(resourceType, id, expectedEtag, membersOnly) ?? (await this.readResource(resourceType, id));
             if (!current) throw ScimError.notFound();
             if (expectedEtag !== undefined && current.etag !== expectedEtag) throw versionMismatch();
 
@@ -380,15 +386,20 @@ export class TableResourceStore implements ResourceStore {
     private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
         const key = `${stored.row.partitionKey}\n${stored.row.rowKey}`;
         this.recentRows.delete(key);
-        this.recentRows.set(key, stored);
+        this.recentRows.set(key, { stored, at: Date.now() });
         if (this.recentRows.size > RECENT_ROWS_LIMIT) this.recentRows.delete(this.recentRows.keys().next().value!);
         return toStoredResource(resourceType, stored);
     }
 
-    private recalled(resourceType: ResourceTypeName, id: string, etag: string | undefined): StoredRow<ResourceRow> | undefined {
-        if (etag === undefined) return undefined;
-        const stored = this.recentRows.get(`${partitionOf(resourceType)}\n${resourceRowKey(resourceType, id)}`);
-        return stored?.etag === etag ? stored : undefined;
+    /**
+     * The row this store last returned for `id`: with `etag`, only if it is that version (the write's
+     * If-Match then guards it); without, only for a members-only change and only if it is recent.
+     */
+    private recalled(resourceType: ResourceTypeName, id: string, etag: string | undefined, membersOnly: boolean): StoredRow<ResourceRow> | undefined {
+        const recent = this.recentRows.get(`${partitionOf(resourceType)}\n${resourceRowKey(resourceType, id)}`);
+        if (!recent) return undefined;
+        if (etag !== undefined) return recent.stored.etag === etag ? recent.stored : undefined;
+        return membersOnly && Date.now() - recent.at <= RECENT_ROW_FOR_MEMBERS_MS ? recent.stored : undefined;
     }
 
     private forget(resourceType: ResourceTypeName, id: string): void {
