@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScimServer, type ScimReply, type ScimTestServer } from '../support/scimServer';
+import { testConnectionString } from '../support/tables';
 import { groupBody, patchBody, userBody } from './support/resources';
 import { summaryLines, type RequestSummary } from './support/summaryLines';
 
@@ -137,5 +138,24 @@ describe('docs/logs.md', () => {
         expect(doc).toContain('traces');
         expect(doc).toContain('message startswith "scim request "');
         expect(doc).toContain('parse_json(');
+    });
+});
+
+describe('the 500 path', () => {
+    it('logs a summary line with status 500, and still no userName or token', async () => {
+        await server.close();
+        // The shared Azurite with a wrong account key: every storage request is refused with 403, which
+        // is not transient, so the store answers 500 (nothing else in the app produces one on purpose).
+        const wrongKey = testConnectionString().replace(/AccountKey=[^;]+/, `AccountKey=${Buffer.from('not-the-key').toString('base64')}`);
+        server = await startScimServer({ connectionString: wrongKey });
+        const name = 'five.hundred.person@contoso.example';
+        const { reply, summary } = await logged('POST', '/Users', userBody(name));
+        expect(reply.status).toBe(500);
+        expect(reply.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+        expect(summary).toMatchObject({ method: 'POST', resourceType: 'User', status: 500 });
+        const lookup = await logged('GET', `/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`);
+        expect(lookup.summary.status).toBe(500);
+        const everything = server.logs.join('\n');
+        for (const secret of [name, encodeURIComponent(name), server.token]) expect(everything).not.toContain(secret);
     });
 });
