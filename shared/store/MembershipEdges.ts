@@ -82,23 +82,40 @@ export class MembershipEdges {
         return etag;
     }
 
-    /** Every member of a group, read page by page from the forward edges. */
+    /**
+     * Every member of a group, read page by page from the forward edges. A member group being deleted is
+     * left out: its DELETE may answer before its edges are gone (docs/storage.md, "Deletes"). Only a page
+     * with group members costs a read more (Entra provisions no nested groups, so usually none does).
+     */
     async *members(groupId: string): AsyncIterable<GroupMember> {
-        for await (const page of this.table.pages(GROUPS_PARTITION, memberEdgePrefix(groupId), { select: ['memberId', 'memberType'] })) {
-            for (const edge of page) yield { value: String(edge.memberId), type: edge.memberType as ResourceTypeName };
+        for await (const page of this.edgePages(groupId)) {
+            const memberGroupIds = page.filter((edge) => edge.memberType === 'Group').map((edge) => String(edge.memberId));
+            const liveGroups = await this.liveGroupIds(memberGroupIds);
+            for (const edge of page) {
+                if (edge.memberType === 'Group' && !liveGroups.has(String(edge.memberId))) continue;
+                yield { value: String(edge.memberId), type: edge.memberType as ResourceTypeName };
+            }
         }
     }
 
+    /** One point read, and one more only when the member is a group (it may be being deleted). */
     async hasMember(groupId: string, memberId: string): Promise<boolean> {
-        return (await this.table.read(GROUPS_PARTITION, memberEdgeRowKey(groupId, memberId), ['RowKey'])) !== undefined;
+        const edge = await this.table.read(GROUPS_PARTITION, memberEdgeRowKey(groupId, memberId), ['memberType']);
+        if (!edge) return false;
+        return edge.memberType !== 'Group' || (await this.liveGroupIds([memberId])).has(memberId);
     }
 
+    /**
+     * The groups `memberId` is a direct member of: the reverse edges, filtered through one batched read of
+     * those group rows, so a group being deleted (its edges outlive its DELETE) or gone never shows.
+     */
     async groupsOf(memberId: string): Promise<string[]> {
         const groupIds: string[] = [];
         for await (const page of this.table.pages(GROUPS_PARTITION, memberOfEdgePrefix(memberId), { select: ['groupId'] })) {
             for (const edge of page) groupIds.push(String(edge.groupId));
         }
-        return groupIds;
+        const liveGroups = await this.liveGroupIds(groupIds);
+        return groupIds.filter((id) => liveGroups.has(id));
     }
 
     /** Which ids exist, with their type: users first (the common case), then groups not being deleted. */
@@ -119,20 +136,36 @@ export class MembershipEdges {
 
     /**
      * Deletes every edge (and its reverse) whose RowKey starts with `prefix`: one pass over the range,
-     * transactions of 50 pairs, a few in flight. Returns how many edges the pass found.
+     * transactions of 50 pairs, a few in flight. No transaction starts after `deadline` (those in flight
+     * finish). True if the pass got through the whole range, false if it stopped at the deadline.
      */
-    async deleteAll(prefix: string): Promise<number> {
-        let found = 0;
+    async deleteAll(prefix: string, deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
         for await (const page of this.table.pages(GROUPS_PARTITION, prefix, { select: [] })) {
-            found += page.length;
             const rowKeys = page.flatMap((edge) => [String(edge.rowKey), reverseOfEdgeRowKey(String(edge.rowKey))]);
             const batches: string[][] = [];
             for (let start = 0; start < rowKeys.length; start += MAX_TRANSACTION_OPERATIONS) {
                 batches.push(rowKeys.slice(start, start + MAX_TRANSACTION_OPERATIONS));
             }
-            await inParallel(batches, CLEANUP_CONCURRENCY, (batch) => this.deleteRowsIfPresent(batch));
+            const started = await inParallel(batches, CLEANUP_CONCURRENCY, (batch) => this.deleteRowsIfPresent(batch), () => Date.now() >= deadline);
+            if (started < batches.length) return false;
         }
-        return found;
+        return true;
+    }
+
+    /** Deletes rows of the groups partition, one transaction per 100; rows already gone are skipped (idempotent cleanup). */
+    async deleteRowsIfPresent(rowKeys: string[]): Promise<void> {
+        const remaining = [...rowKeys];
+        while (remaining.length > 0) {
+            const batch = remaining.splice(0, MAX_TRANSACTION_OPERATIONS);
+            try {
+                await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+            } catch (error) {
+                const failedIndex = failedOperationIndex(error);
+                if (storageStatusOf(error) !== 404 || failedIndex === undefined) throw error;
+                batch.splice(failedIndex, 1);
+                remaining.unshift(...batch);
+            }
+        }
     }
 
     // ---- writing
@@ -210,28 +243,25 @@ export class MembershipEdges {
         await this.deleteRowsIfPresent(vanished.flatMap((id) => [memberEdgeRowKey(groupId, id), memberOfEdgeRowKey(id, groupId)]));
     }
 
-    /** Deletes rows in one partition transaction per 100; rows already gone are skipped (idempotent cleanup). */
-    private async deleteRowsIfPresent(rowKeys: string[]): Promise<void> {
-        const remaining = [...rowKeys];
-        while (remaining.length > 0) {
-            const batch = remaining.splice(0, MAX_TRANSACTION_OPERATIONS);
-            try {
-                await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
-            } catch (error) {
-                const failedIndex = failedOperationIndex(error);
-                if (storageStatusOf(error) !== 404 || failedIndex === undefined) throw error;
-                batch.splice(failedIndex, 1);
-                remaining.unshift(...batch);
-            }
-        }
-    }
-
     // ---- reading
+
+    /** The forward edges of a group as stored (a clear removes edges to groups being deleted too). */
+    private edgePages(groupId: string): AsyncIterable<Entity[]> {
+        return this.table.pages(GROUPS_PARTITION, memberEdgePrefix(groupId), { select: ['memberId', 'memberType'] });
+    }
 
     private async memberIds(groupId: string): Promise<string[]> {
         const ids: string[] = [];
-        for await (const member of this.members(groupId)) ids.push(member.value);
+        for await (const page of this.edgePages(groupId)) ids.push(...page.map((edge) => String(edge.memberId)));
         return ids;
+    }
+
+    /** Which of these groups exist and are not being deleted: batched reads of their rows, none for no ids. */
+    private async liveGroupIds(groupIds: string[]): Promise<Set<string>> {
+        const wanted = unique(groupIds);
+        if (wanted.length === 0) return new Set();
+        const groups = await this.table.readMany(GROUPS_PARTITION, wanted.map((id) => resourceRowKey('Group', id)), ['id', 'deleting']);
+        return new Set(groups.filter((group) => group.deleting !== true).map((group) => String(group.id)));
     }
 
     private async existingMemberIds(groupId: string, memberIds: string[]): Promise<string[]> {
@@ -244,10 +274,12 @@ function unique(ids: string[]): string[] {
     return [...new Set(ids)];
 }
 
-async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+/** Runs `work` over `items`, `concurrency` at a time, starting none once `stop()` is true; returns how many it started. */
+async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<number> {
     let next = 0;
     const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-        while (next < items.length) await work(items[next++]!);
+        while (next < items.length && !stop()) await work(items[next++]!);
     });
     await Promise.all(workers);
+    return next;
 }

@@ -77,18 +77,36 @@ export interface ResourceStore {
      */
     update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource>;
 
-    /** Deletes the resource, its index rows and every membership edge to or from it. False if it did not exist. */
+    /**
+     * Deletes the resource, its index rows and every membership edge to or from it. False if it did not exist.
+     * A group is gone for every reader once this returns true, but a DELETE spends only a bounded time on its
+     * edges (a 50,000-member group has 100,000): what is left `sweepDeletedGroups` finishes. A DELETE of a group
+     * whose cleanup is still pending continues it and is true only if that finishes the group, else false (404).
+     */
     delete(resourceType: ResourceTypeName, id: string): Promise<boolean>;
 
-    /** Group members, read from the edges page by page (memory bounded by the page size). */
+    /**
+     * Group members, read from the edges page by page (memory bounded by the page size). Member groups being
+     * deleted are left out. Callers reach this only for a group `get` returned, so never for one being deleted.
+     */
     members(groupId: string): AsyncIterable<GroupMember>;
 
     /** One point read: is `memberId` a member of `groupId`? */
     hasMember(groupId: string, memberId: string): Promise<boolean>;
 
-    /** The groups a user or group is a direct member of (the user's readOnly `groups`, RFC 7643 §4.1.2). */
+    /**
+     * The groups a user or group is a direct member of (the user's readOnly `groups`, RFC 7643 §4.1.2);
+     * groups being deleted are left out even while their edges remain.
+     */
     groupsOf(memberId: string): Promise<string[]>;
 
     /** Which of these ids exist, and as what: batched reads, not one read per id. */
     existingIds(ids: string[]): Promise<Map<string, ResourceTypeName>>;
+
+    /**
+     * Continues the edge cleanup of groups whose DELETE answered before it was done, until `budgetMs` has
+     * passed (transactions in flight then still finish). Finds them without a scan (one range read of the
+     * pending deletions). Returns how many groups it finished and how many are still pending.
+     */
+    sweepDeletedGroups(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }>;
 }

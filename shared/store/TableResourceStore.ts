@@ -14,9 +14,9 @@
  * get = 1 point read; userName/displayName eq = 1 (miss) or 2 (hit); externalId eq = 1 range read + 1;
  * create = 1 transaction; update = read + 1 transaction, or just the transaction when `expectedVersion`
  * names the version this store instance last read or wrote; delete of a user never in a group =
- * read + 1 transaction.
+ * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it.
  */
-import { TableClient, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
+import { TableClient, type TableEntity, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
 import { ScimError } from '../scim/errors';
 import type { IndexLookup } from '../scim/queryPlan';
@@ -25,8 +25,10 @@ import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredRe
 import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
 import { attributesOf, buildResourceRows, resourceRowOf, toStoredResource, type ResourceRow, type StoredRow } from './entities';
 import {
+    DELETION_MARKER_PREFIX,
     GROUPS_PARTITION,
     caseFolded,
+    deletionMarkerRowKey,
     etagOfVersion,
     externalIdRowPrefix,
     memberEdgePrefix,
@@ -60,12 +62,24 @@ const RECENT_ROWS_LIMIT = 500;
  * no attribute (it merges `lastModified` without If-Match), so the row only shapes the returned resource.
  */
 const RECENT_ROW_FOR_MEMBERS_MS = 2000;
+/**
+ * How long a group DELETE spends on edges before it answers. Entra's request timeout is undocumented
+ * (entra-scim.md §10) and our target is well inside 60 s, while a 50,000-member group has 100,000 edge rows:
+ * ~50 s at the ~2,000 entities/s partition target (azure.md §6), 65–86 s on Azurite. The group is invisible
+ * from the marking transaction on, so the DELETE can answer 204 with edges left behind its `del:` marker and
+ * the sweep (`sweepDeletedGroups`, timer function SweepDeletedGroups) finishes them. Transactions in flight at
+ * the deadline still complete: at most 4 more, of 100 rows each.
+ */
+export const GROUP_DELETE_BUDGET_MS = 20_000;
 
 /**
  * `allowInsecureConnection` is for Azurite only (http://127.0.0.1); the SDK refuses http otherwise.
  * Create one store per process: the table is created on its first use.
  */
-export function createTableResourceStore(options: TableResourceStoreOptions, extra: { allowInsecureConnection?: boolean } = {}): ResourceStore {
+export function createTableResourceStore(
+    options: TableResourceStoreOptions,
+    extra: { allowInsecureConnection?: boolean; /** tests only */ groupDeleteBudgetMs?: number } = {},
+): ResourceStore {
     const clientOptions: TableServiceClientOptions = { retryOptions: RETRY_OPTIONS };
     if (extra.allowInsecureConnection) clientOptions.allowInsecureConnection = true;
     const client =
@@ -83,7 +97,7 @@ export function createTableResourceStore(options: TableResourceStoreOptions, ext
         { phase: 'Retry' },
     );
     addStorageRequestCounter(client.pipeline);
-    return new TableResourceStore(new EntityTable(client));
+    return new TableResourceStore(new EntityTable(client), extra.groupDeleteBudgetMs);
 }
 
 export class TableResourceStore implements ResourceStore {
@@ -91,7 +105,10 @@ export class TableResourceStore implements ResourceStore {
     /** Recently read or written resource rows by partition + RowKey, to skip the read of a conditional update. */
     private readonly recentRows = new Map<string, { stored: StoredRow<ResourceRow>; at: number }>();
 
-    constructor(private readonly table: EntityTable) {
+    constructor(
+        private readonly table: EntityTable,
+        private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+    ) {
         this.edges = new MembershipEdges(table);
     }
 
@@ -260,6 +277,30 @@ export class TableResourceStore implements ResourceStore {
         });
     }
 
+    /**
+     * One range read of the `del:` markers, then each group's cleanup continued in turn until the budget
+     * runs out. A marker whose group row is live again cannot come from the store (marker and marking share a
+     * transaction); it is dropped without touching that group's edges.
+     */
+    async sweepDeletedGroups(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }> {
+        return this.guarded(async () => {
+            const deadline = Date.now() + budgetMs;
+            const groupIds: string[] = [];
+            for await (const page of this.table.pages(GROUPS_PARTITION, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
+                groupIds.push(...page.map((marker) => String(marker.groupId)));
+            }
+            let groupsFinished = 0;
+            for (const id of groupIds) {
+                if (Date.now() >= deadline) break;
+                const current = await this.readRow('Group', id);
+                if (current && !current.row.deleting) await this.edges.deleteRowsIfPresent([deletionMarkerRowKey(id)]);
+                else if (!(await this.finishGroupDeletion(id, deadline))) continue;
+                groupsFinished++;
+            }
+            return { groupsFinished, groupsRemaining: groupIds.length - groupsFinished };
+        });
+    }
+
     // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes)
 
     /**
@@ -293,44 +334,95 @@ export class TableResourceStore implements ResourceStore {
     }
 
     /**
-     * One transaction marks the group `deleting` and deletes its dn/ext rows (readers treat it as gone,
-     * its name is free again); then its edges go in batches; then the group row, with If-Match on the ETag
-     * the marking produced. Adding members always bumps the group row, so a 412 there means an add raced
-     * the cleanup: sweep again.
+     * One transaction marks the group `deleting`, writes its `del:` marker and deletes its dn/ext rows: from
+     * then on readers treat the group as gone and its name is free. Then its edges go in batches until the
+     * budget runs out; whatever is left the sweep finishes (`finishGroupDeletion`).
+     *
+     * True when this request made the group invisible (the client's 204, RFC 7644 §3.6), edges left or not.
+     * A DELETE of a group already `deleting` (marked by an earlier or a concurrent DELETE) continues the cleanup and is true only if that finishes it;
+     * otherwise false (404): the group is already deleted for every reader, and RFC 7644 §3.6 wants 404 for
+     * any operation on a deleted resource (Entra's validator expects 404 for a second DELETE, entra-scim.md §5.7).
      */
     private async deleteGroup(id: string): Promise<boolean> {
+        const deadline = Date.now() + this.groupDeleteBudgetMs;
         let current = await this.readRow('Group', id);
+        let markedHere = false;
         for (let attempt = 0; current && !current.row.deleting; attempt++) {
             if (attempt >= MAX_DELETE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently, retry later');
             const marking: TransactionAction[] = [
                 ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
+                // Upsert, not create: a leftover marker must not block the delete.
+                ['upsert', this.deletionMarker(id), 'Replace'],
                 ...this.resourceDeletion(current).slice(1), // its dn and ext rows
             ];
             try {
                 const [etag] = await this.table.submit(marking);
                 current = { row: { ...current.row, deleting: true }, etag: etag! };
+                markedHere = true;
             } catch (error) {
                 if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
-                current = await this.readRow('Group', id); // renamed or deleted meanwhile
+                current = await this.readRow('Group', id); // renamed, deleted or marked meanwhile
             }
         }
-        if (!current) return false;
+        if (!current) {
+            // Gone already; sweep edges a crash right after an earlier finish may have left (as for users).
+            await this.edges.deleteAll(memberOfEdgePrefix(id), deadline);
+            await this.edges.deleteAll(memberEdgePrefix(id), deadline);
+            return false;
+        }
         this.forget('Group', id);
-        for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
-            await this.edges.deleteAll(memberEdgePrefix(id));
-            await this.edges.deleteAll(memberOfEdgePrefix(id));
-            try {
-                await this.table.deleteIfUnchanged(GROUPS_PARTITION, current.row.rowKey, current.etag);
+        const finished = await this.finishGroupDeletion(id, deadline);
+        if (markedHere) return true;
+        // A row marked by an interrupted delete of an older version has no marker: give it one, or no sweep finds it.
+        if (!finished) await this.ensureDeletionMarker(id);
+        return finished;
+    }
+
+    /**
+     * Continues the cleanup of a `deleting` group until `deadline`: its own memberships first (`mo:<group>:`,
+     * usually few), then its members (`m:<group>:`), then the group row and its marker in one transaction.
+     * True once both rows are gone, false if the deadline came first.
+     *
+     * Then one more read of both edge ranges, the deleter's half of the Dekker ordering (MembershipEdges.ts): a
+     * member add that read the group before the marking still writes the group row (Merge, If-Match `*`) in its
+     * first transaction, so that transaction either committed before the delete above and is found here, or
+     * failed with 404.
+     */
+    private async finishGroupDeletion(id: string, deadline: number): Promise<boolean> {
+        if (!(await this.edges.deleteAll(memberOfEdgePrefix(id), deadline))) return false;
+        if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
+        const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
+        try {
+            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+        } catch (error) {
+            if (storageStatusOf(error) !== 404) throw error;
+            // One of the two is gone: a concurrent DELETE or sweep finished first, or the row has no marker.
+            const current = await this.readRow('Group', id);
+            if (current && !current.row.deleting) {
+                await this.edges.deleteRowsIfPresent([rowKeys[1]!]); // never touch a live group's edges
                 return true;
-            } catch (error) {
-                if (storageStatusOf(error) === 404) return true; // a concurrent DELETE finished it
-                if (storageStatusOf(error) !== 412) throw error;
-                const reread = await this.readRow('Group', id);
-                if (!reread) return true;
-                current = reread;
             }
+            await this.edges.deleteRowsIfPresent(current ? rowKeys : [rowKeys[1]!]);
         }
-        throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+        await this.edges.deleteAll(memberEdgePrefix(id));
+        await this.edges.deleteAll(memberOfEdgePrefix(id));
+        return true;
+    }
+
+    /** Writes the marker of a `deleting` group, with the row in the transaction so nothing is written if the group is gone. */
+    private async ensureDeletionMarker(id: string): Promise<void> {
+        try {
+            await this.table.submit([
+                ['update', { partitionKey: GROUPS_PARTITION, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
+                ['upsert', this.deletionMarker(id), 'Replace'],
+            ]);
+        } catch (error) {
+            if (storageStatusOf(error) !== 404) throw error; // finished meanwhile
+        }
+    }
+
+    private deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
+        return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
     }
 
     /** Deletes the resource row and its index rows. */

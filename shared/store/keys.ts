@@ -95,6 +95,17 @@ export function memberOfEdgePrefix(memberId: string): string {
     return 'mo:' + encodeKeyPart(memberId) + ':';
 }
 
+/**
+ * `del:<group>`: a group whose DELETE answered before its edges were all gone. Written in the transaction that
+ * marks the group `deleting` and deleted in the one that deletes the group row, so the sweep finds every
+ * unfinished cleanup with one range read of `del:` instead of scanning the partition for `deleting` rows.
+ */
+export const DELETION_MARKER_PREFIX = 'del:';
+
+export function deletionMarkerRowKey(groupId: string): string {
+    return DELETION_MARKER_PREFIX + encodeKeyPart(groupId);
+}
+
 /** The other direction of an edge, from its RowKey alone (encoded parts never contain ':'). */
 export function reverseOfEdgeRowKey(edgeRowKey: string): string {
     const [kind, first, second] = edgeRowKey.split(':');

@@ -1,0 +1,24 @@
+/**
+ * Timer: finishes the edge cleanup of groups whose DELETE answered before all their edges were gone
+ * (docs/storage.md, "Deletes"). Not an HTTP route, so not in routes.ts: the Functions host loads every
+ * `dist/functions/*.js` (azure.md §2.3) and this file's `app.timer` registers it; the local host serves routes only.
+ */
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { getDependencies } from '../shared/http/dependencies';
+
+/**
+ * Cleanup time per run: well under the 5-minute interval and the Functions timeout, so a run ends before the
+ * next is due (the timer is a singleton anyway). At the ~2,000 entities/s partition target (azure.md §6) that
+ * is ~360,000 edge rows, the edges of several 50,000-member groups, per run.
+ */
+export const SWEEP_BUDGET_MS = 3 * 60_000;
+
+export async function sweepDeletedGroups(_timer: Timer, context: InvocationContext): Promise<void> {
+    const started = Date.now();
+    const { store } = await getDependencies();
+    const { groupsFinished, groupsRemaining } = await store.sweepDeletedGroups(SWEEP_BUDGET_MS);
+    // One line per run, like `scim request {json}`: groups remaining after several runs mean a stuck cleanup.
+    context.log(`group delete sweep ${JSON.stringify({ groupsFinished, groupsRemaining, durationMs: Date.now() - started })}`);
+}
+
+app.timer('SweepDeletedGroups', { schedule: '0 */5 * * * *', runOnStartup: false, handler: sweepDeletedGroups });
