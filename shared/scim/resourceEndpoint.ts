@@ -32,9 +32,12 @@ export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
         switch (request.method) {
             case 'GET':
                 return id === undefined ? resources.list(request.query) : resources.get(id, readProjection(request.query));
-            case 'POST':
+            case 'POST': {
                 if (id !== undefined) throw methodNotAllowed('POST', 'a resource; POST to the collection');
-                return resources.create(request.body, readProjection(request.query));
+                const created = await resources.create(request.body, readProjection(request.query));
+                request.log.resourceId = (created.body as { id: string }).id;
+                return created;
+            }
             case 'PUT':
                 return resources.replace(requireId(id, 'PUT'), request.body, request.header('if-match'), readProjection(request.query));
             case 'PATCH':
