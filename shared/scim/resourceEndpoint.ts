@@ -9,14 +9,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GroupMember, MemberDelta, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
-import { canonicalizeResource } from './attributeValues';
+import { canonicalizeResource, isPlainObject } from './attributeValues';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
 import { listResponse, readPaging } from './listResponse';
 import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
 import type { ScimHandler, ScimRequest, ScimResponse } from './request';
-import { PATCH_OP_SCHEMA, resourceTypeDefinition, schemasOf, type ResourceTypeName } from './schemas';
+import { findByName, PATCH_OP_SCHEMA, resolveAttribute, resourceTypeDefinition, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
 import { validateResource } from './validation';
 
 export const RESOURCE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -34,12 +34,12 @@ export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
                 return id === undefined ? resources.list(request.query) : resources.get(id, readProjection(request.query));
             case 'POST': {
                 if (id !== undefined) throw methodNotAllowed('POST', 'a resource; POST to the collection');
-                const created = await resources.create(request.body, readProjection(request.query));
+                const created = await resources.create(request.body, readProjection(request.query), ignoredPaths(request));
                 request.log.resourceId = (created.body as { id: string }).id;
                 return created;
             }
             case 'PUT':
-                return resources.replace(requireId(id, 'PUT'), request.body, request.header('if-match'), readProjection(request.query));
+                return resources.replace(requireId(id, 'PUT'), request.body, request.header('if-match'), readProjection(request.query), ignoredPaths(request));
             case 'PATCH':
                 return resources.patch(requireId(id, 'PATCH'), request, readProjection(request.query));
             case 'DELETE':
@@ -102,8 +102,8 @@ class Resources {
     }
 
     /** POST /{type} (RFC 7644 §3.3) → 201 with Location and ETag. */
-    async create(body: unknown, projection: Projection): Promise<ScimResponse> {
-        const { attributes, members } = this.readResourceBody(body);
+    async create(body: unknown, projection: Projection, ignored: string[]): Promise<ScimResponse> {
+        const { attributes, members } = this.readResourceBody(body, ignored);
         const stored = await this.store.create(this.resourceType, randomUUID(), attributes, new Date().toISOString(), members);
         const response = await this.respond(201, stored, projection);
         response.headers!.Location = this.location(stored.id);
@@ -114,8 +114,8 @@ class Resources {
      * PUT /{type}/{id} (RFC 7644 §3.5.1): replaces the attributes; `id` and `meta.created` stay. A PUT of a
      * group without `members` leaves its membership alone rather than wiping a possibly huge group.
      */
-    async replace(id: string, body: unknown, ifMatch: string | undefined, projection: Projection): Promise<ScimResponse> {
-        const { attributes, members } = this.readResourceBody(body);
+    async replace(id: string, body: unknown, ifMatch: string | undefined, projection: Projection, ignored: string[]): Promise<ScimResponse> {
+        const { attributes, members } = this.readResourceBody(body, ignored);
         const stored = await this.writeWithRetry(id, ifMatch, () => {
             const change: { attributes: ScimResource; members?: MemberDelta } = { attributes };
             if (members) change.members = { clear: true, add: members, remove: [] };
@@ -186,25 +186,46 @@ class Resources {
         }
     }
 
-    /**
-     * A POST/PUT body → the attributes we store (canonical, validated, without readOnly attributes, which
-     * RFC 7644 §3.3 says to ignore) and, for groups, the member ids.
-     */
-    private readResourceBody(body: unknown): { attributes: ScimResource; members?: string[] } {
+    /** A POST/PUT body → the attributes we store (canonical, validated; see `storedAttributes`) and, for groups, the member ids. */
+    private readResourceBody(body: unknown, ignored: string[]): { attributes: ScimResource; members?: string[] } {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
             throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object');
         }
         const canonical = canonicalizeResource(body as ScimResource, this.resourceType);
-        const attributes = this.storedAttributes(canonical);
+        const attributes = this.storedAttributes(canonical, ignored);
         validateResource(this.resourceType, attributes);
         if (this.resourceType !== 'Group' || canonical.members === undefined) return { attributes };
         return { attributes, members: memberIds(canonical.members) };
     }
 
-    /** What the store keeps: no schemas, id, meta or derived attributes (members and groups are edges). */
-    private storedAttributes(resource: ScimResource): ScimResource {
-        const { schemas: _schemas, id: _id, meta: _meta, members: _members, groups: _groups, ...attributes } = resource;
-        return attributes;
+    /**
+     * What the store keeps of a resource: the writable attributes of our schemas. Not kept: `schemas`, `id`
+     * and `meta` (ours to set), readOnly attributes (RFC 7644 §3.3 says to ignore them on input), group
+     * `members` and user `groups` (edges), `password` (writeOnly; this service authenticates nobody, so it
+     * is not stored at all), and attributes outside our schemas — ignored like the PATCH engine ignores
+     * them, their names added to `ignored` for the log (entra-scim.md §13.13: custom mappings, roles).
+     */
+    private storedAttributes(resource: ScimResource, ignored: string[] = []): ScimResource {
+        const kept: ScimResource = {};
+        const { extensions } = schemasOf(this.resourceType);
+        for (const [key, value] of Object.entries(resource)) {
+            if (key === 'schemas') continue;
+            const extension = extensions.find((e) => e.id === key);
+            if (extension && isPlainObject(value)) {
+                const inner: Record<string, unknown> = {};
+                for (const [name, innerValue] of Object.entries(value)) {
+                    const definition = findByName(extension.attributes, name);
+                    if (definition && isStored(definition)) inner[name] = innerValue;
+                    else if (!definition) ignored.push(`${key}:${name}`);
+                }
+                if (Object.keys(inner).length > 0) kept[key] = inner;
+                continue;
+            }
+            const definition = extension ? undefined : resolveAttribute(this.resourceType, { attribute: key })?.definition;
+            if (extension || (definition && isStored(definition))) kept[key] = value; // a non-object extension fails validation
+            else if (!definition) ignored.push(key);
+        }
+        return kept;
     }
 
     /** The resource the PATCH engine works on: the stored attributes with id and schemas, never members. */
@@ -292,6 +313,17 @@ function checkIfMatch(ifMatch: string, current: StoredResource): void {
     const candidates = ifMatch.split(',').map((v) => v.trim());
     if (candidates.includes('*') || candidates.includes(current.version)) return;
     throw new ScimError(412, undefined, 'The resource has changed (If-Match does not match its version)');
+}
+
+/** The list a request's ignored attribute names are collected in, for its summary log line. */
+function ignoredPaths(request: ScimRequest): string[] {
+    request.log.ignoredPaths ??= [];
+    return request.log.ignoredPaths;
+}
+
+/** `password` is writeOnly and deliberately not stored; readOnly attributes are ours to set. */
+function isStored(definition: AttributeDefinition): boolean {
+    return definition.mutability !== 'readOnly' && definition.mutability !== 'writeOnly' && definition.name !== 'members';
 }
 
 function requireId(id: string | undefined, method: string): string {

@@ -58,6 +58,25 @@ describe('POST /Users', () => {
         expect(user.phoneNumbers[0].value).toBe('55555555555');
         expect(user.title).toBeUndefined();
         expect(user[ENTERPRISE_USER_SCHEMA]).toEqual({ department: 'R&D', employeeNumber: '007' });
+        // Attributes outside our schemas are ignored (not stored), by name in the log.
+        expect(user.someUnknownAttribute).toBeUndefined();
+        const line = [...server.logs].reverse().find((l) => l.startsWith('scim request '))!;
+        expect(JSON.parse(line.slice('scim request '.length)).ignoredPaths).toEqual(['someUnknownAttribute']);
+    });
+
+    it('never stores a password, custom extension or readOnly attribute', async () => {
+        const reply = await createUser('pat@contoso.com', {
+            password: 'Secret#1',
+            groups: [{ value: 'g1' }],
+            'urn:ietf:params:scim:schemas:extension:alvao_tPersonCust:2.0:User': { shoeSize: '44' },
+        });
+        expect(reply.status).toBe(201);
+        expect(reply.text).not.toContain('Secret#1');
+        expect(reply.text).not.toContain('shoeSize');
+        expect(reply.body.groups).toBeUndefined();
+        const stored = await server.request('GET', `/Users/${reply.body.id}?attributes=password,groups`);
+        expect(stored.text).not.toContain('Secret#1');
+        expect(stored.body.groups).toEqual([]);
     });
 
     it('rejects a duplicate userName in any letter case with 409 uniqueness', async () => {
