@@ -68,8 +68,9 @@ async function respond(
         }, store);
     } catch (error) {
         if (error instanceof ScimError) return errorResponse(error);
-        // Unexpected: log the error with the invocation id (no request data), answer without internals.
-        context.error(`scim unexpected error invocationId=${context.invocationId}`, error instanceof Error ? error.stack : String(error));
+        // Unexpected: log where it happened with the invocation id, answer without internals. Only the error's
+        // name and stack frames: a message may quote request data (a value, a token in an SDK parse error).
+        context.error(`scim unexpected error invocationId=${context.invocationId} ${describeUnexpected(error)}`);
         return errorResponse(new ScimError(500, undefined, `Internal error (invocation ${context.invocationId})`));
     }
 }
@@ -129,6 +130,12 @@ function jsonNestingDepth(text: string): number {
         }
     }
     return deepest;
+}
+
+function describeUnexpected(error: unknown): string {
+    if (!(error instanceof Error)) return typeof error;
+    const frames = (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 10);
+    return [error.name, ...frames].join('\n');
 }
 
 function tooLarge(maxBytes: number): ScimError {

@@ -46,6 +46,7 @@ describe('the summary line', () => {
             invocationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
             method: 'POST',
             resourceType: 'User',
+            resourceId: reply.body.id,
             status: 201,
             storageRequests: 1,
             durationMs: expect.any(Number),
