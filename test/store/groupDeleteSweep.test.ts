@@ -5,6 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { odata, type TransactionAction } from '@azure/data-tables';
+import { InvocationContext, type Timer } from '@azure/functions';
+import { sweepDeletedGroups } from '../../functions/SweepDeletedGroups';
+import { resetDependencies } from '../../shared/http/dependencies';
 import { buildResourceRows } from '../../shared/store/entities';
 import {
     GROUPS_PARTITION,
@@ -150,6 +153,28 @@ describe('a group DELETE bounded by its time budget', () => {
         expect(await store.sweepDeletedGroups(60_000)).toEqual({ groupsFinished: 2, groupsRemaining: 0 });
         expect(await store.get('Group', 'g-live')).toBeDefined();
         expect(await store.groupsOf(members[1]!)).toEqual(['g-live']);
+        expect(await checkConsistency(connectionString, tableName)).toEqual([]);
+    });
+
+    it('the SweepDeletedGroups timer runs the sweep on the app\'s store and logs one line with the counts', async () => {
+        await bigGroup('g-timer', 'Timer', 20);
+        expect(await hastyStore.delete('Group', 'g-timer')).toBe(true);
+        process.env.TABLES_CONNECTION_STRING = connectionString;
+        process.env.SCIM_TABLE_NAME = tableName;
+        process.env.SCIM_TOKEN = 'not-used-by-the-timer';
+        delete process.env.KEY_VAULT_URL;
+        resetDependencies();
+        const logs: string[] = [];
+        const context = new InvocationContext({ functionName: 'SweepDeletedGroups', logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')) });
+        const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: NOW, next: LATER, lastUpdated: NOW } };
+        try {
+            await sweepDeletedGroups(timer, context);
+        } finally {
+            resetDependencies();
+        }
+        expect(logs).toHaveLength(1);
+        expect(logs[0]).toMatch(/^group delete sweep \{"groupsFinished":1,"groupsRemaining":0,"durationMs":\d+\}$/);
+        expect(await rowExists(resourceRowKey('Group', 'g-timer'))).toBe(false);
         expect(await checkConsistency(connectionString, tableName)).toEqual([]);
     });
 });
