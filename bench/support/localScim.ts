@@ -5,7 +5,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { LogLevel } from '@azure/functions';
-import { resetDependencies } from '../../shared/http/dependencies';
+import { resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
+import { loadRouteTableQuietly } from '../../shared/http/loadRouteTable';
 import { startLocalHost } from '../../shared/http/localHost';
 import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
 
@@ -23,14 +24,8 @@ export async function startLocalScim(options: { connectionString?: string; table
     const connectionString = options.connectionString ?? azurite!.connectionString;
     const tableName = options.tableName ?? `bench${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const token = options.token || randomBytes(24).toString('base64url');
-    process.env.TABLES_CONNECTION_STRING = connectionString;
-    process.env.SCIM_TABLE_NAME = tableName;
-    process.env.SCIM_TOKEN = token;
-    delete process.env.KEY_VAULT_URL;
-    delete process.env.SCIM_PUBLIC_BASE_URL;
-    resetDependencies();
-    const { ROUTES } = importRoutesQuietly();
-    const host = await startLocalHost({ routes: ROUTES, logHandler: printWarningsOnly, ...(options.port !== undefined ? { port: options.port } : {}) });
+    useLocalSettings({ connectionString, tableName, token });
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), logHandler: printWarningsOnly, ...(options.port !== undefined ? { port: options.port } : {}) });
     return {
         base: `${host.url}/scim`,
         token,
@@ -47,22 +42,4 @@ export async function startLocalScim(options: { connectionString?: string; table
 /** One summary line per request would drown the benchmark's output (and cost time); warnings and errors still show. */
 function printWarningsOnly(level: LogLevel, ...args: unknown[]): void {
     if (level === 'warning' || level === 'error' || level === 'critical') console.error(`[${level}]`, ...args);
-}
-
-/**
- * Importing the function modules outside the Functions host makes @azure/functions warn that it runs in
- * "test mode" and skips registration: expected here, so those two warnings are not shown.
- */
-function importRoutesQuietly(): typeof import('../../functions/routes') {
-    const warn = console.warn;
-    console.warn = (...args: unknown[]) => {
-        const text = String(args[0] ?? '');
-        if (!text.includes('test mode') && !text.includes('Skipping call to register function')) warn(...args);
-    };
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require('../../functions/routes') as typeof import('../../functions/routes');
-    } finally {
-        console.warn = warn;
-    }
 }

@@ -37,6 +37,20 @@ export function resetDependencies(options: { tokenVerifier?: TokenVerifierDepend
     tokenVerifierDependencies = options.tokenVerifier ?? {};
 }
 
+/**
+ * Points this process's app at a table and a dev token, the way the local host, the tests and the
+ * benchmarks run it: the settings go into the environment (the one configuration path) and the
+ * dependencies are rebuilt from it on the next request. Never Key Vault here: see serveLocally.ts.
+ */
+export function useLocalSettings(settings: { connectionString: string; tableName: string; token: string }): void {
+    process.env.TABLES_CONNECTION_STRING = settings.connectionString;
+    process.env.SCIM_TABLE_NAME = settings.tableName;
+    process.env.SCIM_TOKEN = settings.token;
+    delete process.env.KEY_VAULT_URL;
+    delete process.env.SCIM_PUBLIC_BASE_URL;
+    resetDependencies();
+}
+
 async function build(): Promise<Dependencies> {
     const settings = readSettings();
     const verifier = createTokenVerifier(process.env, tokenVerifierDependencies);

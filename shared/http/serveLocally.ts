@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
+import { loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -33,8 +34,7 @@ async function main(): Promise<void> {
     }
     if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
 
-    const { ROUTES } = await importRoutesQuietly();
-    const host = await startLocalHost({ routes: ROUTES, port: Number(process.env.PORT || 7071) });
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${process.env.SCIM_TOKEN}`);
@@ -58,24 +58,6 @@ function loadLocalSettings(file: string): void {
     const values = (JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
     for (const [name, value] of Object.entries(values)) {
         if (process.env[name] === undefined && value !== '') process.env[name] = value;
-    }
-}
-
-/**
- * Importing the function modules outside the Functions host makes @azure/functions warn that it runs in
- * "test mode" and skips registration: expected here, so those two warnings are not shown.
- */
-async function importRoutesQuietly(): Promise<typeof import('../../functions/routes')> {
-    const warn = console.warn;
-    console.warn = (...args: unknown[]) => {
-        const text = String(args[0] ?? '');
-        if (!text.includes('test mode') && !text.includes('Skipping call to register function')) warn(...args);
-    };
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require('../../functions/routes') as typeof import('../../functions/routes');
-    } finally {
-        console.warn = warn;
     }
 }
 

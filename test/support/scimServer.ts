@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LogLevel } from '@azure/functions';
 import { ROUTES } from '../../functions/routes';
-import { resetDependencies } from '../../shared/http/dependencies';
+import { resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
 import { startLocalHost, type LocalHost } from '../../shared/http/localHost';
 import { testConnectionString, testTableName } from './tables';
 
@@ -13,7 +13,7 @@ export interface ScimReply {
     status: number;
     headers: Headers;
     /** Parsed JSON, or undefined for an empty body. */
-    body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    body: any;  
     text: string;
 }
 
@@ -34,12 +34,7 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const token = options.token ?? randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    process.env.TABLES_CONNECTION_STRING = connectionString;
-    process.env.SCIM_TABLE_NAME = tableName;
-    process.env.SCIM_TOKEN = token;
-    delete process.env.KEY_VAULT_URL;
-    delete process.env.SCIM_PUBLIC_BASE_URL;
-    resetDependencies();
+    useLocalSettings({ connectionString, tableName, token });
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes: ROUTES,
