@@ -106,7 +106,7 @@ export class MembershipEdges {
     }
 
     /**
-     * The groups `memberId` is a direct member of: the reverse edges, filtered through one batched read of
+     * The groups `memberId` is a direct member of: the reverse edges, filtered through a `readMany` of
      * those group rows, so a group being deleted (its edges outlive its DELETE) or gone never shows.
      */
     async groupsOf(memberId: string): Promise<string[]> {
@@ -256,7 +256,7 @@ export class MembershipEdges {
         return ids;
     }
 
-    /** Which of these groups exist and are not being deleted: batched reads of their rows, none for no ids. */
+    /** Which of these groups exist and are not being deleted: a `readMany` of their rows, none for no ids. */
     private async liveGroupIds(groupIds: string[]): Promise<Set<string>> {
         const wanted = unique(groupIds);
         if (wanted.length === 0) return new Set();

@@ -4,6 +4,7 @@
  * One table, two partitions:
  *   users   u:<id>  un:<userName key>  ext:<externalId key>:<id>
  *   groups  g:<id>  dn:<displayName key>  ext:<externalId key>:<id>  m:<group>:<member>  mo:<member>:<group>
+ *           del:<id> (a group delete whose edge cleanup is pending)
  * A resource and its index rows share a partition, so create, rename and delete are each one
  * entity-group transaction (atomic), and a uniqueness clash is the 409 of inserting the `un`/`dn` row.
  * Users and groups go through the same code; membership edges (MembershipEdges.ts) are the group part.
@@ -339,9 +340,10 @@ export class TableResourceStore implements ResourceStore {
      * budget runs out; whatever is left the sweep finishes (`finishGroupDeletion`).
      *
      * True when this request made the group invisible (the client's 204, RFC 7644 §3.6), edges left or not.
-     * A DELETE of a group already `deleting` (marked by an earlier or a concurrent DELETE) continues the cleanup and is true only if that finishes it;
-     * otherwise false (404): the group is already deleted for every reader, and RFC 7644 §3.6 wants 404 for
-     * any operation on a deleted resource (Entra's validator expects 404 for a second DELETE, entra-scim.md §5.7).
+     * A DELETE of a group already `deleting` (marked by an earlier or a concurrent DELETE) continues the
+     * cleanup and is true only if that finishes it; otherwise false (404): the group is already deleted for
+     * every reader, and RFC 7644 §3.6 wants 404 for any operation on a deleted resource (Entra's validator
+     * expects 404 for a second DELETE, entra-scim.md §5.7).
      */
     private async deleteGroup(id: string): Promise<boolean> {
         const deadline = Date.now() + this.groupDeleteBudgetMs;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { odata, type TransactionAction } from '@azure/data-tables';
 import { InvocationContext, type Timer } from '@azure/functions';
 import { sweepDeletedGroups } from '../../functions/SweepDeletedGroups';
-import { resetDependencies } from '../../shared/http/dependencies';
+import { resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
 import { buildResourceRows } from '../../shared/store/entities';
 import {
     GROUPS_PARTITION,
@@ -159,11 +159,7 @@ describe('a group DELETE bounded by its time budget', () => {
     it('the SweepDeletedGroups timer runs the sweep on the app\'s store and logs one line with the counts', async () => {
         await bigGroup('g-timer', 'Timer', 20);
         expect(await hastyStore.delete('Group', 'g-timer')).toBe(true);
-        process.env.TABLES_CONNECTION_STRING = connectionString;
-        process.env.SCIM_TABLE_NAME = tableName;
-        process.env.SCIM_TOKEN = 'not-used-by-the-timer';
-        delete process.env.KEY_VAULT_URL;
-        resetDependencies();
+        useLocalSettings({ connectionString, tableName, token: 'not-used-by-the-timer' });
         const logs: string[] = [];
         const context = new InvocationContext({ functionName: 'SweepDeletedGroups', logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')) });
         const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: NOW, next: LATER, lastUpdated: NOW } };
