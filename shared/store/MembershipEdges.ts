@@ -68,14 +68,14 @@ export class MembershipEdges {
         }
         if (newMembers.includes(groupId)) throw ScimError.badRequest('invalidValue', 'A group cannot be a member of itself');
 
-        const members = await this.resolve(newMembers);
-        const unknownCount = newMembers.filter((id) => !members.has(id)).length;
+        const users = await this.claimUsers(newMembers);
+        const groups = await this.liveGroupIds(newMembers.filter((id) => !users.has(id)));
+        const unknownCount = newMembers.filter((id) => !users.has(id) && !groups.has(id)).length;
         if (unknownCount > 0) throw ScimError.badRequest('invalidValue', `${unknownCount} member value(s) do not refer to an existing User or Group`);
-        await this.markAsMembers(newMembers.filter((id) => members.get(id)?.type === 'User' && !members.get(id)?.hasMemberships));
 
         const changes: EdgePairChange[] = [
             ...toRemove.map((memberId) => this.removal(groupId, memberId)),
-            ...newMembers.map((memberId) => this.addition(groupId, memberId, members.get(memberId)!.type)),
+            ...newMembers.map((memberId) => this.addition(groupId, memberId, users.has(memberId) ? 'User' : 'Group')),
         ];
         const etag = await this.submitChanges(head, changes, headRequired);
         if (newMembers.length > 0) await this.undoAdditionsOfVanishedMembers(groupId, newMembers);
@@ -218,27 +218,37 @@ export class MembershipEdges {
     }
 
     /**
-     * Sets `hasMemberships` on users before their first edge is written (transactions of 100 in the users
-     * partition). Merge fails with 404 if a user vanished meanwhile; that member then does not exist.
+     * Which of `ids` are users, flagging each as a member on the way (`hasMemberships`, see deleteUser),
+     * in batches: one transaction per 100 ids merges the flag into each user row. A merge of a missing
+     * row fails the transaction and names the failing operation: that id is no user (maybe a group), so
+     * it leaves the batch and the batch goes again. k users cost ⌈k/100⌉ requests rather than k reads.
      */
-    private async markAsMembers(userIds: string[]): Promise<void> {
-        for (let start = 0; start < userIds.length; start += MAX_TRANSACTION_OPERATIONS) {
-            const batch = userIds.slice(start, start + MAX_TRANSACTION_OPERATIONS);
-            try {
-                await this.table.submit(
-                    batch.map((id): TransactionAction => ['update', { partitionKey: USERS_PARTITION, rowKey: resourceRowKey('User', id), hasMemberships: true }, 'Merge']),
-                );
-            } catch (error) {
-                if (storageStatusOf(error) === 404) throw ScimError.badRequest('invalidValue', 'A member value does not refer to an existing User or Group');
-                throw error;
+    private async claimUsers(ids: string[]): Promise<Set<string>> {
+        const users = new Set<string>();
+        for (let start = 0; start < ids.length; start += MAX_TRANSACTION_OPERATIONS) {
+            let batch = ids.slice(start, start + MAX_TRANSACTION_OPERATIONS);
+            while (batch.length > 0) {
+                try {
+                    await this.table.submit(
+                        batch.map((id): TransactionAction => ['update', { partitionKey: USERS_PARTITION, rowKey: resourceRowKey('User', id), hasMemberships: true }, 'Merge']),
+                    );
+                    for (const id of batch) users.add(id);
+                    break;
+                } catch (error) {
+                    const failed = failedOperationIndex(error);
+                    if (storageStatusOf(error) !== 404 || failed === undefined || failed >= batch.length) throw error;
+                    batch = batch.filter((_, index) => index !== failed);
+                }
             }
         }
+        return users;
     }
 
     /** The adder's half of the Dekker ordering: after writing edges, re-check the members and undo edges to any that vanished. */
     private async undoAdditionsOfVanishedMembers(groupId: string, addedIds: string[]): Promise<void> {
-        const stillThere = await this.resolve(addedIds);
-        const vanished = addedIds.filter((id) => !stillThere.has(id));
+        const users = await this.claimUsers(addedIds);
+        const groups = await this.liveGroupIds(addedIds.filter((id) => !users.has(id)));
+        const vanished = addedIds.filter((id) => !users.has(id) && !groups.has(id));
         if (vanished.length === 0) return;
         await this.deleteRowsIfPresent(vanished.flatMap((id) => [memberEdgeRowKey(groupId, id), memberOfEdgeRowKey(id, groupId)]));
     }

@@ -192,8 +192,8 @@ describe('PATCH /Groups: membership through the member delta', () => {
         expect(remove).toBeLessThanOrEqual(2);
         expect(get).toBe(1);
         expect(probe).toBeLessThanOrEqual(2);
-        // read, existence check, first-membership flag, edge transaction, re-check (docs/storage.md)
-        expect(add).toBeLessThanOrEqual(5);
+        // group read, batched existence check, edge transaction, re-check (docs/storage.md)
+        expect(add).toBeLessThanOrEqual(4);
     }, 180_000);
 });
 
