@@ -97,19 +97,10 @@ export function patchUserDefaultDialect(id: string, version: number): ScimReques
  * rejects URN paths with 400 and the two servers must do the same work.
  */
 export function patchUserPortable(id: string, version: number): ScimRequestSpec {
-    return {
-        method: 'PATCH',
-        path: `/Users/${id}`,
-        body: {
-            schemas: [PATCH_OP],
-            Operations: [
-                { op: 'Replace', path: 'displayName', value: `Renamed ${version}` },
-                { op: 'Replace', path: 'emails[type eq "work"].value', value: `renamed${version}.${id}@contoso.example` },
-                { op: 'Replace', path: 'name.givenName', value: `Given${version}` },
-                { op: 'Replace', path: 'title', value: `Title ${version}` },
-            ],
-        },
-    };
+    const request = patchUserDefaultDialect(id, version);
+    const body = request.body as { schemas: string[]; Operations: { path: string }[] };
+    const portable = new Set(['displayName', 'emails[type eq "work"].value', 'name.givenName', 'title']);
+    return { ...request, body: { ...body, Operations: body.Operations.filter((operation) => portable.has(operation.path)) } };
 }
 
 /** With `aadOptscim062020`: lower-case ops, single-valued attributes in one path-less operation (entra-scim.md §5.4b). */
