@@ -33,11 +33,6 @@ const OPTIMISTIC_REMOVE_LIMIT = 4;
 /** Transactions in flight at once when deleting many edges. */
 const CLEANUP_CONCURRENCY = 4;
 
-export interface ExistingMember {
-    type: ResourceTypeName;
-    hasMemberships: boolean;
-}
-
 /** One membership change: its two operations always travel in the same transaction. */
 interface EdgePairChange {
     kind: 'add' | 'remove';
@@ -119,18 +114,13 @@ export class MembershipEdges {
     }
 
     /** Which ids exist, with their type: users first (the common case), then groups not being deleted. */
-    async resolve(ids: string[]): Promise<Map<string, ExistingMember>> {
-        const found = new Map<string, ExistingMember>();
+    async resolve(ids: string[]): Promise<Map<string, ResourceTypeName>> {
+        const found = new Map<string, ResourceTypeName>();
         const wanted = unique(ids);
         if (wanted.length === 0) return found;
-        const users = await this.table.readMany(USERS_PARTITION, wanted.map((id) => resourceRowKey('User', id)), ['id', 'hasMemberships']);
-        for (const user of users) found.set(String(user.id), { type: 'User', hasMemberships: user.hasMemberships === true });
-        const rest = wanted.filter((id) => !found.has(id));
-        if (rest.length === 0) return found;
-        const groups = await this.table.readMany(GROUPS_PARTITION, rest.map((id) => resourceRowKey('Group', id)), ['id', 'deleting']);
-        for (const group of groups) {
-            if (group.deleting !== true) found.set(String(group.id), { type: 'Group', hasMemberships: true });
-        }
+        const users = await this.table.readMany(USERS_PARTITION, wanted.map((id) => resourceRowKey('User', id)), ['id']);
+        for (const user of users) found.set(String(user.id), 'User');
+        for (const id of await this.liveGroupIds(wanted.filter((id) => !found.has(id)))) found.set(id, 'Group');
         return found;
     }
 

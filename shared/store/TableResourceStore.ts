@@ -272,10 +272,7 @@ export class TableResourceStore implements ResourceStore {
     }
 
     async existingIds(ids: string[]): Promise<Map<string, ResourceTypeName>> {
-        return this.guarded(async () => {
-            const found = await this.edges.resolve(ids);
-            return new Map([...found].map(([id, member]) => [id, member.type]));
-        });
+        return this.guarded(() => this.edges.resolve(ids));
     }
 
     /**
