@@ -44,25 +44,9 @@ afterAll(async () => {
 /** Sends anything (a string body goes as it is), with a deadline; remembers 5xx answers for the report. */
 async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ScimReply> {
     requestsTried++;
-    const init: RequestInit = {
-        method,
-        headers: { Authorization: `Bearer ${server.token}`, ...headers },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    };
-    if (body !== undefined) {
-        init.body = typeof body === 'string' ? body : JSON.stringify(body);
-        (init.headers as Record<string, string>)['Content-Type'] ??= 'application/scim+json';
-    }
-    const response = await fetch(server.base + path, init);
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-        parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-        parsed = undefined;
-    }
-    if (response.status >= 500) serverErrors.push(`${method} ${path.slice(0, 80)} → ${response.status}`);
-    return { status: response.status, headers: response.headers, body: parsed, text };
+    const reply = await server.request(method, path, body, headers, { timeoutMs: REQUEST_TIMEOUT_MS });
+    if (reply.status >= 500) serverErrors.push(`${method} ${path.slice(0, 80)} → ${reply.status}`);
+    return reply;
 }
 
 function snapshot(): Promise<TableSnapshot> {

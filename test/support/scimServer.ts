@@ -24,8 +24,11 @@ export interface ScimTestServer {
     tableName: string;
     connectionString: string;
     logs: string[];
-    /** `path` is relative to the SCIM root (`/Users?filter=…`). JSON bodies are serialised; strings sent as they are. */
-    request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ScimReply>;
+    /**
+     * `path` is relative to the SCIM root (`/Users?filter=…`). JSON bodies are serialised; strings sent as
+     * they are. `timeoutMs` aborts a request that hangs (hostile-input tests).
+     */
+    request(method: string, path: string, body?: unknown, headers?: Record<string, string>, options?: { timeoutMs?: number }): Promise<ScimReply>;
     close(): Promise<void>;
 }
 
@@ -47,8 +50,9 @@ export async function startScimServer(options: { token?: string; connectionStrin
         tableName,
         connectionString,
         logs,
-        async request(method, path, body, headers = {}) {
+        async request(method, path, body, headers = {}, options = {}) {
             const init: RequestInit = { method, headers: { Authorization: `Bearer ${token}`, ...headers } };
+            if (options.timeoutMs !== undefined) init.signal = AbortSignal.timeout(options.timeoutMs);
             if (body !== undefined) {
                 init.body = typeof body === 'string' ? body : JSON.stringify(body);
                 (init.headers as Record<string, string>)['Content-Type'] ??= 'application/scim+json; charset=utf-8';
