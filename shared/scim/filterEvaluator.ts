@@ -16,6 +16,7 @@ import {
     type AttributeReference,
     type ResourceTypeName,
 } from './schemas';
+import { isPlainObject } from './attributeValues';
 import type { CompareOperator, FilterNode, FilterValue } from './filterSyntax';
 
 /** A compiled filter: true if the target (a resource, or one element of a multi-valued attribute) matches. */
@@ -191,7 +192,7 @@ function locateInElement(path: AttributeReference, resourceType: ResourceTypeNam
     const malformed = path.schema !== undefined || path.subAttribute !== undefined;
     const valueOf = (element: unknown): unknown => {
         if (malformed) return undefined;
-        if (isObject(element)) return propertyOf(element, canonicalName);
+        if (isPlainObject(element)) return propertyOf(element, canonicalName);
         // A multi-valued attribute of simple values (or a manager stored as a bare string): the element is its value.
         return isValue ? element : undefined;
     };
@@ -224,16 +225,12 @@ function withoutSubAttribute(path: AttributeReference): AttributeReference {
 
 // ---- reading values out of JSON, shape-tolerant
 
-function isObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * An own property, found by exact name first (resources use schema case) and then case-insensitively
  * (RFC 7643 §2.1). Never an inherited one: `constructor eq "x"` must not reach Object.prototype.
  */
 function propertyOf(target: unknown, name: string): unknown {
-    if (!isObject(target)) return undefined;
+    if (!isPlainObject(target)) return undefined;
     if (Object.hasOwn(target, name)) return target[name];
     const wanted = name.toLowerCase();
     for (const key of Object.keys(target)) {
@@ -267,8 +264,8 @@ function simpleValues(value: unknown, subAttribute: string | undefined): unknown
     if (subAttribute !== undefined) return subValues(value, subAttribute);
     const result: unknown[] = [];
     for (const element of nodes(value)) {
-        const simple = isObject(element) ? propertyOf(element, 'value') : element;
-        if (simple !== undefined && simple !== null && !isObject(simple) && !Array.isArray(simple)) result.push(simple);
+        const simple = isPlainObject(element) ? propertyOf(element, 'value') : element;
+        if (simple !== undefined && simple !== null && !isPlainObject(simple) && !Array.isArray(simple)) result.push(simple);
     }
     return result;
 }
@@ -277,7 +274,7 @@ function simpleValues(value: unknown, subAttribute: string | undefined): unknown
 function isNonEmpty(value: unknown): boolean {
     if (value === undefined || value === null || value === '') return false;
     if (Array.isArray(value)) return value.some(isNonEmpty);
-    if (isObject(value)) return Object.values(value).some(isNonEmpty);
+    if (isPlainObject(value)) return Object.values(value).some(isNonEmpty);
     return true;
 }
 

@@ -8,7 +8,7 @@
  * checks, in batches, that added members exist (400 `invalidValue` otherwise).
  */
 import { randomUUID } from 'node:crypto';
-import type { GroupMember, MemberDelta, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
+import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
 import { canonicalizeResource, isPlainObject } from './attributeValues';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
@@ -117,7 +117,7 @@ class Resources {
     async replace(id: string, body: unknown, ifMatch: string | undefined, projection: Projection, ignored: string[]): Promise<ScimResponse> {
         const { attributes, members } = this.readResourceBody(body, ignored);
         const stored = await this.writeWithRetry(id, ifMatch, () => {
-            const change: { attributes: ScimResource; members?: MemberDelta } = { attributes };
+            const change: ResourceChange = { attributes };
             if (members) change.members = { clear: true, add: members, remove: [] };
             return change;
         });
@@ -136,7 +136,7 @@ class Resources {
             if (!result.changed) return undefined;
             const attributes = this.storedAttributes(result.resource);
             validateResource(this.resourceType, attributes);
-            const change: { attributes?: ScimResource; members?: MemberDelta } = {};
+            const change: ResourceChange = {};
             if (result.attributesChanged) change.attributes = attributes;
             if (result.members) change.members = result.members;
             return change;
@@ -165,7 +165,7 @@ class Resources {
     private async writeWithRetry(
         id: string,
         ifMatch: string | undefined,
-        change: (current: StoredResource) => Promise<{ attributes?: ScimResource; members?: MemberDelta } | undefined> | { attributes?: ScimResource; members?: MemberDelta } | undefined,
+        change: (current: StoredResource) => ResourceChange | undefined | Promise<ResourceChange | undefined>,
     ): Promise<StoredResource> {
         for (let attempt = 1; ; attempt++) {
             const current = await this.store.get(this.resourceType, id);
@@ -188,10 +188,10 @@ class Resources {
 
     /** A POST/PUT body → the attributes we store (canonical, validated; see `storedAttributes`) and, for groups, the member ids. */
     private readResourceBody(body: unknown, ignored: string[]): { attributes: ScimResource; members?: string[] } {
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        if (!isPlainObject(body)) {
             throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object');
         }
-        const canonical = canonicalizeResource(body as ScimResource, this.resourceType);
+        const canonical = canonicalizeResource(body, this.resourceType);
         const attributes = this.storedAttributes(canonical, ignored);
         validateResource(this.resourceType, attributes);
         if (this.resourceType !== 'Group' || canonical.members === undefined) return { attributes };
@@ -284,7 +284,7 @@ class Resources {
 
 /** The PatchOp message (RFC 7644 §3.5.2): `schemas` must name PatchOp; `Operations` goes to the engine. */
 function readPatchOperations(body: unknown): unknown {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    if (!isPlainObject(body)) {
         throw ScimError.badRequest('invalidSyntax', 'The request body must be a PatchOp JSON object');
     }
     const message = body as { schemas?: unknown; Operations?: unknown };
@@ -292,7 +292,7 @@ function readPatchOperations(body: unknown): unknown {
     if (!schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase())) {
         throw ScimError.badRequest('invalidSyntax', `A PATCH body must list the schema ${PATCH_OP_SCHEMA}`);
     }
-    const operations = message.Operations ?? (body as Record<string, unknown>).operations;
+    const operations = message.Operations ?? body.operations;
     if (operations === undefined) throw ScimError.badRequest('invalidSyntax', 'A PATCH body must carry Operations');
     return operations;
 }
