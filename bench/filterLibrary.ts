@@ -1,6 +1,6 @@
 /**
  * Benchmark (not a test): our filter module against `scim2-parse-filter` in the same process, on the
- * filters Entra and Microsoft's test tools send (entra-scim.md §5.1, §6, §12).
+ * filters Entra and Microsoft's test tools send (docs/entra-protocol.md §5.1, §6, §12).
  *
  * Measures parse ops/s and evaluation ops/s (their `filter(ast)` predicate vs our `matchesFilter`),
  * and whether each library gets the Entra cases right. Every measurement loop is bounded both in

@@ -5,7 +5,7 @@
  * Each server runs in a child process of its own (bench/support/serverProcess.ts); Azurite runs in a
  * third, standing in for Table Storage, which in Azure is a separate service. The load comes from this
  * process through undici with a fixed number of requests in flight. Phases, in Entra's order:
- *   1. initial cycle, users: per user a lookup that misses, then the create (entra-scim.md §1);
+ *   1. initial cycle, users: per user a lookup that misses, then the create (docs/entra-protocol.md §1);
  *   2. initial cycle, groups: per group a lookup that misses and the create, then member PATCHes;
  *   3. incremental mix: lookups, PATCHes, disables, member adds/removes, group reads — run twice per
  *      server in ABBA order, best round reported (other engineers' test runs only ever slow a round down).
@@ -34,7 +34,7 @@ const MEMBERS_PER_PATCH = 10;
 const MIX_REQUESTS = numberFlag('mix', 3000);
 const CONCURRENCY = numberFlag('concurrency', 12);
 const PHASE_BUDGET_MS = numberFlag('budget-seconds', 120) * 1000;
-/** Entra's gallery floor (entra-scim.md §10); the goal is ten times it. */
+/** Entra's gallery floor (docs/entra-protocol.md §10); the goal is ten times it. */
 const ENTRA_FLOOR_RPS = 25;
 
 /** The ids one server handed out, by the workload's user and group numbers. */

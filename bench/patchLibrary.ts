@@ -1,6 +1,6 @@
 /**
  * Benchmark (not a test): our PATCH engine against the `scim-patch` npm library, in the same process,
- * on the bodies Entra sends (entra-scim.md §5.4, §5.5, §6), and the cost of adding one member to a
+ * on the bodies Entra sends (docs/entra-protocol.md §5.4, §5.5, §6), and the cost of adding one member to a
  * group of 10 versus 50,000 members.
  *
  * Run: npx tsc -p tsconfig.json --outDir /tmp/patchbench-out && NODE_PATH=$PWD/node_modules node /tmp/patchbench-out/bench/patchLibrary.js

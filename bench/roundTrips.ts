@@ -1,7 +1,7 @@
 /**
  * Benchmark (not a test): how many storage requests each Entra operation costs, by kind.
  *
- * Every operation Entra sends during provisioning (entra-scim.md §3–§6) goes over HTTP to our endpoint on
+ * Every operation Entra sends during provisioning (docs/entra-protocol.md §3–§6) goes over HTTP to our endpoint on
  * the local host, on an in-process Azurite; the request counter's global listener classifies the storage
  * requests each one makes (point read, range read, scan, transaction, write). Requests are sent one at a
  * time, so every count belongs to exactly one SCIM request. A scan on any Entra path is a performance bug.
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
         await measure('PATCH user, path-less dialect (aadOptscim062020)', entra.patchUserPathlessDialect(userId, 2), 200, 204);
         await measure('Disable user (active "False")', entra.disableUser(userId), 200, 204);
 
-        // Groups: match (miss) → create → members in later PATCHes (entra-scim.md §6).
+        // Groups: match (miss) → create → members in later PATCHes (docs/entra-protocol.md §6).
         const memberIds: string[] = [userId];
         for (let n = 1; n <= 3; n++) memberIds.push((await setup(entra.createUser(n, runId), 201)).body.id);
         await measure('Group lookup, miss (before create)', entra.lookupGroup(entra.groupNameOf(0, runId)), 200);

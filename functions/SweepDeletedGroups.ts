@@ -1,14 +1,14 @@
 /**
  * Timer: finishes the edge cleanup of groups whose DELETE answered before all their edges were gone
  * (docs/storage.md, "Deletes"). Not an HTTP route, so not in routes.ts: the Functions host loads every
- * `dist/functions/*.js` (azure.md §2.3) and this file's `app.timer` registers it; the local host serves routes only.
+ * `dist/functions/*.js` (docs/azure-notes.md §2.3) and this file's `app.timer` registers it; the local host serves routes only.
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { getDependencies } from '../shared/http/dependencies';
 
 /**
  * Cleanup time per run: well under the 5-minute interval and the Functions timeout, so a run ends before the
- * next is due (the timer is a singleton anyway). At the ~2,000 entities/s partition target (azure.md §6) that
+ * next is due (the timer is a singleton anyway). At the ~2,000 entities/s partition target (docs/azure-notes.md §6) that
  * is ~360,000 edge rows, the edges of several 50,000-member groups, per run.
  */
 export const SWEEP_BUDGET_MS = 3 * 60_000;

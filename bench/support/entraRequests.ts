@@ -1,5 +1,5 @@
 /**
- * The requests Microsoft Entra ID sends, as the benchmarks send them (entra-scim.md §3, §5, §6): the same
+ * The requests Microsoft Entra ID sends, as the benchmarks send them (docs/entra-protocol.md §3, §5, §6): the same
  * bodies and the same query encoding (.NET form encoding: spaces as `+`, quotes as `%22`).
  */
 import { randomUUID } from 'node:crypto';
@@ -8,7 +8,7 @@ export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE_USER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-/** The non-standard schema URI Entra puts on group creates (entra-scim.md §6). */
+/** The non-standard schema URI Entra puts on group creates (docs/entra-protocol.md §6). */
 const ENTRA_GROUP_SCHEMA = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group';
 
 export interface ScimRequestSpec {
@@ -35,7 +35,7 @@ export function groupNameOf(n: number, runId: string): string {
     return `Group ${n} ${runId}`;
 }
 
-/** Test Connection: a lookup by a random GUID that must answer an empty ListResponse (entra-scim.md §3). */
+/** Test Connection: a lookup by a random GUID that must answer an empty ListResponse (docs/entra-protocol.md §3). */
 export function testConnection(): ScimRequestSpec {
     return { method: 'GET', path: `/Users?${query({ filter: `userName eq "${randomUUID()}"` })}` };
 }
@@ -52,7 +52,7 @@ export function getUser(id: string): ScimRequestSpec {
     return { method: 'GET', path: `/Users/${id}` };
 }
 
-/** The create body of entra-scim.md §5.2, ALVAO attribute set. */
+/** The create body of docs/entra-protocol.md §5.2, ALVAO attribute set. */
 export function createUser(n: number, runId: string): ScimRequestSpec {
     return {
         method: 'POST',
@@ -73,7 +73,7 @@ export function createUser(n: number, runId: string): ScimRequestSpec {
     };
 }
 
-/** Default dialect (no flag): one capitalised operation per attribute, path always present (entra-scim.md §5.4a). */
+/** Default dialect (no flag): one capitalised operation per attribute, path always present (docs/entra-protocol.md §5.4a). */
 export function patchUserDefaultDialect(id: string, version: number): ScimRequestSpec {
     return {
         method: 'PATCH',
@@ -103,7 +103,7 @@ export function patchUserPortable(id: string, version: number): ScimRequestSpec 
     return { ...request, body: { ...body, Operations: body.Operations.filter((operation) => portable.has(operation.path)) } };
 }
 
-/** With `aadOptscim062020`: lower-case ops, single-valued attributes in one path-less operation (entra-scim.md §5.4b). */
+/** With `aadOptscim062020`: lower-case ops, single-valued attributes in one path-less operation (docs/entra-protocol.md §5.4b). */
 export function patchUserPathlessDialect(id: string, version: number): ScimRequestSpec {
     return {
         method: 'PATCH',
@@ -119,7 +119,7 @@ export function patchUserPathlessDialect(id: string, version: number): ScimReque
 }
 
 /**
- * Disable (entra-scim.md §5.5). Entra's default dialect sends the string `"False"`; the load mix sends the
+ * Disable (docs/entra-protocol.md §5.5). Entra's default dialect sends the string `"False"`; the load mix sends the
  * boolean (the tutorial's and the flag dialect's form) because SCIMMY answers the string with 400.
  */
 export function disableUser(id: string, value: 'False' | false = 'False'): ScimRequestSpec {
@@ -138,7 +138,7 @@ export function createGroup(n: number, runId: string): ScimRequestSpec {
     };
 }
 
-/** Several members in one PATCH, `$ref: null` as Entra sends it (entra-scim.md §6). */
+/** Several members in one PATCH, `$ref: null` as Entra sends it (docs/entra-protocol.md §6). */
 export function addMembers(groupId: string, memberIds: readonly string[]): ScimRequestSpec {
     return {
         method: 'PATCH',
@@ -156,7 +156,7 @@ export function removeMembers(groupId: string, memberIds: readonly string[]): Sc
     };
 }
 
-/** Group match: `excludedAttributes=members` first, as Entra orders it (entra-scim.md §2). */
+/** Group match: `excludedAttributes=members` first, as Entra orders it (docs/entra-protocol.md §2). */
 export function lookupGroup(displayName: string): ScimRequestSpec {
     return { method: 'GET', path: `/Groups?${query({ excludedAttributes: 'members', filter: `displayName eq "${displayName}"` })}` };
 }
@@ -165,7 +165,7 @@ export function getGroupExcludingMembers(id: string): ScimRequestSpec {
     return { method: 'GET', path: `/Groups/${id}?${query({ excludedAttributes: 'members' })}` };
 }
 
-/** The legacy membership probe (entra-scim.md §5.1): is this user a member of this group? */
+/** The legacy membership probe (docs/entra-protocol.md §5.1): is this user a member of this group? */
 export function membershipProbe(groupId: string, memberId: string): ScimRequestSpec {
     return { method: 'GET', path: `/Groups?${query({ filter: `id eq "${groupId}" and members[value eq "${memberId}"]`, attributes: 'id' })}` };
 }

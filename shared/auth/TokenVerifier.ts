@@ -1,6 +1,6 @@
 /**
  * The bearer-token check every SCIM route goes through (Entra sends `Authorization: Bearer <Secret Token>`,
- * entra-scim.md §3). Handlers only see this interface; where the token comes from (Key Vault in Azure,
+ * docs/entra-protocol.md §3). Handlers only see this interface; where the token comes from (Key Vault in Azure,
  * the SCIM_TOKEN setting locally) is decided once at start-up.
  */
 export interface TokenVerifier {

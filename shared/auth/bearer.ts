@@ -1,5 +1,5 @@
 /**
- * Reading the bearer token Entra sends (`Authorization: Bearer <Secret Token>`, entra-scim.md §3) and the
+ * Reading the bearer token Entra sends (`Authorization: Bearer <Secret Token>`, docs/entra-protocol.md §3) and the
  * verifier for a token configured directly in the SCIM_TOKEN setting (local development).
  */
 import type { TokenVerifier } from './TokenVerifier';

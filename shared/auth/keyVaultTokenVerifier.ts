@@ -9,7 +9,7 @@
  *   request wait.
  * - A token that matches nothing may be a brand-new rotation the cache has not seen yet, so a mismatch
  *   triggers one immediate refresh, at most once per `mismatchRecheckMs`: an admin who pastes a fresh token
- *   into Entra is not met with 401s (which quarantine the job, entra-scim.md §3) for the rest of the TTL,
+ *   into Entra is not met with 401s (which quarantine the job, docs/entra-protocol.md §3) for the rest of the TTL,
  *   and wrong tokens cannot make us call Key Vault more often than that.
  * - Outages: a failed refresh keeps the cached tokens; with nothing cached the request gets
  *   `ScimError.unavailable()` (503 + Retry-After) rather than a 401, for the same quarantine reason.

@@ -2,7 +2,7 @@
  * The one place that turns SCIM results and errors into HTTP responses.
  *
  * Every response is `application/scim+json` (RFC 7644 §3.1; Entra's validator aborts on `application/json`,
- * entra-scim.md §2), errors included.
+ * docs/entra-protocol.md §2), errors included.
  */
 import type { HttpResponseInit } from '@azure/functions';
 import { ScimError, toErrorBody } from '../scim/errors';

@@ -84,7 +84,7 @@ async function authenticate(request: HttpRequest, verifier: { verify(token: stri
 
 /**
  * Reads and parses the body. Entra sends `application/scim+json; charset=utf-8`, older clients
- * `application/json`: any content type is parsed as JSON rather than refused with 415 (entra-scim.md §13.8).
+ * `application/json`: any content type is parsed as JSON rather than refused with 415 (docs/entra-protocol.md §13.8).
  */
 async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unknown> {
     const declaredLength = Number(request.headers.get('content-length') ?? '0');

@@ -3,9 +3,9 @@
  * into what we store, shared by the POST/PUT validator and the PATCH engine.
  *
  * - Booleans: Entra sends `"True"` / `"False"` strings for boolean attributes (`active`, `primary`) in POST
- *   and in its default PATCH dialect (entra-scim.md §5.2, §5.5). They become booleans, but only where the
- *   schema says boolean: `displayName: "True"` stays a string (entra-scim.md §5.4).
- * - Everything else is stored exactly as sent (entra-scim.md §5.2: "Values sent should be stored in the same
+ *   and in its default PATCH dialect (docs/entra-protocol.md §5.2, §5.5). They become booleans, but only where the
+ *   schema says boolean: `displayName: "True"` stays a string (docs/entra-protocol.md §5.4).
+ * - Everything else is stored exactly as sent (docs/entra-protocol.md §5.2: "Values sent should be stored in the same
  *   format they were sent").
  * - Attribute names are case-insensitive (RFC 7643 §2.1); we store them in schema case.
  * - `null` means unassigned (RFC 7643 §2.5), so a null value is dropped rather than stored.

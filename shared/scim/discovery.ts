@@ -16,7 +16,7 @@ export function serviceProviderConfig(baseUrl: string): Record<string, unknown> 
         schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
         documentationUri: 'https://datatracker.ietf.org/doc/html/rfc7644',
         patch: { supported: true },
-        // Entra never uses /Bulk (entra-scim.md §4).
+        // Entra never uses /Bulk (docs/entra-protocol.md §4).
         bulk: { supported: false, maxOperations: 0, maxPayloadSize: DEFAULT_MAX_BODY_BYTES },
         filter: { supported: true, maxResults: MAX_PAGE_SIZE },
         changePassword: { supported: false },
@@ -46,7 +46,7 @@ function resourceTypeResource(definition: ResourceTypeDefinition, baseUrl: strin
 /**
  * RFC 7643 §3.1 allows a schema to list common attributes "for backward compatibility"; we list
  * `externalId` in the core schemas because Entra's schema discovery looks for every mapped attribute
- * there (externalId is a matching attribute of the ALVAO mapping, entra-scim.md §4, §5.2).
+ * there (externalId is a matching attribute of the ALVAO mapping, docs/entra-protocol.md §4, §5.2).
  */
 function schemaResource(schema: SchemaDefinition, baseUrl: string): Record<string, unknown> {
     const isCore = RESOURCE_TYPES.some((r) => r.schema === schema.id);

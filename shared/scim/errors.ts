@@ -68,7 +68,7 @@ export class ScimError extends Error {
 
     /**
      * A dependency (storage, Key Vault) is unavailable. 503 + Retry-After rather than 500: Entra retries
-     * the request later instead of counting it as a failure of ours (entra-scim.md §8, §10).
+     * the request later instead of counting it as a failure of ours (docs/entra-protocol.md §8, §10).
      */
     static unavailable(detail = 'Service temporarily unavailable, retry later', retryAfterSeconds = 5): ScimError {
         return new ScimError(503, undefined, detail, { 'Retry-After': String(retryAfterSeconds) });

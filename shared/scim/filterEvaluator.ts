@@ -1,7 +1,7 @@
 /**
  * Evaluates a filter AST against SCIM resources (RFC 7644 §3.4.2.2), reading attribute types and
  * `caseExact` from the schema definitions (RFC 7643 §2.2, §7): `userName` and `displayName` compare
- * case-insensitively, `id` and `externalId` case-exactly (entra-scim.md §5.1).
+ * case-insensitively, `id` and `externalId` case-exactly (docs/entra-protocol.md §5.1).
  *
  * A filter is compiled once per AST node and resource type into a closure tree (cached in a WeakMap),
  * so schema lookups and value preparation (case folding, dateTime parsing) happen once, not per
@@ -140,7 +140,7 @@ function locate(path: AttributeReference, scope: Scope): LocatedAttribute {
  * Core and common attributes live at the top level of a resource, extension attributes under their URN
  * key (RFC 7643 §3.3). An unqualified name that is not a core attribute is looked up in the extensions:
  * Entra's legacy probe `id eq "…" and manager eq "…"` names the enterprise `manager` unqualified
- * (entra-scim.md §5.1).
+ * (docs/entra-protocol.md §5.1).
  */
 function locateInResource(path: AttributeReference, resourceType: ResourceTypeName): LocatedAttribute {
     const { core, extensions } = schemasOf(resourceType);

@@ -2,7 +2,7 @@
  * Query planning: which part of a filter the store can answer with a key or index read, and what
  * remains to check in memory (see `QueryPlan` in queryPlan.ts).
  *
- * Entra matches every user and group by one `eq` filter before it writes anything (entra-scim.md §1,
+ * Entra matches every user and group by one `eq` filter before it writes anything (docs/entra-protocol.md §1,
  * §5.1), so those filters must be point reads, not scans: `userName eq` (User), `externalId eq`,
  * `displayName eq` (Group), `id eq`, the legacy probes `id eq … and manager eq …` and
  * `id eq … and members[value eq …]`, and `and` combinations of them.

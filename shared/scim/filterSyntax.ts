@@ -7,7 +7,7 @@
  * expression built from input): one pass, linear in the input, with the input length and the nesting
  * depth bounded so a hostile filter cannot exhaust the stack or the CPU.
  *
- * Beyond the RFC grammar it accepts what Microsoft actually sends (entra-scim.md §5.1, §12):
+ * Beyond the RFC grammar it accepts what Microsoft actually sends (docs/entra-protocol.md §5.1, §12):
  * - `emails[type eq "work"].value eq "x"` (the form in Entra's docs) → `emails[type eq "work" and value eq "x"]`;
  * - bare unquoted words as values (`DisplayName eq BobIsAmazing`, `emails.Value co example.com`),
  *   read as strings unless they are a JSON number or `true` / `false` / `null`;
@@ -309,7 +309,7 @@ class Parser {
             if (!Number.isFinite(number)) throw this.fail('number out of range', start);
             return number;
         }
-        // Microsoft's own test collection sends unquoted words (entra-scim.md §12): take them as strings.
+        // Microsoft's own test collection sends unquoted words (docs/entra-protocol.md §12): take them as strings.
         return word;
     }
 

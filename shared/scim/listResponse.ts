@@ -10,7 +10,7 @@ export interface ListResponse<T> {
     schemas: [typeof LIST_RESPONSE_SCHEMA];
     totalResults: number;
     startIndex: number;
-    /** The number of resources on this page (RFC 7644 §3.4.2; Entra does not read it, entra-scim.md §7). */
+    /** The number of resources on this page (RFC 7644 §3.4.2; Entra does not read it, docs/entra-protocol.md §7). */
     itemsPerPage: number;
     Resources: T[];
 }

@@ -2,7 +2,7 @@
  * The SCIM PATCH engine (RFC 7644 §3.5.2): applies a PatchOp's `Operations` to a resource and returns the
  * new resource. Pure: no storage, no Azure; the resource it is given is never modified, on success or error.
  *
- * Besides the RFC it accepts what Microsoft Entra ID sends in both of its dialects (entra-scim.md §5.4–5.6,
+ * Besides the RFC it accepts what Microsoft Entra ID sends in both of its dialects (docs/entra-protocol.md §5.4–5.6,
  * §6, §13):
  * - `op` in any letter case (`"Replace"`);
  * - `"True"` / `"False"` for boolean attributes — only those (`displayName: "True"` stays a string);
@@ -12,7 +12,7 @@
  *   creates the element `{type: "work", value: …}`; replacing a sub-attribute keeps the element's others;
  * - manager as an id string, `{value}` or `[{value, $ref}]`, with or without the extension URN, always
  *   stored as `{ value: "<id>" }` under the enterprise extension;
- * - `""` and `null` clear an attribute (the Microsoft suite's null test, entra-scim.md §11); objects and
+ * - `""` and `null` clear an attribute (the Microsoft suite's null test, docs/entra-protocol.md §11); objects and
  *   arrays left empty are removed too (RFC 7643 §2.5: empty is unassigned);
  * - remove of `members` with a value array removes only those members — it never wipes the group.
  *
@@ -20,7 +20,7 @@
  * - Attributes outside our schemas (custom mappings such as `urn:…:alvao_tPersonCust:2.0:User:*`, or
  *   sub-attributes a value carries beyond its definition) are not stored and are never an error: their
  *   paths come back in `ignored`, for the handler to log (the path, never the value). Entra treats a 400
- *   on an attribute the app does not support as a failed object, retried for weeks (entra-scim.md §8, §10).
+ *   on an attribute the app does not support as a failed object, retried for weeks (docs/entra-protocol.md §8, §10).
  *   A path naming a sub-attribute that a known attribute does not have is a client error (`invalidPath`).
  * - Group members are edges (possibly 50,000): the engine never sees them. Member operations become a
  *   `MemberDelta` (clear first, then remove, then add); its cost does not depend on the group's size.
@@ -56,7 +56,7 @@ import {
 } from './schemas';
 import type { MemberDelta, ScimResource } from '../store/ResourceStore';
 
-/** Most operations accepted in one PATCH request. Entra sends a few dozen at most (entra-scim.md §11). */
+/** Most operations accepted in one PATCH request. Entra sends a few dozen at most (docs/entra-protocol.md §11). */
 export const MAX_PATCH_OPERATIONS = 1000;
 
 export interface PatchResult {
@@ -189,7 +189,7 @@ function applyOperation(draft: Draft, operation: Operation): void {
 /**
  * A path-less add/replace (RFC 7644 §3.5.2.1, §3.5.2.3): the value's keys are attribute paths, each
  * applied as if it were the operation's path. Entra's aadOptscim062020 dialect sends dotted keys
- * (`name.givenName`) and URN-prefixed keys; others nest an extension object (entra-scim.md §5.4 (b)).
+ * (`name.givenName`) and URN-prefixed keys; others nest an extension object (docs/entra-protocol.md §5.4 (b)).
  * `schema` is set for the keys of a nested schema object.
  */
 function applyValueObject(draft: Draft, op: 'add' | 'replace', value: unknown, schema: string | undefined): void {
@@ -271,7 +271,7 @@ function resolveTarget(resourceType: ResourceTypeName, path: PatchPath, text: st
 
 /**
  * `resolveAttribute`, plus: an unqualified name that is not a core attribute is looked up in the
- * extensions. Entra's tutorial sends `"path": "manager"` without the URN (entra-scim.md §5.6).
+ * extensions. Entra's tutorial sends `"path": "manager"` without the URN (docs/entra-protocol.md §5.6).
  */
 function locateAttribute(resourceType: ResourceTypeName, reference: AttributeReference): ResolvedAttribute | undefined {
     const resolved = resolveAttribute(resourceType, reference);
@@ -332,7 +332,7 @@ function nextAttributeValue(op: OperationName, target: Target, current: unknown,
     return onWholeAttribute(op, target, current, value, draft);
 }
 
-/** `""` and `null` clear (entra-scim.md §11: SCIM_Null_Update expects both to leave the attribute absent). */
+/** `""` and `null` clear (docs/entra-protocol.md §11: SCIM_Null_Update expects both to leave the attribute absent). */
 function isClearValue(value: unknown): boolean {
     return value === null || value === '';
 }
@@ -412,7 +412,7 @@ function throughValueFilter(op: OperationName, target: Target, filter: FilterNod
         next = keepElements(elements.map((element, index) => (matched[index] ? updatedElement(op, target, asObject(element), value, selectedBy, draft) : element)));
     } else {
         // RFC 7644 §3.5.2.3 says noTarget, but Entra uses add/replace for an attribute's first value and
-        // expects the typed element to be created (entra-scim.md §5.4, §13.5).
+        // expects the typed element to be created (docs/entra-protocol.md §5.4, §13.5).
         if (selectedBy === undefined) throw ScimError.badRequest('noTarget', `'${target.text}' matches no value`);
         const created = updatedElement('add', target, { ...selectedBy }, value, selectedBy, draft);
         // `emails[type eq "work"]` with `{type: "fax"}` would create an element the path does not select.
@@ -443,7 +443,7 @@ function updatedElement(
 }
 
 /**
- * The element a `type eq "work"` filter describes, for creating it (entra-scim.md §5.4). Only a filter of
+ * The element a `type eq "work"` filter describes, for creating it (docs/entra-protocol.md §5.4). Only a filter of
  * `eq` comparisons joined by `and` that names the element's `type` describes an element; anything else
  * (`value co "x"`, `type ne "work"`) does not, and finding nothing through it is `noTarget`.
  */
@@ -516,7 +516,7 @@ function withSubAttribute(object: Record<string, unknown>, subDefinition: Attrib
 
 /**
  * Elements worth keeping: one left with nothing but its `type` or `primary` (say, after its `value` was
- * cleared) carries no value and is dropped, so a clear leaves the attribute unassigned (entra-scim.md §11).
+ * cleared) carries no value and is dropped, so a clear leaves the attribute unassigned (docs/entra-protocol.md §11).
  */
 function keepElements(elements: unknown[]): unknown[] {
     return elements.filter((element) => !isPlainObject(element) || hasContent(element));
@@ -560,7 +560,7 @@ function elementMatchesGiven(subAttributes: readonly AttributeDefinition[], elem
     });
 }
 
-// ---- manager (entra-scim.md §5.6)
+// ---- manager (docs/entra-protocol.md §5.6)
 
 function isManager(target: Target): boolean {
     return target.extension === ENTERPRISE_USER_SCHEMA && target.definition.name === 'manager';
@@ -604,7 +604,7 @@ function managerFrom(value: unknown, path: string): { value: string } | undefine
     throw invalidValue(path, 'a user id, or an object with a value');
 }
 
-// ---- group members (entra-scim.md §6): a delta, never the member list
+// ---- group members (docs/entra-protocol.md §6): a delta, never the member list
 
 function applyMemberOperation(draft: Draft, op: OperationName, target: Target, value: unknown): void {
     if (target.subDefinition !== undefined) {
@@ -657,7 +657,7 @@ function clearMembers(delta: MemberDeltaBuilder): void {
 
 /**
  * Member ids from a value: `[{value, $ref?, display?}]`, a single such object, or bare id strings
- * (Microsoft's reference Postman collection sends `"value": "string id 1"`, entra-scim.md §12).
+ * (Microsoft's reference Postman collection sends `"value": "string id 1"`, docs/entra-protocol.md §12).
  */
 function memberIds(value: unknown, path: string): string[] {
     const items = Array.isArray(value) ? value : [value];

@@ -2,7 +2,7 @@
  * `attributes` and `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9) and the `returned` characteristic of
  * each attribute (RFC 7643 §2.2): which attributes a response carries.
  *
- * Entra puts `excludedAttributes=members` on every group read (entra-scim.md §6); the handlers ask
+ * Entra puts `excludedAttributes=members` on every group read (docs/entra-protocol.md §6); the handlers ask
  * `wantsAttribute` first so that an excluded `members` costs no storage read at all.
  */
 import {

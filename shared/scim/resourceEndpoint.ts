@@ -68,7 +68,7 @@ class Resources {
         return this.respond(200, stored, projection);
     }
 
-    /** GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2). An empty result is a 200, never a 404 (entra-scim.md §3). */
+    /** GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2). An empty result is a 200, never a 404 (docs/entra-protocol.md §3). */
     async list(query: URLSearchParams): Promise<ScimResponse> {
         const projection = readProjection(query);
         const paging = readPaging(query);
@@ -126,7 +126,7 @@ class Resources {
 
     /**
      * PATCH /{type}/{id} (RFC 7644 §3.5.2) through the PATCH engine. Users answer 200 with the resource;
-     * groups 204 (what Entra prefers, entra-scim.md §6) unless the client asked for attributes.
+     * groups 204 (what Entra prefers, docs/entra-protocol.md §6) unless the client asked for attributes.
      */
     async patch(id: string, request: ScimRequest, projection: Projection): Promise<ScimResponse> {
         const operations = readPatchOperations(request.body);
@@ -146,7 +146,7 @@ class Resources {
         return this.respond(200, stored, projection);
     }
 
-    /** DELETE /{type}/{id} (RFC 7644 §3.6) → 204; a second DELETE → 404 (entra-scim.md §5.7). */
+    /** DELETE /{type}/{id} (RFC 7644 §3.6) → 204; a second DELETE → 404 (docs/entra-protocol.md §5.7). */
     async delete(id: string, ifMatch: string | undefined): Promise<ScimResponse> {
         if (ifMatch !== undefined) {
             const current = await this.store.get(this.resourceType, id);
@@ -203,7 +203,7 @@ class Resources {
      * and `meta` (ours to set), readOnly attributes (RFC 7644 §3.3 says to ignore them on input), group
      * `members` and user `groups` (edges), `password` (writeOnly; this service authenticates nobody, so it
      * is not stored at all), and attributes outside our schemas — ignored like the PATCH engine ignores
-     * them, their names added to `ignored` for the log (entra-scim.md §13.13: custom mappings, roles).
+     * them, their names added to `ignored` for the log (docs/entra-protocol.md §13.13: custom mappings, roles).
      */
     private storedAttributes(resource: ScimResource, ignored: string[] = []): ScimResource {
         const kept: ScimResource = {};

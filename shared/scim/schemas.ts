@@ -4,7 +4,7 @@
  * validator (ajv), the filter evaluator and the PATCH engine read them through `resolveAttribute`.
  *
  * They describe every attribute of Entra's default user and group mappings for ALVAO
- * (entra-scim.md §5.2): Entra's schema discovery flattens `/Schemas` and fails on a missing one.
+ * (docs/entra-protocol.md §5.2): Entra's schema discovery flattens `/Schemas` and fails on a missing one.
  */
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -211,7 +211,7 @@ const groupSchema: SchemaDefinition = {
     name: 'Group',
     description: 'Group',
     attributes: [
-        // Entra matches groups by displayName, so it is unique here (entra-scim.md §6), case-insensitively.
+        // Entra matches groups by displayName, so it is unique here (docs/entra-protocol.md §6), case-insensitively.
         attribute('displayName', 'A human-readable name for the Group.', { required: true, uniqueness: 'server' }),
         complex(
             'members',

@@ -3,7 +3,7 @@
  * `schemas.ts`, not written by hand, so a definition change is a validation change.
  *
  * What is checked: attribute types (RFC 7643 §2.3), multi-valued attributes are arrays, required
- * attributes are present and non-empty. What is tolerated, because Entra sends it (entra-scim.md §5.2):
+ * attributes are present and non-empty. What is tolerated, because Entra sends it (docs/entra-protocol.md §5.2):
  * unknown attributes and schema URIs, and `null`s (dropped before validation by `canonicalizeResource`).
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';

@@ -10,11 +10,11 @@ import { storageStatusOf } from './storageErrors';
 /** An entity as the SDK returns it: properties plus `partitionKey`, `rowKey`, `etag`. */
 export type Entity = Record<string, unknown> & { partitionKey?: string; rowKey?: string; etag?: string };
 
-/** Entity-group transaction limit (azure.md §6). */
+/** Entity-group transaction limit (docs/azure-notes.md §6). */
 export const MAX_TRANSACTION_OPERATIONS = 100;
 /** Point reads `readMany` keeps in flight: enough to hide latency, few enough not to flood a partition. */
 const POINT_READS_IN_FLIGHT = 16;
-/** A query returns at most 1,000 entities per page anyway (azure.md §6). */
+/** A query returns at most 1,000 entities per page anyway (docs/azure-notes.md §6). */
 export const MAX_PAGE_SIZE = 1000;
 
 export class EntityTable {
@@ -50,7 +50,7 @@ export class EntityTable {
         const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to}`;
         const select = options.select ? ['RowKey', ...options.select] : undefined;
         const entities = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(select ? { select } : {}) } });
-        // Pages may be short or even empty with a continuation token (azure.md §6); byPage follows tokens.
+        // Pages may be short or even empty with a continuation token (docs/azure-notes.md §6); byPage follows tokens.
         for await (const page of entities.byPage({ maxPageSize: options.pageSize ?? MAX_PAGE_SIZE })) {
             if (page.length > 0) yield page;
         }

@@ -50,7 +50,7 @@ export type TableResourceStoreOptions =
 
 /**
  * Fail fast when storage is down: two quick retries, 5 s per attempt, then the caller answers 503 and
- * Entra retries later (entra-scim.md §8) — far inside the 230 s HTTP limit of Functions (azure.md §2.6).
+ * Entra retries later (docs/entra-protocol.md §8) — far inside the 230 s HTTP limit of Functions (docs/azure-notes.md §2.6).
  */
 const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
 const TRY_TIMEOUT_MS = 5000;
@@ -65,8 +65,8 @@ const RECENT_ROWS_LIMIT = 500;
 const RECENT_ROW_FOR_MEMBERS_MS = 2000;
 /**
  * How long a group DELETE spends on edges before it answers. Entra's request timeout is undocumented
- * (entra-scim.md §10 advises staying well under ~10 s), while a 50,000-member group has 100,000 edge rows:
- * ~50 s at the ~2,000 entities/s partition target (azure.md §6), 65–86 s on Azurite. The group is invisible
+ * (docs/entra-protocol.md §10 advises staying well under ~10 s), while a 50,000-member group has 100,000 edge rows:
+ * ~50 s at the ~2,000 entities/s partition target (docs/azure-notes.md §6), 65–86 s on Azurite. The group is invisible
  * from the marking transaction on, so the DELETE can answer 204 with edges left behind its `del:` marker and
  * the sweep (`sweepDeletedGroups`, timer function SweepDeletedGroups) finishes them. Transactions in flight at
  * the deadline still complete: at most 4 more, of 100 rows each.
@@ -128,7 +128,7 @@ export class TableResourceStore implements ResourceStore {
             }
             let stored: StoredRow<ResourceRow> = { row: rows.resource, etag: etags[0]! };
             if (resourceType === 'Group' && members && members.length > 0) {
-                // Entra creates groups empty and adds members by PATCH (entra-scim.md §7), so members at
+                // Entra creates groups empty and adds members by PATCH (docs/entra-protocol.md §7), so members at
                 // create take the ordinary add path rather than widening the create transaction.
                 const etag = await this.edges.change(id, [this.versionBump(stored.row, now)], { clear: false, add: members, remove: [] }, true);
                 stored = { row: { ...stored.row, lastModified: now }, etag: etag! };
@@ -340,7 +340,7 @@ export class TableResourceStore implements ResourceStore {
      * A DELETE of a group already `deleting` (marked by an earlier or a concurrent DELETE) continues the
      * cleanup and is true only if that finishes it; otherwise false (404): the group is already deleted for
      * every reader, and RFC 7644 §3.6 wants 404 for any operation on a deleted resource (Entra's validator
-     * expects 404 for a second DELETE, entra-scim.md §5.7).
+     * expects 404 for a second DELETE, docs/entra-protocol.md §5.7).
      */
     private async deleteGroup(id: string): Promise<boolean> {
         const deadline = Date.now() + this.groupDeleteBudgetMs;

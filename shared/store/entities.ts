@@ -3,7 +3,7 @@
  * row and a `StoredResource`.
  *
  * A resource row keeps its attributes as JSON. A string property holds at most 64 KiB (32K UTF-16 code
- * units) and an entity at most 1 MiB (azure.md §6), so the JSON is split into chunks of 30,000 code units
+ * units) and an entity at most 1 MiB (docs/azure-notes.md §6), so the JSON is split into chunks of 30,000 code units
  * (`attributes0`, `attributes1`, …) and a resource over 450,000 code units (≈ 900 KB as UTF-16) is refused
  * with 413 before storage is asked.
  */

@@ -3,7 +3,7 @@
  * between storage ETags and SCIM versions. Pure functions; the only place that knows how a RowKey is spelled.
  *
  * RowKeys hold client-supplied text (userName, externalId, ids from URLs), but Table Storage forbids
- * `/ \ # ?` and control characters in keys and limits a key to 1 KiB (azure.md §6), so every such part
+ * `/ \ # ?` and control characters in keys and limits a key to 1 KiB (docs/azure-notes.md §6), so every such part
  * goes through `encodeKeyPart`.
  */
 import { createHash } from 'node:crypto';

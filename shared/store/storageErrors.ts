@@ -16,7 +16,7 @@ function asFailure(error: unknown): StorageFailure {
     return typeof error === 'object' && error !== null ? (error as StorageFailure) : {};
 }
 
-/** The HTTP status of a storage failure. Table Storage's 412 carries it in `statusCode`; `code` is undefined on the single-entity path (azure.md §3). */
+/** The HTTP status of a storage failure. Table Storage's 412 carries it in `statusCode`; `code` is undefined on the single-entity path (docs/azure-notes.md §3). */
 export function storageStatusOf(error: unknown): number | undefined {
     const status = asFailure(error).statusCode;
     return typeof status === 'number' && status > 0 ? status : undefined;
@@ -24,7 +24,7 @@ export function storageStatusOf(error: unknown): number | undefined {
 
 /**
  * The index of the operation that failed a transaction: Table Storage prefixes the message with
- * `<index>:` (azure.md §3, "409 op-index prefixes"). Undefined if the failure was not one operation's.
+ * `<index>:` (docs/azure-notes.md §3, "409 op-index prefixes"). Undefined if the failure was not one operation's.
  */
 export function failedOperationIndex(error: unknown): number | undefined {
     const match = /^(\d+):/.exec(asFailure(error).message ?? '');

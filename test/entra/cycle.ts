@@ -7,9 +7,9 @@
  * imports nothing but Node: no vitest, no app code.
  *
  * A fixture file is data: `{ description, steps: [...] }`. A step is either a request with the response it
- * expects, or a page walk (the one loop, Microsoft's SCIM_User_Pagination_Test, entra-scim.md §7):
+ * expects, or a page walk (the one loop, Microsoft's SCIM_User_Pagination_Test, docs/entra-protocol.md §7):
  *
- *     { "name": "…", "source": "entra-scim.md §5.2",
+ *     { "name": "…", "source": "docs/entra-protocol.md §5.2",
  *       "request": { "method": "POST", "path": "/Users", "headers": {…}, "body": {…}, "auth": "token" },
  *       "expect": { "status": 201, "headers": { "location": "$endsWith:/Users/{{aliceId}}" }, "body": {…} },
  *       "capture": { "aliceId": "id" } }
@@ -49,7 +49,7 @@ export interface FixtureFile {
 
 export interface Step {
     name: string;
-    /** The section of entra-scim.md (or the Microsoft test) the request comes from. */
+    /** The section of docs/entra-protocol.md (or the Microsoft test) the request comes from. */
     source?: string;
     repeat?: number;
     request?: StepRequest;
@@ -73,7 +73,7 @@ export interface StepRequest {
 }
 
 export interface Expectation {
-    /** One status, or the statuses Entra accepts (a user PATCH may answer 200 or 204, entra-scim.md §5.4). */
+    /** One status, or the statuses Entra accepts (a user PATCH may answer 200 or 204, docs/entra-protocol.md §5.4). */
     status: number | number[];
     /** Header name (any case) → expected value or marker. */
     headers?: Record<string, unknown>;
@@ -81,7 +81,7 @@ export interface Expectation {
 }
 
 /**
- * `GET path` with `{{startIndex}}` = 1, then startIndex + len(Resources) while ≤ totalResults (entra-scim.md §7).
+ * `GET path` with `{{startIndex}}` = 1, then startIndex + len(Resources) while ≤ totalResults (docs/entra-protocol.md §7).
  * Asserts the paging invariants on every page rather than exact totals, so it also holds on an endpoint
  * with other users; `totalResults` pins the total when the path filters down to this run's users.
  */
@@ -407,11 +407,11 @@ export class ProvisioningCycle {
 
 /**
  * Checks every response of the cycle, whatever the step expects:
- * - a body is `application/scim+json` (entra-scim.md §2: the validator aborts on `application/json`);
- * - an error is a SCIM Error message whose `status` is the HTTP status as a string (entra-scim.md §8);
+ * - a body is `application/scim+json` (docs/entra-protocol.md §2: the validator aborts on `application/json`);
+ * - an error is a SCIM Error message whose `status` is the HTTP status as a string (docs/entra-protocol.md §8);
  * - no key anywhere is an attribute path (`"name.givenName"`, `"emails[type eq \"work\"].value"`,
  *   `"urn:…:User:department"`): the classic way of storing Entra's path-less PATCH keys literally
- *   (entra-scim.md §5.4, §13.3).
+ *   (docs/entra-protocol.md §5.4, §13.3).
  */
 export function checkEveryResponse(reply: Reply, failures: string[]): void {
     if (reply.text !== '') {

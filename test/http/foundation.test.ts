@@ -66,7 +66,7 @@ describe('discovery (RFC 7644 §4)', () => {
         expectScimError(await server.request('GET', '/Schemas/urn:example:nothing'), 404);
     });
 
-    it('Schemas describes every attribute of the ALVAO user and group mappings (entra-scim.md §5.2)', async () => {
+    it('Schemas describes every attribute of the ALVAO user and group mappings (docs/entra-protocol.md §5.2)', async () => {
         const list = await server.request('GET', '/Schemas');
         // Flatten like Entra's schema discovery: `schema:attr.sub` names.
         const names = new Set<string>();

@@ -1,4 +1,4 @@
-/** Paging through all users (RFC 7644 §3.4.2.4), the way Microsoft's validator walks it (entra-scim.md §7). */
+/** Paging through all users (RFC 7644 §3.4.2.4), the way Microsoft's validator walks it (docs/entra-protocol.md §7). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
 

@@ -1,6 +1,6 @@
 /**
  * Reads Bicep through tree-sitter-bicep (WASM via web-tree-sitter): no Bicep compiler can be installed
- * here (azure.md §5.1), so the infra tests parse the templates and assert on the syntax tree.
+ * here (docs/azure-notes.md §5.1), so the infra tests parse the templates and assert on the syntax tree.
  * Only the handful of node shapes our templates use are interpreted; anything else is "not a literal".
  */
 import { readFileSync, readdirSync } from 'node:fs';

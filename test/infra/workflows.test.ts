@@ -485,7 +485,7 @@ describe('.funcignore', () => {
         .map((l) => l.trim())
         .filter((l) => l && !l.startsWith('#'));
 
-    it('excludes sources, tests, infra, docs and local settings (azure.md §2.4)', () => {
+    it('excludes sources, tests, infra, docs and local settings (docs/azure-notes.md §2.4)', () => {
         for (const entry of ['test', 'infra', 'bench', 'docs', '*.ts', '.azurite', 'local.settings.json', '*.js.map', '.git*', '.vscode']) {
             expect(entries, entry).toContain(entry);
         }

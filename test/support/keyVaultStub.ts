@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the Key Vault secrets REST API, just large enough for the real `SecretClient`
- * (azure.md §4: no Key Vault emulator installs here). It speaks plain HTTP on 127.0.0.1, so clients need
+ * (docs/azure-notes.md §4: no Key Vault emulator installs here). It speaks plain HTTP on 127.0.0.1, so clients need
  * `allowInsecureConnection: true` and `disableChallengeResourceVerification: true` (see `stubSecretClient`).
  *
  * Served, like the real service:
