@@ -17,6 +17,7 @@ const files = trackedTextFiles(repoRoot);
 // Doc names held in variables so this file's own text cites nothing and mentions nothing private.
 const PROTOCOL = 'entra-protocol';
 const AZURE = 'azure-notes';
+const MISSING = 'no-such-notes';
 const cite = (doc: string, sections: string): string => `docs/${doc}.md ${sections}`;
 
 describe('section citations', () => {
@@ -59,13 +60,13 @@ describe('section citations', () => {
             { path: 'shared/x.ts', text: `// see ${cite(PROTOCOL, '§5.4, §99.9')}` },
             { path: 'shared/y.ts', text: `// see ${cite(PROTOCOL, '§5.4z')}` },
             { path: 'shared/z.ts', text: `// see ${cite(AZURE, '§2.6–§2.99')}` },
-            { path: 'shared/w.ts', text: `// see ${cite('no-such-notes', '§1')}` },
+            { path: 'shared/w.ts', text: `// see ${cite(MISSING, '§1')}` },
         ];
         expect(brokenCitations(made, readDoc)).toEqual([
             `shared/x.ts: docs/${PROTOCOL}.md §99.9`,
             `shared/y.ts: docs/${PROTOCOL}.md §5.4z`,
             `shared/z.ts: docs/${AZURE}.md §2.99`,
-            'shared/w.ts: docs/no-such-notes.md §1 (no such file)',
+            `shared/w.ts: docs/${MISSING}.md §1 (no such file)`,
         ]);
     });
 });
