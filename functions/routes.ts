@@ -1,8 +1,10 @@
 /**
- * The route table: every SCIM route of the app. The Functions host registers each file's route as it
- * loads it; the local host (`shared/http/localHost.ts`) and the tests serve this same list.
+ * The route table: every HTTP route of the app, the SCIM routes and the `/admin` status page. The Functions
+ * host registers each file's route as it loads it; the local host (`shared/http/localHost.ts`) and the tests
+ * serve this same list.
  */
 import type { RouteDefinition } from '../shared/http/scimEndpoint';
+import { adminStatusRoute } from './Admin';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
 import { resourceTypesRoute } from './ResourceTypes';
@@ -17,4 +19,5 @@ export const ROUTES: readonly RouteDefinition[] = [
     resourceTypesRoute,
     schemasRoute,
     notFoundRoute,
+    adminStatusRoute,
 ];

@@ -18,7 +18,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { describeError } from './keyVaultTokenVerifier';
 import { readTokenSettings } from './tokenSettings';
-import { listSecretVersions, selectAcceptedVersions } from './tokenVersions';
+import { listSecretVersions, readTokenStatus, selectAcceptedVersions } from './tokenVersions';
 
 /** 256 random bits, base64url: 43 characters that survive copy-paste and HTTP headers unchanged. */
 export function generateToken(): string {
@@ -47,26 +47,6 @@ export async function rotateToken(client: SecretClient, secretName: string, grac
         ? { version: selected.previous.properties.version, acceptedUntil: selected.previous.acceptedUntil }
         : undefined;
     return { token, version, createdOn, ...(previous ? { previous } : {}) };
-}
-
-export interface TokenStatus {
-    versionCount: number;
-    current?: { version: string; createdOn: Date };
-    previous?: { version: string; createdOn: Date; acceptedUntil: Date };
-}
-
-export async function readTokenStatus(client: SecretClient, secretName: string, graceWindowMs: number, now = new Date()): Promise<TokenStatus> {
-    const versions = await listSecretVersions(client, secretName);
-    const selected = selectAcceptedVersions(versions, graceWindowMs, now);
-    const status: TokenStatus = { versionCount: versions.length };
-    if (selected) {
-        status.current = { version: selected.current.version, createdOn: selected.current.createdOn };
-        if (selected.previous) {
-            const { properties, acceptedUntil } = selected.previous;
-            status.previous = { version: properties.version, createdOn: properties.createdOn, acceptedUntil };
-        }
-    }
-    return status;
 }
 
 export interface TokenCommandIo {

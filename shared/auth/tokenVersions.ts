@@ -39,6 +39,28 @@ export function selectAcceptedVersions(
     return { current };
 }
 
+/** What the token command and the status page report: the accepted versions and their dates, never a value. */
+export interface TokenStatus {
+    versionCount: number;
+    current?: { version: string; createdOn: Date };
+    previous?: { version: string; createdOn: Date; acceptedUntil: Date };
+}
+
+/** Properties only (one listing, no secret value is read). */
+export async function readTokenStatus(client: SecretClient, secretName: string, graceWindowMs: number, now = new Date()): Promise<TokenStatus> {
+    const versions = await listSecretVersions(client, secretName);
+    const selected = selectAcceptedVersions(versions, graceWindowMs, now);
+    const status: TokenStatus = { versionCount: versions.length };
+    if (selected) {
+        status.current = { version: selected.current.version, createdOn: selected.current.createdOn };
+        if (selected.previous) {
+            const { properties, acceptedUntil } = selected.previous;
+            status.previous = { version: properties.version, createdOn: properties.createdOn, acceptedUntil };
+        }
+    }
+    return status;
+}
+
 /** All versions' properties (no values), following every page; an absent secret has none. */
 export async function listSecretVersions(client: SecretClient, secretName: string): Promise<SecretProperties[]> {
     const versions: SecretProperties[] = [];

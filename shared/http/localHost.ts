@@ -10,8 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpRequest, HttpResponse, InvocationContext, type LogHandler } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type LogHandler } from '@azure/functions';
 import { DEFAULT_MAX_BODY_BYTES } from '../config';
+import { isLoopbackAddress, runAsLocalCaller } from './localCaller';
 import type { RouteDefinition } from './scimEndpoint';
 import { compileRouteTemplate, type CompiledRoute } from './routeTemplate';
 
@@ -27,6 +28,11 @@ export interface LocalHostOptions {
     port?: number;
     /** Receives every `context.log/warn/error` line of every invocation (tests capture logs with it). */
     logHandler?: LogHandler;
+    /**
+     * Serve `/admin` without sign-in to callers on this machine (`npm start`; docs/activity.md). The host listens
+     * on 127.0.0.1 anyway; the caller's address is checked too. Off by default, so tests can exercise sign-in.
+     */
+    adminWithoutSignIn?: boolean;
 }
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
@@ -34,7 +40,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         .map((definition) => ({ definition, route: compileRouteTemplate(definition.route) }))
         .sort((a, b) => Number(a.route.isCatchAll) - Number(b.route.isCatchAll));
     const server = http.createServer((req, res) => {
-        serve(compiled, req, res, options.logHandler).catch((error: unknown) => {
+        const trusted = options.adminWithoutSignIn === true && isLoopbackAddress(req.socket.remoteAddress);
+        runAsLocalCaller(trusted, () => serve(compiled, req, res, options.logHandler)).catch((error: unknown) => {
             // Only reachable if writing the response itself failed; the handlers never throw.
             console.error('local host: failed to write a response', error instanceof Error ? error.message : error);
             if (!res.headersSent) res.writeHead(500);
@@ -72,8 +79,9 @@ async function serve(
         const request = new HttpRequest({ method, url: url.toString(), headers: flattenHeaders(req.headers), params, body: { bytes: body } });
         const context = new InvocationContext({ functionName: definition.name, invocationId: randomUUID(), ...(logHandler ? { logHandler } : {}) });
         const response = new HttpResponse((await definition.handler(request, context)) ?? { status: 204 });
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string | string[]> = {};
         response.headers.forEach((value, name) => (headers[name] = value));
+        if (response.cookies.length > 0) headers['set-cookie'] = response.cookies.map(serializeCookie);
         const bytes = Buffer.from(await response.arrayBuffer());
         res.writeHead(response.status ?? 200, headers);
         res.end(method === 'HEAD' ? undefined : bytes);
@@ -98,6 +106,19 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Uint8
         kept += chunk.length;
     }
     return Buffer.concat(chunks);
+}
+
+/** A `Set-Cookie` value from the Functions `Cookie` shape (RFC 6265 §4.1), as the Functions host writes it. */
+function serializeCookie(cookie: Cookie): string {
+    const parts = [`${cookie.name}=${cookie.value}`];
+    if (cookie.path) parts.push(`Path=${cookie.path}`);
+    if (cookie.domain) parts.push(`Domain=${cookie.domain}`);
+    if (cookie.maxAge !== undefined) parts.push(`Max-Age=${Math.floor(cookie.maxAge)}`);
+    if (cookie.expires !== undefined) parts.push(`Expires=${new Date(cookie.expires).toUTCString()}`);
+    if (cookie.secure) parts.push('Secure');
+    if (cookie.httpOnly) parts.push('HttpOnly');
+    if (cookie.sameSite) parts.push(`SameSite=${cookie.sameSite}`);
+    return parts.join('; ');
 }
 
 function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {

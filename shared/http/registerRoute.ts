@@ -3,13 +3,13 @@
  * `scimEndpoint.ts` is our auth (function keys would be a second, unrelated secret).
  */
 import { app } from '@azure/functions';
-import { getDependencies } from './dependencies';
+import { closeDependencies, getDependencies } from './dependencies';
 import type { RouteDefinition } from './scimEndpoint';
 
-let startupHookRegistered = false;
+let lifecycleHooksRegistered = false;
 
 export function registerRoute(route: RouteDefinition): RouteDefinition {
-    registerStartupCheck();
+    registerLifecycleHooks();
     app.http(route.name, { route: route.route, methods: route.methods, authLevel: 'anonymous', handler: route.handler });
     return route;
 }
@@ -17,12 +17,13 @@ export function registerRoute(route: RouteDefinition): RouteDefinition {
 /**
  * Builds the dependencies when the host starts rather than on the first request, so a missing token
  * source ("every request will be refused") or storage setting is in the log at start-up, before Entra's
- * first Test Connection. Outside the host (tests, local host) the hook never fires (the package's test
- * mode skips it with a warning the local host and the test setup filter out).
+ * first Test Connection; and flushes the activity records on a graceful shutdown. Outside the host (tests,
+ * local host) the hooks never fire (the package's test mode skips them with a warning the local host and the
+ * test setup filter out).
  */
-function registerStartupCheck(): void {
-    if (startupHookRegistered) return;
-    startupHookRegistered = true;
+function registerLifecycleHooks(): void {
+    if (lifecycleHooksRegistered) return;
+    lifecycleHooksRegistered = true;
     app.hook.appStart(async () => {
         try {
             await getDependencies();
@@ -30,4 +31,7 @@ function registerStartupCheck(): void {
             console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
         }
     });
+    // Graceful shutdown (scale-in, deployment, platform upgrade): flush the activity counted in memory
+    // (docs/activity.md). Not called when the process is killed; that loss is bounded by the flush interval.
+    app.hook.appTerminate(() => closeDependencies());
 }

@@ -1,14 +1,15 @@
 /**
  * Turns a SCIM handler into an Azure Functions HTTP handler. Everything every route needs happens here,
  * once, in protocol order: authenticate → check the method → read the body → handle → write the response
- * → log one summary line.
+ * → log one summary line → count the request in the activity records (in memory, no storage request).
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import { bearerToken } from '../auth/bearer';
 import { ScimError } from '../scim/errors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
-import { getDependencies } from './dependencies';
+import { operationOf, type RequestActivity } from '../activity/requestActivity';
+import { getDependencies, type Dependencies } from './dependencies';
 import type { RequestLog, ScimHandler, ScimResponse } from '../scim/request';
 import { errorResponse, toHttpResponse } from './responses';
 
@@ -32,8 +33,9 @@ export function scimRoute(options: { name: string; route: string; methods: strin
     const handler: HttpHandler = async (request, context) => {
         const started = Date.now();
         const log: RequestLog = options.resourceType ? { resourceType: options.resourceType } : {};
+        const used: { dependencies?: Dependencies } = {};
         const { result: response, requests } = await countStorageRequests(() =>
-            respond(request, context, log, async (scimRequest, store) => {
+            respond(request, context, log, used, async (scimRequest, store) => {
                 if (!allowed.has(scimRequest.method)) {
                     throw new ScimError(405, undefined, `Method ${scimRequest.method} is not supported here`, { Allow: [...allowed].join(', ') });
                 }
@@ -41,6 +43,7 @@ export function scimRoute(options: { name: string; route: string; methods: strin
             }),
         );
         logSummary(context, request.method, log, response, requests, Date.now() - started);
+        used.dependencies?.activity.record(activityOf(request, context, log, response));
         return toHttpResponse(response);
     };
     return { name: options.name, route: options.route, methods: ALL_METHODS, handler };
@@ -50,10 +53,12 @@ async function respond(
     request: HttpRequest,
     context: InvocationContext,
     log: RequestLog,
+    used: { dependencies?: Dependencies },
     handle: ScimHandler,
 ): Promise<ScimResponse> {
     try {
-        const { verifier, settings, store } = await getDependencies();
+        used.dependencies = await getDependencies();
+        const { verifier, settings, store } = used.dependencies;
         await authenticate(request, verifier);
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, settings.maxBodyBytes) : undefined;
@@ -147,6 +152,30 @@ export function scimBaseUrl(requestUrl: string): string {
     const url = new URL(requestUrl);
     const match = /^(.*?\/scim)(?:\/|$)/i.exec(url.pathname);
     return url.origin + (match ? match[1] : '/scim');
+}
+
+/** The request as the activity records count it: ids, status and the handler's notes, nothing personal. */
+function activityOf(request: HttpRequest, context: InvocationContext, log: RequestLog, response: ScimResponse): RequestActivity {
+    const method = request.method.toUpperCase();
+    const scimType = (response.body as { scimType?: string } | undefined)?.scimType;
+    const activity: RequestActivity = {
+        at: Date.now(),
+        method,
+        operation: operationOf({
+            method,
+            ...(log.resourceType ? { resourceType: log.resourceType } : {}),
+            hasId: request.params.id !== undefined,
+            hasFilter: request.query.has('filter'),
+            ...(log.operation ? { noted: log.operation } : {}),
+        }),
+        status: response.status,
+        invocationId: context.invocationId,
+    };
+    if (scimType) activity.scimType = scimType;
+    if (log.resourceType) activity.resourceType = log.resourceType;
+    if (request.params.id !== undefined) activity.resourceId = request.params.id;
+    if (log.totalsChange && response.status < 300) activity.totalsChange = log.totalsChange;
+    return activity;
 }
 
 /**

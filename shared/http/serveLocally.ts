@@ -6,12 +6,14 @@
  *    under `.azurite/` (or in memory with `SCIM_STORAGE=memory`).
  * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset. Key Vault is for Azure: this host
  *    never constructs a managed-identity credential.
- * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
+ * 4. The status page `/admin`, without sign-in: the host listens on 127.0.0.1 only (docs/activity.md).
+ * Ctrl-C flushes the activity records, stops the HTTP server and Azurite; nothing is left listening.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
+import { closeDependencies } from './dependencies';
 import { loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
@@ -34,9 +36,10 @@ async function main(): Promise<void> {
     }
     if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
 
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071), adminWithoutSignIn: true });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
+    console.log(`Status page (this machine only, no sign-in): http://localhost:${host.port}/admin`);
     console.log(`Token (dev only): ${process.env.SCIM_TOKEN}`);
     console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
 
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
     const stop = async () => {
         if (stopping) return;
         stopping = true;
+        await closeDependencies();
         await host.close();
         await azurite?.stop();
         process.exit(0);

@@ -2,6 +2,7 @@
  * A SCIM request and response as the protocol code sees them: plain data, no Azure types. The HTTP layer
  * (`shared/http/scimEndpoint.ts`) builds the request and writes the response.
  */
+import type { Operation, TotalsDelta } from '../activity/requestActivity';
 import type { ResourceStore } from '../store/ResourceStore';
 
 export interface ScimRequest {
@@ -24,6 +25,10 @@ export interface RequestLog {
     resourceId?: string;
     /** Attribute paths a PATCH ignored (outside our schemas): logged by name, never by value. */
     ignoredPaths?: string[];
+    /** For the activity records: the operation, when the handler knows more than the method (a PATCH that disabled a user). */
+    operation?: Operation;
+    /** For the activity records: what a committed create, delete or (de)activation changed in the tenant's totals. */
+    totalsChange?: TotalsDelta;
 }
 
 /** What a SCIM handler returns: a status, an optional JSON body, optional headers (Location, ETag). */

@@ -15,7 +15,8 @@ import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './fil
 import { listResponse, readPaging } from './listResponse';
 import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
-import type { ScimHandler, ScimRequest, ScimResponse } from './request';
+import { isActive, totalsOfCreate, totalsOfDelete, totalsOfUpdate, type Operation } from '../activity/requestActivity';
+import type { RequestLog, ScimHandler, ScimRequest, ScimResponse } from './request';
 import { findByName, PATCH_OP_SCHEMA, resolveAttribute, resourceTypeDefinition, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
 import { validateResource } from './validation';
 
@@ -34,16 +35,16 @@ export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
                 return id === undefined ? resources.list(request.query) : resources.get(id, readProjection(request.query));
             case 'POST': {
                 if (id !== undefined) throw methodNotAllowed('POST', 'a resource; POST to the collection');
-                const created = await resources.create(request.body, readProjection(request.query), ignoredPaths(request));
+                const created = await resources.create(request.body, readProjection(request.query), ignoredPaths(request), request.log);
                 request.log.resourceId = (created.body as { id: string }).id;
                 return created;
             }
             case 'PUT':
-                return resources.replace(requireId(id, 'PUT'), request.body, request.header('if-match'), readProjection(request.query), ignoredPaths(request));
+                return resources.replace(requireId(id, 'PUT'), request, readProjection(request.query), ignoredPaths(request));
             case 'PATCH':
                 return resources.patch(requireId(id, 'PATCH'), request, readProjection(request.query));
             case 'DELETE':
-                return resources.delete(requireId(id, 'DELETE'), request.header('if-match'));
+                return resources.delete(requireId(id, 'DELETE'), request.header('if-match'), request.log);
             default:
                 throw methodNotAllowed(request.method, 'this endpoint');
         }
@@ -102,9 +103,10 @@ class Resources {
     }
 
     /** POST /{type} (RFC 7644 §3.3) → 201 with Location and ETag. */
-    async create(body: unknown, projection: Projection, ignored: string[]): Promise<ScimResponse> {
+    async create(body: unknown, projection: Projection, ignored: string[], log: RequestLog): Promise<ScimResponse> {
         const { attributes, members } = this.readResourceBody(body, ignored);
         const stored = await this.store.create(this.resourceType, randomUUID(), attributes, new Date().toISOString(), members);
+        log.totalsChange = totalsOfCreate(this.resourceType, stored.attributes);
         const response = await this.respond(201, stored, projection);
         response.headers!.Location = this.location(stored.id);
         return response;
@@ -114,9 +116,9 @@ class Resources {
      * PUT /{type}/{id} (RFC 7644 §3.5.1): replaces the attributes; `id` and `meta.created` stay. A PUT of a
      * group without `members` leaves its membership alone rather than wiping a possibly huge group.
      */
-    async replace(id: string, body: unknown, ifMatch: string | undefined, projection: Projection, ignored: string[]): Promise<ScimResponse> {
-        const { attributes, members } = this.readResourceBody(body, ignored);
-        const stored = await this.writeWithRetry(id, ifMatch, () => {
+    async replace(id: string, request: ScimRequest, projection: Projection, ignored: string[]): Promise<ScimResponse> {
+        const { attributes, members } = this.readResourceBody(request.body, ignored);
+        const stored = await this.writeWithRetry(id, request.header('if-match'), request.log, () => {
             const change: ResourceChange = { attributes };
             if (members) change.members = { clear: true, add: members, remove: [] };
             return change;
@@ -130,7 +132,7 @@ class Resources {
      */
     async patch(id: string, request: ScimRequest, projection: Projection): Promise<ScimResponse> {
         const operations = readPatchOperations(request.body);
-        const stored = await this.writeWithRetry(id, request.header('if-match'), async (current) => {
+        const stored = await this.writeWithRetry(id, request.header('if-match'), request.log, async (current) => {
             const result = applyPatch(this.patchInput(current), operations, this.resourceType);
             if (result.ignored.length > 0) request.log.ignoredPaths = result.ignored;
             if (!result.changed) return undefined;
@@ -147,13 +149,15 @@ class Resources {
     }
 
     /** DELETE /{type}/{id} (RFC 7644 §3.6) → 204; a second DELETE → 404 (docs/entra-protocol.md §5.7). */
-    async delete(id: string, ifMatch: string | undefined): Promise<ScimResponse> {
+    async delete(id: string, ifMatch: string | undefined, log: RequestLog): Promise<ScimResponse> {
         if (ifMatch !== undefined) {
             const current = await this.store.get(this.resourceType, id);
             if (!current) throw ScimError.notFound(`${this.resourceType} not found`);
             checkIfMatch(ifMatch, current);
         }
-        if (!(await this.store.delete(this.resourceType, id))) throw ScimError.notFound(`${this.resourceType} not found`);
+        const deleted = await this.store.delete(this.resourceType, id);
+        if (!deleted) throw ScimError.notFound(`${this.resourceType} not found`);
+        log.totalsChange = totalsOfDelete(this.resourceType, deleted.attributes);
         return { status: 204 };
     }
 
@@ -165,6 +169,7 @@ class Resources {
     private async writeWithRetry(
         id: string,
         ifMatch: string | undefined,
+        log: RequestLog,
         change: (current: StoredResource) => ResourceChange | undefined | Promise<ResourceChange | undefined>,
     ): Promise<StoredResource> {
         for (let attempt = 1; ; attempt++) {
@@ -172,11 +177,14 @@ class Resources {
             if (!current) throw ScimError.notFound(`${this.resourceType} not found`);
             if (ifMatch !== undefined) checkIfMatch(ifMatch, current);
             const next = await change(current);
+            log.operation = operationOfChange(this.resourceType, current.attributes, next);
             if (!next) return current;
             // Members-only changes are idempotent edge writes and need no version check (see ResourceStore.update).
             const expectedVersion = next.attributes || ifMatch !== undefined ? current.version : undefined;
             try {
-                return await this.store.update(this.resourceType, id, next, new Date().toISOString(), expectedVersion);
+                const stored = await this.store.update(this.resourceType, id, next, new Date().toISOString(), expectedVersion);
+                if (next.attributes) log.totalsChange = totalsOfUpdate(this.resourceType, current.attributes, next.attributes);
+                return stored;
             } catch (error) {
                 const conflict = error instanceof ScimError && error.status === 412;
                 if (!conflict || ifMatch !== undefined) throw error;
@@ -295,6 +303,23 @@ function readPatchOperations(body: unknown): unknown {
     const operations = message.Operations ?? body.operations;
     if (operations === undefined) throw ScimError.badRequest('invalidSyntax', 'A PATCH body must carry Operations');
     return operations;
+}
+
+/**
+ * What an admin calls a PUT or PATCH (the activity records, docs/activity.md): a user's `active` flipping is a
+ * disable or an enable; a change of members only is a member add or remove; anything else an update.
+ */
+function operationOfChange(resourceType: ResourceTypeName, before: ScimResource, change: ResourceChange | undefined): Operation {
+    if (change?.attributes) {
+        if (resourceType === 'User' && isActive(before) !== isActive(change.attributes)) return isActive(change.attributes) ? 'enable' : 'disable';
+        return 'update';
+    }
+    const members = change?.members;
+    if (!members) return 'update';
+    const removes = members.clear || members.remove.length > 0;
+    if (members.add.length > 0 && !removes) return 'memberAdd';
+    if (removes && members.add.length === 0) return 'memberRemove';
+    return 'update';
 }
 
 /** `members` of a POST/PUT body: `[{value}]` objects (or bare id strings) → ids, deduplicated. */

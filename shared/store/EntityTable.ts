@@ -3,8 +3,10 @@
  * entity-group transactions. Filters are built only with the `odata` template, so no RowKey (which holds
  * client text) can change a query's meaning. Errors pass through raw; the store decides what they mean.
  */
-import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/core-auth';
+import { odata, TableClient, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import { prefixRange } from './keys';
+import { addStorageRequestCounter } from './requestCounter';
 import { storageStatusOf } from './storageErrors';
 
 /** An entity as the SDK returns it: properties plus `partitionKey`, `rowKey`, `etag`. */
@@ -16,6 +18,42 @@ export const MAX_TRANSACTION_OPERATIONS = 100;
 const POINT_READS_IN_FLIGHT = 16;
 /** A query returns at most 1,000 entities per page anyway (docs/azure-notes.md §6). */
 export const MAX_PAGE_SIZE = 1000;
+
+export type TableOptions =
+    | { tableName: string; connectionString: string }
+    | { tableName: string; endpoint: string; credential: TokenCredential };
+
+/**
+ * Fail fast when storage is down: two quick retries, 5 s per attempt, then the caller answers 503 and
+ * Entra retries later (docs/entra-protocol.md §8) — far inside the 230 s HTTP limit of Functions (docs/azure-notes.md §2.6).
+ */
+const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
+const TRY_TIMEOUT_MS = 5000;
+
+/**
+ * A table client with our retry and timeout policy and the storage request counter. `allowInsecureConnection`
+ * is for Azurite only (http://127.0.0.1); the SDK refuses http otherwise.
+ */
+export function connectEntityTable(options: TableOptions, extra: { allowInsecureConnection?: boolean } = {}): EntityTable {
+    const clientOptions: TableServiceClientOptions = { retryOptions: RETRY_OPTIONS };
+    if (extra.allowInsecureConnection) clientOptions.allowInsecureConnection = true;
+    const client =
+        'connectionString' in options
+            ? TableClient.fromConnectionString(options.connectionString, options.tableName, clientOptions)
+            : new TableClient(options.endpoint, options.tableName, options.credential, clientOptions);
+    client.pipeline.addPolicy(
+        {
+            name: 'storageTryTimeout',
+            sendRequest: (request, next) => {
+                if (!request.timeout) request.timeout = TRY_TIMEOUT_MS;
+                return next(request);
+            },
+        },
+        { phase: 'Retry' },
+    );
+    addStorageRequestCounter(client.pipeline);
+    return new EntityTable(client);
+}
 
 export class EntityTable {
     private tableReady: Promise<void> | undefined;
@@ -73,6 +111,18 @@ export class EntityTable {
         };
         await Promise.all(Array.from({ length: Math.min(POINT_READS_IN_FLIGHT, rowKeys.length) }, worker));
         return found;
+    }
+
+    /** Every entity with `from` ≤ RowKey < `to`, page by page, in RowKey order; stops after `maxPages` requests. */
+    async *rangePages(partitionKey: string, from: string, to: string, options: { select?: string[]; pageSize?: number; maxPages?: number } = {}): AsyncIterable<Entity[]> {
+        const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to}`;
+        const select = options.select ? ['RowKey', ...options.select] : undefined;
+        const entities = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(select ? { select } : {}) } });
+        let requests = 0;
+        for await (const page of entities.byPage({ maxPageSize: options.pageSize ?? MAX_PAGE_SIZE })) {
+            if (page.length > 0) yield page;
+            if (++requests >= (options.maxPages ?? Number.POSITIVE_INFINITY)) return;
+        }
     }
 
     /** Submits one transaction (≤ 100 operations, one partition); returns each operation's new ETag ('' for deletes). */

@@ -78,12 +78,13 @@ export interface ResourceStore {
     update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource>;
 
     /**
-     * Deletes the resource, its index rows and every membership edge to or from it. False if it did not exist.
-     * A group is gone for every reader once this returns true, but a DELETE spends only a bounded time on its
+     * Deletes the resource, its index rows and every membership edge to or from it. Returns the resource as it
+     * was (the activity records count an active user's delete), undefined if it did not exist.
+     * A group is gone for every reader once this returns it, but a DELETE spends only a bounded time on its
      * edges (a 50,000-member group has 100,000): what is left `sweepDeletedGroups` finishes. A DELETE of a group
-     * whose cleanup is still pending continues it and is true only if that finishes the group, else false (404).
+     * whose cleanup is still pending continues it and returns it only if that finishes the group, else undefined (404).
      */
-    delete(resourceType: ResourceTypeName, id: string): Promise<boolean>;
+    delete(resourceType: ResourceTypeName, id: string): Promise<StoredResource | undefined>;
 
     /**
      * Group members, read from the edges page by page (memory bounded by the page size). Member groups being

@@ -17,13 +17,12 @@
  * names the version this store instance last read or wrote; delete of a user never in a group =
  * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it.
  */
-import { TableClient, type TableEntity, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
-import type { TokenCredential } from '@azure/core-auth';
+import type { TableEntity, TransactionAction } from '@azure/data-tables';
 import { ScimError } from '../scim/errors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './ResourceStore';
-import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
+import { connectEntityTable, EntityTable, MAX_PAGE_SIZE, type Entity, type TableOptions } from './EntityTable';
 import { attributesOf, buildResourceRows, resourceRowOf, toStoredResource, type ResourceRow, type StoredRow } from './entities';
 import {
     DELETION_MARKER_PREFIX,
@@ -41,19 +40,10 @@ import {
     uniqueNameRowKey,
 } from './keys';
 import { MembershipEdges } from './MembershipEdges';
-import { addStorageRequestCounter } from './requestCounter';
 import { failedOperationIndex, storageStatusOf, toScimError, versionMismatch } from './storageErrors';
 
-export type TableResourceStoreOptions =
-    | { tableName: string; connectionString: string }
-    | { tableName: string; endpoint: string; credential: TokenCredential };
+export type TableResourceStoreOptions = TableOptions;
 
-/**
- * Fail fast when storage is down: two quick retries, 5 s per attempt, then the caller answers 503 and
- * Entra retries later (docs/entra-protocol.md §8) — far inside the 230 s HTTP limit of Functions (docs/azure-notes.md §2.6).
- */
-const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
-const TRY_TIMEOUT_MS = 5000;
 /** Conflicting writers (412) a delete sits out before giving up with 503. */
 const MAX_DELETE_ATTEMPTS = 5;
 /** Rows remembered for conditional updates without a read (see `update`). */
@@ -81,24 +71,7 @@ export function createTableResourceStore(
     options: TableResourceStoreOptions,
     extra: { allowInsecureConnection?: boolean; /** tests only */ groupDeleteBudgetMs?: number } = {},
 ): ResourceStore {
-    const clientOptions: TableServiceClientOptions = { retryOptions: RETRY_OPTIONS };
-    if (extra.allowInsecureConnection) clientOptions.allowInsecureConnection = true;
-    const client =
-        'connectionString' in options
-            ? TableClient.fromConnectionString(options.connectionString, options.tableName, clientOptions)
-            : new TableClient(options.endpoint, options.tableName, options.credential, clientOptions);
-    client.pipeline.addPolicy(
-        {
-            name: 'storageTryTimeout',
-            sendRequest: (request, next) => {
-                if (!request.timeout) request.timeout = TRY_TIMEOUT_MS;
-                return next(request);
-            },
-        },
-        { phase: 'Retry' },
-    );
-    addStorageRequestCounter(client.pipeline);
-    return new TableResourceStore(new EntityTable(client), extra.groupDeleteBudgetMs);
+    return new TableResourceStore(connectEntityTable(options, extra), extra.groupDeleteBudgetMs);
 }
 
 export class TableResourceStore implements ResourceStore {
@@ -250,8 +223,11 @@ export class TableResourceStore implements ResourceStore {
         });
     }
 
-    async delete(resourceType: ResourceTypeName, id: string): Promise<boolean> {
-        return this.guarded(() => (resourceType === 'User' ? this.deleteUser(id) : this.deleteGroup(id)));
+    async delete(resourceType: ResourceTypeName, id: string): Promise<StoredResource | undefined> {
+        return this.guarded(async () => {
+            const deleted = resourceType === 'User' ? await this.deleteUser(id) : await this.deleteGroup(id);
+            return deleted && toStoredResource(resourceType, deleted);
+        });
     }
 
     async *members(groupId: string): AsyncIterable<GroupMember> {
@@ -309,13 +285,13 @@ export class TableResourceStore implements ResourceStore {
      * The transaction cannot carry If-Match on the user row (the SDK sends every transactional delete with
      * If-Match `*`), so a concurrent rename shows up as a 404 on the old index row: read again and retry.
      */
-    private async deleteUser(id: string): Promise<boolean> {
+    private async deleteUser(id: string): Promise<StoredRow<ResourceRow> | undefined> {
         for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
             const current = await this.readResource('User', id);
             if (!current) {
                 // Gone already; finish an edge cleanup an earlier, interrupted delete may have left.
                 await this.edges.deleteAll(memberOfEdgePrefix(id));
-                return false;
+                return undefined;
             }
             if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
             try {
@@ -326,7 +302,7 @@ export class TableResourceStore implements ResourceStore {
             }
             this.forget('User', id);
             if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
-            return true;
+            return current;
         }
         throw ScimError.unavailable('The resource is being changed concurrently, retry later');
     }
@@ -336,13 +312,13 @@ export class TableResourceStore implements ResourceStore {
      * then on readers treat the group as gone and its name is free. Then its edges go in batches until the
      * budget runs out; whatever is left the sweep finishes (`finishGroupDeletion`).
      *
-     * True when this request made the group invisible (the client's 204, RFC 7644 §3.6), edges left or not.
+     * The group when this request made it invisible (the client's 204, RFC 7644 §3.6), edges left or not.
      * A DELETE of a group already `deleting` (marked by an earlier or a concurrent DELETE) continues the
-     * cleanup and is true only if that finishes it; otherwise false (404): the group is already deleted for
+     * cleanup and returns the group only if that finishes it; otherwise undefined (404): the group is already deleted for
      * every reader, and RFC 7644 §3.6 wants 404 for any operation on a deleted resource (Entra's validator
      * expects 404 for a second DELETE, docs/entra-protocol.md §5.7).
      */
-    private async deleteGroup(id: string): Promise<boolean> {
+    private async deleteGroup(id: string): Promise<StoredRow<ResourceRow> | undefined> {
         const deadline = Date.now() + this.groupDeleteBudgetMs;
         let current = await this.readRow('Group', id);
         let markedHere = false;
@@ -367,14 +343,14 @@ export class TableResourceStore implements ResourceStore {
             // Gone already; sweep edges a crash right after an earlier finish may have left (as for users).
             await this.edges.deleteAll(memberOfEdgePrefix(id), deadline);
             await this.edges.deleteAll(memberEdgePrefix(id), deadline);
-            return false;
+            return undefined;
         }
         this.forget('Group', id);
         const finished = await this.finishGroupDeletion(id, deadline);
-        if (markedHere) return true;
+        if (markedHere) return current;
         // A row marked by an interrupted delete of an older version has no marker: give it one, or no sweep finds it.
         if (!finished) await this.ensureDeletionMarker(id);
-        return finished;
+        return finished ? current : undefined;
     }
 
     /**

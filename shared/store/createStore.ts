@@ -3,13 +3,27 @@
  * a connection string (Azurite locally, tests) or the table endpoint with the app's managed identity (Azure).
  */
 import type { StorageSettings } from '../config';
+import type { ActivityStore } from './ActivityStore';
+import type { TableOptions } from './EntityTable';
 import type { ResourceStore } from './ResourceStore';
+import { createTableActivityStore } from './TableActivityStore';
 import { createTableResourceStore } from './TableResourceStore';
 
 export function createStoreFromSettings(storage: StorageSettings): ResourceStore {
+    const { options, extra } = tableConnection(storage);
+    return createTableResourceStore(options, extra);
+}
+
+/** The activity records (docs/activity.md): the same table, reached the same way, through a client of their own. */
+export function createActivityStoreFromSettings(storage: StorageSettings): ActivityStore {
+    const { options, extra } = tableConnection(storage);
+    return createTableActivityStore(options, extra);
+}
+
+function tableConnection(storage: StorageSettings): { options: TableOptions; extra: { allowInsecureConnection?: boolean } } {
     if (storage.connectionString) {
         const insecure = /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(storage.connectionString) || storage.connectionString.includes('UseDevelopmentStorage=true');
-        return createTableResourceStore({ tableName: storage.tableName, connectionString: storage.connectionString }, { allowInsecureConnection: insecure });
+        return { options: { tableName: storage.tableName, connectionString: storage.connectionString }, extra: { allowInsecureConnection: insecure } };
     }
     if (storage.endpoint) {
         // Constructed only in Azure (TABLES_ENDPOINT set, no connection string): the identity endpoint it
@@ -18,7 +32,7 @@ export function createStoreFromSettings(storage: StorageSettings): ResourceStore
         const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
         const clientId = process.env.AZURE_CLIENT_ID;
         const credential = clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
-        return createTableResourceStore({ tableName: storage.tableName, endpoint: storage.endpoint, credential });
+        return { options: { tableName: storage.tableName, endpoint: storage.endpoint, credential }, extra: {} };
     }
     throw new Error('No table storage configured: set TABLES_CONNECTION_STRING (local) or TABLES_ENDPOINT (Azure)');
 }

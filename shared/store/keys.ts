@@ -135,3 +135,34 @@ export function etagOfVersion(version: string): string | undefined {
     const etag = Buffer.from(match[1], 'base64url').toString('utf8');
     return versionOfEtag(etag) === `W/"${match[1]}"` ? etag : undefined;
 }
+
+// ---- Activity records (docs/activity.md): a partition of their own, apart from users and groups, so
+// flushing them never contends with a provisioning write and a per-tenant prefix (later) is added here only.
+
+export const ACTIVITY_PARTITION = 'activity';
+
+/** `h:<UTC hour>` (`h:2026-03-01T14`): one row per hour, all instances' counts added up; RowKey order is time order. */
+export const ACTIVITY_HOUR_PREFIX = 'h:';
+
+export function activityHourRowKey(hour: string): string {
+    return ACTIVITY_HOUR_PREFIX + hour;
+}
+
+/** The tenant's totals (users, active users, groups), and which flushed batches they include. */
+export const ACTIVITY_TOTALS_ROW_KEY = 'totals';
+
+/**
+ * `f:<reversed time>:<instance>:<n>`: one row per recent failure. The time is reversed (a large constant minus
+ * the milliseconds) so the newest failures come first and "the last 20" is the first page of one range read.
+ */
+export const ACTIVITY_FAILURE_PREFIX = 'f:';
+const REVERSED_TIME_BASE = 10 ** 15;
+
+export function activityFailureRowKey(atMs: number, instanceId: string, index: number): string {
+    return `${ACTIVITY_FAILURE_PREFIX}${String(REVERSED_TIME_BASE - atMs).padStart(15, '0')}:${encodeKeyPart(instanceId)}:${index}`;
+}
+
+/** The failure RowKeys of failures at `atMs` or earlier start at or after this one. */
+export function activityFailuresOlderThan(atMs: number): string {
+    return `${ACTIVITY_FAILURE_PREFIX}${String(REVERSED_TIME_BASE - atMs).padStart(15, '0')}`;
+}

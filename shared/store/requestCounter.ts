@@ -54,6 +54,15 @@ export async function countStorageRequests<T>(
     return { result, requests: counts };
 }
 
+/**
+ * Runs `fn` outside every counting scope: background work that happens to start during a request (the
+ * activity flush, shared/activity/ActivityRecorder.ts) is not that request's cost. Timers created inside
+ * inherit this, so their callbacks are uncounted too.
+ */
+export function withoutRequestCounting<T>(fn: () => T): T {
+    return activeScopes.exit(fn);
+}
+
 /** Registers a listener for every storage request in the process; returns the function that removes it. */
 export function onStorageRequest(listener: (event: StorageRequestEvent) => void): () => void {
     listeners.add(listener);

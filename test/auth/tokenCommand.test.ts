@@ -4,7 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyVaultTokenVerifier } from '../../shared/auth/keyVaultTokenVerifier';
-import { generateToken, readTokenStatus, rotateToken, runTokenCommand } from '../../shared/auth/tokenCommand';
+import { generateToken, rotateToken, runTokenCommand } from '../../shared/auth/tokenCommand';
+import { readTokenStatus } from '../../shared/auth/tokenVersions';
 import { startKeyVaultStub, stubSecretClient, type KeyVaultStub } from '../support/keyVaultStub';
 
 const SECRET = 'scim-token';

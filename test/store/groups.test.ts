@@ -143,7 +143,7 @@ describe('groups: delete cascades', () => {
         const [gina, hank] = await createUsers('u-dc', 2);
         await store.create('Group', 'g-dc-1', group('Cascade 1'), NOW, [gina!, hank!]);
         await store.create('Group', 'g-dc-2', group('Cascade 2'), NOW, [gina!]);
-        expect(await store.delete('User', gina!)).toBe(true);
+        expect(await store.delete('User', gina!)).toBeDefined();
         expect(await memberIds('g-dc-1')).toEqual([hank]);
         expect(await memberIds('g-dc-2')).toEqual([]);
         expect(await store.groupsOf(gina!)).toEqual([]);
@@ -155,12 +155,12 @@ describe('groups: delete cascades', () => {
         await store.create('Group', 'g-outer', group('Outer'), NOW);
         await store.create('Group', 'g-doomed', group('Doomed', 'ext-doomed'), NOW, users);
         await store.update('Group', 'g-outer', { members: { ...noChange, add: ['g-doomed', users[0]!] } }, LATER);
-        expect(await store.delete('Group', 'g-doomed')).toBe(true);
+        expect(await store.delete('Group', 'g-doomed')).toBeDefined();
         expect(await store.get('Group', 'g-doomed')).toBeUndefined();
         expect(await memberIds('g-doomed')).toEqual([]);
         expect(await memberIds('g-outer')).toEqual([users[0]]);
         expect(await store.groupsOf(users[5]!)).toEqual([]);
-        expect(await store.delete('Group', 'g-doomed')).toBe(false);
+        expect(await store.delete('Group', 'g-doomed')).toBeUndefined();
         await store.create('Group', 'g-doomed-2', group('doomed', 'ext-doomed'), LATER); // name free again
     });
 
@@ -184,7 +184,7 @@ describe('groups: delete cascades', () => {
         await store.create('Group', 'g-int-new', group('INTERRUPTED'), LATER); // the name is free
         expect(await checkConsistency(connectionString, tableName)).toContain(`groups ${resourceRowKey('Group', 'g-int')}: group left in the deleting state`);
 
-        expect(await store.delete('Group', 'g-int')).toBe(true);
+        expect(await store.delete('Group', 'g-int')).toBeDefined();
         expect(await store.groupsOf(ivan!)).toEqual([]);
         const { from, to } = prefixRange(memberEdgePrefix('g-int'));
         expect(await collect(raw.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${GROUPS_PARTITION} and RowKey ge ${from} and RowKey lt ${to}` } }))).toEqual([]);
@@ -224,7 +224,7 @@ describe('consistency', () => {
         }
         await submitInTransactions(raw, actions);
         expect(await memberIds('g-seeded')).toHaveLength(251);
-        expect(await store.delete('Group', 'g-seeded')).toBe(true);
+        expect(await store.delete('Group', 'g-seeded')).toBeDefined();
         expect(await checkConsistency(connectionString, tableName)).toEqual([]);
     });
 });

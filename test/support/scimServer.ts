@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LogLevel } from '@azure/functions';
 import { ROUTES } from '../../functions/routes';
-import { resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
+import { closeDependencies, resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
 import { startLocalHost, type LocalHost } from '../../shared/http/localHost';
 import { testConnectionString, testTableName } from './tables';
 
@@ -20,6 +20,8 @@ export interface ScimReply {
 export interface ScimTestServer {
     /** `http://127.0.0.1:PORT/scim` */
     base: string;
+    /** `http://127.0.0.1:PORT` */
+    origin: string;
     token: string;
     tableName: string;
     connectionString: string;
@@ -32,8 +34,11 @@ export interface ScimTestServer {
     close(): Promise<void>;
 }
 
-/** `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts). */
-export async function startScimServer(options: { token?: string; connectionString?: string } = {}): Promise<ScimTestServer> {
+/**
+ * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts).
+ * `adminWithoutSignIn`: `/admin` open to this machine, as under `npm start` (default: sign-in required).
+ */
+export async function startScimServer(options: { token?: string; connectionString?: string; adminWithoutSignIn?: boolean } = {}): Promise<ScimTestServer> {
     const token = options.token ?? randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
@@ -41,11 +46,13 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes: ROUTES,
+        adminWithoutSignIn: options.adminWithoutSignIn ?? false,
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
     const base = `${host.url}/scim`;
     return {
         base,
+        origin: host.url,
         token,
         tableName,
         connectionString,
@@ -69,6 +76,7 @@ export async function startScimServer(options: { token?: string; connectionStrin
         },
         async close() {
             await host.close();
+            await closeDependencies();
             resetDependencies();
         },
     };

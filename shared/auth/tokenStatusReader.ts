@@ -1,0 +1,51 @@
+/**
+ * The token part of the status page (docs/activity.md): where the Secret Token comes from and, in Key Vault,
+ * which versions are accepted and until when. Properties only: a version listing never carries a secret
+ * value, so nothing here can show the token. The same settings and rule as the verifier
+ * (`tokenSettings.ts`, `tokenVersions.ts`), so the page says what the app does.
+ */
+import { SecretClient } from '@azure/keyvault-secrets';
+import { lazyManagedIdentityCredential, type TokenVerifierDependencies } from './createTokenVerifier';
+import { describeError } from './keyVaultTokenVerifier';
+import { readTokenSettings } from './tokenSettings';
+import { readTokenStatus, type TokenStatus } from './tokenVersions';
+
+export interface TokenStatusReport {
+    source: 'keyVault' | 'setting' | 'none';
+    secretName?: string;
+    graceMinutes?: number;
+    /** Key Vault: the accepted versions. */
+    versions?: TokenStatus;
+    /** Key Vault could not be read (error name and status only). */
+    unavailable?: string;
+}
+
+/** A status page view is at most one version listing per this many ms. */
+const CACHE_MS = 60_000;
+
+export function createTokenStatusReader(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}): () => Promise<TokenStatusReport> {
+    const settings = readTokenSettings(env);
+    if (settings.keyVaultUrl === undefined) {
+        const report: TokenStatusReport = { source: settings.staticToken !== undefined ? 'setting' : 'none' };
+        return async () => report;
+    }
+    const client = new SecretClient(
+        settings.keyVaultUrl,
+        deps.credential ?? lazyManagedIdentityCredential(settings.managedIdentityClientId),
+        deps.secretClientOptions,
+    );
+    const now = deps.now ?? Date.now;
+    const base = { source: 'keyVault' as const, secretName: settings.secretName, graceMinutes: settings.graceWindowMs / 60_000 };
+    let cached: { report: TokenStatusReport; at: number } | undefined;
+    return async () => {
+        if (cached && now() - cached.at < CACHE_MS) return cached.report;
+        let report: TokenStatusReport;
+        try {
+            report = { ...base, versions: await readTokenStatus(client, settings.secretName, settings.graceWindowMs, new Date(now())) };
+        } catch (error) {
+            report = { ...base, unavailable: describeError(error) };
+        }
+        cached = { report, at: now() };
+        return report;
+    };
+}

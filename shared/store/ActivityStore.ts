@@ -1,0 +1,47 @@
+/**
+ * Where the activity records live (docs/activity.md): the storage interface of the recorder and the status
+ * page. One implementation, `TableActivityStore`, in the SCIM table's `activity` partition.
+ *
+ * Every method costs a fixed number of storage requests, whatever the size of the tenant: the page reads one
+ * row per hour of its window, one totals row and one page of failures.
+ */
+import type { FailureRecord } from '../activity/failures';
+import type { HourCounts, HourKey } from '../activity/hourlyCounts';
+import type { TotalsDelta } from '../activity/requestActivity';
+
+/** What one process counted since its last flush. */
+export interface ActivityBatch {
+    /** The process that counted it, and its batch number: a batch is added at most once (see `append`). */
+    instanceId: string;
+    sequence: number;
+    hours: ReadonlyMap<HourKey, HourCounts>;
+    totals: TotalsDelta;
+    /** Newest last. */
+    failures: readonly FailureRecord[];
+}
+
+export interface StoredTotals extends TotalsDelta {
+    /** When counting began (the first flush that stored totals). */
+    since: string;
+}
+
+export interface ActivityStore {
+    /**
+     * Adds a batch to the stored hours and totals and stores its failures, all in one transaction. Idempotent:
+     * adding a batch whose (instanceId, sequence) is already in is a no-op, so a retry after a lost reply never
+     * counts twice.
+     */
+    append(batch: ActivityBatch): Promise<void>;
+
+    /** The stored hours from `from` to `to` (both included), by hour. One range read. */
+    hours(from: HourKey, to: HourKey): Promise<Map<HourKey, HourCounts>>;
+
+    /** The stored totals, or undefined before the first flush. One point read. */
+    totals(): Promise<StoredTotals | undefined>;
+
+    /** The newest `limit` failures, newest first. */
+    recentFailures(limit: number): Promise<FailureRecord[]>;
+
+    /** Deletes hours and failures older than `beforeMs`, at most one transaction's worth per call; returns how many. */
+    prune(beforeMs: number): Promise<number>;
+}
