@@ -459,7 +459,7 @@ describe('infra/scripts/package-function.sh', () => {
         expect(script).toMatch(/cp -R dist /);
         expect(script).toMatch(/cp host\.json package\.json /);
         expect(script).toMatch(/npm ci --omit=dev --omit=optional/);
-        expect(script).toContain('rm -rf "$pkg/dist/test" "$pkg/dist/bench"');
+        expect(script).toContain('rm -rf "$pkg/dist/test" "$pkg/dist/bench" "$pkg/dist/dev"');
         expect(script).toContain('scim-functions.zip');
     });
 
@@ -473,7 +473,7 @@ describe('infra/scripts/package-function.sh', () => {
 });
 
 describe('package.json scripts the pipeline and docs rely on', () => {
-    it.each(['build', 'test', 'lint', 'token', 'smoke'])('declares "%s"', (name) => {
+    it.each(['build', 'start', 'test', 'lint', 'token', 'smoke'])('declares "%s"', (name) => {
         const scripts = (JSON.parse(text('package.json')) as { scripts: Record<string, string> }).scripts;
         expect(scripts, `npm run ${name}`).toHaveProperty(name);
     });
@@ -486,7 +486,7 @@ describe('.funcignore', () => {
         .filter((l) => l && !l.startsWith('#'));
 
     it('excludes sources, tests, infra, docs and local settings (docs/azure-notes.md §2.4)', () => {
-        for (const entry of ['test', 'infra', 'bench', 'docs', '*.ts', '.azurite', 'local.settings.json', '*.js.map', '.git*', '.vscode']) {
+        for (const entry of ['test', 'infra', 'bench', 'docs', '/dev', 'dist/dev', '*.ts', '.azurite', 'local.settings.json', '*.js.map', '.git*', '.vscode']) {
             expect(entries, entry).toContain(entry);
         }
     });
