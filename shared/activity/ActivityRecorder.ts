@@ -10,10 +10,11 @@
  */
 import { ScimError } from '../scim/errors';
 import { withoutRequestCounting } from '../store/requestCounter';
-import type { ActivityBatch, ActivityStore } from '../store/ActivityStore';
+import type { ActivityBatch, ActivityStore } from './ActivityStore';
 import { failureOf, type FailureRecord } from './failures';
 import { addRequest, emptyHour, hourOf, mergeHours, type HourCounts, type HourKey } from './hourlyCounts';
-import { addTotals, isNoChange, NO_CHANGE, type RequestActivity, type TotalsDelta } from './requestActivity';
+import { NO_CHANGE, type TotalsDelta } from '../scim/operations';
+import { addTotals, isNoChange, type RequestActivity } from './requestActivity';
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
 /** Failures kept per batch (and shown on the page): the newest ones. */

@@ -5,7 +5,8 @@
  * the invocation id (to find the request's log line): never a detail text, which may quote a filter or a path
  * with a value in it.
  */
-import { OPERATIONS, type Operation, type RequestActivity } from './requestActivity';
+import { OPERATIONS, type Operation } from '../scim/operations';
+import type { RequestActivity } from './requestActivity';
 
 export interface FailureRecord {
     at: string;

@@ -5,7 +5,8 @@
  * Every key is a fixed name (an operation, an outcome, "status scimType"), so an hour is small and bounded
  * whatever the traffic: at most |OPERATIONS| + |OUTCOMES| + the 4xx kinds the service can answer.
  */
-import { OPERATIONS, OUTCOMES, outcomeOf, type Operation, type Outcome, type RequestActivity } from './requestActivity';
+import { OPERATIONS, type Operation } from '../scim/operations';
+import { OUTCOMES, outcomeOf, type Outcome, type RequestActivity } from './requestActivity';
 
 export interface HourCounts {
     requests: number;

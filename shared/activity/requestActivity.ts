@@ -4,25 +4,9 @@
  * token ever reaches this type, so nothing personal can reach the activity rows or the status page.
  *
  * Pure: the endpoint wrapper builds one per request from the method, the route and the handler's notes
- * (`RequestLog.operation`, `RequestLog.totalsChange`), and the recorder adds it up.
+ * (`RequestLog.operation`, `RequestLog.totalsChange`, shared/scim/operations.ts), and the recorder adds it up.
  */
-
-/** The operations an admin recognises in a provisioning cycle (docs/entra-protocol.md §1). */
-export const OPERATIONS = [
-    'lookup',
-    'read',
-    'list',
-    'create',
-    'update',
-    'disable',
-    'enable',
-    'delete',
-    'memberAdd',
-    'memberRemove',
-    'discovery',
-    'other',
-] as const;
-export type Operation = (typeof OPERATIONS)[number];
+import type { Operation, TotalsDelta } from '../scim/operations';
 
 /**
  * How a request ended, in the classes an admin acts on differently: 401 (the token: quarantine risk), other
@@ -30,13 +14,6 @@ export type Operation = (typeof OPERATIONS)[number];
  */
 export const OUTCOMES = ['ok', 'clientError', 'unauthorized', 'unavailable', 'serverError'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
-
-/** A change of the tenant's totals that a request committed. */
-export interface TotalsDelta {
-    users: number;
-    activeUsers: number;
-    groups: number;
-}
 
 export interface RequestActivity {
     /** When the answer was ready, ms since the epoch. */
@@ -84,35 +61,10 @@ export function operationOf(request: { method: string; resourceType?: string; ha
     }
 }
 
-/** A resource without `active` counts as active (RFC 7643 §4.1.1 leaves the default to the provider). */
-export function isActive(attributes: Record<string, unknown> | undefined): boolean {
-    return attributes?.active !== false;
-}
-
-export const NO_CHANGE: TotalsDelta = Object.freeze({ users: 0, activeUsers: 0, groups: 0 });
-
 export function addTotals(a: TotalsDelta, b: TotalsDelta): TotalsDelta {
     return { users: a.users + b.users, activeUsers: a.activeUsers + b.activeUsers, groups: a.groups + b.groups };
 }
 
 export function isNoChange(delta: TotalsDelta): boolean {
     return delta.users === 0 && delta.activeUsers === 0 && delta.groups === 0;
-}
-
-/** What creating a resource adds to the totals. */
-export function totalsOfCreate(resourceType: 'User' | 'Group', attributes: Record<string, unknown>): TotalsDelta {
-    if (resourceType === 'Group') return { users: 0, activeUsers: 0, groups: 1 };
-    return { users: 1, activeUsers: isActive(attributes) ? 1 : 0, groups: 0 };
-}
-
-/** What deleting a resource, as it was stored, takes from the totals. */
-export function totalsOfDelete(resourceType: 'User' | 'Group', attributes: Record<string, unknown>): TotalsDelta {
-    if (resourceType === 'Group') return { users: 0, activeUsers: 0, groups: -1 };
-    return { users: -1, activeUsers: isActive(attributes) ? -1 : 0, groups: 0 };
-}
-
-/** A user's `active` flipping (PATCH or PUT): ±1 active user; anything else changes no total. */
-export function totalsOfUpdate(resourceType: 'User' | 'Group', before: Record<string, unknown>, after: Record<string, unknown>): TotalsDelta {
-    if (resourceType !== 'User' || isActive(before) === isActive(after)) return NO_CHANGE;
-    return { users: 0, activeUsers: isActive(after) ? 1 : -1, groups: 0 };
 }

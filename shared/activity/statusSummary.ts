@@ -4,10 +4,11 @@
  * fixed number of failures, whatever the size of the tenant or the traffic.
  */
 import type { TokenStatusReport } from '../auth/tokenStatusReader';
-import type { StoredTotals } from '../store/ActivityStore';
+import type { StoredTotals } from './ActivityStore';
 import { meaningOf, type FailureMeaning, type FailureRecord } from './failures';
 import { emptyHour, hoursEndingAt, mergeHours, type HourCounts, type HourKey } from './hourlyCounts';
-import { addTotals, OPERATIONS, OUTCOMES, type Operation, type Outcome } from './requestActivity';
+import { OPERATIONS, type Operation } from '../scim/operations';
+import { addTotals, OUTCOMES, type Outcome } from './requestActivity';
 import type { UnflushedActivity } from './ActivityRecorder';
 
 /** The chart's window: a week of hours. */

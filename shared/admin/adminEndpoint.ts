@@ -14,10 +14,10 @@ import type { Cookie, HttpHandler, HttpRequest, HttpResponseInit } from '@azure/
 import { hoursEndingAt } from '../activity/hourlyCounts';
 import { CHART_HOURS, LISTED_FAILURES, summarize, type StatusSummary } from '../activity/statusSummary';
 import { AdminSignInError, randomValue, type AdminPrincipal, type AdminSignIn } from '../auth/adminSignIn';
-import { bearerToken } from '../auth/bearer';
+import { bearerToken } from '../auth/bearerToken';
+import type { App, AppProvider } from '../app';
 import type { Settings } from '../config';
 import { countStorageRequests } from '../store/requestCounter';
-import { getDependencies, type Dependencies } from '../http/dependencies';
 import { isTrustedLocalAdmin } from '../http/localCaller';
 import type { RouteDefinition } from '../http/scimEndpoint';
 import { escapeHtml, renderStatusPage } from './statusPage';
@@ -38,29 +38,29 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 export function adminRoute(): RouteDefinition {
-    return { name: 'Admin', route: 'admin/{action?}', methods: ['GET', 'HEAD', 'POST'], handler: adminHandler };
+    return { name: 'Admin', route: 'admin/{action?}', methods: ['GET', 'HEAD', 'POST'], handlerFor: adminHandler };
 }
 
-const adminHandler: HttpHandler = async (request, context) => {
+const adminHandler = (appOf: AppProvider): HttpHandler => async (request, context) => {
     const started = Date.now();
-    const { result, requests } = await countStorageRequests(() => handle(request));
+    const { result, requests } = await countStorageRequests(() => handle(appOf, request));
     // One line per view, like `scim request`: no principal, no token, just what it cost.
     context.log(`admin request ${JSON.stringify({ invocationId: context.invocationId, method: request.method, action: request.params.action ?? '', status: result.status, storageRequests: requests.total, durationMs: Date.now() - started })}`);
     return result;
 };
 
-async function handle(request: HttpRequest): Promise<HttpResponseInit> {
-    let dependencies: Dependencies;
+async function handle(appOf: AppProvider, request: HttpRequest): Promise<HttpResponseInit> {
+    let app: App;
     try {
-        dependencies = await getDependencies();
+        app = await appOf();
     } catch {
         return page(503, 'Unavailable', '<p>The app could not start: check its settings and its log.</p>');
     }
-    const base = adminBaseUrl(dependencies.settings, request.url);
+    const base = adminBaseUrl(app.settings, request.url);
     const method = request.method.toUpperCase();
     switch (request.params.action ?? '') {
         case 'signin':
-            return method === 'POST' ? completeSignIn(request, dependencies.adminSignIn, base) : redirect(base);
+            return method === 'POST' ? completeSignIn(request, app.adminSignIn, base) : redirect(base);
         case 'signout':
             return page(200, 'Signed out', `<p>Signed out of the status page.</p><p><a href="${escapeHtml(base)}">Sign in again</a></p>`, [expiredCookie(SESSION_COOKIE)]);
         case '':
@@ -71,12 +71,12 @@ async function handle(request: HttpRequest): Promise<HttpResponseInit> {
     if (method !== 'GET' && method !== 'HEAD') return page(405, 'Method not allowed', '<p>Only GET.</p>', [], { Allow: 'GET, HEAD' });
 
     const asJson = wantsJson(request);
-    const access = await authorize(request, dependencies.adminSignIn, base, asJson);
+    const access = await authorize(request, app.adminSignIn, base, asJson);
     if ('response' in access) return access.response;
 
     let summary: StatusSummary;
     try {
-        summary = await readSummary(dependencies, Date.now());
+        summary = await readSummary(app, Date.now());
     } catch {
         return page(503, 'Unavailable', '<p>The activity records could not be read from storage. Try again in a minute.</p>', [], { 'Retry-After': '30' });
     }
@@ -86,22 +86,22 @@ async function handle(request: HttpRequest): Promise<HttpResponseInit> {
 }
 
 /** Stored activity of the chart's window, this process's unflushed counts, and the token status. */
-export async function readSummary(dependencies: Dependencies, now: number): Promise<StatusSummary> {
+export async function readSummary(app: App, now: number): Promise<StatusSummary> {
     const window = hoursEndingAt(now, CHART_HOURS);
     const [stored, storedTotals, storedFailures, token] = await Promise.all([
-        dependencies.activityStore.hours(window[0]!, window[window.length - 1]!),
-        dependencies.activityStore.totals(),
-        dependencies.activityStore.recentFailures(LISTED_FAILURES),
-        dependencies.tokenStatus(),
+        app.activityStore.hours(window[0]!, window[window.length - 1]!),
+        app.activityStore.totals(),
+        app.activityStore.recentFailures(LISTED_FAILURES),
+        app.tokenStatus(),
     ]);
     return summarize({
         now,
         stored,
         storedTotals,
         storedFailures,
-        unflushed: dependencies.activity.unflushed(),
+        unflushed: app.activity.unflushed(),
         token,
-        quietPeriodMs: dependencies.settings.quietPeriodMs,
+        quietPeriodMs: app.settings.quietPeriodMs,
     });
 }
 

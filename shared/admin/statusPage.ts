@@ -4,9 +4,9 @@
  * from data goes through `escapeHtml`; the page is the same size whatever the tenant's size (a week of
  * hours, at most 20 failures).
  */
-import type { Outcome } from '../activity/requestActivity';
-import { OPERATIONS, OUTCOMES } from '../activity/requestActivity';
+import { OUTCOMES, type Outcome } from '../activity/requestActivity';
 import { formatDuration, type StatusSummary } from '../activity/statusSummary';
+import { OPERATIONS } from '../scim/operations';
 
 export interface StatusPageOptions {
     /** Where "Sign out" goes; absent when nobody signed in (the local host). */

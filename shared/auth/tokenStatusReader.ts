@@ -1,13 +1,13 @@
 /**
  * The token part of the status page (docs/activity.md): where the Secret Token comes from and, in Key Vault,
  * which versions are accepted and until when. Properties only: a version listing never carries a secret
- * value, so nothing here can show the token. The same settings and rule as the verifier
- * (`tokenSettings.ts`, `tokenVersions.ts`), so the page says what the app does.
+ * value, so nothing here can show the token. The same settings and rule as the verifier (shared/config.ts,
+ * `tokenVersions.ts`), so the page says what the app does.
  */
 import { SecretClient } from '@azure/keyvault-secrets';
+import type { Settings } from '../config';
 import { lazyManagedIdentityCredential, type TokenVerifierDependencies } from './createTokenVerifier';
-import { describeError } from './keyVaultTokenVerifier';
-import { readTokenSettings } from './tokenSettings';
+import { describeError } from './KeyVaultTokenVerifier';
 import { readTokenStatus, type TokenStatus } from './tokenVersions';
 
 export interface TokenStatusReport {
@@ -23,15 +23,17 @@ export interface TokenStatusReport {
 /** A status page view is at most one version listing per this many ms. */
 const CACHE_MS = 60_000;
 
-export function createTokenStatusReader(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}): () => Promise<TokenStatusReport> {
-    const settings = readTokenSettings(env);
+export function createTokenStatusReader(
+    { token: settings, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'>,
+    deps: TokenVerifierDependencies = {},
+): () => Promise<TokenStatusReport> {
     if (settings.keyVaultUrl === undefined) {
         const report: TokenStatusReport = { source: settings.staticToken !== undefined ? 'setting' : 'none' };
         return async () => report;
     }
     const client = new SecretClient(
         settings.keyVaultUrl,
-        deps.credential ?? lazyManagedIdentityCredential(settings.managedIdentityClientId),
+        deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId),
         deps.secretClientOptions,
     );
     const now = deps.now ?? Date.now;

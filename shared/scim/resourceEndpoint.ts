@@ -8,14 +8,14 @@
  * checks, in batches, that added members exist (400 `invalidValue` otherwise).
  */
 import { randomUUID } from 'node:crypto';
-import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
+import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './store';
 import { canonicalizeResource, isPlainObject } from './attributeValues';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
 import { listResponse, readPaging } from './listResponse';
 import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
-import { isActive, totalsOfCreate, totalsOfDelete, totalsOfUpdate, type Operation } from '../activity/requestActivity';
+import { isActive, totalsOfCreate, totalsOfDelete, totalsOfUpdate, type Operation } from './operations';
 import type { RequestLog, ScimHandler, ScimRequest, ScimResponse } from './request';
 import { findByName, PATCH_OP_SCHEMA, resolveAttribute, resourceTypeDefinition, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
 import { validateResource } from './validation';

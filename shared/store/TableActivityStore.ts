@@ -14,8 +14,8 @@
 import type { TransactionAction } from '@azure/data-tables';
 import { failureFromJson, type FailureRecord } from '../activity/failures';
 import { emptyHour, hourFromJson, mergeHours, type HourCounts, type HourKey } from '../activity/hourlyCounts';
-import { addTotals, NO_CHANGE } from '../activity/requestActivity';
-import type { ActivityBatch, ActivityStore, StoredTotals } from './ActivityStore';
+import { addTotals } from '../activity/requestActivity';
+import type { ActivityBatch, ActivityStore, StoredTotals } from '../activity/ActivityStore';
 import { connectEntityTable, MAX_TRANSACTION_OPERATIONS, type Entity, type EntityTable, type TableOptions } from './EntityTable';
 import {
     ACTIVITY_FAILURE_PREFIX,
@@ -159,7 +159,7 @@ export class TableActivityStore implements ActivityStore {
 
     /** The totals row with the batch added and the batch's number remembered (stale instances forgotten). */
     private totalsAction(current: TotalsRow | undefined, batch: ActivityBatch, now: number): TransactionAction {
-        const totals = addTotals(current?.totals ?? NO_CHANGE, batch.totals);
+        const totals = addTotals(current?.totals ?? { users: 0, activeUsers: 0, groups: 0 }, batch.totals);
         const applied: TotalsRow['applied'] = {};
         for (const [instance, entry] of Object.entries(current?.applied ?? {})) {
             if (now - entry.at < APPLIED_MEMORY_MS) applied[instance] = entry;

@@ -2,25 +2,24 @@
  * Chooses how the store reaches Table Storage (the one configuration decision, issue: deploy):
  * a connection string (Azurite locally, tests) or the table endpoint with the app's managed identity (Azure).
  */
+import type { ActivityStore } from '../activity/ActivityStore';
 import type { StorageSettings } from '../config';
-import type { ActivityStore } from './ActivityStore';
 import type { TableOptions } from './EntityTable';
-import type { ResourceStore } from './ResourceStore';
 import { createTableActivityStore } from './TableActivityStore';
-import { createTableResourceStore } from './TableResourceStore';
+import { createTableResourceStore, type TableResourceStore } from './TableResourceStore';
 
-export function createStoreFromSettings(storage: StorageSettings): ResourceStore {
-    const { options, extra } = tableConnection(storage);
+export function createStoreFromSettings(storage: StorageSettings, managedIdentityClientId?: string): TableResourceStore {
+    const { options, extra } = tableConnection(storage, managedIdentityClientId);
     return createTableResourceStore(options, extra);
 }
 
 /** The activity records (docs/activity.md): the same table, reached the same way, through a client of their own. */
-export function createActivityStoreFromSettings(storage: StorageSettings): ActivityStore {
-    const { options, extra } = tableConnection(storage);
+export function createActivityStoreFromSettings(storage: StorageSettings, managedIdentityClientId?: string): ActivityStore {
+    const { options, extra } = tableConnection(storage, managedIdentityClientId);
     return createTableActivityStore(options, extra);
 }
 
-function tableConnection(storage: StorageSettings): { options: TableOptions; extra: { allowInsecureConnection?: boolean } } {
+function tableConnection(storage: StorageSettings, managedIdentityClientId: string | undefined): { options: TableOptions; extra: { allowInsecureConnection?: boolean } } {
     if (storage.connectionString) {
         const insecure = /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(storage.connectionString) || storage.connectionString.includes('UseDevelopmentStorage=true');
         return { options: { tableName: storage.tableName, connectionString: storage.connectionString }, extra: { allowInsecureConnection: insecure } };
@@ -30,8 +29,7 @@ function tableConnection(storage: StorageSettings): { options: TableOptions; ext
         // talks to exists only there. Required lazily so tests and the local host never load it.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
-        const clientId = process.env.AZURE_CLIENT_ID;
-        const credential = clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+        const credential = managedIdentityClientId ? new ManagedIdentityCredential({ clientId: managedIdentityClientId }) : new ManagedIdentityCredential();
         return { options: { tableName: storage.tableName, endpoint: storage.endpoint, credential }, extra: {} };
     }
     throw new Error('No table storage configured: set TABLES_CONNECTION_STRING (local) or TABLES_ENDPOINT (Azure)');

@@ -1,12 +1,14 @@
 /**
  * The real function app for tests: the route table served by the local host over HTTP, on the shared
- * Azurite, in a table of its own, with a token of its own. Logs of every invocation are captured.
+ * Azurite, in a table of its own, with a token of its own. Logs of every invocation are captured. The app
+ * is built from settings passed in (never from `process.env`), and `reconfigure` swaps it for another.
  */
 import { randomBytes } from 'node:crypto';
 import type { LogLevel } from '@azure/functions';
 import { ROUTES } from '../../functions/routes';
-import { closeDependencies, resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
-import { startLocalHost, type LocalHost } from '../../shared/http/localHost';
+import { closeApp, createApp, type App, type AppOptions } from '../../shared/app';
+import { readSettings, type Environment } from '../../shared/config';
+import { startLocalHost, type LocalHost } from '../../dev/localHost';
 import { testConnectionString, testTableName } from './tables';
 
 export interface ScimReply {
@@ -20,7 +22,7 @@ export interface ScimReply {
 export interface ScimTestServer {
     /** `http://127.0.0.1:PORT/scim` */
     base: string;
-    /** `http://127.0.0.1:PORT` */
+    /** `http://127.0.0.1:PORT` (the status page is `${origin}/admin`) */
     origin: string;
     token: string;
     tableName: string;
@@ -31,21 +33,34 @@ export interface ScimTestServer {
      * they are. `timeoutMs` aborts a request that hangs (hostile-input tests).
      */
     request(method: string, path: string, body?: unknown, headers?: Record<string, string>, options?: { timeoutMs?: number }): Promise<ScimReply>;
+    /**
+     * Serves a freshly built app from then on: the same table and token plus these settings (e.g. a
+     * KEY_VAULT_URL), with these verifier dependencies. A new app also means empty caches (store, verifier).
+     */
+    reconfigure(settings: Environment, options?: AppOptions): void;
+    /** The app served right now (its activity recorder, its store). */
+    app(): App;
+    /** Flushes the activity recorder and stops the host. */
     close(): Promise<void>;
 }
 
 /**
  * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts).
  * `adminWithoutSignIn`: `/admin` open to this machine, as under `npm start` (default: sign-in required).
+ * `settings`: more settings for the app (e.g. the admin sign-in ones).
  */
-export async function startScimServer(options: { token?: string; connectionString?: string; adminWithoutSignIn?: boolean } = {}): Promise<ScimTestServer> {
+export async function startScimServer(
+    options: { token?: string; connectionString?: string; adminWithoutSignIn?: boolean; settings?: Environment; appOptions?: AppOptions } = {},
+): Promise<ScimTestServer> {
     const token = options.token ?? randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    useLocalSettings({ connectionString, tableName, token });
+    const baseSettings: Environment = { TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token, ...options.settings };
+    let app: App = createApp(readSettings(baseSettings), options.appOptions);
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes: ROUTES,
+        app: async () => app,
         adminWithoutSignIn: options.adminWithoutSignIn ?? false,
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
@@ -74,10 +89,14 @@ export async function startScimServer(options: { token?: string; connectionStrin
             }
             return { status: response.status, headers: response.headers, body: parsed, text };
         },
+        reconfigure(settings, appOptions = {}) {
+            void closeApp(app); // its counts still go to the table
+            app = createApp(readSettings({ ...baseSettings, ...settings }), appOptions);
+        },
+        app: () => app,
         async close() {
             await host.close();
-            await closeDependencies();
-            resetDependencies();
+            await closeApp(app);
         },
     };
 }

@@ -10,10 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type LogHandler } from '@azure/functions';
-import { DEFAULT_MAX_BODY_BYTES } from '../config';
-import { isLoopbackAddress, runAsLocalCaller } from './localCaller';
-import type { RouteDefinition } from './scimEndpoint';
+import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type HttpHandler, type LogHandler } from '@azure/functions';
+import type { AppProvider } from '../shared/app';
+import { isLoopbackAddress, runAsLocalCaller } from '../shared/http/localCaller';
+import type { RouteDefinition } from '../shared/http/scimEndpoint';
+import { MAX_REQUEST_BODY_BYTES } from '../shared/scim/request';
 import { compileRouteTemplate, type CompiledRoute } from './routeTemplate';
 
 export interface LocalHost {
@@ -25,6 +26,8 @@ export interface LocalHost {
 
 export interface LocalHostOptions {
     routes: readonly RouteDefinition[];
+    /** The app the routes serve (the Functions host binds them to the process's app instead). */
+    app: AppProvider;
     port?: number;
     /** Receives every `context.log/warn/error` line of every invocation (tests capture logs with it). */
     logHandler?: LogHandler;
@@ -37,7 +40,7 @@ export interface LocalHostOptions {
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
     const compiled = options.routes
-        .map((definition) => ({ definition, route: compileRouteTemplate(definition.route) }))
+        .map((definition) => ({ definition, handler: definition.handlerFor(options.app), route: compileRouteTemplate(definition.route) }))
         .sort((a, b) => Number(a.route.isCatchAll) - Number(b.route.isCatchAll));
     const server = http.createServer((req, res) => {
         const trusted = options.adminWithoutSignIn === true && isLoopbackAddress(req.socket.remoteAddress);
@@ -65,20 +68,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 }
 
 async function serve(
-    routes: { definition: RouteDefinition; route: CompiledRoute }[],
+    routes: { definition: RouteDefinition; handler: HttpHandler; route: CompiledRoute }[],
     req: http.IncomingMessage,
     res: http.ServerResponse,
     logHandler: LogHandler | undefined,
 ): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    const body = await readBody(req, DEFAULT_MAX_BODY_BYTES);
-    for (const { definition, route } of routes) {
+    const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
+    for (const { definition, handler, route } of routes) {
         const params = route.match(url.pathname);
         if (!params || !definition.methods.includes(method as never)) continue;
         const request = new HttpRequest({ method, url: url.toString(), headers: flattenHeaders(req.headers), params, body: { bytes: body } });
         const context = new InvocationContext({ functionName: definition.name, invocationId: randomUUID(), ...(logHandler ? { logHandler } : {}) });
-        const response = new HttpResponse((await definition.handler(request, context)) ?? { status: 204 });
+        const response = new HttpResponse((await handler(request, context)) ?? { status: 204 });
         const headers: Record<string, string | string[]> = {};
         response.headers.forEach((value, name) => (headers[name] = value));
         if (response.cookies.length > 0) headers['set-cookie'] = response.cookies.map(serializeCookie);

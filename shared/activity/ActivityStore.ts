@@ -1,13 +1,14 @@
 /**
- * Where the activity records live (docs/activity.md): the storage interface of the recorder and the status
- * page. One implementation, `TableActivityStore`, in the SCIM table's `activity` partition.
+ * Where the activity records live (docs/activity.md): the storage port of the recorder and the status page,
+ * owned here like the protocol owns its own. One implementation, shared/store/TableActivityStore.ts, in the
+ * SCIM table's `activity` partition.
  *
  * Every method costs a fixed number of storage requests, whatever the size of the tenant: the page reads one
  * row per hour of its window, one totals row and one page of failures.
  */
-import type { FailureRecord } from '../activity/failures';
-import type { HourCounts, HourKey } from '../activity/hourlyCounts';
-import type { TotalsDelta } from '../activity/requestActivity';
+import type { TotalsDelta } from '../scim/operations';
+import type { FailureRecord } from './failures';
+import type { HourCounts, HourKey } from './hourlyCounts';
 
 /** What one process counted since its last flush. */
 export interface ActivityBatch {

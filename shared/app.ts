@@ -1,0 +1,91 @@
+/**
+ * The composition root: what every function of the app shares (settings, token verifier, store, the activity
+ * recorder and what the status page reads), built once per process and handed to the endpoint wrapper
+ * (`RouteDefinition.handlerFor`) and the timer. Under the Functions host that is `appOfThisProcess`, built from
+ * the environment on first use; the local host, the tests and the benchmarks build their own with `createApp`
+ * from settings they pass in.
+ */
+import { randomUUID } from 'node:crypto';
+import { ActivityRecorder } from './activity/ActivityRecorder';
+import type { ActivityStore } from './activity/ActivityStore';
+import { createAdminSignIn, type AdminSignIn, type AdminSignInDependencies } from './auth/adminSignIn';
+import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import type { TokenVerifier } from './auth/TokenVerifier';
+import { createTokenStatusReader, type TokenStatusReport } from './auth/tokenStatusReader';
+import { readSettings, type Settings } from './config';
+import { createActivityStoreFromSettings, createStoreFromSettings } from './store/createStore';
+import type { TableResourceStore } from './store/TableResourceStore';
+
+export interface App {
+    settings: Settings;
+    verifier: TokenVerifier;
+    /** Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep. */
+    store: TableResourceStore;
+    /** Counts every answered SCIM request in memory; flushed to `activityStore` in the background (docs/activity.md). */
+    activity: ActivityRecorder;
+    activityStore: ActivityStore;
+    /** The Secret Token's versions and dates, for the status page (never a value). */
+    tokenStatus: () => Promise<TokenStatusReport>;
+    /** Undefined until the admin sign-in settings are complete: then `/admin` is closed outside the local host. */
+    adminSignIn: AdminSignIn | undefined;
+}
+
+/** How a route or timer reaches the app: a promise, because the process's app is built on first use. */
+export type AppProvider = () => Promise<App>;
+
+export interface AppOptions {
+    /** Tests hand the token verifier a fake Key Vault credential, stub client options and a clock. */
+    tokenVerifier?: TokenVerifierDependencies;
+    /** Tests hand admin sign-in a local key set and a clock. */
+    adminSignIn?: AdminSignInDependencies;
+    /** Tests: how often the activity recorder flushes (default a minute). */
+    activityFlushIntervalMs?: number;
+}
+
+/** Activity rows older than this are pruned: the page and `npm run activity` show a week. */
+export const ACTIVITY_RETENTION_MS = 8 * 24 * 3_600_000;
+
+/** Builds an app from settings; throws if they cannot work (no table storage configured). */
+export function createApp(settings: Settings, options: AppOptions = {}): App {
+    const activityStore = createActivityStoreFromSettings(settings.storage, settings.managedIdentityClientId);
+    return {
+        settings,
+        verifier: createTokenVerifier(settings, options.tokenVerifier),
+        store: createStoreFromSettings(settings.storage, settings.managedIdentityClientId),
+        activity: new ActivityRecorder(activityStore, {
+            instanceId: randomUUID(),
+            retentionMs: ACTIVITY_RETENTION_MS,
+            ...(options.activityFlushIntervalMs !== undefined ? { flushIntervalMs: options.activityFlushIntervalMs } : {}),
+        }),
+        activityStore,
+        tokenStatus: createTokenStatusReader(settings, options.tokenVerifier),
+        adminSignIn: createAdminSignIn(settings.admin, options.adminSignIn),
+    };
+}
+
+/**
+ * A clean shutdown of an app: the activity counted so far is stored before the process goes (docs/activity.md,
+ * "What can be lost").
+ */
+export function closeApp(app: App): Promise<void> {
+    return app.activity.close();
+}
+
+let processApp: Promise<App> | undefined;
+
+/** The app of this Functions host process, from the environment. A failed start is retried on the next call. */
+export function appOfThisProcess(): Promise<App> {
+    processApp ??= Promise.resolve()
+        .then(() => createApp(readSettings()))
+        .catch((error: unknown) => {
+            processApp = undefined; // a failed start (e.g. bad settings) is retried on the next request
+            throw error;
+        });
+    return processApp;
+}
+
+/** The host's terminate hook (registerRoute.ts): flush this process's app, if it was ever built. */
+export async function closeAppOfThisProcess(): Promise<void> {
+    const app = await processApp?.catch(() => undefined);
+    if (app) await closeApp(app);
+}
