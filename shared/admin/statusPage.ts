@@ -114,12 +114,13 @@ ${cell('total-groups', 'Groups', totals.groups)}
 
 /** A week of hourly bars, stacked by outcome, with a day grid; bounded at 168 × 5 rectangles. */
 function chartSection(summary: StatusSummary): string {
-    const barWidth = 5;
-    const plotHeight = 160;
-    const left = 36;
-    const top = 8;
+    // Narrow bars and large type: the whole week must read on a phone, where the chart is scaled down.
+    const barWidth = 3;
+    const plotHeight = 150;
+    const left = 34;
+    const top = 10;
     const width = left + summary.hours.length * barWidth + 4;
-    const height = top + plotHeight + 22;
+    const height = top + plotHeight + 20;
     const peak = Math.max(1, ...summary.hours.map((h) => h.requests));
     const scale = niceMax(peak);
     const bars: string[] = [];
@@ -128,7 +129,7 @@ function chartSection(summary: StatusSummary): string {
         const x = left + index * barWidth;
         if (hour.hour.endsWith('T00')) {
             grid.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${top + plotHeight}" class="grid"/>`);
-            grid.push(`<text x="${x + 2}" y="${top + plotHeight + 15}" class="axis">${dayLabel(hour.hour)}</text>`);
+            grid.push(`<text x="${x + 2}" y="${top + plotHeight + 16}" class="axis">${dayLabel(hour.hour)}</text>`);
         }
         if (hour.requests === 0) return;
         let y = top + plotHeight;
@@ -149,7 +150,7 @@ function chartSection(summary: StatusSummary): string {
 <title id="chart-title">Requests per hour over the last 7 days, stacked by outcome; peak ${peak} in one hour</title>
 <line x1="${left}" y1="${top}" x2="${width}" y2="${top}" class="grid"/>
 <line x1="${left}" y1="${top + plotHeight}" x2="${width}" y2="${top + plotHeight}" class="axis-line"/>
-<text x="${left - 4}" y="${top + 10}" class="axis" text-anchor="end">${scale}</text>
+<text x="${left - 4}" y="${top + 12}" class="axis" text-anchor="end">${scale}</text>
 <text x="${left - 4}" y="${top + plotHeight}" class="axis" text-anchor="end">0</text>
 ${grid.join('\n')}
 ${bars.join('\n')}
@@ -249,10 +250,10 @@ function short(version: string): string {
     return version.length > 12 ? `${version.slice(0, 8)}…` : version;
 }
 
-/** `Mon 03-02` */
+/** `Mon 2`: the weekday and the day of the month. */
 function dayLabel(hour: string): string {
     const date = new Date(`${hour}:00:00Z`);
-    return `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][date.getUTCDay()]} ${hour.slice(5, 10)}`;
+    return `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][date.getUTCDay()]} ${date.getUTCDate()}`;
 }
 
 /** 1, 2, 5, 10, 20, 50, … at or above `value`. */
@@ -280,10 +281,10 @@ dl.totals div{background:#fff;border:1px solid #ddd;border-radius:.4rem;padding:
 dl.totals dt{color:#555;font-size:.85rem}
 dl.totals dd{margin:0;font-size:1.6rem;font-weight:600}
 figure{margin:0}
-svg#chart{width:100%;height:auto;background:#fff;border:1px solid #ddd}
+svg#chart{width:100%;max-width:44rem;height:auto;background:#fff;border:1px solid #ddd}
 .grid{stroke:#ddd;stroke-width:1}
 .axis-line{stroke:#888;stroke-width:1}
-.axis{font-size:10px;fill:#555}
+.axis{font-size:13px;fill:#555}
 ul.legend{list-style:none;padding:0;margin:.3rem 0;display:flex;flex-wrap:wrap;gap:.3rem 1rem;font-size:.85rem}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;min-width:18rem}
