@@ -95,10 +95,12 @@ export function renderStatusText(summary: StatusSummary): string[] {
         if (summary.last7Days.operations[operation] > 0) row(OPERATION_LABELS[operation], summary.last24Hours.operations[operation], summary.last7Days.operations[operation]);
     }
     for (const outcome of OUTCOMES) {
-        if (outcome !== 'ok' && summary.last7Days.outcomes[outcome] > 0) row(OUTCOME_LABELS[outcome], summary.last24Hours.outcomes[outcome], summary.last7Days.outcomes[outcome]);
-    }
-    for (const kind of Object.keys(summary.last7Days.clientErrors).sort()) {
-        row(`  ${kind}`, summary.last24Hours.clientErrors[kind] ?? 0, summary.last7Days.clientErrors[kind] ?? 0);
+        if (outcome === 'ok' || summary.last7Days.outcomes[outcome] === 0) continue;
+        row(OUTCOME_LABELS[outcome], summary.last24Hours.outcomes[outcome], summary.last7Days.outcomes[outcome]);
+        if (outcome !== 'clientError') continue;
+        for (const kind of Object.keys(summary.last7Days.clientErrors).sort()) {
+            row(`  ${kind}`, summary.last24Hours.clientErrors[kind] ?? 0, summary.last7Days.clientErrors[kind] ?? 0);
+        }
     }
 
     lines.push('', summary.failures.length > 0 ? 'Recent failures, newest first:' : 'Recent failures: none');

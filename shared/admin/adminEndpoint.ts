@@ -167,7 +167,8 @@ async function completeSignIn(request: HttpRequest, signIn: AdminSignIn | undefi
     try {
         principal = await signIn.verify(idToken, { nonce });
     } catch (caught) {
-        return { ...refusal(caught, false, signIn, base), cookies: [clearSignIn] };
+        const refused = refusal(caught, false, signIn, base);
+        return { ...refused, cookies: [clearSignIn, ...(refused.cookies ?? [])] };
     }
     const maxAge = Math.max(0, principal.expiresAt - Math.floor(Date.now() / 1000));
     return {

@@ -170,10 +170,12 @@ function countsSection(summary: StatusSummary): string {
         if (week.operations[operation] > 0) rows.push(row(OPERATION_LABELS[operation], day.operations[operation], week.operations[operation], `count-${operation}`));
     }
     for (const outcome of OUTCOMES) {
-        if (outcome !== 'ok' && week.outcomes[outcome] > 0) rows.push(row(OUTCOME_LABELS[outcome], day.outcomes[outcome], week.outcomes[outcome], `count-${outcome}`));
-    }
-    for (const kind of Object.keys(week.clientErrors).sort()) {
-        rows.push(row(`&nbsp;&nbsp;${escapeHtml(kind)}`, day.clientErrors[kind] ?? 0, week.clientErrors[kind] ?? 0, `count-${kind.replace(/\s+/g, '-')}`));
+        if (outcome === 'ok' || week.outcomes[outcome] === 0) continue;
+        rows.push(row(OUTCOME_LABELS[outcome], day.outcomes[outcome], week.outcomes[outcome], `count-${outcome}`));
+        if (outcome !== 'clientError') continue;
+        for (const kind of Object.keys(week.clientErrors).sort()) {
+            rows.push(row(`&nbsp;&nbsp;${escapeHtml(kind)}`, day.clientErrors[kind] ?? 0, week.clientErrors[kind] ?? 0, `count-${kind.replace(/\s+/g, '-')}`));
+        }
     }
     return `<section aria-labelledby="h-counts"><h2 id="h-counts">What Entra asked for</h2>
 <div class="scroll"><table>

@@ -1,0 +1,140 @@
+/**
+ * The activity records through the real HTTP app (docs/activity.md): counting adds no storage request to any
+ * SCIM request, a background flush does not show up in a request's count, the totals follow committed
+ * creates, deletes, disables and enables, the status page costs the same few storage requests whatever the
+ * tenant's size, and nothing personal reaches the activity rows.
+ */
+import { TableClient, odata } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusSummary } from '../../shared/activity/statusSummary';
+import { ACTIVITY_PARTITION } from '../../shared/store/keys';
+import { onStorageRequest } from '../../shared/store/requestCounter';
+import { startScimServer, type ScimTestServer } from '../support/scimServer';
+import { groupBody, patchBody, userBody } from '../reliability/support/resources';
+import { summaryLines } from '../reliability/support/summaryLines';
+
+const PERSONAL = ['alice.activity@contoso.example', 'bob.activity@contoso.example', 'carol.activity@contoso.example', 'Activity Admins'];
+let server: ScimTestServer;
+
+beforeAll(async () => {
+    server = await startScimServer({ adminWithoutSignIn: true, appOptions: { activityFlushIntervalMs: 3_600_000 } });
+    expect((await server.request('GET', '/Users?count=1')).status).toBe(200); // the table exists from here on
+});
+afterAll(async () => {
+    await server.close();
+});
+
+async function summary(): Promise<StatusSummary> {
+    const reply = await fetch(`${server.origin}/admin?format=json`);
+    expect(reply.status).toBe(200);
+    return (await reply.json()) as StatusSummary;
+}
+
+/** The admin page's own log line: what one view cost. */
+async function pageCost(): Promise<number> {
+    const from = server.logs.length;
+    expect((await fetch(`${server.origin}/admin`)).status).toBe(200);
+    const line = server.logs.slice(from).find((l) => l.startsWith('admin request '));
+    return (JSON.parse(line!.slice('admin request '.length)) as { storageRequests: number }).storageRequests;
+}
+
+describe('counting on the request path', () => {
+    let aliceId: string;
+
+    it('adds no storage request: the storage traffic of a cycle is exactly what its summary lines report', async () => {
+        let seen = 0;
+        const stop = onStorageRequest(() => seen++);
+        const from = server.logs.length;
+        const alice = await server.request('POST', '/Users', userBody(PERSONAL[0]!, { active: true }));
+        aliceId = alice.body.id;
+        await server.request('GET', `/Users?filter=${encodeURIComponent(`userName eq "${PERSONAL[0]}"`)}`);
+        await server.request('GET', `/Users/${aliceId}`);
+        await server.request('PATCH', `/Users/${aliceId}`, patchBody({ op: 'replace', path: 'displayName', value: 'A' }));
+        await server.request('GET', '/Users/no-such-id');
+        await server.request('GET', `/Users/${aliceId}`, undefined, { Authorization: 'Bearer wrong' });
+        stop();
+        const lines = summaryLines(server.logs, from);
+        expect(lines.map((l) => [l.method, l.status, l.storageRequests])).toEqual([
+            ['POST', 201, 1], // the budgets of README "Benchmarks": create 1, lookup 2, GET 1, PATCH ≤ 2
+            ['GET', 200, 2],
+            ['GET', 200, 1],
+            ['PATCH', 200, expect.any(Number)],
+            ['GET', 404, 1],
+            ['GET', 401, 0],
+        ]);
+        expect(lines[3]!.storageRequests).toBeLessThanOrEqual(2);
+        expect(seen).toBe(lines.reduce((sum, l) => sum + l.storageRequests, 0));
+        // …and all six are counted, in memory.
+        expect(server.app().activity.unflushed().hours.size).toBe(1);
+        expect([...server.app().activity.unflushed().hours.values()][0]!.requests).toBeGreaterThanOrEqual(6);
+    });
+
+    it('keeps a flush running at the same time out of the requests\' counts', async () => {
+        const from = server.logs.length;
+        const [flushed] = await Promise.all([server.app().activity.flush(), ...Array.from({ length: 8 }, () => server.request('GET', `/Users/${aliceId}`))]);
+        expect(flushed).toBeUndefined();
+        const lines = summaryLines(server.logs, from);
+        expect(lines).toHaveLength(8);
+        for (const line of lines) expect(line.storageRequests).toBe(1);
+    });
+});
+
+describe('the totals', () => {
+    it('follow committed creates, deletes, disables and enables, and only those', async () => {
+        const before = (await summary()).totals!;
+        const bob = (await server.request('POST', '/Users', userBody(PERSONAL[1]!, { active: false }))).body.id; // +1 user, inactive
+        const carol = (await server.request('POST', '/Users', userBody(PERSONAL[2]!))).body.id; // +1 user, active (no `active`)
+        expect((await server.request('POST', '/Users', userBody(PERSONAL[1]!.toUpperCase()))).status).toBe(409); // nothing
+        expect((await server.request('PATCH', `/Users/${bob}`, patchBody({ op: 'replace', path: 'active', value: 'True' }))).status).toBe(200); // enable
+        const alice = (await server.request('GET', `/Users?filter=${encodeURIComponent(`userName eq "${PERSONAL[0]}"`)}`)).body.Resources[0].id;
+        expect((await server.request('PATCH', `/Users/${alice}`, patchBody({ op: 'replace', value: { active: false } }))).status).toBe(200); // disable
+        expect((await server.request('PATCH', `/Users/${alice}`, patchBody({ op: 'replace', path: 'active', value: false }))).status).toBe(200); // no change
+        expect((await server.request('DELETE', `/Users/${carol}`)).status).toBe(204); // an active user goes
+        expect((await server.request('DELETE', `/Users/${alice}`)).status).toBe(204); // an inactive user goes
+        expect((await server.request('DELETE', `/Users/${alice}`)).status).toBe(404); // nothing
+        const g1 = (await server.request('POST', '/Groups', groupBody(PERSONAL[3]!))).body.id;
+        const g2 = (await server.request('POST', '/Groups', groupBody('Second activity group'))).body.id;
+        expect((await server.request('PATCH', `/Groups/${g2}`, patchBody({ op: 'add', path: 'members', value: [{ value: bob }] }))).status).toBe(204);
+        expect((await server.request('PATCH', `/Groups/${g2}`, patchBody({ op: 'remove', path: `members[value eq "${bob}"]` }))).status).toBe(204);
+        expect((await server.request('DELETE', `/Groups/${g1}`)).status).toBe(204);
+
+        const expected = { users: before.users + 2 - 2, activeUsers: before.activeUsers + 1 + 1 - 1 - 1, groups: before.groups + 2 - 1 };
+        const now = await summary();
+        expect(now.totals).toMatchObject(expected);
+        expect(now.last24Hours.operations).toMatchObject({ enable: 1, disable: 1, memberAdd: 1, memberRemove: 1 });
+        expect(now.last24Hours.clientErrors).toMatchObject({ '409 uniqueness': 1 });
+
+        // A fresh instance (another process) reads the same from storage alone once this one has flushed.
+        await server.app().activity.flush();
+        server.reconfigure({});
+        const fresh = await summary();
+        expect(fresh.totals).toMatchObject(expected);
+        expect(fresh.last7Days).toEqual(now.last7Days);
+    });
+});
+
+describe('the status page', () => {
+    it('costs the same few storage requests with 10 users as with 1,000', async () => {
+        const small = await pageCost();
+        const store = server.app().store;
+        const started = new Date().toISOString();
+        for (let batch = 0; batch < 1000; batch += 50) {
+            await Promise.all(Array.from({ length: 50 }, (_, i) => store.create('User', `bulk-${batch + i}`, { userName: `bulk${batch + i}@load.example` }, started)));
+        }
+        const large = await pageCost();
+        console.log(`status page storage requests: ${small} with a few users, ${large} with 1,000 more`);
+        expect(small).toBeLessThanOrEqual(3); // hours, totals, failures
+        expect(large).toBe(small);
+    }, 120_000);
+
+    it('keeps ids and counts only: no userName or displayName in any activity row', async () => {
+        await server.app().activity.flush();
+        const raw = TableClient.fromConnectionString(server.connectionString, server.tableName, { allowInsecureConnection: true });
+        const rows: string[] = [];
+        for await (const entity of raw.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${ACTIVITY_PARTITION}` } })) rows.push(JSON.stringify(entity));
+        expect(rows.length).toBeGreaterThanOrEqual(3); // an hour, the totals, failures
+        const text = rows.join('\n').toLowerCase();
+        for (const value of PERSONAL) expect(text).not.toContain(value.toLowerCase());
+        expect(text).not.toContain(server.token.toLowerCase());
+    });
+});
