@@ -69,6 +69,22 @@ param scimIndexedAttributes array = []
 @description('Declared schema extensions, RFC 7643 section 7 shape plus "resourceType" (SCIM_SCHEMA_EXTENSIONS, written as JSON). Empty: none.')
 param scimSchemaExtensions array = []
 
+// ---- the /admin status page (docs/operate.md, "Status page") -----------------------------------
+
+@description('Client id of the app registration admins sign in to /admin with (SCIM_ADMIN_CLIENT_ID). Empty: /admin stays closed.')
+param scimAdminClientId string = ''
+
+@description('Entra tenant of that app registration (SCIM_ADMIN_TENANT_ID). Empty: the tenant of this deployment.')
+param scimAdminTenantId string = ''
+
+@description('Object ids of the users or groups allowed to open /admin (SCIM_ADMIN_PRINCIPAL_IDS). Empty: the adminPrincipalIds, who may also rotate the token.')
+param scimAdminPrincipalIds array = []
+
+@description('No request from Entra for longer than this many minutes is a warning on /admin (SCIM_QUIET_PERIOD_MINUTES). Entra sends nothing when nothing changed.')
+@minValue(1)
+@maxValue(43200)
+param scimQuietPeriodMinutes int = 1440
+
 // ---- who may touch the token -------------------------------------------------------------------
 
 @description('Object ids of the admins (users or, better, one group) who read, rotate and revoke the token: Key Vault Secrets Officer on this vault only.')
@@ -135,6 +151,10 @@ var scimAppSettings = {
   SCIM_PUBLIC_BASE_URL: scimPublicBaseUrl
   SCIM_INDEXED_ATTRIBUTES: join(scimIndexedAttributes, ',')
   SCIM_SCHEMA_EXTENSIONS: empty(scimSchemaExtensions) ? '' : string(scimSchemaExtensions)
+  SCIM_ADMIN_CLIENT_ID: scimAdminClientId
+  SCIM_ADMIN_TENANT_ID: empty(scimAdminTenantId) ? tenant().tenantId : scimAdminTenantId
+  SCIM_ADMIN_PRINCIPAL_IDS: join(empty(scimAdminPrincipalIds) ? adminPrincipalIds : scimAdminPrincipalIds, ',')
+  SCIM_QUIET_PERIOD_MINUTES: string(scimQuietPeriodMinutes)
 }
 
 module monitoring 'app/monitoring.bicep' = {

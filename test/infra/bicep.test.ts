@@ -190,6 +190,10 @@ const SCIM_SETTING_PARAMETERS: Record<string, string> = {
     SCIM_PUBLIC_BASE_URL: 'scimPublicBaseUrl',
     SCIM_INDEXED_ATTRIBUTES: 'scimIndexedAttributes',
     SCIM_SCHEMA_EXTENSIONS: 'scimSchemaExtensions',
+    SCIM_ADMIN_CLIENT_ID: 'scimAdminClientId',
+    SCIM_ADMIN_TENANT_ID: 'scimAdminTenantId',
+    SCIM_ADMIN_PRINCIPAL_IDS: 'scimAdminPrincipalIds',
+    SCIM_QUIET_PERIOD_MINUTES: 'scimQuietPeriodMinutes',
 };
 
 const scimSettingsFromParameters: Check = (root) => {
@@ -754,6 +758,8 @@ const MUTATIONS: { check: string; from: string | RegExp; to: string }[] = [
     { check: 'SCIM settings from parameters', from: 'SCIM_PUBLIC_BASE_URL: scimPublicBaseUrl', to: "SCIM_PUBLIC_BASE_URL: ''" },
     { check: 'SCIM settings from parameters', from: "SCIM_INDEXED_ATTRIBUTES: join(scimIndexedAttributes, ',')", to: "SCIM_INDEXED_ATTRIBUTES: ''" },
     { check: 'SCIM settings from parameters', from: '  SCIM_TABLE_NAME: validScimTableName\n', to: "  SCIM_TABLE_NAME: validScimTableName\n  SCIM_TOKEN: 'dev'\n" },
+    { check: 'SCIM settings from parameters', from: "SCIM_ADMIN_PRINCIPAL_IDS: join(empty(scimAdminPrincipalIds) ? adminPrincipalIds : scimAdminPrincipalIds, ',')", to: "SCIM_ADMIN_PRINCIPAL_IDS: join(adminPrincipalIds, ',')" },
+    { check: 'SCIM settings from parameters', from: '  SCIM_QUIET_PERIOD_MINUTES: string(scimQuietPeriodMinutes)\n', to: '' },
     { check: 'Flex scale bounds (main)', from: /@minValue\(40\)(\n@maxValue\(1000\)\nparam maximumInstanceCount)/, to: '@minValue(1)$1' },
     { check: 'Flex scale bounds (function)', from: /@minValue\(40\)(\n@maxValue\(1000\)\nparam maximumInstanceCount)/, to: '@minValue(1)$1' },
     { check: 'table name validated', from: /(var validScimTableName = )scimTableNameIsValid \? scimTableName : fail\([^)]*\)/, to: '$1scimTableName' },
