@@ -6,6 +6,7 @@
 import { createTokenVerifier, type TokenVerifierDependencies } from '../auth/createTokenVerifier';
 import type { TokenVerifier } from '../auth/TokenVerifier';
 import { readSettings, type Settings } from '../config';
+import { useSchemaExtensions } from '../scim/schemaRegistry';
 import type { ResourceStore } from '../store/ResourceStore';
 import { createStoreFromSettings } from '../store/createStore';
 
@@ -53,7 +54,16 @@ export function useLocalSettings(settings: { connectionString: string; tableName
 
 async function build(): Promise<Dependencies> {
     const settings = readSettings();
+    // Before any request is handled: every handler reads attributes through the schema registry.
+    useSchemaExtensions(settings.schemaExtensions);
+    if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
     const verifier = createTokenVerifier(process.env, tokenVerifierDependencies);
     const store = createStoreFromSettings(settings.storage);
     return { settings, verifier, store };
+}
+
+/** One start-up line saying which extensions are served (names and counts only). */
+function describeSchemaExtensions(settings: Settings): string {
+    const schemas = settings.schemaExtensions.map((e) => `${e.schema.id} (${e.resourceType}, ${e.schema.attributes.length} attributes)`);
+    return `SCIM schema extensions: ${schemas.join(', ')}`;
 }

@@ -3,6 +3,7 @@
  * `scimEndpoint.ts` is our auth (function keys would be a second, unrelated secret).
  */
 import { app } from '@azure/functions';
+import { SettingsError } from '../config';
 import { getDependencies } from './dependencies';
 import type { RouteDefinition } from './scimEndpoint';
 
@@ -17,8 +18,10 @@ export function registerRoute(route: RouteDefinition): RouteDefinition {
 /**
  * Builds the dependencies when the host starts rather than on the first request, so a missing token
  * source ("every request will be refused") or storage setting is in the log at start-up, before Entra's
- * first Test Connection. Outside the host (tests, local host) the hook never fires (the package's test
- * mode skips it with a warning the local host and the test setup filter out).
+ * first Test Connection. A setting the app cannot run with (a bad `SCIM_SCHEMA_EXTENSIONS`) also stops
+ * the start: the worker reports the failed start-up and no request is served with a wrong schema. Outside
+ * the host (tests, local host) the hook never fires (the package's test mode skips it with a warning the
+ * local host and the test setup filter out).
  */
 function registerStartupCheck(): void {
     if (startupHookRegistered) return;
@@ -28,6 +31,7 @@ function registerStartupCheck(): void {
             await getDependencies();
         } catch (error) {
             console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
+            if (error instanceof SettingsError) throw error;
         }
     });
 }

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { readSettings } from '../config';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
 import { loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
@@ -19,6 +20,8 @@ const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 async function main(): Promise<void> {
     loadLocalSettings(path.join(PROJECT_ROOT, 'local.settings.json'));
+    // A setting the app cannot run with stops here, before Azurite starts, with the one line naming it.
+    readSettings();
     if (process.env.KEY_VAULT_URL) {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
         delete process.env.KEY_VAULT_URL;

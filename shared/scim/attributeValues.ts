@@ -11,13 +11,8 @@
  * - `null` means unassigned (RFC 7643 §2.5), so a null value is dropped rather than stored.
  */
 import { ScimError } from './errors';
-import {
-    type AttributeDefinition,
-    type ResourceTypeName,
-    coreAttributes,
-    findByName,
-    schemasOf,
-} from './schemas';
+import { type AttributeDefinition, type ResourceTypeName, findByName } from './schemas';
+import { coreAttributes, schemasOf } from './schemaRegistry';
 import type { ScimResource } from '../store/ResourceStore';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -14,7 +14,8 @@
  * - any whitespace between tokens, and none where the tokens are unambiguous (`not(…)`).
  */
 import { ScimError, type ScimType } from './errors';
-import { parseAttributeReference, SCHEMAS, type AttributeReference } from './schemas';
+import type { AttributeReference } from './schemas';
+import { parseAttributeReference, servedSchemaIds } from './schemaRegistry';
 
 export type CompareOperator = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
 export type FilterValue = string | number | boolean | null;
@@ -50,7 +51,6 @@ export const MAX_FILTER_DEPTH = 32;
 const COMPARE_OPERATORS: ReadonlySet<string> = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']);
 const ORDERING_OPERATORS: ReadonlySet<string> = new Set(['gt', 'ge', 'lt', 'le']);
 const SUBSTRING_OPERATORS: ReadonlySet<string> = new Set(['co', 'sw', 'ew']);
-const SCHEMA_IDS: readonly string[] = SCHEMAS.map((schema) => schema.id);
 
 /** JSON number (RFC 8259 §6); the input is a bounded, already-delimited word, so this is linear. */
 const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
@@ -492,7 +492,7 @@ function startsWithUrn(text: string, start: number, end: number): boolean {
 
 /** One of our schema URNs, written in its own case, followed by `:` and more, at `start`. */
 function knownSchemaAt(text: string, start: number, end: number): string | undefined {
-    for (const id of SCHEMA_IDS) {
+    for (const id of servedSchemaIds()) {
         const colon = start + id.length;
         if (colon + 1 < end && text.charCodeAt(colon) === Char.Colon && text.slice(start, colon) === id) return id;
     }

@@ -46,14 +46,12 @@ import { matchesElement, parsePatchPath, type FilterNode, type PatchPath } from 
 import {
     ENTERPRISE_USER_SCHEMA,
     findByName,
-    parseAttributeReference,
-    resolveAttribute,
-    schemasOf,
     type AttributeDefinition,
     type AttributeReference,
     type ResolvedAttribute,
     type ResourceTypeName,
 } from './schemas';
+import { currentSchemas, parseAttributeReference, resolveAttribute, schemasOf, type SchemaRegistry } from './schemaRegistry';
 import type { MemberDelta, ScimResource } from '../store/ResourceStore';
 
 /** Most operations accepted in one PATCH request. Entra sends a few dozen at most (docs/entra-protocol.md §11). */
@@ -289,15 +287,20 @@ function locateAttribute(resourceType: ResourceTypeName, reference: AttributeRef
  * per-AST compilation cache effective. Targets and filter ASTs are never modified (filterSyntax.ts).
  * `null` caches "outside our schemas"; paths that fail to resolve throw and are not cached.
  */
-const resolvedTargets: Record<ResourceTypeName, Record<'path' | 'key', Map<string, Target | null>>> = {
-    User: { path: new Map(), key: new Map() },
-    Group: { path: new Map(), key: new Map() },
-};
+type TargetCache = Record<ResourceTypeName, Record<'path' | 'key', Map<string, Target | null>>>;
+/** Per schema registry: what a path resolves to depends on the extensions declared. */
+const resolvedTargets = new WeakMap<SchemaRegistry, TargetCache>();
 const MAX_CACHED_TARGETS = 512;
 
 /** `kind`: an operation's `path`, or a key of a path-less value (an attribute path, no filter expected). */
 function cachedTarget(resourceType: ResourceTypeName, text: string, kind: 'path' | 'key'): Target | undefined {
-    const cache = resolvedTargets[resourceType][kind];
+    const registry = currentSchemas();
+    let caches = resolvedTargets.get(registry);
+    if (caches === undefined) {
+        caches = { User: { path: new Map(), key: new Map() }, Group: { path: new Map(), key: new Map() } };
+        resolvedTargets.set(registry, caches);
+    }
+    const cache = caches[resourceType][kind];
     let target = cache.get(text);
     if (target === undefined) {
         // Keys are attribute paths; only a key with brackets needs the full path grammar.

@@ -16,7 +16,8 @@ import { listResponse, readPaging } from './listResponse';
 import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
 import type { ScimHandler, ScimRequest, ScimResponse } from './request';
-import { findByName, PATCH_OP_SCHEMA, resolveAttribute, resourceTypeDefinition, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import { findByName, PATCH_OP_SCHEMA, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import { resolveAttribute, resourceTypeDefinition, schemasOf } from './schemaRegistry';
 import { validateResource } from './validation';
 
 export const RESOURCE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
