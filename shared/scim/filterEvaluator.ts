@@ -10,7 +10,7 @@
  */
 import { findByName, type AttributeDefinition, type AttributeReference, type ResourceTypeName } from './schemas';
 import { currentSchemas, resolveAttribute, schemasOf, type SchemaRegistry } from './schemaRegistry';
-import { isPlainObject } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import type { CompareOperator, FilterNode, FilterValue } from './filterSyntax';
 
 /** A compiled filter: true if the target (a resource, or one element of a multi-valued attribute) matches. */

@@ -37,11 +37,8 @@
  *   extension object appears or disappears; whoever renders the resource derives it.
  */
 import { ScimError } from './errors';
-import {
-    canonicalizeAttributeValue,
-    checkAttributeValue,
-    isPlainObject,
-} from './attributeValues';
+import { canonicalizeAttributeValue, checkAttributeValue } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { matchesElement, parsePatchPath, type FilterNode, type PatchPath } from './filter';
 import {
     ENTERPRISE_USER_SCHEMA,

@@ -15,7 +15,7 @@
  * that would silently fall back to a default) is a `SchemaExtensionError` naming the schema and the
  * attribute, never a surprise in production. Omitted characteristics take RFC 7643 §2.2's defaults.
  */
-import { isPlainObject } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import {
     CORE_SCHEMAS,
     type AttributeDefinition,

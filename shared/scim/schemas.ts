@@ -122,6 +122,12 @@ export const META_ATTRIBUTE = complex(
 /** The common attributes (RFC 7643 §3.1) every resource has beside its core schema's. */
 export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [ID_ATTRIBUTE, EXTERNAL_ID_ATTRIBUTE, META_ATTRIBUTE];
 
+/**
+ * A user's roles (RFC 7643 §4.1.2). Entra provisions app roles into it in three shapes (roles.ts,
+ * docs/entra-protocol.md §14.3); filters such as `roles[value eq "Admin"]` read it like any attribute.
+ */
+export const ROLES_ATTRIBUTE = multiValued('roles', 'A list of roles for the User.', []);
+
 // ---- core User (RFC 7643 §4.1, §8.7.1)
 
 const userSchema: SchemaDefinition = {
@@ -181,7 +187,7 @@ const userSchema: SchemaDefinition = {
             { multiValued: true, mutability: 'readOnly', returned: 'request' },
         ),
         multiValued('entitlements', 'A list of entitlements for the User.', []),
-        multiValued('roles', 'A list of roles for the User.', []),
+        ROLES_ATTRIBUTE,
         multiValued('x509Certificates', 'A list of certificates issued to the User.', [], { type: 'binary' }),
     ],
 };
