@@ -26,12 +26,15 @@ export function registerRoute(route: RouteDefinition): RouteDefinition {
 function registerStartupCheck(): void {
     if (startupHookRegistered) return;
     startupHookRegistered = true;
-    app.hook.appStart(async () => {
-        try {
-            await getDependencies();
-        } catch (error) {
-            console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
-            if (error instanceof SettingsError) throw error;
-        }
-    });
+    app.hook.appStart(checkStartup);
+}
+
+/** The start-up check: one log line for whatever is wrong; a setting the app cannot run with stops the start. */
+export async function checkStartup(): Promise<void> {
+    try {
+        await getDependencies();
+    } catch (error) {
+        console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
+        if (error instanceof SettingsError) throw error;
+    }
 }

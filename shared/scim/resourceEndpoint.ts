@@ -246,7 +246,9 @@ export class Resources {
                 continue;
             }
             const definition = resolveAttribute(this.resourceType, { attribute: key })?.definition;
-            if (definition && isStored(definition) && !isEdgeAttribute(this.resourceType, definition)) kept[key] = value;
+            if (!definition || !isStored(definition) || isEdgeAttribute(this.resourceType, definition)) continue;
+            // An empty array or object is unassigned (RFC 7643 §2.5), as the PATCH engine leaves it: not stored.
+            if (!isEmptyValue(value)) kept[key] = value;
         }
         return kept;
     }
@@ -356,6 +358,10 @@ function ignoredPaths(request: ScimRequest): string[] {
 /** `password` is writeOnly and deliberately not stored; readOnly attributes are ours to set. */
 function isStored(definition: AttributeDefinition): boolean {
     return definition.mutability !== 'readOnly' && definition.mutability !== 'writeOnly';
+}
+
+function isEmptyValue(value: unknown): boolean {
+    return (Array.isArray(value) && value.length === 0) || (isPlainObject(value) && Object.keys(value).length === 0);
 }
 
 /** A group's `members` live in membership edges, not in the resource row (a user's `groups` is readOnly). */

@@ -97,7 +97,12 @@ function describe(error: ErrorObject | undefined): string {
     const path = error.instancePath
         .split('/')
         .filter((p) => p !== '')
-        .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+        .map((p, index) => {
+            if (/^\d+$/.test(p)) return `[${p}]`;
+            // An extension attribute is named the way paths name it: `urn:…:User:attribute` (RFC 7644 §3.10).
+            const separator = index === 1 && /^\/urn:/i.test(error.instancePath) ? ':' : '.';
+            return `${separator}${p.replace(/~1/g, '/').replace(/~0/g, '~')}`;
+        })
         .join('')
         .replace(/^\./, '');
     if (error.keyword === 'minLength') return `Attribute '${path}' must not be empty`;

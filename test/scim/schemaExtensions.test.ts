@@ -1,0 +1,146 @@
+/**
+ * Declared extension schemas (SCIM_SCHEMA_EXTENSIONS): reading and checking the definitions, the schema
+ * registry built from them, and the start-up that refuses a bad one with one log line.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readSettings, SettingsError } from '../../shared/config';
+import { resetDependencies } from '../../shared/http/dependencies';
+import { checkStartup } from '../../shared/http/registerRoute';
+import { resourceTypes, schemas } from '../../shared/scim/discovery';
+import { readSchemaExtensions, SchemaExtensionError } from '../../shared/scim/schemaExtensions';
+import { currentSchemas, parseAttributeReference, resolveAttribute, useSchemaExtensions } from '../../shared/scim/schemaRegistry';
+import { CORE_SCHEMAS } from '../../shared/scim/schemas';
+
+const EXAMPLE_FILE = path.join(__dirname, '..', '..', 'docs', 'examples', 'alvao-schema-extensions.json');
+const EXAMPLE = readFileSync(EXAMPLE_FILE, 'utf8');
+/** `{why, text | definitions, error}`: what is refused, and the words the message must hold. */
+const invalidCases = JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'schema-extensions-invalid.json'), 'utf8')) as { why: string; text?: string; definitions?: unknown; error: string }[];
+const PERSON = 'urn:ietf:params:scim:schemas:extension:alvao_tPersonCust:2.0:User';
+const PROPERTY = 'urn:ietf:params:scim:schemas:extension:alvao_tblProperty:2.0:User';
+
+afterEach(() => {
+    useSchemaExtensions([]);
+});
+
+describe('readSchemaExtensions', () => {
+    it('reads the ALVAO example, filling in RFC 7643 §2.2 defaults for what a definition leaves out', () => {
+        const extensions = readSchemaExtensions(EXAMPLE);
+        expect(extensions.map((e) => [e.resourceType, e.schema.id])).toEqual([['User', PERSON], ['User', PROPERTY]]);
+        const kindId = extensions[1]!.schema.attributes[0]!;
+        expect(kindId).toEqual({
+            name: 'kindId_9',
+            type: 'string',
+            multiValued: false,
+            description: expect.any(String),
+            required: false,
+            caseExact: false,
+            mutability: 'readWrite',
+            returned: 'default',
+            uniqueness: 'none',
+        });
+        expect(extensions[0]!.schema.attributes.find((a) => a.name === 'dContractEnd')?.type).toBe('dateTime');
+    });
+
+    it('accepts an empty array, a complex attribute, a Group extension and a copied /Schemas entry (schemas, meta)', () => {
+        expect(readSchemaExtensions('[]')).toEqual([]);
+        const [extension] = readSchemaExtensions(JSON.stringify([{
+            schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
+            meta: { resourceType: 'Schema' },
+            id: 'urn:example:groups:1.0:Group',
+            name: 'GroupExtras',
+            resourceType: 'group',
+            attributes: [{ name: 'badge', type: 'complex', multiValued: true, subAttributes: [{ name: 'number', type: 'integer', required: true }] }],
+        }]));
+        expect(extension!.resourceType).toBe('Group');
+        expect(extension!.schema.attributes[0]!.subAttributes![0]).toMatchObject({ name: 'number', type: 'integer', required: true });
+    });
+
+    it('refuses each invalid definition with a message naming the schema and attribute', () => {
+        let refused = 0;
+        for (const testCase of invalidCases) {
+            const text = testCase.text ?? JSON.stringify(testCase.definitions);
+            let error: unknown;
+            try {
+                readSchemaExtensions(text);
+            } catch (caught) {
+                error = caught;
+            }
+            expect(error, testCase.why).toBeInstanceOf(SchemaExtensionError);
+            expect((error as Error).message, testCase.why).toContain(testCase.error);
+            refused++;
+        }
+        expect(refused).toBe(invalidCases.length);
+        expect(refused).toBeGreaterThanOrEqual(20);
+    });
+});
+
+describe('the schema registry with declared extensions', () => {
+    it('serves them in /Schemas after the core schemas and in /ResourceTypes schemaExtensions', () => {
+        useSchemaExtensions(readSchemaExtensions(EXAMPLE));
+        const listed = schemas('https://h/scim') as { Resources: { id: string; meta: { location: string } }[] };
+        expect(listed.Resources.map((s) => s.id)).toEqual([...CORE_SCHEMAS.map((s) => s.id), PERSON, PROPERTY]);
+        expect((schemas('https://h/scim', PROPERTY.toLowerCase()) as { id: string }).id).toBe(PROPERTY);
+        const user = resourceTypes('https://h/scim', 'User') as { schemaExtensions: { schema: string; required: boolean }[] };
+        expect(user.schemaExtensions).toEqual([
+            { schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false },
+            { schema: PERSON, required: false },
+            { schema: PROPERTY, required: false },
+        ]);
+        expect((resourceTypes('https://h/scim', 'Group') as { schemaExtensions: unknown[] }).schemaExtensions).toEqual([]);
+    });
+
+    it('resolves URN-qualified paths to extension attributes in any letter case, for User only', () => {
+        useSchemaExtensions(readSchemaExtensions(EXAMPLE));
+        const reference = parseAttributeReference(`${PROPERTY.toUpperCase()}:KINDID_9`);
+        expect(reference).toEqual({ schema: PROPERTY, attribute: 'KINDID_9' });
+        expect(resolveAttribute('User', reference)).toMatchObject({ extension: PROPERTY, definition: { name: 'kindId_9' } });
+        expect(resolveAttribute('Group', reference)).toBeUndefined();
+    });
+
+    it('goes back to the core schemas alone, and a new registry is a new object (caches key on it)', () => {
+        const declared = useSchemaExtensions(readSchemaExtensions(EXAMPLE));
+        expect(resolveAttribute('User', { schema: PERSON, attribute: 'bExternal' })).toBeDefined();
+        const core = useSchemaExtensions([]);
+        expect(core).not.toBe(declared);
+        expect(currentSchemas()).toBe(core);
+        expect(resolveAttribute('User', { schema: PERSON, attribute: 'bExternal' })).toBeUndefined();
+        expect(core.schemas).toEqual(CORE_SCHEMAS);
+    });
+});
+
+describe('the SCIM_SCHEMA_EXTENSIONS setting', () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'scim-extensions-'));
+
+    it('holds the JSON itself (an app setting) or the path of a file holding it', () => {
+        expect(readSettings({}).schemaExtensions).toEqual([]);
+        expect(readSettings({ SCIM_SCHEMA_EXTENSIONS: '  ' }).schemaExtensions).toEqual([]);
+        expect(readSettings({ SCIM_SCHEMA_EXTENSIONS: EXAMPLE }).schemaExtensions).toHaveLength(2);
+        expect(readSettings({ SCIM_SCHEMA_EXTENSIONS: EXAMPLE_FILE }).schemaExtensions).toHaveLength(2);
+    });
+
+    it('names the setting and the problem: a missing file, a bad definition', () => {
+        const missing = path.join(directory, 'nowhere.json');
+        expect(() => readSettings({ SCIM_SCHEMA_EXTENSIONS: missing })).toThrow(new SettingsError(`SCIM_SCHEMA_EXTENSIONS: cannot read the file ${missing} (ENOENT); the setting holds a JSON array or the path of a file holding one`));
+        const bad = path.join(directory, 'bad.json');
+        writeFileSync(bad, JSON.stringify([{ id: 'urn:example:a:1.0:User', name: 'A', resourceType: 'User', attributes: [{ name: 'code', type: 'text' }] }]));
+        expect(() => readSettings({ SCIM_SCHEMA_EXTENSIONS: bad })).toThrow(/^SCIM_SCHEMA_EXTENSIONS: schema 'urn:example:a:1\.0:User', attribute 'code': unknown type 'text'/);
+    });
+
+    it('stops the start-up with one log line naming the problem', async () => {
+        const errors: string[] = [];
+        const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+        vi.stubEnv('SCIM_SCHEMA_EXTENSIONS', JSON.stringify([{ id: 'urn:example:a:1.0:User', name: 'A', resourceType: 'User', attributes: [{ name: 'a' }, { name: 'A' }] }]));
+        try {
+            resetDependencies();
+            await expect(checkStartup()).rejects.toBeInstanceOf(SettingsError);
+            expect(errors).toEqual(["scim start-up: SCIM_SCHEMA_EXTENSIONS: schema 'urn:example:a:1.0:User': duplicate attribute 'A' (also declared as 'a')"]);
+        } finally {
+            vi.unstubAllEnvs();
+            spy.mockRestore();
+            resetDependencies();
+        }
+    });
+});
