@@ -39,6 +39,7 @@
 import { ScimError } from './errors';
 import { canonicalizeAttributeValue, checkAttributeValue } from './attributeValues';
 import { isPlainObject } from './isPlainObject';
+import { isRolesAttribute, readRoleElement } from './roles';
 import { matchesElement, parsePatchPath, type FilterNode, type PatchPath } from './filter';
 import {
     ENTERPRISE_USER_SCHEMA,
@@ -444,13 +445,14 @@ function updatedElement(
 
 /**
  * The element a `type eq "work"` filter describes, for creating it (docs/entra-protocol.md §5.4). Only a filter of
- * `eq` comparisons joined by `and` that names the element's `type` describes an element; anything else
- * (`value co "x"`, `type ne "work"`) does not, and finding nothing through it is `noTarget`.
+ * `eq` comparisons joined by `and` that names the element's `type`, or selects the primary element
+ * (`roles[primary eq "True"]`, Entra's SingleAppRoleAssignment, docs/entra-protocol.md §14.3), describes an
+ * element; anything else (`value co "x"`, `type ne "work"`) does not, and finding nothing through it is `noTarget`.
  */
 function elementFromFilter(definition: AttributeDefinition, filter: FilterNode): Record<string, unknown> | undefined {
     const element: Record<string, unknown> = {};
-    if (!collectEqualities(definition, filter, element) || !Object.hasOwn(element, 'type')) return undefined;
-    return element;
+    if (!collectEqualities(definition, filter, element)) return undefined;
+    return Object.hasOwn(element, 'type') || element.primary === true ? element : undefined;
 }
 
 function collectEqualities(definition: AttributeDefinition, node: FilterNode, into: Record<string, unknown>): boolean {
@@ -485,8 +487,10 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
     const { definition, text } = target;
     const items = Array.isArray(value) ? value : [value];
     const elements: Record<string, unknown>[] = [];
-    for (const item of items) {
-        if (item === null) continue;
+    for (const given of items) {
+        if (given === null) continue;
+        // Entra's role shapes (a JSON string in `value`, `displayName`) read as the RFC's (roles.ts).
+        const item = isRolesAttribute(definition) ? readRoleElement(given) : given;
         if (!isPlainObject(item)) throw invalidValue(text, 'an object or an array of objects');
         let element: Record<string, unknown> = {};
         for (const [key, subValue] of Object.entries(item)) {
@@ -540,7 +544,7 @@ function withSinglePrimary(before: unknown[], after: unknown[]): unknown[] {
 function withoutValues(target: Target, current: unknown, value: unknown): unknown {
     if (!Array.isArray(current)) return current;
     const subAttributes = target.definition.subAttributes ?? [];
-    const given = Array.isArray(value) ? value : [value];
+    const given = (Array.isArray(value) ? value : [value]).map((g) => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
     const remaining = current.filter((element) => !given.some((g) => elementMatchesGiven(subAttributes, element, g)));
     return nonEmptyArray(remaining);
 }
