@@ -349,11 +349,15 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
     if (definition.multiValued) {
         const elements = elementsFromValue(target, value, draft);
         if (op === 'replace') return nonEmptyArray(elements);
-        // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing.
+        // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing. "There" is what a remove
+        // with the same value would take away: an element holding every sub-attribute given, compared as the
+        // schema says (so a role Entra re-adds as `{value, display}` matches the role it created with `type`
+        // and `primary` too, docs/entra-protocol.md §14.3).
         const existing = Array.isArray(current) ? current : [];
+        const subAttributes = definition.subAttributes ?? [];
         const next = [...existing];
         for (const element of elements) {
-            if (!next.some((e) => jsonEqual(e, element))) next.push(element);
+            if (!next.some((e) => elementMatchesGiven(subAttributes, e, element))) next.push(element);
         }
         return nonEmptyArray(withSinglePrimary(existing, next));
     }
