@@ -51,6 +51,9 @@ param scimTokenSecretName string = 'scim-token'
 @maxValue(10080)
 param scimTokenGraceMinutes int = 60
 
+@description('Extension schemas the SCIM endpoint serves besides the core ones (SCIM_SCHEMA_EXTENSIONS; docs/schema-extensions.md): an array of schema definitions, each with its resourceType. Empty = none.')
+param scimSchemaExtensions array = []
+
 @description('Object id of the principal that may write the token secret (Key Vault Secrets Officer): the pipeline identity or an admin. Empty = none.')
 param deployerPrincipalId string = ''
 
@@ -131,6 +134,7 @@ module functionApp 'app/function.bicep' = {
     scimTableName: storage.outputs.scimTableName
     scimTokenSecretName: scimTokenSecretName
     scimTokenGraceMinutes: scimTokenGraceMinutes
+    scimSchemaExtensions: scimSchemaExtensions
     alwaysReadyInstanceCount: alwaysReadyInstanceCount
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB

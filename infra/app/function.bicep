@@ -35,6 +35,9 @@ param scimTokenSecretName string
 @description('Minutes the previous token version stays valid after a rotation (SCIM_TOKEN_GRACE_MINUTES).')
 param scimTokenGraceMinutes int
 
+@description('Declared extension schemas (SCIM_SCHEMA_EXTENSIONS), passed to the app as JSON text; empty = none.')
+param scimSchemaExtensions array
+
 @description('Always-ready instances for the HTTP trigger group (0 = scale to zero, cold starts).')
 @minValue(0)
 @maxValue(20)
@@ -136,6 +139,11 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'SCIM_TOKEN_GRACE_MINUTES'
           value: string(scimTokenGraceMinutes)
+        }
+        {
+          // The app checks the definitions at start and refuses to start on a bad one (one log line).
+          name: 'SCIM_SCHEMA_EXTENSIONS'
+          value: empty(scimSchemaExtensions) ? '' : string(scimSchemaExtensions)
         }
       ]
     }

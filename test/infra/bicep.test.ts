@@ -141,6 +141,7 @@ const REQUIRED_APP_SETTINGS = [
     'KEY_VAULT_URL',
     'SCIM_TOKEN_SECRET_NAME',
     'SCIM_TOKEN_GRACE_MINUTES',
+    'SCIM_SCHEMA_EXTENSIONS',
 ];
 /** Local-only settings, secrets, and settings Flex Consumption rejects or ignores. */
 const FORBIDDEN_APP_SETTINGS = [
