@@ -12,7 +12,10 @@ import { checkStartup } from '../../shared/http/registerRoute';
 import { resourceTypes, schemas } from '../../shared/scim/discovery';
 import { readSchemaExtensions, SchemaExtensionError } from '../../shared/scim/schemaExtensions';
 import { currentSchemas, parseAttributeReference, resolveAttribute, useSchemaExtensions } from '../../shared/scim/schemaRegistry';
+import { parseFilter } from '../../shared/scim/filter';
+import { couldMatch } from '../../shared/scim/rootSearch';
 import { CORE_SCHEMAS } from '../../shared/scim/schemas';
+import { validateResource } from '../../shared/scim/validation';
 
 const EXAMPLE_FILE = path.join(__dirname, '..', '..', 'docs', 'examples', 'alvao-schema-extensions.json');
 const EXAMPLE = readFileSync(EXAMPLE_FILE, 'utf8');
@@ -108,6 +111,42 @@ describe('the schema registry with declared extensions', () => {
         expect(currentSchemas()).toBe(core);
         expect(resolveAttribute('User', { schema: PERSON, attribute: 'bExternal' })).toBeUndefined();
         expect(core.schemas).toEqual(CORE_SCHEMAS);
+    });
+});
+
+describe('what reads the registry', () => {
+    it('the validator: declared types, and a required attribute makes its extension required (RFC 7643 §6)', () => {
+        useSchemaExtensions(readSchemaExtensions(JSON.stringify([
+            { id: 'urn:example:badge:1.0:User', name: 'Badge', resourceType: 'User', attributes: [{ name: 'number', type: 'integer', required: true }, { name: 'site' }] },
+        ])));
+        const badge = 'urn:example:badge:1.0:User';
+        expect(() => validateResource('User', { userName: 'a', [badge]: { number: 7 } })).not.toThrow();
+        expect(() => validateResource('User', { userName: 'a', [badge]: { number: '7' } })).toThrow(`Attribute '${badge}:number' must be integer`);
+        expect(() => validateResource('User', { userName: 'a', [badge]: { site: 'x' } })).toThrow("'number' is required");
+        expect(() => validateResource('User', { userName: 'a' })).toThrow(`'${badge}' is required`);
+        expect((resourceTypes('https://h/scim', 'User') as { schemaExtensions: unknown[] }).schemaExtensions).toContainEqual({ schema: badge, required: true });
+    });
+
+    it('the root search: a type whose schemas lack an attribute the filter needs is not read', () => {
+        useSchemaExtensions(readSchemaExtensions(EXAMPLE));
+        const cases: [string, boolean, boolean][] = [
+            ['userName eq "a"', true, false],
+            ['displayName eq "a"', true, true],
+            ['externalId eq "a" and userName eq "b"', true, false],
+            ['userName eq "a" or members[value eq "u"]', true, true],
+            ['members pr', false, true],
+            [`${PROPERTY}:kindId_9 eq "B"`, true, false],
+            ['manager eq "m"', true, false], // unqualified enterprise attribute, as the evaluator finds it
+            ['not (userName eq "a")', true, true],
+            ['userName ne "a"', true, true],
+            ['userName eq null', true, true],
+            ['schemas eq "x"', true, true],
+            ['urn:example:nowhere:1.0:User:x eq "y"', false, false],
+        ];
+        for (const [filter, users, groups] of cases) {
+            const ast = parseFilter(filter);
+            expect([couldMatch(ast, 'User'), couldMatch(ast, 'Group')], filter).toEqual([users, groups]);
+        }
     });
 });
 
