@@ -15,7 +15,7 @@ import { isPlainObject } from './isPlainObject';
 import { isRolesAttribute, readRoleElement } from './roles';
 import { findByName, type AttributeDefinition, type ResolvedAttribute, type ResourceTypeName, type SchemaDefinition } from './schemas';
 import { coreAttributes, extensionOf, parseAttributeReference, resolveAttribute } from './schemaRegistry';
-import type { ScimResource } from '../store/ResourceStore';
+import type { ScimResource } from './store';
 
 /** `"True"` / `"False"` in any letter case; anything else is not a boolean string. */
 export function booleanFromString(text: string): boolean | undefined {

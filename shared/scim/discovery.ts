@@ -5,7 +5,7 @@
  */
 import { ScimError } from './errors';
 import { listResponse, MAX_PAGE_SIZE, type ListResponse } from './listResponse';
-import { DEFAULT_MAX_BODY_BYTES } from '../config';
+import { MAX_REQUEST_BODY_BYTES } from './request';
 import { EXTERNAL_ID_ATTRIBUTE, type ResourceTypeDefinition, type SchemaDefinition } from './schemas';
 import { currentSchemas } from './schemaRegistry';
 
@@ -19,7 +19,7 @@ export function serviceProviderConfig(baseUrl: string): Record<string, unknown> 
         documentationUri: 'https://datatracker.ietf.org/doc/html/rfc7644',
         patch: { supported: true },
         // Entra never uses /Bulk (docs/entra-protocol.md §4).
-        bulk: { supported: false, maxOperations: 0, maxPayloadSize: DEFAULT_MAX_BODY_BYTES },
+        bulk: { supported: false, maxOperations: 0, maxPayloadSize: MAX_REQUEST_BODY_BYTES },
         filter: { supported: true, maxResults: MAX_PAGE_SIZE },
         changePassword: { supported: false },
         sort: { supported: false },

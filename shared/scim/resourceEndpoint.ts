@@ -8,7 +8,7 @@
  * checks, in batches, that added members exist (400 `invalidValue` otherwise).
  */
 import { randomUUID } from 'node:crypto';
-import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
+import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './store';
 import { canonicalizeResource } from './attributeValues';
 import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';

@@ -14,6 +14,7 @@
  * element shape is Entra's business here. A `value` that starts like a JSON object but is not one is a
  * 400 `invalidValue`, never stored as the literal text.
  */
+import { keyNamed } from './caseInsensitiveKeys';
 import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
 import { ROLES_ATTRIBUTE, type AttributeDefinition } from './schemas';
@@ -27,16 +28,16 @@ export function isRolesAttribute(definition: AttributeDefinition): boolean {
 export function readRoleElement(element: unknown): unknown {
     if (!isPlainObject(element)) return element;
     let role = element;
-    const valueKey = keyOf(role, 'value');
+    const valueKey = keyNamed(role, 'value');
     const value = valueKey === undefined ? undefined : role[valueKey];
     if (typeof value === 'string' && value.trimStart().startsWith('{')) {
         const { [valueKey!]: _encoded, ...rest } = role;
         role = { ...rest, ...decodeAssignment(value) };
     }
-    const displayNameKey = keyOf(role, 'displayName');
+    const displayNameKey = keyNamed(role, 'displayName');
     if (displayNameKey !== undefined) {
         const { [displayNameKey]: displayName, ...rest } = role;
-        role = keyOf(rest, 'display') === undefined && displayName !== undefined && displayName !== null ? { ...rest, display: displayName } : rest;
+        role = keyNamed(rest, 'display') === undefined && displayName !== undefined && displayName !== null ? { ...rest, display: displayName } : rest;
     }
     return role;
 }
@@ -49,22 +50,15 @@ function decodeAssignment(text: string): Record<string, unknown> {
     } catch {
         decoded = undefined;
     }
-    const valueKey = isPlainObject(decoded) ? keyOf(decoded, 'value') : undefined;
+    const valueKey = isPlainObject(decoded) ? keyNamed(decoded, 'value') : undefined;
     const value = valueKey === undefined ? undefined : (decoded as Record<string, unknown>)[valueKey];
     if (typeof value !== 'string' || value === '') {
         // The text is never echoed: a role assignment names people's access.
         throw ScimError.badRequest('invalidValue', "The value of 'roles.value' must be a role, or a JSON object with a string 'value' as Entra sends app role assignments");
     }
     const role: Record<string, unknown> = { value };
-    const displayKey = keyOf(decoded as Record<string, unknown>, 'displayName') ?? keyOf(decoded as Record<string, unknown>, 'display');
+    const displayKey = keyNamed(decoded as Record<string, unknown>, 'displayName') ?? keyNamed(decoded as Record<string, unknown>, 'display');
     const display = displayKey === undefined ? undefined : (decoded as Record<string, unknown>)[displayKey];
     if (typeof display === 'string' && display !== '') role.display = display;
     return role;
-}
-
-/** The key of `object` spelling `name` in any letter case (RFC 7643 §2.1). */
-function keyOf(object: Record<string, unknown>, name: string): string | undefined {
-    if (Object.hasOwn(object, name)) return name;
-    const wanted = name.toLowerCase();
-    return Object.keys(object).find((key) => key.toLowerCase() === wanted);
 }

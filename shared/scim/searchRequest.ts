@@ -4,6 +4,7 @@
  * (and its logs). It is read into exactly the parameters a GET carries, so a search runs through the
  * same planner, projection and paging as `GET /Users?filter=…`, with the same storage-request budgets.
  */
+import { valueNamed } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import { isPlainObject } from './isPlainObject';
 
@@ -21,19 +22,19 @@ const INTEGER_MEMBERS = ['startIndex', 'count'] as const;
  */
 export function readSearchRequest(body: unknown): URLSearchParams {
     if (!isPlainObject(body)) throw ScimError.badRequest('invalidSyntax', 'The request body must be a SearchRequest JSON object');
-    const schemas = memberOf(body, 'schemas');
+    const schemas = valueNamed(body, 'schemas');
     if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase())) {
         throw ScimError.badRequest('invalidSyntax', `A search body must list the schema ${SEARCH_REQUEST_SCHEMA}`);
     }
     const query = new URLSearchParams();
     for (const name of TEXT_MEMBERS) {
-        const value = memberOf(body, name);
+        const value = valueNamed(body, name);
         if (value === undefined || value === null) continue;
         if (typeof value !== 'string') throw invalid(name, 'a string');
         query.set(name, value);
     }
     for (const name of LIST_MEMBERS) {
-        const value = memberOf(body, name);
+        const value = valueNamed(body, name);
         if (value === undefined || value === null) continue;
         // RFC 7644 §3.4.3 gives a JSON array of strings; the comma-separated text of the GET form is accepted too.
         if (typeof value === 'string') query.set(name, value);
@@ -41,19 +42,12 @@ export function readSearchRequest(body: unknown): URLSearchParams {
         else throw invalid(name, 'an array of attribute names');
     }
     for (const name of INTEGER_MEMBERS) {
-        const value = memberOf(body, name);
+        const value = valueNamed(body, name);
         if (value === undefined || value === null) continue;
         if (typeof value !== 'number' && typeof value !== 'string') throw invalid(name, 'an integer');
         query.set(name, String(value)); // range and form are checked where the GET's are (readPaging)
     }
     return query;
-}
-
-function memberOf(object: Record<string, unknown>, name: string): unknown {
-    if (Object.hasOwn(object, name)) return object[name];
-    const wanted = name.toLowerCase();
-    const key = Object.keys(object).find((k) => k.toLowerCase() === wanted);
-    return key === undefined ? undefined : object[key];
 }
 
 function invalid(name: string, expected: string): ScimError {

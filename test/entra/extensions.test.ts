@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
 import { FIXTURE_DIRECTORY, loadFixtureFiles, ProvisioningCycle } from './cycle';
 
@@ -14,13 +14,12 @@ let server: ScimTestServer;
 let cycle: ProvisioningCycle;
 
 beforeAll(async () => {
-    vi.stubEnv('SCIM_SCHEMA_EXTENSIONS', readFileSync(path.join(__dirname, '..', '..', 'docs', 'examples', 'alvao-schema-extensions.json'), 'utf8'));
-    server = await startScimServer();
+    const declared = readFileSync(path.join(__dirname, '..', '..', 'docs', 'examples', 'alvao-schema-extensions.json'), 'utf8');
+    server = await startScimServer({ settings: { SCIM_SCHEMA_EXTENSIONS: declared } });
     cycle = new ProvisioningCycle({ base: server.base, token: server.token });
 });
 afterAll(async () => {
     await server?.close();
-    vi.unstubAllEnvs();
 });
 
 it('finds the extension fixtures', () => {

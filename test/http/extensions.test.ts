@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from '../../shared/scim/schemas';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
 
@@ -22,13 +22,11 @@ const DECLARED = [
 let server: ScimTestServer;
 
 beforeAll(async () => {
-    vi.stubEnv('SCIM_SCHEMA_EXTENSIONS', JSON.stringify(DECLARED));
-    server = await startScimServer();
+    server = await startScimServer({ settings: { SCIM_SCHEMA_EXTENSIONS: JSON.stringify(DECLARED) } });
     await server.request('GET', '/Users?filter=userName+eq+%22warm-up%22'); // creates the table
 });
 afterAll(async () => {
     await server.close();
-    vi.unstubAllEnvs();
 });
 
 function lastSummary(): { storageRequests: number; ignoredPaths?: string[] } {

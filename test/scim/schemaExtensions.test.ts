@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../shared/app';
 import { readSettings, SettingsError } from '../../shared/config';
-import { resetDependencies } from '../../shared/http/dependencies';
 import { checkStartup } from '../../shared/http/registerRoute';
 import { resourceTypes, schemas } from '../../shared/scim/discovery';
 import { readSchemaExtensions, SchemaExtensionError } from '../../shared/scim/schemaExtensions';
@@ -171,15 +171,23 @@ describe('the SCIM_SCHEMA_EXTENSIONS setting', () => {
     it('stops the start-up with one log line naming the problem', async () => {
         const errors: string[] = [];
         const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
-        vi.stubEnv('SCIM_SCHEMA_EXTENSIONS', JSON.stringify([{ id: 'urn:example:a:1.0:User', name: 'A', resourceType: 'User', attributes: [{ name: 'a' }, { name: 'A' }] }]));
+        const env = { TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true', SCIM_SCHEMA_EXTENSIONS: JSON.stringify([{ id: 'urn:example:a:1.0:User', name: 'A', resourceType: 'User', attributes: [{ name: 'a' }, { name: 'A' }] }]) };
         try {
-            resetDependencies();
-            await expect(checkStartup()).rejects.toBeInstanceOf(SettingsError);
+            // What the Functions host's app-start hook runs: build the app of this process from its settings.
+            await expect(checkStartup(async () => createApp(readSettings(env)))).rejects.toBeInstanceOf(SettingsError);
             expect(errors).toEqual(["scim start-up: SCIM_SCHEMA_EXTENSIONS: schema 'urn:example:a:1.0:User': duplicate attribute 'A' (also declared as 'a')"]);
+            // Another failure (no storage configured) is logged the same way but does not stop the start.
+            await expect(checkStartup(async () => createApp(readSettings({})))).resolves.toBeUndefined();
+            expect(errors).toHaveLength(2);
         } finally {
-            vi.unstubAllEnvs();
             spy.mockRestore();
-            resetDependencies();
         }
+    });
+
+    it('an app built from settings serves their extensions', () => {
+        createApp(readSettings({ TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true', SCIM_SCHEMA_EXTENSIONS: EXAMPLE }));
+        expect(currentSchemas().extensions.map((e) => e.schema.id)).toEqual([PERSON, PROPERTY]);
+        createApp(readSettings({ TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true' }));
+        expect(currentSchemas().extensions).toEqual([]);
     });
 });

@@ -1,0 +1,61 @@
+/**
+ * The composition root: what every function of the app shares (settings, token verifier, store), built once
+ * per process and handed to the endpoint wrapper (`RouteDefinition.handlerFor`) and the timer. Under the
+ * Functions host that is `appOfThisProcess`, built from the environment on first use; the local host, the
+ * tests and the benchmarks build their own with `createApp` from settings they pass in.
+ */
+import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import type { TokenVerifier } from './auth/TokenVerifier';
+import { readSettings, type Settings } from './config';
+import { useSchemaExtensions } from './scim/schemaRegistry';
+import { createStoreFromSettings } from './store/createStore';
+import type { TableResourceStore } from './store/TableResourceStore';
+
+export interface App {
+    settings: Settings;
+    verifier: TokenVerifier;
+    /** Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep. */
+    store: TableResourceStore;
+}
+
+/** How a route or timer reaches the app: a promise, because the process's app is built on first use. */
+export type AppProvider = () => Promise<App>;
+
+export interface AppOptions {
+    /** Tests hand the token verifier a fake Key Vault credential, stub client options and a clock. */
+    tokenVerifier?: TokenVerifierDependencies;
+}
+
+/**
+ * Builds an app from settings; throws if they cannot work (no table storage configured). The schemas it
+ * serves — the core ones plus the declared extensions — become the process's schema registry, which every
+ * protocol function reads (shared/scim/schemaRegistry.ts): one process serves one schema.
+ */
+export function createApp(settings: Settings, options: AppOptions = {}): App {
+    useSchemaExtensions(settings.schemaExtensions);
+    if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
+    return {
+        settings,
+        verifier: createTokenVerifier(settings, options.tokenVerifier),
+        store: createStoreFromSettings(settings.storage, settings.managedIdentityClientId),
+    };
+}
+
+let processApp: Promise<App> | undefined;
+
+/** The app of this Functions host process, from the environment. A failed start is retried on the next call. */
+export function appOfThisProcess(): Promise<App> {
+    processApp ??= Promise.resolve()
+        .then(() => createApp(readSettings()))
+        .catch((error: unknown) => {
+            processApp = undefined; // a failed start (e.g. bad settings) is retried on the next request
+            throw error;
+        });
+    return processApp;
+}
+
+/** One start-up line saying which extensions are served (names and counts only). */
+function describeSchemaExtensions(settings: Settings): string {
+    const schemas = settings.schemaExtensions.map((e) => `${e.schema.id} (${e.resourceType}, ${e.schema.attributes.length} attributes)`);
+    return `SCIM schema extensions: ${schemas.join(', ')}`;
+}
