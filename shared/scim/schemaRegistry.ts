@@ -80,6 +80,65 @@ export class SchemaRegistry {
         if (found === undefined) throw new Error(`unknown resource type ${String(resourceType)}`);
         return found;
     }
+
+    /**
+     * Splits `urn:…:User:manager.value`, `name.givenName` or `userName` into an AttributeReference.
+     * A URN prefix is recognised by the schemas served (attribute names never contain ':'); another URN
+     * is split at its last colon.
+     */
+    parseAttributeReference(path: string): AttributeReference {
+        let schema: string | undefined;
+        let rest = path;
+        if (path.toLowerCase().startsWith('urn:')) {
+            const lower = path.toLowerCase();
+            const known = this.schemas.find((s) => lower.startsWith(s.id.toLowerCase() + ':'));
+            if (known) {
+                schema = known.id;
+                rest = path.slice(known.id.length + 1);
+            } else {
+                const lastColon = path.lastIndexOf(':');
+                schema = path.slice(0, lastColon);
+                rest = path.slice(lastColon + 1);
+            }
+        }
+        const dot = rest.indexOf('.');
+        if (dot < 0) return schema === undefined ? { attribute: rest } : { schema, attribute: rest };
+        const reference: AttributeReference = { attribute: rest.slice(0, dot), subAttribute: rest.slice(dot + 1) };
+        if (schema !== undefined) reference.schema = schema;
+        return reference;
+    }
+
+    /**
+     * Finds the definition of an attribute of a resource type, case-insensitively (RFC 7643 §2.1: attribute
+     * names are case-insensitive): core and common attributes unqualified or qualified with the core URN,
+     * extension attributes (built-in or declared) qualified with theirs. A bare extension URN
+     * (`urn:…:enterprise:2.0:User`) is not an attribute; callers handle it. Undefined for attributes
+     * outside the served schemas. Settings that name attributes (indexes) are checked with this too.
+     */
+    resolveAttribute(resourceType: ResourceTypeName, reference: AttributeReference): ResolvedAttribute | undefined {
+        const schemas = this.of(resourceType);
+        const wantedSchema = reference.schema?.toLowerCase();
+        let candidates: readonly AttributeDefinition[];
+        let extension: string | undefined;
+        if (wantedSchema === undefined || wantedSchema === schemas.core.id.toLowerCase()) {
+            candidates = schemas.coreAttributes;
+        } else {
+            const schema = schemas.extensions.find((e) => e.id.toLowerCase() === wantedSchema);
+            if (!schema) return undefined;
+            candidates = schema.attributes;
+            extension = schema.id;
+        }
+        const definition = findByName(candidates, reference.attribute);
+        if (!definition) return undefined;
+        const resolved: ResolvedAttribute = { definition };
+        if (extension !== undefined) resolved.extension = extension;
+        if (reference.subAttribute !== undefined) {
+            const subDefinition = findByName(definition.subAttributes ?? [], reference.subAttribute);
+            if (!subDefinition) return undefined;
+            resolved.subDefinition = subDefinition;
+        }
+        return resolved;
+    }
 }
 
 let current = new SchemaRegistry();
@@ -129,59 +188,12 @@ export function servedSchemaIds(): readonly string[] {
     return current.schemaIds;
 }
 
-/**
- * Splits `urn:…:User:manager.value`, `name.givenName` or `userName` into an AttributeReference.
- * A URN prefix is recognised by the schemas served (attribute names never contain ':'); another URN
- * is split at its last colon.
- */
+/** See `SchemaRegistry.parseAttributeReference`; against the current registry. */
 export function parseAttributeReference(path: string): AttributeReference {
-    let schema: string | undefined;
-    let rest = path;
-    if (path.toLowerCase().startsWith('urn:')) {
-        const lower = path.toLowerCase();
-        const known = current.schemas.find((s) => lower.startsWith(s.id.toLowerCase() + ':'));
-        if (known) {
-            schema = known.id;
-            rest = path.slice(known.id.length + 1);
-        } else {
-            const lastColon = path.lastIndexOf(':');
-            schema = path.slice(0, lastColon);
-            rest = path.slice(lastColon + 1);
-        }
-    }
-    const dot = rest.indexOf('.');
-    if (dot < 0) return schema === undefined ? { attribute: rest } : { schema, attribute: rest };
-    const reference: AttributeReference = { attribute: rest.slice(0, dot), subAttribute: rest.slice(dot + 1) };
-    if (schema !== undefined) reference.schema = schema;
-    return reference;
+    return current.parseAttributeReference(path);
 }
 
-/**
- * Finds the definition of an attribute of a resource type, case-insensitively (RFC 7643 §2.1: attribute
- * names are case-insensitive). A bare URN of an extension (`urn:…:enterprise:2.0:User`) is not an
- * attribute; callers handle it. Returns undefined for attributes outside the served schemas.
- */
+/** See `SchemaRegistry.resolveAttribute`; against the current registry. */
 export function resolveAttribute(resourceType: ResourceTypeName, reference: AttributeReference): ResolvedAttribute | undefined {
-    const schemas = current.of(resourceType);
-    const wantedSchema = reference.schema?.toLowerCase();
-    let candidates: readonly AttributeDefinition[];
-    let extension: string | undefined;
-    if (wantedSchema === undefined || wantedSchema === schemas.core.id.toLowerCase()) {
-        candidates = schemas.coreAttributes;
-    } else {
-        const schema = schemas.extensions.find((e) => e.id.toLowerCase() === wantedSchema);
-        if (!schema) return undefined;
-        candidates = schema.attributes;
-        extension = schema.id;
-    }
-    const definition = findByName(candidates, reference.attribute);
-    if (!definition) return undefined;
-    const resolved: ResolvedAttribute = { definition };
-    if (extension !== undefined) resolved.extension = extension;
-    if (reference.subAttribute !== undefined) {
-        const subDefinition = findByName(definition.subAttributes ?? [], reference.subAttribute);
-        if (!subDefinition) return undefined;
-        resolved.subDefinition = subDefinition;
-    }
-    return resolved;
+    return current.resolveAttribute(resourceType, reference);
 }

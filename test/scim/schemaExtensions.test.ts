@@ -11,7 +11,7 @@ import { readSettings, SettingsError } from '../../shared/config';
 import { checkStartup } from '../../shared/http/registerRoute';
 import { resourceTypes, schemas } from '../../shared/scim/discovery';
 import { readSchemaExtensions, SchemaExtensionError } from '../../shared/scim/schemaExtensions';
-import { currentSchemas, parseAttributeReference, resolveAttribute, useSchemaExtensions } from '../../shared/scim/schemaRegistry';
+import { currentSchemas, parseAttributeReference, resolveAttribute, SchemaRegistry, useSchemaExtensions } from '../../shared/scim/schemaRegistry';
 import { parseFilter } from '../../shared/scim/filter';
 import { couldMatch } from '../../shared/scim/rootSearch';
 import { CORE_SCHEMAS } from '../../shared/scim/schemas';
@@ -101,6 +101,14 @@ describe('the schema registry with declared extensions', () => {
         expect(reference).toEqual({ schema: PROPERTY, attribute: 'KINDID_9' });
         expect(resolveAttribute('User', reference)).toMatchObject({ extension: PROPERTY, definition: { name: 'kindId_9' } });
         expect(resolveAttribute('Group', reference)).toBeUndefined();
+    });
+
+    it('answers for itself before it serves: settings that name attributes can be checked against it at start', () => {
+        const registry = new SchemaRegistry(readSchemaExtensions(EXAMPLE));
+        expect(currentSchemas()).not.toBe(registry);
+        const reference = registry.parseAttributeReference(`${PERSON}:bExternal`);
+        expect(registry.resolveAttribute('User', reference)?.definition.type).toBe('boolean');
+        expect(resolveAttribute('User', reference)).toBeUndefined(); // the current registry serves the core schemas only
     });
 
     it('goes back to the core schemas alone, and a new registry is a new object (caches key on it)', () => {
