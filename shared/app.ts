@@ -13,6 +13,7 @@ import { createTokenVerifier, type TokenVerifierDependencies } from './auth/crea
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { createTokenStatusReader, type TokenStatusReport } from './auth/tokenStatusReader';
 import { readSettings, type Settings } from './config';
+import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createActivityStoreFromSettings, createStoreFromSettings } from './store/createStore';
 import type { TableResourceStore } from './store/TableResourceStore';
 
@@ -45,8 +46,14 @@ export interface AppOptions {
 /** Activity rows older than this are pruned: the page and `npm run activity` show a week. */
 export const ACTIVITY_RETENTION_MS = 8 * 24 * 3_600_000;
 
-/** Builds an app from settings; throws if they cannot work (no table storage configured). */
+/**
+ * Builds an app from settings; throws if they cannot work (no table storage configured). The schemas it
+ * serves — the core ones plus the declared extensions — become the process's schema registry, which every
+ * protocol function reads (shared/scim/schemaRegistry.ts): one process serves one schema.
+ */
 export function createApp(settings: Settings, options: AppOptions = {}): App {
+    useSchemaExtensions(settings.schemaExtensions);
+    if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
     const activityStore = createActivityStoreFromSettings(settings.storage, settings.managedIdentityClientId);
     return {
         settings,
@@ -88,4 +95,10 @@ export function appOfThisProcess(): Promise<App> {
 export async function closeAppOfThisProcess(): Promise<void> {
     const app = await processApp?.catch(() => undefined);
     if (app) await closeApp(app);
+}
+
+/** One start-up line saying which extensions are served (names and counts only). */
+function describeSchemaExtensions(settings: Settings): string {
+    const schemas = settings.schemaExtensions.map((e) => `${e.schema.id} (${e.resourceType}, ${e.schema.attributes.length} attributes)`);
+    return `SCIM schema extensions: ${schemas.join(', ')}`;
 }

@@ -13,7 +13,16 @@
  *   SCIM_TOKEN                     a literal token, for local development only (ignored when KEY_VAULT_URL is set)
  *   SCIM_ADMIN_TENANT_ID / SCIM_ADMIN_CLIENT_ID / SCIM_ADMIN_PRINCIPAL_IDS   who may open /admin in Azure
  *   SCIM_QUIET_PERIOD_MINUTES      no request from Entra for longer than this is a warning on /admin (default 1440)
+ *   SCIM_SCHEMA_EXTENSIONS         declared extension schemas, JSON or a file path (docs/schema-extensions.md)
+ *
+ * A setting the app cannot run with is a `SettingsError` whose message names the setting and the problem
+ * (never a secret): logged as one line at start-up, and start-up stops (shared/http/registerRoute.ts, `npm start`).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readSchemaExtensions, SchemaExtensionError } from './scim/schemaExtensions';
+import type { SchemaExtension } from './scim/schemaRegistry';
+
 export interface StorageSettings {
     tableName: string;
     /** Local and tests: an Azurite or storage-account connection string. */
@@ -51,6 +60,12 @@ export interface Settings {
     managedIdentityClientId: string | undefined;
     /** Public base URL of the SCIM root (`https://<app>/scim`), for `Location` and `meta.location`; else derived from the request. */
     publicBaseUrl?: string;
+    /** `SCIM_SCHEMA_EXTENSIONS`: the extension schemas the admin declared, checked (docs/schema-extensions.md). */
+    schemaExtensions: SchemaExtension[];
+}
+
+export class SettingsError extends Error {
+    override name = 'SettingsError';
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -63,7 +78,7 @@ export const DEFAULT_CACHE_SECONDS = 300;
 export const DEFAULT_QUIET_PERIOD_MINUTES = 24 * 60;
 
 /**
- * Reads every setting; `log` hears about values that were unusable and replaced by their defaults (a typo
+ * Reads every setting; throws `SettingsError` for one the app cannot run with. `log` hears about values that were unusable and replaced by their defaults (a typo
  * in a number must not silently turn the grace window into zero or NaN).
  */
 export function readSettings(env: Environment = process.env, log: (line: string) => void = (line) => console.warn(line)): Settings {
@@ -76,6 +91,7 @@ export function readSettings(env: Environment = process.env, log: (line: string)
         admin: readAdminSettings(env),
         quietPeriodMs: (readNonNegativeNumber(env, 'SCIM_QUIET_PERIOD_MINUTES', DEFAULT_QUIET_PERIOD_MINUTES, log) || DEFAULT_QUIET_PERIOD_MINUTES) * 60_000,
         managedIdentityClientId: nonEmpty(env.AZURE_CLIENT_ID),
+        schemaExtensions: readSchemaExtensionsSetting(env.SCIM_SCHEMA_EXTENSIONS),
     };
     if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
     return settings;
@@ -116,4 +132,28 @@ function readNonNegativeNumber(env: Environment, name: string, fallback: number,
         return fallback;
     }
     return value;
+}
+
+/**
+ * `SCIM_SCHEMA_EXTENSIONS` holds the JSON array itself (an app setting in Azure) or the path of a file
+ * holding it (absolute, or relative to the working directory: the project root under `npm start`).
+ */
+function readSchemaExtensionsSetting(value: string | undefined): SchemaExtension[] {
+    if (value === undefined || value.trim() === '') return [];
+    let text = value;
+    if (!value.trim().startsWith('[')) {
+        const file = path.resolve(value.trim());
+        try {
+            text = readFileSync(file, 'utf8');
+        } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+            throw new SettingsError(`SCIM_SCHEMA_EXTENSIONS: cannot read the file ${file} (${code}); the setting holds a JSON array or the path of a file holding one`);
+        }
+    }
+    try {
+        return readSchemaExtensions(text);
+    } catch (error) {
+        if (error instanceof SchemaExtensionError) throw new SettingsError(`SCIM_SCHEMA_EXTENSIONS: ${error.message}`);
+        throw error;
+    }
 }

@@ -10,6 +10,7 @@ describe('readSettings', () => {
             admin: { principalIds: [] },
             quietPeriodMs: 24 * 3_600_000,
             managedIdentityClientId: undefined,
+            schemaExtensions: [],
         });
     });
 

@@ -4,6 +4,7 @@
  */
 import { app } from '@azure/functions';
 import { appOfThisProcess, closeAppOfThisProcess } from '../app';
+import { SettingsError } from '../config';
 import type { RouteDefinition } from './scimEndpoint';
 
 let lifecycleHooksRegistered = false;
@@ -17,21 +18,26 @@ export function registerRoute(route: RouteDefinition): RouteDefinition {
 /**
  * Builds the app when the host starts rather than on the first request, so a missing token
  * source ("every request will be refused") or storage setting is in the log at start-up, before Entra's
- * first Test Connection; and flushes the activity records on a graceful shutdown. Outside the host (tests,
- * local host) the hooks never fire (the package's test mode skips them with a warning the local host and the
- * test setup filter out).
+ * first Test Connection. A setting the app cannot run with (a bad `SCIM_SCHEMA_EXTENSIONS`) also stops the
+ * start: the hook rethrows, the worker reports the failed start-up, and no request is served with a wrong
+ * schema. On a graceful shutdown (scale-in, deployment, platform upgrade) the activity counted in memory is
+ * flushed (docs/activity.md); a process that is killed loses at most one flush interval of counts. Outside the
+ * host (tests, local host) the hooks never fire (the package's test mode skips them with a warning the local
+ * host and the test setup filter out).
  */
 function registerLifecycleHooks(): void {
     if (lifecycleHooksRegistered) return;
     lifecycleHooksRegistered = true;
-    app.hook.appStart(async () => {
-        try {
-            await appOfThisProcess();
-        } catch (error) {
-            console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
-        }
-    });
-    // Graceful shutdown (scale-in, deployment, platform upgrade): flush the activity counted in memory
-    // (docs/activity.md). Not called when the process is killed; that loss is bounded by the flush interval.
+    app.hook.appStart(() => checkStartup());
     app.hook.appTerminate(() => closeAppOfThisProcess());
+}
+
+/** The start-up check: one log line for whatever is wrong; a setting the app cannot run with stops the start. */
+export async function checkStartup(build: () => Promise<unknown> = appOfThisProcess): Promise<void> {
+    try {
+        await build();
+    } catch (error) {
+        console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
+        if (error instanceof SettingsError) throw error;
+    }
 }

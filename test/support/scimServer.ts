@@ -45,9 +45,9 @@ export interface ScimTestServer {
 }
 
 /**
- * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts).
+ * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts);
+ * `settings`: more settings for the app (e.g. SCIM_SCHEMA_EXTENSIONS, the admin sign-in ones);
  * `adminWithoutSignIn`: `/admin` open to this machine, as under `npm start` (default: sign-in required).
- * `settings`: more settings for the app (e.g. the admin sign-in ones).
  */
 export async function startScimServer(
     options: { token?: string; connectionString?: string; adminWithoutSignIn?: boolean; settings?: Environment; appOptions?: AppOptions } = {},
@@ -55,7 +55,7 @@ export async function startScimServer(
     const token = options.token ?? randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    const baseSettings: Environment = { TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token, ...options.settings };
+    const baseSettings: Environment = { ...options.settings, TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token };
     let app: App = createApp(readSettings(baseSettings), options.appOptions);
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
