@@ -105,7 +105,7 @@ export function meaningOf(failure: { status: number; scimType?: string | undefin
         case 'tooMany':
             return {
                 meaning: 'A filter on an attribute without an index would have to scan too many resources.',
-                action: 'Match on userName, externalId or displayName, or index the attribute (SCIM_INDEXED_ATTRIBUTES).',
+                action: 'Use a matching attribute the service indexes (userName, externalId, displayName) in the attribute mappings (docs/entra.md, Matching).',
             };
         case 'invalidValue':
         case 'invalidSyntax':
