@@ -4,7 +4,7 @@
  * this same list.
  */
 import type { RouteDefinition } from '../shared/http/scimEndpoint';
-import { adminStatusRoute } from './Admin';
+import { adminRoute } from './Admin';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
 import { resourceTypesRoute } from './ResourceTypes';
@@ -22,5 +22,5 @@ export const ROUTES: readonly RouteDefinition[] = [
     resourceTypesRoute,
     schemasRoute,
     notFoundRoute,
-    adminStatusRoute,
+    adminRoute,
 ];

@@ -71,8 +71,14 @@ export function failureFromJson(json: string): FailureRecord | undefined {
 }
 
 /** What a failed answer means for an admin, and what to do about it. */
-export function meaningOf(failure: { status: number; scimType?: string | undefined }): FailureMeaning {
+export function meaningOf(failure: { status: number; scimType?: string | undefined; resourceType?: string | undefined }): FailureMeaning {
     const { status, scimType } = failure;
+    if (status === 404 && failure.resourceType === undefined) {
+        return {
+            meaning: 'The path is not a SCIM endpoint of this service. Entra quarantines a job whose Test Connection or lookups get 404.',
+            action: 'Check the Tenant URL in Entra (Provisioning → Admin Credentials): it must be https://<app>/scim, with nothing after /scim.',
+        };
+    }
     if (status === 401) {
         return {
             meaning: 'The token Entra sent was refused: it is neither the current Secret Token nor, within the grace window after a rotation, the previous one.',

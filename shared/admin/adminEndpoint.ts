@@ -37,7 +37,7 @@ const SECURITY_HEADERS: Record<string, string> = {
     'X-Content-Type-Options': 'nosniff',
 };
 
-export function adminRoute(): RouteDefinition {
+export function adminEndpoint(): RouteDefinition {
     return { name: 'Admin', route: 'admin/{action?}', methods: ['GET', 'HEAD', 'POST'], handlerFor: adminHandler };
 }
 

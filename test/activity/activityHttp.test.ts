@@ -54,16 +54,11 @@ describe('counting on the request path', () => {
         await server.request('GET', `/Users/${aliceId}`, undefined, { Authorization: 'Bearer wrong' });
         stop();
         const lines = summaryLines(server.logs, from);
-        expect(lines.map((l) => [l.method, l.status, l.storageRequests])).toEqual([
-            ['POST', 201, 1], // the budgets of README "Benchmarks": create 1, lookup 2, GET 1, PATCH ≤ 2
-            ['GET', 200, 2],
-            ['GET', 200, 1],
-            ['PATCH', 200, expect.any(Number)],
-            ['GET', 404, 1],
-            ['GET', 401, 0],
-        ]);
-        expect(lines[3]!.storageRequests).toBeLessThanOrEqual(2);
+        expect(lines.map((l) => [l.method, l.status])).toEqual([['POST', 201], ['GET', 200], ['GET', 200], ['PATCH', 200], ['GET', 404], ['GET', 401]]);
+        // Every storage request of the process is one of the requests' own (each attempt counts, retries too, so
+        // this holds however loaded the machine is); their budgets are test/store/requestBudgets.test.ts's.
         expect(seen).toBe(lines.reduce((sum, l) => sum + l.storageRequests, 0));
+        expect(lines[5]!.storageRequests).toBe(0); // a refused token reads nothing
         // …and all six are counted, in memory.
         expect(server.app().activity.unflushed().hours.size).toBe(1);
         expect([...server.app().activity.unflushed().hours.values()][0]!.requests).toBeGreaterThanOrEqual(6);

@@ -133,7 +133,7 @@ describe('a failure record', () => {
     });
 
     it('says what it means and what to do for every answer the service gives', () => {
-        const cases: [number, string | undefined, RegExp][] = [
+        const cases: [number, string | undefined, RegExp, string?][] = [
             [401, undefined, /token/i],
             [503, undefined, /retries/i],
             [500, undefined, /invocation id/i],
@@ -142,14 +142,15 @@ describe('a failure record', () => {
             [400, 'invalidValue', /mapping/i],
             [400, 'tooMany', /index/i],
             [404, undefined, /does not exist/i],
+            [404, undefined, /Tenant URL/, 'none'],
             [412, undefined, /If-Match/],
             [413, undefined, /larger/i],
             [405, undefined, /method/i],
             [400, undefined, /malformed/i],
         ];
         const meanings = new Set<string>();
-        for (const [status, scimType, pattern] of cases) {
-            const { meaning, action } = meaningOf({ status, scimType });
+        for (const [status, scimType, pattern, resourceType = 'User'] of cases) {
+            const { meaning, action } = meaningOf({ status, scimType, ...(resourceType === 'none' ? {} : { resourceType }) });
             expect(`${meaning} ${action}`, `${status} ${scimType}`).toMatch(pattern);
             expect(action.length).toBeGreaterThan(20);
             meanings.add(meaning);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GROUPS_PARTITION, USERS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
+import { createTableActivityStore } from '../../shared/store/TableActivityStore';
+import { ACTIVITY_PARTITION, GROUPS_PARTITION, USERS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
+import { ActivityRecorder } from '../../shared/activity/ActivityRecorder';
 import { checkConsistency } from '../support/consistencyChecker';
 import { NOW, group, storeOnFreshTable, user } from './storeFixture';
 
@@ -30,5 +32,20 @@ describe('checkConsistency', () => {
             ]),
         );
         expect(violations).toHaveLength(5); // the u1 edge is reported from both directions
+    });
+
+    it('accepts the activity rows the recorder writes, and reports malformed or unknown ones', async () => {
+        const { raw, tableName, connectionString } = storeOnFreshTable();
+        const recorder = new ActivityRecorder(createTableActivityStore({ tableName, connectionString }, { allowInsecureConnection: true }), { instanceId: 'checker' });
+        recorder.record({ at: Date.now(), method: 'POST', operation: 'create', status: 409, scimType: 'uniqueness', invocationId: 'i', totalsChange: { users: 0, activeUsers: 0, groups: 0 } });
+        await recorder.close();
+        expect(await checkConsistency(connectionString, tableName)).toEqual([]);
+
+        await raw.createEntity({ partitionKey: ACTIVITY_PARTITION, rowKey: 'h:2026-01-01T00', counts: 'not json' });
+        await raw.createEntity({ partitionKey: ACTIVITY_PARTITION, rowKey: 'user:alice@example.com', note: 'x' });
+        expect((await checkConsistency(connectionString, tableName)).sort()).toEqual([
+            `${ACTIVITY_PARTITION} h:2026-01-01T00: hour row without counts`,
+            `${ACTIVITY_PARTITION} user:alice@example.com: unknown activity row`,
+        ]);
     });
 });

@@ -7,6 +7,10 @@ import { TableClient } from '@azure/data-tables';
 import type { ResourceTypeName } from '../../shared/scim/schemas';
 import { attributesOf } from '../../shared/store/entities';
 import {
+    ACTIVITY_FAILURE_PREFIX,
+    ACTIVITY_HOUR_PREFIX,
+    ACTIVITY_PARTITION,
+    ACTIVITY_TOTALS_ROW_KEY,
     GROUPS_PARTITION,
     USERS_PARTITION,
     deletionMarkerRowKey,
@@ -37,6 +41,10 @@ function findViolations(rows: Map<string, Row>): string[] {
 
     for (const entity of rows.values()) {
         const where = `${entity.partitionKey} ${entity.rowKey}`;
+        if (entity.partitionKey === ACTIVITY_PARTITION) {
+            violations.push(...activityRowViolations(entity, where));
+            continue;
+        }
         const [kind] = entity.rowKey.split(':');
         const partitionType: ResourceTypeName | undefined =
             entity.partitionKey === USERS_PARTITION ? 'User' : entity.partitionKey === GROUPS_PARTITION ? 'Group' : undefined;
@@ -142,4 +150,24 @@ function checkEdge(
     else if (memberType === 'User' && member.hasMemberships !== true) {
         violations.push(`${where}: member user lacks hasMemberships (its delete would skip edge cleanup)`);
     }
+}
+
+/**
+ * The activity partition (docs/activity.md) holds counts, not resources: its rows must be one of its three
+ * kinds, with JSON where JSON belongs, and never refer to a resource by anything but an id.
+ */
+function activityRowViolations(entity: Row, where: string): string[] {
+    const json = (property: string) => {
+        try {
+            return typeof JSON.parse(String(entity[property])) === 'object';
+        } catch {
+            return false;
+        }
+    };
+    if (entity.rowKey === ACTIVITY_TOTALS_ROW_KEY) {
+        return ['users', 'activeUsers', 'groups'].every((name) => Number.isSafeInteger(Number(entity[name]))) && json('applied') ? [] : [`${where}: malformed totals row`];
+    }
+    if (/^h:\d{4}-\d\d-\d\dT\d\d$/.test(entity.rowKey) && entity.rowKey.startsWith(ACTIVITY_HOUR_PREFIX)) return json('counts') ? [] : [`${where}: hour row without counts`];
+    if (/^f:\d{15}:[^:]+:\d+$/.test(entity.rowKey) && entity.rowKey.startsWith(ACTIVITY_FAILURE_PREFIX)) return json('failure') ? [] : [`${where}: failure row without a failure`];
+    return [`${where}: unknown activity row`];
 }
