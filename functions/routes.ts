@@ -1,10 +1,11 @@
 /**
- * The route table: every SCIM route of the app. The Functions host registers each file's route as it
+ * The route table: every HTTP route of the app (SCIM and the OAuth token endpoint). The Functions host registers each file's route as it
  * loads it; the local host (`shared/http/localHost.ts`) and the tests serve this same list.
  */
 import type { RouteDefinition } from '../shared/http/scimEndpoint';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
+import { oauthTokenRoute } from './OAuthToken';
 import { resourceTypesRoute } from './ResourceTypes';
 import { schemasRoute } from './Schemas';
 import { serviceProviderConfigRoute } from './ServiceProviderConfig';
@@ -16,5 +17,6 @@ export const ROUTES: readonly RouteDefinition[] = [
     serviceProviderConfigRoute,
     resourceTypesRoute,
     schemasRoute,
+    oauthTokenRoute,
     notFoundRoute,
 ];

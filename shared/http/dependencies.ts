@@ -4,6 +4,7 @@
  * only the environment differs.
  */
 import { createTokenVerifier, type TokenVerifierDependencies } from '../auth/createTokenVerifier';
+import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from '../auth/oauth/createOAuth';
 import type { TokenVerifier } from '../auth/TokenVerifier';
 import { readSettings, type Settings } from '../config';
 import type { ResourceStore } from '../store/ResourceStore';
@@ -13,11 +14,15 @@ export interface Dependencies {
     settings: Settings;
     verifier: TokenVerifier;
     store: ResourceStore;
+    /** The token endpoint and access-token check; undefined when OAuth is not configured. */
+    oauth: OAuth | undefined;
 }
 
 let dependencies: Promise<Dependencies> | undefined;
 /** What the token verifier is built with besides the environment; empty outside tests. */
 let tokenVerifierDependencies: TokenVerifierDependencies = {};
+/** What the OAuth side is built with besides the environment (Key Vault stub options, a clock); empty outside tests. */
+let oauthDependencies: OAuthDependencies = {};
 
 export function getDependencies(): Promise<Dependencies> {
     dependencies ??= build().catch((error: unknown) => {
@@ -32,9 +37,10 @@ export function getDependencies(): Promise<Dependencies> {
  * Tests can hand the token verifier a fake Key Vault credential, stub client options and a clock, so the
  * real HTTP app verifies against the Key Vault stub.
  */
-export function resetDependencies(options: { tokenVerifier?: TokenVerifierDependencies } = {}): void {
+export function resetDependencies(options: { tokenVerifier?: TokenVerifierDependencies; oauth?: OAuthDependencies } = {}): void {
     dependencies = undefined;
     tokenVerifierDependencies = options.tokenVerifier ?? {};
+    oauthDependencies = options.oauth ?? {};
 }
 
 /**
@@ -53,7 +59,8 @@ export function useLocalSettings(settings: { connectionString: string; tableName
 
 async function build(): Promise<Dependencies> {
     const settings = readSettings();
-    const verifier = createTokenVerifier(process.env, tokenVerifierDependencies);
+    const oauth = createOAuth(process.env, oauthDependencies);
+    const verifier = withAccessTokens(createTokenVerifier(process.env, tokenVerifierDependencies), oauth);
     const store = createStoreFromSettings(settings.storage);
-    return { settings, verifier, store };
+    return { settings, verifier, store, oauth };
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import { bearerToken } from '../auth/bearer';
+import type { TokenVerifier } from '../auth/TokenVerifier';
 import { ScimError } from '../scim/errors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
 import { getDependencies } from './dependencies';
@@ -54,7 +55,8 @@ async function respond(
 ): Promise<ScimResponse> {
     try {
         const { verifier, settings, store } = await getDependencies();
-        await authenticate(request, verifier);
+        const baseUrl = settings.publicBaseUrl ?? scimBaseUrl(request.url);
+        await authenticate(request, verifier, baseUrl);
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, settings.maxBodyBytes) : undefined;
         return await handle({
@@ -63,7 +65,7 @@ async function respond(
             query: request.query,
             header: (name) => request.headers.get(name) ?? undefined,
             body,
-            baseUrl: settings.publicBaseUrl ?? scimBaseUrl(request.url),
+            baseUrl,
             log,
         }, store);
     } catch (error) {
@@ -75,9 +77,9 @@ async function respond(
     }
 }
 
-async function authenticate(request: HttpRequest, verifier: { verify(token: string): Promise<boolean> }): Promise<void> {
+async function authenticate(request: HttpRequest, verifier: TokenVerifier, scimBaseUrl: string): Promise<void> {
     const token = bearerToken(request.headers.get('authorization'));
-    if (token === undefined || !(await verifier.verify(token))) {
+    if (token === undefined || !(await verifier.verify(token, { scimBaseUrl }))) {
         throw new ScimError(401, undefined, 'Authorization failed: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer' });
     }
 }
