@@ -2,19 +2,19 @@
  * Access tokens: JWTs in the RFC 9068 profile (header `typ: at+jwt`), issued by the token endpoint and
  * accepted on the SCIM routes beside the Secret Token.
  *
- *   header  alg (ES256 or RS256, the signing key's), kid, typ
+ *   header  alg (RS256), kid (which signing key), typ
  *   claims  iss  the app's OAuth root (`https://<host>/oauth`, beside the SCIM root)
  *           aud  the SCIM base URL (`https://<host>/scim`): a token is good for this endpoint only
  *           sub, client_id  the client (RFC 9068 §2.2: for the client credentials grant, sub is the client)
  *           iat, nbf, exp, jti, and `scope` when scopes are configured
  *
- * Checking one is local: the signature against a public key held in memory (signingKeys.ts), the algorithm
- * fixed by that key, issuer, audience, type, and the times with at most 60 s of clock skew. `jose` does the
+ * Checking one is local: the signature against a public key held in memory (signingKeys.ts), the one
+ * algorithm, issuer, audience, type, and the times with at most 60 s of clock skew. `jose` does the
  * JOSE work; only the signing input is assembled here, because in Azure the signature comes from Key Vault.
  */
 import { randomUUID } from 'node:crypto';
 import { base64url, jwtVerify, type JWTHeaderParameters } from 'jose';
-import type { SigningKeys } from './signingKeys';
+import { SIGNING_ALGORITHM, type SigningKeys } from './signingKeys';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 /** Clock skew tolerated on `exp`, `nbf` and `iat`. */
@@ -76,7 +76,7 @@ export class AccessTokenVerifier {
         if (!looksLikeJwt(token)) return false;
         try {
             await jwtVerify(token, (header) => this.#keyFor(header), {
-                algorithms: ['ES256', 'RS256'],
+                algorithms: [SIGNING_ALGORITHM],
                 typ: ACCESS_TOKEN_TYPE,
                 issuer: accessTokenIssuer(scimBaseUrl),
                 audience: scimBaseUrl,
@@ -90,7 +90,7 @@ export class AccessTokenVerifier {
         }
     }
 
-    /** The public key the header names, if it is one of ours and the header's algorithm is that key's. */
+    /** The public key the header names, if it is one of ours. */
     async #keyFor(header: JWTHeaderParameters) {
         if (typeof header.kid !== 'string') throw new Error('no kid');
         let found = this.#keys.verificationKey(header.kid);

@@ -64,10 +64,11 @@ export function readOAuthSettings(env: NodeJS.ProcessEnv, log: (line: string) =>
 
     const keyVault = nonEmpty(env.KEY_VAULT_URL) !== undefined;
     const staticSecret = env.SCIM_OAUTH_CLIENT_SECRET === '' ? undefined : env.SCIM_OAUTH_CLIENT_SECRET;
+    const secretVersions = readClientSecretVersionSettings(env, log);
     let clientSecret: OAuthSettings['clientSecret'];
     if (keyVault) {
         if (staticSecret !== undefined) log('OAuth: SCIM_OAUTH_CLIENT_SECRET is ignored because KEY_VAULT_URL is set.');
-        clientSecret = { keyVaultSecretName: nonEmpty(env.SCIM_OAUTH_CLIENT_SECRET_NAME) ?? DEFAULT_CLIENT_SECRET_NAME };
+        clientSecret = { keyVaultSecretName: secretVersions.secretName };
     } else if (staticSecret !== undefined) {
         clientSecret = { value: staticSecret };
     }
@@ -80,14 +81,25 @@ export function readOAuthSettings(env: NodeJS.ProcessEnv, log: (line: string) =>
     return {
         clientId,
         clientSecret,
-        secretGraceWindowMs: readNumber(env, 'SCIM_OAUTH_SECRET_GRACE_MINUTES', DEFAULT_SECRET_GRACE_MINUTES, log,
-            (value) => value >= 0, 'a non-negative number') * 60_000,
+        secretGraceWindowMs: secretVersions.graceWindowMs,
         signingKey: keyVault
             ? { keyVaultKeyName: nonEmpty(env.SCIM_OAUTH_SIGNING_KEY_NAME) ?? DEFAULT_SIGNING_KEY_NAME }
             : { inMemory: true },
         accessTokenLifetimeSeconds: Math.round(lifetimeMinutes * 60),
         scopes: scope === undefined ? undefined : scope.split(/\s+/),
         federation: readFederationSettings(env, log),
+    };
+}
+
+/**
+ * Where the client secret's Key Vault versions are and how long the previous one stays valid: what the app
+ * and the admin command (`npm run token -- client …`) must agree on.
+ */
+export function readClientSecretVersionSettings(env: NodeJS.ProcessEnv, log: (line: string) => void = () => undefined): { secretName: string; graceWindowMs: number } {
+    return {
+        secretName: nonEmpty(env.SCIM_OAUTH_CLIENT_SECRET_NAME) ?? DEFAULT_CLIENT_SECRET_NAME,
+        graceWindowMs: readNumber(env, 'SCIM_OAUTH_SECRET_GRACE_MINUTES', DEFAULT_SECRET_GRACE_MINUTES, log,
+            (value) => value >= 0, 'a non-negative number') * 60_000,
     };
 }
 

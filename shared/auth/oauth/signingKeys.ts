@@ -5,10 +5,10 @@
  *   on the SHA-256 digest of the JWS signing input (RFC 7515 §5.1), made with the key's current version.
  *   The public halves of the current and the previous version are kept in memory, so checking a token on a
  *   SCIM request is a CPU operation, never a Key Vault call.
- * - Locally (`npm start`, tests without Key Vault) a P-256 key pair generated in memory at start-up.
+ * - Locally (`npm start`, tests without Key Vault) an RSA key pair generated in memory at start-up.
  *
- * A key's `kid` is its Key Vault version (or, in memory, its RFC 7638 thumbprint). Its algorithm follows
- * from its type: ES256 for P-256 (what infra/ creates), RS256 for RSA.
+ * One algorithm: RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3), with a 2048-bit RSA key (what
+ * infra/ creates). A key's `kid` is its Key Vault version (or, in memory, its RFC 7638 thumbprint).
  */
 import { createHash, generateKeyPairSync, sign as signWithNodeCrypto, type KeyObject } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
@@ -17,7 +17,8 @@ import { base64url, calculateJwkThumbprint, importJWK, type CryptoKey, type JWK 
 import { describeError } from '../keyVaultTokenVerifier';
 import { selectAcceptedVersions, statusCodeOf } from '../tokenVersions';
 
-export type SigningAlgorithm = 'ES256' | 'RS256';
+export type SigningAlgorithm = 'RS256';
+export const SIGNING_ALGORITHM: SigningAlgorithm = 'RS256';
 
 /** What the token issuer needs to sign one token. */
 export interface TokenSigner {
@@ -44,7 +45,7 @@ export interface SigningKeys {
     reloadForUnknownKid(): Promise<void>;
 }
 
-/** A P-256 key pair generated in memory: local development and tests without Key Vault. */
+/** An RSA key pair generated in memory: local development and tests without Key Vault. */
 export class InMemorySigningKeys implements SigningKeys {
     readonly #privateKey: KeyObject;
     readonly #publicJwk: JWK;
@@ -52,7 +53,7 @@ export class InMemorySigningKeys implements SigningKeys {
     #verificationKey: VerificationKey | undefined;
 
     constructor() {
-        const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
         this.#privateKey = privateKey;
         this.#publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
     }
@@ -61,9 +62,8 @@ export class InMemorySigningKeys implements SigningKeys {
         await this.#load();
         return {
             kid: this.#kid!,
-            alg: 'ES256',
-            // ES256 signatures in JWS are R || S, 64 bytes (RFC 7518 §3.4), not DER.
-            sign: async (input) => signWithNodeCrypto('sha256', input, { key: this.#privateKey, dsaEncoding: 'ieee-p1363' }),
+            alg: SIGNING_ALGORITHM,
+            sign: async (input) => signWithNodeCrypto('sha256', input, this.#privateKey),
         };
     }
 
@@ -77,8 +77,8 @@ export class InMemorySigningKeys implements SigningKeys {
 
     async #load(): Promise<void> {
         if (this.#kid !== undefined) return;
-        const key = (await importJWK({ ...this.#publicJwk, alg: 'ES256' }, 'ES256')) as CryptoKey;
-        this.#verificationKey = { alg: 'ES256', key };
+        const key = (await importJWK(this.#publicJwk, SIGNING_ALGORITHM)) as CryptoKey;
+        this.#verificationKey = { alg: SIGNING_ALGORITHM, key };
         this.#kid = await calculateJwkThumbprint(this.#publicJwk);
     }
 }
@@ -204,11 +204,11 @@ export class KeyVaultSigningKeys implements SigningKeys {
         const vaultKey = await this.#options.keyClient.getKey(this.#options.keyName, { version });
         const publicJwk = toPublicJwk(vaultKey);
         if (publicJwk === undefined) {
-            this.#log(`OAuth: version ${version} of key '${this.#options.keyName}' is neither EC P-256 nor RSA; it is not used.`);
+            this.#log(`OAuth: version ${version} of key '${this.#options.keyName}' is not an RSA key; it is not used.`);
             return undefined;
         }
-        const key = (await importJWK(publicJwk.jwk, publicJwk.alg)) as CryptoKey;
-        return { kid: version, alg: publicJwk.alg, key, vaultKey, acceptedUntil };
+        const key = (await importJWK(publicJwk, SIGNING_ALGORITHM)) as CryptoKey;
+        return { kid: version, alg: SIGNING_ALGORITHM, key, vaultKey, acceptedUntil };
     }
 }
 
@@ -220,15 +220,11 @@ export class SigningKeyUnavailableError extends Error {
     }
 }
 
-/** The public JWK of a Key Vault key and the JWS algorithm it signs with, or undefined for other key types. */
-function toPublicJwk(vaultKey: KeyVaultKey): { jwk: JWK; alg: SigningAlgorithm } | undefined {
+/** The public JWK of a Key Vault RSA key, or undefined for another key type. */
+function toPublicJwk(vaultKey: KeyVaultKey): JWK | undefined {
     const key = vaultKey.key;
-    if (key === undefined) return undefined;
-    if ((key.kty === 'EC' || key.kty === 'EC-HSM') && key.crv === 'P-256' && key.x && key.y) {
-        return { jwk: { kty: 'EC', crv: 'P-256', x: base64url.encode(key.x), y: base64url.encode(key.y) }, alg: 'ES256' };
-    }
-    if ((key.kty === 'RSA' || key.kty === 'RSA-HSM') && key.n && key.e) {
-        return { jwk: { kty: 'RSA', n: base64url.encode(key.n), e: base64url.encode(key.e) }, alg: 'RS256' };
+    if ((key?.kty === 'RSA' || key?.kty === 'RSA-HSM') && key.n && key.e) {
+        return { kty: 'RSA', n: base64url.encode(key.n), e: base64url.encode(key.e) };
     }
     return undefined;
 }
