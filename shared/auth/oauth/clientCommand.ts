@@ -141,13 +141,15 @@ export async function runClientCommand(argv: readonly string[], io: ClientComman
             return 0;
         }
 
-        // rotate
-        if (!selected || currentClientId === undefined) {
+        // rotate: for the client of the current version (a version written by hand, without the tag, is the
+        // client of SCIM_OAUTH_CLIENT_ID)
+        const clientId = currentClientId ?? io.env.SCIM_OAUTH_CLIENT_ID?.trim();
+        if (!selected || !clientId) {
             io.err(`${where} has no usable version with a client id: run \`npm run token -- client create\` first.`);
             return 1;
         }
-        const written = await writeClientSecret(client, settings.secretName, currentClientId, parsed.years, settings.graceWindowMs, now);
-        io.err(`Wrote version ${written.version} of ${where} for client ${currentClientId}, expiring ${written.expiresOn.toISOString()}.`);
+        const written = await writeClientSecret(client, settings.secretName, clientId, parsed.years, settings.graceWindowMs, now);
+        io.err(`Wrote version ${written.version} of ${where} for client ${clientId}, expiring ${written.expiresOn.toISOString()}.`);
         io.err('Paste this client secret into Entra (Provisioning → Admin Credentials) and Test Connection; it is shown only once:');
         io.out(`client_secret=${written.secret}`);
         io.err(written.previous
