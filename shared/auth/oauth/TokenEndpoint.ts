@@ -73,7 +73,9 @@ export class TokenEndpoint {
             const retryAfter = this.#options.limiter.retryAfterSeconds(client.clientId);
             if (retryAfter !== undefined) throw OAuthError.throttled(retryAfter);
             const notAfter = await this.#authenticate(client);
-            if (notAfter === undefined) {
+            // An assertion within the clock leeway of its exp is valid, but a token cut to its remaining life
+            // would be dead on arrival: refused like an expired one.
+            if (notAfter === undefined || notAfter - this.#now() < 1000) {
                 this.#options.limiter.recordFailure(client.clientId);
                 throw OAuthError.invalidClient();
             }
