@@ -4,11 +4,12 @@
  * 1. Settings: the environment, plus `local.settings.json` `Values` if present (the file `func start` reads).
  * 2. Storage: `TABLES_CONNECTION_STRING` if set; else Azurite's table service in this process, persisting
  *    under `.azurite/` (or in memory with `SCIM_STORAGE=memory`).
- * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset. Key Vault is for Azure: this host
- *    never constructs a managed-identity credential.
+ * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset; likewise the OAuth client
+ *    (`SCIM_OAUTH_CLIENT_ID` / `SCIM_OAUTH_CLIENT_SECRET`, dev only) for /oauth/token. Key Vault is for
+ *    Azure: this host never constructs a managed-identity credential.
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
@@ -33,12 +34,16 @@ async function main(): Promise<void> {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
     if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
+    if (!process.env.SCIM_OAUTH_CLIENT_ID) process.env.SCIM_OAUTH_CLIENT_ID = randomUUID();
+    if (!process.env.SCIM_OAUTH_CLIENT_SECRET) process.env.SCIM_OAUTH_CLIENT_SECRET = randomBytes(32).toString('base64url');
 
     const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${process.env.SCIM_TOKEN}`);
     console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
+    console.log(`OAuth token endpoint: http://localhost:${host.port}/oauth/token`);
+    console.log(`Client id / secret (dev only): ${process.env.SCIM_OAUTH_CLIENT_ID} / ${process.env.SCIM_OAUTH_CLIENT_SECRET}`);
 
     let stopping = false;
     const stop = async () => {
