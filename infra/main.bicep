@@ -1,5 +1,6 @@
 // SCIM 2.0 service provider for Microsoft Entra ID provisioning: Azure Functions (Flex Consumption)
-// on Azure Table Storage, bearer token in Key Vault, telemetry in Application Insights.
+// on Azure Table Storage, bearer token, OAuth client secret and token-signing key in Key Vault,
+// telemetry in Application Insights.
 // Deployed into an existing resource group:
 //   az deployment group create -g <rg> -f infra/main.bicep -p @infra/main.parameters.json
 // See docs/deploy.md.
@@ -50,6 +51,34 @@ param scimTokenSecretName string = 'scim-token'
 @minValue(0)
 @maxValue(10080)
 param scimTokenGraceMinutes int = 60
+
+@description('OAuth client id Entra authenticates as with client credentials or workload identity federation (SCIM_OAUTH_CLIENT_ID), from `npm run token -- client create`. Empty = no token endpoint, Secret Token only.')
+param oauthClientId string = ''
+
+@description('Key Vault secret that holds the OAuth client secret (SCIM_OAUTH_CLIENT_SECRET_NAME). Only the name: `npm run token -- client create` writes the value.')
+param oauthClientSecretName string = 'scim-oauth-client-secret'
+
+@description('Minutes the previous OAuth client secret stays valid after a rotation (SCIM_OAUTH_SECRET_GRACE_MINUTES).')
+@minValue(0)
+@maxValue(43200)
+param oauthSecretGraceMinutes int = 10080
+
+@description('Key Vault key that signs OAuth access tokens (SCIM_OAUTH_SIGNING_KEY_NAME); created by this template, RSA 2048.')
+param oauthSigningKeyName string = 'scim-oauth-signing-key'
+
+@description('OAuth access token lifetime in minutes (SCIM_OAUTH_TOKEN_LIFETIME_MINUTES); Microsoft asks for 60 to 360.')
+@minValue(60)
+@maxValue(360)
+param oauthTokenLifetimeMinutes int = 120
+
+@description('Workload identity federation: the issuer Entra shows, https://login.microsoftonline.com/<tenant id>/v2.0 (SCIM_WIF_ISSUER). Empty = off.')
+param wifIssuer string = ''
+
+@description('Workload identity federation: the subject Entra shows, an object id (SCIM_WIF_SUBJECT).')
+param wifSubject string = ''
+
+@description('Workload identity federation: accepted audiences, comma-separated, e.g. api://<app id>,<app id> (SCIM_WIF_AUDIENCE).')
+param wifAudience string = ''
 
 @description('Object id of the principal that may write the token secret (Key Vault Secrets Officer): the pipeline identity or an admin. Empty = none.')
 param deployerPrincipalId string = ''
@@ -114,6 +143,7 @@ module keyVault 'app/keyvault.bicep' = {
     keyVaultName: keyVaultName
     location: location
     tags: allTags
+    oauthSigningKeyName: oauthSigningKeyName
   }
 }
 
@@ -131,6 +161,14 @@ module functionApp 'app/function.bicep' = {
     scimTableName: storage.outputs.scimTableName
     scimTokenSecretName: scimTokenSecretName
     scimTokenGraceMinutes: scimTokenGraceMinutes
+    oauthClientId: oauthClientId
+    oauthClientSecretName: oauthClientSecretName
+    oauthSecretGraceMinutes: oauthSecretGraceMinutes
+    oauthSigningKeyName: keyVault.outputs.oauthSigningKeyName
+    oauthTokenLifetimeMinutes: oauthTokenLifetimeMinutes
+    wifIssuer: wifIssuer
+    wifSubject: wifSubject
+    wifAudience: wifAudience
     alwaysReadyInstanceCount: alwaysReadyInstanceCount
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
@@ -143,6 +181,7 @@ module rbac 'app/rbac.bicep' = {
     appPrincipalId: functionApp.outputs.principalId
     storageAccountName: storage.outputs.storageAccountName
     keyVaultName: keyVault.outputs.keyVaultName
+    oauthSigningKeyName: keyVault.outputs.oauthSigningKeyName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
@@ -160,3 +199,7 @@ output keyVaultName string = keyVault.outputs.keyVaultName
 output keyVaultUrl string = keyVault.outputs.keyVaultUri
 @description('Name of the bearer-token secret in the vault.')
 output scimTokenSecretName string = scimTokenSecretName
+@description('OAuth token endpoint to paste into Entra (client credentials or workload identity federation).')
+output oauthTokenEndpoint string = 'https://${functionApp.outputs.defaultHostName}/oauth/token'
+@description('Name of the OAuth client-secret secret in the vault.')
+output oauthClientSecretName string = oauthClientSecretName

@@ -35,6 +35,30 @@ param scimTokenSecretName string
 @description('Minutes the previous token version stays valid after a rotation (SCIM_TOKEN_GRACE_MINUTES).')
 param scimTokenGraceMinutes int
 
+@description('OAuth client id Entra authenticates as (SCIM_OAUTH_CLIENT_ID); empty = Secret Token only.')
+param oauthClientId string
+
+@description('Key Vault secret that holds the OAuth client secret (SCIM_OAUTH_CLIENT_SECRET_NAME).')
+param oauthClientSecretName string
+
+@description('Minutes the previous client secret stays valid after a rotation (SCIM_OAUTH_SECRET_GRACE_MINUTES).')
+param oauthSecretGraceMinutes int
+
+@description('Key Vault key that signs access tokens (SCIM_OAUTH_SIGNING_KEY_NAME).')
+param oauthSigningKeyName string
+
+@description('Access token lifetime in minutes, 60-360 (SCIM_OAUTH_TOKEN_LIFETIME_MINUTES).')
+param oauthTokenLifetimeMinutes int
+
+@description('Workload identity federation: the issuer Entra shows (SCIM_WIF_ISSUER); empty = off.')
+param wifIssuer string
+
+@description('Workload identity federation: the subject Entra shows (SCIM_WIF_SUBJECT).')
+param wifSubject string
+
+@description('Workload identity federation: accepted audiences, comma-separated (SCIM_WIF_AUDIENCE).')
+param wifAudience string
+
 @description('Always-ready instances for the HTTP trigger group (0 = scale to zero, cold starts).')
 @minValue(0)
 @maxValue(20)
@@ -136,6 +160,39 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'SCIM_TOKEN_GRACE_MINUTES'
           value: string(scimTokenGraceMinutes)
+        }
+        // OAuth client credentials and workload identity federation (docs/entra.md); no client secret here.
+        {
+          name: 'SCIM_OAUTH_CLIENT_ID'
+          value: oauthClientId
+        }
+        {
+          name: 'SCIM_OAUTH_CLIENT_SECRET_NAME'
+          value: oauthClientSecretName
+        }
+        {
+          name: 'SCIM_OAUTH_SECRET_GRACE_MINUTES'
+          value: string(oauthSecretGraceMinutes)
+        }
+        {
+          name: 'SCIM_OAUTH_SIGNING_KEY_NAME'
+          value: oauthSigningKeyName
+        }
+        {
+          name: 'SCIM_OAUTH_TOKEN_LIFETIME_MINUTES'
+          value: string(oauthTokenLifetimeMinutes)
+        }
+        {
+          name: 'SCIM_WIF_ISSUER'
+          value: wifIssuer
+        }
+        {
+          name: 'SCIM_WIF_SUBJECT'
+          value: wifSubject
+        }
+        {
+          name: 'SCIM_WIF_AUDIENCE'
+          value: wifAudience
         }
       ]
     }

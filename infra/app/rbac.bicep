@@ -1,5 +1,5 @@
 // Role assignments. The function app's system-assigned identity gets exactly what the SCIM service
-// needs; optionally the deploying principal (pipeline or admin) may write the token secret.
+// needs; optionally the deploying principal (pipeline or admin) may write the token and client secrets.
 
 @description('Principal (object) id of the function app\'s system-assigned identity.')
 param appPrincipalId string
@@ -9,6 +9,9 @@ param storageAccountName string
 
 @description('Key Vault that holds the bearer-token secret.')
 param keyVaultName string
+
+@description('Key in that vault that signs OAuth access tokens.')
+param oauthSigningKeyName string
 
 @description('Application Insights component the app reports to.')
 param applicationInsightsName string
@@ -31,6 +34,8 @@ var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageTableDataContributorRoleId = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 // Key Vault Secrets User: read the bearer-token secret.
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
+// Key Vault Crypto User: read the OAuth signing key's public half and sign with it (scoped to that key).
+var keyVaultCryptoUserRoleId = '12338af0-0e69-4776-bea7-57ae8d297424'
 // Key Vault Secrets Officer: create and rotate the bearer-token secret (deployer only).
 var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 // Monitoring Metrics Publisher: send telemetry to Application Insights with Entra ID auth.
@@ -42,6 +47,11 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing 
 
 resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
   name: keyVaultName
+}
+
+resource oauthSigningKey 'Microsoft.KeyVault/vaults/keys@2024-11-01' existing = {
+  parent: keyVault
+  name: oauthSigningKeyName
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -73,6 +83,16 @@ resource appKeyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04
   scope: keyVault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUserRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appKeyVaultCryptoUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(oauthSigningKey.id, appPrincipalId, keyVaultCryptoUserRoleId)
+  scope: oauthSigningKey
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultCryptoUserRoleId)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

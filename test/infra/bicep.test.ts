@@ -141,10 +141,19 @@ const REQUIRED_APP_SETTINGS = [
     'KEY_VAULT_URL',
     'SCIM_TOKEN_SECRET_NAME',
     'SCIM_TOKEN_GRACE_MINUTES',
+    'SCIM_OAUTH_CLIENT_ID',
+    'SCIM_OAUTH_CLIENT_SECRET_NAME',
+    'SCIM_OAUTH_SECRET_GRACE_MINUTES',
+    'SCIM_OAUTH_SIGNING_KEY_NAME',
+    'SCIM_OAUTH_TOKEN_LIFETIME_MINUTES',
+    'SCIM_WIF_ISSUER',
+    'SCIM_WIF_SUBJECT',
+    'SCIM_WIF_AUDIENCE',
 ];
 /** Local-only settings, secrets, and settings Flex Consumption rejects or ignores. */
 const FORBIDDEN_APP_SETTINGS = [
     'SCIM_TOKEN',
+    'SCIM_OAUTH_CLIENT_SECRET',
     'TABLES_CONNECTION_STRING',
     'AzureWebJobsStorage',
     'AZURE_CLIENT_ID',
@@ -176,6 +185,8 @@ const appSettingsForTheCode: Check = (root) => {
     expect(settings.get('KEY_VAULT_URL')?.text).toBe('keyVaultUri');
     expect(settings.get('SCIM_TOKEN_SECRET_NAME')?.text).toBe('scimTokenSecretName');
     expect(settings.get('SCIM_TABLE_NAME')?.text).toBe('scimTableName');
+    expect(settings.get('SCIM_OAUTH_CLIENT_ID')?.text).toBe('oauthClientId');
+    expect(settings.get('SCIM_OAUTH_SIGNING_KEY_NAME')?.text).toBe('oauthSigningKeyName');
     expect(literal(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING'))).toBe('Authorization=AAD');
 };
 
@@ -188,6 +199,19 @@ const keyVaultSecurity: Check = (root) => {
     expect(propLiteral(kv.body, 'properties.sku.name')).toBe('standard');
     expect(prop(kv.body, 'properties.tenantId')?.text).toBe('tenant().tenantId');
     expect(prop(kv.body, 'properties.accessPolicies'), 'no access policies with RBAC').toBeUndefined();
+};
+
+/** The OAuth signing key: RSA for RS256, sign/verify only, never exportable, rotated by Key Vault. */
+const oauthSigningKey: Check = (root) => {
+    const key = only(root, 'Microsoft.KeyVault/vaults/keys');
+    expect(prop(key.body, 'parent')?.text).toBe('keyVault');
+    expect(propLiteral(key.body, 'properties.kty')).toBe('RSA');
+    expect(propLiteral(key.body, 'properties.keySize')).toBeGreaterThanOrEqual(2048);
+    expect(arrayItems(prop(key.body, 'properties.keyOps')).map((n) => literal(n)).sort()).toEqual(['sign', 'verify']);
+    expect(propLiteral(key.body, 'properties.attributes.exportable')).toBe(false);
+    const rotate = arrayItems(prop(key.body, 'properties.rotationPolicy.lifetimeActions'))
+        .find((action) => propLiteral(action, 'action.type') === 'rotate');
+    expect(rotate, 'a rotate lifetime action').toBeDefined();
 };
 
 const monitoringLocalAuthDisabled: Check = (root) => {
@@ -243,6 +267,15 @@ const EXPECTED_ROLES: ExpectedRole[] = [
         guid: '3913510d-42f4-4e42-8a64-420c390055eb',
         roleName: 'Monitoring Metrics Publisher',
         scopeType: 'Microsoft.Insights/components',
+        principal: 'appPrincipalId',
+        principalType: "'ServicePrincipal'",
+        conditional: false,
+    },
+    {
+        variable: 'keyVaultCryptoUserRoleId',
+        guid: '12338af0-0e69-4776-bea7-57ae8d297424',
+        roleName: 'Key Vault Crypto User',
+        scopeType: 'Microsoft.KeyVault/vaults/keys',
         principal: 'appPrincipalId',
         principalType: "'ServicePrincipal'",
         conditional: false,
@@ -440,6 +473,9 @@ describe('infra/main.bicep', () => {
         const rbac = byPath.get('app/rbac.bicep')!;
         expect(prop(rbac.body, 'params.appPrincipalId')?.text).toBe(`${fnSymbol}.outputs.principalId`);
         expect(prop(rbac.body, 'params.deployerPrincipalId')?.text).toBe('deployerPrincipalId');
+        // The signing key's name comes out of the module that creates it, so the role and the setting wait for it.
+        expect(prop(fn.body, 'params.oauthSigningKeyName')?.text).toMatch(/\.outputs\.oauthSigningKeyName$/);
+        expect(prop(rbac.body, 'params.oauthSigningKeyName')?.text).toMatch(/\.outputs\.oauthSigningKeyName$/);
         for (const m of byPath.values()) {
             const tags = prop(m.body, 'params.tags');
             if (m.path !== 'app/rbac.bicep') expect(tags?.text, `${m.path} gets tags`).toBe('allTags');
@@ -455,6 +491,9 @@ describe('infra/main.bicep', () => {
         expect(literal(byName.get('scimTokenSecretName')?.defaultValue)).toBe('scim-token');
         expect(literal(byName.get('scimTokenGraceMinutes')?.defaultValue)).toBe(60);
         expect(literal(byName.get('deployerPrincipalId')?.defaultValue)).toBe('');
+        expect(literal(byName.get('oauthClientId')?.defaultValue), 'OAuth is off unless a client is named').toBe('');
+        expect(literal(byName.get('oauthTokenLifetimeMinutes')?.defaultValue)).toBe(120);
+        expect(literal(byName.get('wifIssuer')?.defaultValue)).toBe('');
         expect(byName.get('location')?.defaultValue?.text).toBe('resourceGroup().location');
         for (const p of byName.values()) {
             expect(p.decorators, `${p.name} is documented`).toContain('description');
@@ -473,6 +512,7 @@ describe('infra/main.bicep', () => {
         expect(byName.get('keyVaultName')?.value.text).toMatch(/\.outputs\.keyVaultName$/);
         expect(byName.get('keyVaultUrl')?.value.text).toMatch(/\.outputs\.keyVaultUri$/);
         expect(byName.get('scimTokenSecretName')?.value.text).toBe('scimTokenSecretName');
+        expect(byName.get('oauthTokenEndpoint')?.value.text).toMatch(/^'https:\/\/\$\{\w+\.outputs\.defaultHostName\}\/oauth\/token'$/);
     });
 });
 
@@ -523,6 +563,7 @@ const CHECKS: Record<string, { file: string; check: Check }> = {
     'basic publishing credentials off': { file: 'app/function.bicep', check: basicPublishingDisabled },
     'app settings the code reads': { file: 'app/function.bicep', check: appSettingsForTheCode },
     'Key Vault security': { file: 'app/keyvault.bicep', check: keyVaultSecurity },
+    'OAuth signing key': { file: 'app/keyvault.bicep', check: oauthSigningKey },
     'monitoring local auth disabled': { file: 'app/monitoring.bicep', check: monitoringLocalAuthDisabled },
     'role assignments (GUID, comment, scope, principal)': { file: 'app/rbac.bicep', check: roleAssignments },
 };
@@ -567,6 +608,12 @@ const MUTATIONS: { check: string; from: string | RegExp; to: string }[] = [
     { check: 'role assignments (GUID, comment, scope, principal)', from: /(appKeyVaultSecretsUser[\s\S]*?scope: )keyVault/, to: '$1storageAccount' },
     { check: 'role assignments (GUID, comment, scope, principal)', from: /(appStorageTableDataContributor[\s\S]*?principalId: )appPrincipalId/, to: "$1'00000000-0000-0000-0000-000000000000'" },
     { check: 'role assignments (GUID, comment, scope, principal)', from: 'if (!empty(deployerPrincipalId)) ', to: '' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: /(appKeyVaultCryptoUser[\s\S]*?scope: )oauthSigningKey/, to: '$1keyVault' },
+    { check: 'OAuth signing key', from: 'exportable: false', to: 'exportable: true' },
+    { check: 'OAuth signing key', from: "kty: 'RSA'", to: "kty: 'oct'" },
+    { check: 'OAuth signing key', from: "      'sign'\n", to: "      'decrypt'\n" },
+    { check: 'OAuth signing key', from: "type: 'rotate'", to: "type: 'notify'" },
+    { check: 'app settings the code reads', from: "name: 'SCIM_OAUTH_CLIENT_ID'", to: "name: 'SCIM_OAUTH_CLIENT_SECRET'" },
 ];
 
 describe('mutations: every check fails on a weakened template', () => {
