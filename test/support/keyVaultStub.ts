@@ -58,7 +58,7 @@ export interface KeyVaultStub {
     /** The vault's keys (the OAuth signing key), with their own request counts. */
     readonly keys: KeyVaultKeysStub;
     /** Adds a version as if `az keyvault secret set` ran now (or at `createdOn`); returns its version id. */
-    addSecretVersion(name: string, value: string, options?: { enabled?: boolean; createdOn?: number; expiresOn?: number }): string;
+    addSecretVersion(name: string, value: string, options?: { enabled?: boolean; createdOn?: number; expiresOn?: number; tags?: Record<string, string> }): string;
     setEnabled(name: string, version: string, enabled: boolean): void;
     /** The versions of a secret, oldest first. */
     versionsOf(name: string): readonly StubSecretVersion[];
@@ -90,7 +90,7 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
     const wholeSecondsNow = (): number => Math.floor(now() / 1000) * 1000;
     const keys = createKeyVaultKeysStub(() => vaultUrl, now, pageSize);
 
-    function addSecretVersion(name: string, value: string, init: { enabled?: boolean; createdOn?: number; expiresOn?: number } = {}): string {
+    function addSecretVersion(name: string, value: string, init: { enabled?: boolean; createdOn?: number; expiresOn?: number; tags?: Record<string, string> } = {}): string {
         const createdOn = init.createdOn ?? wholeSecondsNow();
         const version: StubSecretVersion = {
             version: randomBytes(16).toString('hex'),
@@ -100,7 +100,7 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
             updatedOn: createdOn,
             ...(init.expiresOn !== undefined ? { expiresOn: Math.floor(init.expiresOn / 1000) * 1000 } : {}),
             contentType: undefined,
-            tags: undefined,
+            tags: init.tags,
         };
         secrets.set(name, [...(secrets.get(name) ?? []), version]);
         return version.version;
