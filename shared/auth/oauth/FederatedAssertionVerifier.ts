@@ -2,7 +2,8 @@
  * Workload identity federation: Entra proves who it is with a JWT its tenant signed (the `client_assertion`,
  * RFC 7523 §2.2) instead of a client secret. Checked against the settings the admin copied from Entra
  * (docs/entra.md): signature by one of the issuer's published keys (RS256), exact `iss`, `sub`, one of the
- * accepted `aud` values, `tid` = the issuer's tenant, `exp`/`nbf` with at most 60 s of clock skew.
+ * accepted `aud` values, `tid` = the issuer's tenant, `exp`/`nbf` with at most 60 s of clock skew
+ * (docs/entra-protocol.md §15).
  *
  * The issuer's keys (a JWKS) are cached by `kid`:
  * - a `kid` not in the cache makes us fetch the JWKS again, at most once per `unknownKidRecheckMs`

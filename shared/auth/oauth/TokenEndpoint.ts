@@ -1,6 +1,7 @@
 /**
  * `POST /oauth/token`: the OAuth 2.0 client credentials grant (RFC 6749 §4.4) for Entra's provisioning
- * service, with a client secret or a federated client assertion (RFC 7523 §2.2). In protocol order:
+ * service, with a client secret or a federated client assertion (RFC 7523 §2.2; what Entra sends:
+ * docs/entra-protocol.md §15). In protocol order:
  *
  *   read the request → refuse a throttled client id → authenticate the client → check the scope → issue
  *

@@ -22,7 +22,7 @@
 export const DEFAULT_CLIENT_SECRET_NAME = 'scim-oauth-client-secret';
 export const DEFAULT_SIGNING_KEY_NAME = 'scim-oauth-signing-key';
 export const DEFAULT_SECRET_GRACE_MINUTES = 7 * 24 * 60;
-/** Microsoft's gallery guidance: access tokens live at least 60 minutes and at most 6 hours. */
+/** Microsoft's gallery guidance: access tokens live at least 60 minutes and at most 6 hours (docs/entra-protocol.md §15). */
 export const MIN_TOKEN_LIFETIME_MINUTES = 60;
 export const MAX_TOKEN_LIFETIME_MINUTES = 360;
 export const DEFAULT_TOKEN_LIFETIME_MINUTES = 120;

@@ -8,6 +8,7 @@
  *   - Exactly one client authentication method (RFC 6749 §2.3): HTTP Basic (Entra's Test Connection sends
  *     this), `client_id` + `client_secret` in the body (Microsoft's validation suite sends this), or a JWT
  *     client assertion (RFC 7523 §2.2, workload identity federation: `client_id` is required beside it).
+ *     docs/entra-protocol.md §15 has what Entra and the suite send.
  */
 import { OAuthError } from './OAuthError';
 
