@@ -9,8 +9,8 @@
  * - a `kid` not in the cache makes us fetch the JWKS again, at most once per `unknownKidRecheckMs`
  *   (Entra rotates its keys without notice; a flood of made-up kids costs one fetch a minute);
  * - the cache is refreshed when older than `maxAgeMs`; if the issuer cannot be reached the cached keys
- *   stay in use, and only an assertion whose key is not cached fails — with 503, not 401, since an outage
- *   says nothing about the caller.
+ *   stay in use, and only an assertion whose key is not cached fails — with 503, not 401, since during an
+ *   outage an unknown key may well be a freshly rotated one.
  */
 import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput } from 'jose';
 import type { FederationSettings } from './oauthSettings';
@@ -54,6 +54,7 @@ export class FederatedAssertionVerifier {
     #keySet: ReturnType<typeof createLocalJWKSet> | undefined;
     #fetchedAt = Number.NEGATIVE_INFINITY;
     #lastAttemptAt = Number.NEGATIVE_INFINITY;
+    #lastFetchFailed = false;
     #fetchInFlight: Promise<boolean> | undefined;
 
     constructor(settings: FederationSettings, options: FederatedAssertionVerifierOptions = {}) {
@@ -91,25 +92,25 @@ export class FederatedAssertionVerifier {
         }
     }
 
+    /** The issuer's key for this assertion: from the cache, else after one more fetch (see the file comment). */
     async #keyFor(header: JWTHeaderParameters, token: FlattenedJWSInput) {
-        if (this.#keySet === undefined || !(await this.#hasKey(header, token))) {
-            if (this.#now() - this.#lastAttemptAt >= this.#unknownKidRecheckMs) {
-                const fetched = await this.#fetchKeys();
-                if (!fetched && this.#keySet === undefined) throw new IssuerKeysUnavailableError(this.#retryAfterSeconds());
-            } else if (this.#keySet === undefined) {
-                throw new IssuerKeysUnavailableError(this.#retryAfterSeconds());
-            }
-        }
-        if (this.#keySet === undefined) throw new errors.JWKSNoMatchingKey();
-        return this.#keySet(header, token);
+        const cached = await this.#cachedKey(header, token);
+        if (cached !== undefined) return cached;
+        if (this.#now() - this.#lastAttemptAt >= this.#unknownKidRecheckMs) await this.#fetchKeys();
+        const fetched = await this.#cachedKey(header, token);
+        if (fetched !== undefined) return fetched;
+        // A key we cannot find while the issuer cannot be reached may be a freshly rotated one: an outage, not a refusal.
+        if (this.#keySet === undefined || this.#lastFetchFailed) throw new IssuerKeysUnavailableError(this.#retryAfterSeconds());
+        throw new errors.JWKSNoMatchingKey();
     }
 
-    async #hasKey(header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<boolean> {
+    /** The key from the cached JWKS, or undefined when it has none for this header. */
+    async #cachedKey(header: JWTHeaderParameters, token: FlattenedJWSInput) {
+        if (this.#keySet === undefined) return undefined;
         try {
-            await this.#keySet!(header, token);
-            return true;
+            return await this.#keySet(header, token);
         } catch (error) {
-            if (error instanceof errors.JWKSNoMatchingKey) return false;
+            if (error instanceof errors.JWKSNoMatchingKey) return undefined;
             throw error;
         }
     }
@@ -138,11 +139,13 @@ export class FederatedAssertionVerifier {
             if (!Array.isArray(jwks?.keys)) throw new Error('no keys array');
             this.#keySet = createLocalJWKSet(jwks);
             this.#fetchedAt = startedAt;
+            this.#lastFetchFailed = false;
             return true;
         } catch (error) {
             // The reason only (a status, a timeout): a response body is not logged.
             const reason = error instanceof Error ? (error.name === 'Error' ? error.message : error.name) : typeof error;
             this.#log(`OAuth: fetching the federation issuer's keys failed (${reason}); ${this.#keySet ? 'keeping the cached keys' : 'nothing is cached'}.`);
+            this.#lastFetchFailed = true;
             return false;
         }
     }

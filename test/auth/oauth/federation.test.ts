@@ -179,6 +179,12 @@ describe('the issuer\'s keys (JWKS)', () => {
             expect((await present(await issuer.sign(entraClaims()))).status).toBe(200);
             expect(server.logs.some((line) => line.includes("fetching the federation issuer's keys failed (status 503); keeping the cached keys"))).toBe(true);
 
+            // A key the cache does not have, while the issuer is down: maybe a fresh rotation, so 503, not 401.
+            now += 2 * MINUTE;
+            const rotated = await present(await issuer.sign(entraClaims(), { kid: await issuer.addKey() }));
+            expect(rotated.status).toBe(503);
+            expect(rotated.body.error).toBe('temporarily_unavailable');
+
             startInstance();
             const reply = await present(await issuer.sign(entraClaims()));
             expect(reply.status).toBe(503);
