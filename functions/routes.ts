@@ -1,7 +1,7 @@
 /**
  * The route table: every HTTP route of the app, the SCIM ones and the OAuth token endpoint. The Functions
- * host registers each file's route as it loads it; the local host (`shared/http/localHost.ts`) and the
- * tests serve this same list.
+ * host registers each file's route as it loads it; the local host (`dev/localHost.ts`) and the tests serve
+ * this same list.
  */
 import type { RouteDefinition } from '../shared/http/scimEndpoint';
 import { groupsRoute } from './Groups';

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { AppProvider } from '../app';
 import { OAuthError } from '../auth/oauth/OAuthError';
 import { oauthErrorResponse, type TokenEndpointResponse } from '../auth/oauth/TokenEndpoint';
-import { getDependencies } from './dependencies';
 import type { RouteDefinition } from './scimEndpoint';
 
 /** A token request is a few hundred bytes; with an Entra client assertion about 2 KB. */
@@ -17,11 +17,11 @@ const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEA
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export function tokenRoute(options: { name: string; route: string }): RouteDefinition {
-    const handler: HttpHandler = async (request, context) => {
+    const handlerFor = (app: AppProvider): HttpHandler => async (request, context) => {
         const started = Date.now();
         let response: TokenEndpointResponse;
         try {
-            const { oauth, settings } = await getDependencies();
+            const { oauth, settings } = await app();
             const declaredLength = Number(request.headers.get('content-length') ?? '0');
             const body = declaredLength > MAX_TOKEN_REQUEST_BYTES ? undefined : await request.text();
             if (body === undefined || Buffer.byteLength(body) > MAX_TOKEN_REQUEST_BYTES) {
@@ -46,7 +46,7 @@ export function tokenRoute(options: { name: string; route: string }): RouteDefin
         logSummary(context, request.method, response, Date.now() - started);
         return toHttpResponse(response);
     };
-    return { name: options.name, route: options.route, methods: ALL_METHODS, handler };
+    return { name: options.name, route: options.route, methods: ALL_METHODS, handlerFor };
 }
 
 function toHttpResponse(response: TokenEndpointResponse): HttpResponseInit {

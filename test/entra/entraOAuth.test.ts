@@ -5,8 +5,7 @@
  * but never sent, so every step that passes was authenticated by the access token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetDependencies } from '../../shared/http/dependencies';
-import { basicCredentials, clearOAuthEnvironment, requestToken, setOAuthEnvironment } from '../support/oauth';
+import { basicCredentials, requestToken } from '../support/oauth';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
 import { loadFixtureFiles, ProvisioningCycle } from './cycle';
 
@@ -20,8 +19,7 @@ let accessToken: string;
 
 beforeAll(async () => {
     server = await startScimServer();
-    setOAuthEnvironment({ SCIM_OAUTH_CLIENT_ID: CLIENT_ID, SCIM_OAUTH_CLIENT_SECRET: CLIENT_SECRET });
-    resetDependencies({ oauth: { log: (line) => server.logs.push(line) } });
+    server.reconfigure({ SCIM_OAUTH_CLIENT_ID: CLIENT_ID, SCIM_OAUTH_CLIENT_SECRET: CLIENT_SECRET }, { oauth: { log: (line) => server.logs.push(line) } });
     const reply = await requestToken(new URL(server.base).origin, { grant_type: 'client_credentials' }, {
         authorization: basicCredentials(CLIENT_ID, CLIENT_SECRET),
     });
@@ -32,7 +30,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-    clearOAuthEnvironment();
     await server?.close();
 });
 

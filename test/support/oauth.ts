@@ -1,6 +1,6 @@
 /**
  * Test helpers for the OAuth token endpoint: requests shaped the way Entra and Microsoft's validation suite
- * send them, and the OAuth settings set and cleared around a test file.
+ * send them, and a JWT's parts decoded.
  */
 
 export interface TokenReply {
@@ -45,30 +45,6 @@ export async function requestToken(
         body = undefined;
     }
     return { status: response.status, headers: response.headers, body, text };
-}
-
-const OAUTH_SETTINGS = [
-    'SCIM_OAUTH_CLIENT_ID',
-    'SCIM_OAUTH_CLIENT_SECRET',
-    'SCIM_OAUTH_CLIENT_SECRET_NAME',
-    'SCIM_OAUTH_SECRET_GRACE_MINUTES',
-    'SCIM_OAUTH_SIGNING_KEY_NAME',
-    'SCIM_OAUTH_TOKEN_LIFETIME_MINUTES',
-    'SCIM_OAUTH_SCOPE',
-    'SCIM_WIF_ISSUER',
-    'SCIM_WIF_JWKS_URL',
-    'SCIM_WIF_SUBJECT',
-    'SCIM_WIF_AUDIENCE',
-];
-
-/** Replaces every OAuth setting in the environment by `values` (the others unset). */
-export function setOAuthEnvironment(values: Partial<Record<string, string>>): void {
-    clearOAuthEnvironment();
-    for (const [name, value] of Object.entries(values)) if (value !== undefined) process.env[name] = value;
-}
-
-export function clearOAuthEnvironment(): void {
-    for (const name of OAUTH_SETTINGS) delete process.env[name];
 }
 
 /** The three parts of a compact JWS, header and payload decoded. */

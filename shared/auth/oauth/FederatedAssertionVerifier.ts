@@ -13,7 +13,7 @@
  *   outage an unknown key may well be a freshly rotated one.
  */
 import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput } from 'jose';
-import type { FederationSettings } from './oauthSettings';
+import type { FederationSettings } from '../../config';
 import { CLOCK_LEEWAY_SECONDS } from './accessTokens';
 
 /** Entra signs its tokens with RS256. */

@@ -8,6 +8,7 @@
  * Success is RFC 6749 §5.1 (`access_token`, `token_type`, `expires_in`, `Cache-Control: no-store`); every
  * failure an RFC 6749 §5.2 error. A token issued for an assertion never outlives the assertion.
  */
+import type { OAuthSettings } from '../../config';
 import type { TokenVerifier } from '../TokenVerifier';
 import { matchesDigest, tokenDigest } from '../tokenDigest';
 import { ScimError } from '../../scim/errors';
@@ -15,7 +16,6 @@ import { issueAccessToken } from './accessTokens';
 import type { FailedAuthenticationLimiter } from './FailedAuthenticationLimiter';
 import { IssuerKeysUnavailableError, type FederatedAssertionVerifier } from './FederatedAssertionVerifier';
 import { OAuthError } from './OAuthError';
-import type { OAuthSettings } from './oauthSettings';
 import { SigningKeyUnavailableError, type SigningKeys } from './signingKeys';
 import { parseTokenRequest, type ClientAuthentication } from './tokenRequest';
 

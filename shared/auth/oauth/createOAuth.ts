@@ -1,5 +1,5 @@
 /**
- * Builds the OAuth side of the app once, at start-up, from the settings (oauthSettings.ts):
+ * Builds the OAuth side of the app once, at start-up, from the settings (`Settings.oauth`, shared/config.ts):
  *
  *   SCIM_OAUTH_CLIENT_ID unset → no OAuth: the token endpoint refuses everything, SCIM takes the Secret Token only;
  *   KEY_VAULT_URL set          → client secret = Key Vault secret, signing key = Key Vault key (managed identity);
@@ -11,15 +11,14 @@
 import type { TokenCredential } from '@azure/identity';
 import { KeyClient, type KeyClientOptions } from '@azure/keyvault-keys';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
-import { StaticTokenVerifier } from '../bearer';
+import type { OAuthSettings, Settings } from '../../config';
 import { lazyManagedIdentityCredential } from '../createTokenVerifier';
-import { KeyVaultTokenVerifier } from '../keyVaultTokenVerifier';
+import { KeyVaultTokenVerifier } from '../KeyVaultTokenVerifier';
+import { StaticTokenVerifier } from '../StaticTokenVerifier';
 import type { TokenVerifier } from '../TokenVerifier';
-import { readTokenSettings } from '../tokenSettings';
 import { AccessTokenVerifier, CLOCK_LEEWAY_SECONDS } from './accessTokens';
 import { FailedAuthenticationLimiter } from './FailedAuthenticationLimiter';
 import { FederatedAssertionVerifier } from './FederatedAssertionVerifier';
-import { readOAuthSettings, type OAuthSettings } from './oauthSettings';
 import { SecretOrAccessTokenVerifier } from './SecretOrAccessTokenVerifier';
 import { InMemorySigningKeys, KeyVaultSigningKeys, type SigningKeys } from './signingKeys';
 import { TokenEndpoint } from './TokenEndpoint';
@@ -40,14 +39,15 @@ export interface OAuth {
     signingKeys: SigningKeys;
 }
 
-export function createOAuth(env: NodeJS.ProcessEnv, deps: OAuthDependencies = {}): OAuth | undefined {
-    const log = deps.log ?? ((line: string) => console.warn(line));
-    const settings = readOAuthSettings(env, log);
+export function createOAuth(
+    { oauth: settings, token: tokenSettings, managedIdentityClientId }: Pick<Settings, 'oauth' | 'token' | 'managedIdentityClientId'>,
+    deps: OAuthDependencies = {},
+): OAuth | undefined {
     if (settings === undefined) return undefined;
-    const tokenSettings = readTokenSettings(env);
+    const log = deps.log ?? ((line: string) => console.warn(line));
     const now = deps.now ?? (() => Date.now());
     // Only ever used in Key Vault mode; built lazily, so it never probes for a managed identity otherwise.
-    const credential = deps.credential ?? lazyManagedIdentityCredential(tokenSettings.managedIdentityClientId);
+    const credential = deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId);
 
     let clientSecrets: TokenVerifier | undefined;
     if (settings.clientSecret !== undefined && 'keyVaultSecretName' in settings.clientSecret) {

@@ -10,11 +10,12 @@
  * One algorithm: RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3), with a 2048-bit RSA key (what
  * infra/ creates). A key's `kid` is its Key Vault version (or, in memory, its RFC 7638 thumbprint).
  */
-import { createHash, generateKeyPairSync, sign as signWithNodeCrypto, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPair, sign as signWithNodeCrypto, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
 import { CryptographyClient, type CryptographyClientOptions, type KeyClient, type KeyProperties, type KeyVaultKey } from '@azure/keyvault-keys';
 import { base64url, calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
-import { describeError } from '../keyVaultTokenVerifier';
+import { describeError } from '../KeyVaultTokenVerifier';
 import { selectAcceptedVersions, statusCodeOf } from '../tokenVersions';
 
 export type SigningAlgorithm = 'RS256';
@@ -45,26 +46,18 @@ export interface SigningKeys {
     reloadForUnknownKid(): Promise<void>;
 }
 
-/** An RSA key pair generated in memory: local development and tests without Key Vault. */
+/**
+ * An RSA key pair generated in memory: local development and tests without Key Vault. Generated on first
+ * use, off the event loop (a 2048-bit key takes a noticeable fraction of a second).
+ */
 export class InMemorySigningKeys implements SigningKeys {
-    readonly #privateKey: KeyObject;
-    readonly #publicJwk: JWK;
+    #loaded: Promise<{ kid: string; privateKey: KeyObject; verificationKey: VerificationKey }> | undefined;
     #kid: string | undefined;
     #verificationKey: VerificationKey | undefined;
 
-    constructor() {
-        const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-        this.#privateKey = privateKey;
-        this.#publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
-    }
-
     async signer(): Promise<TokenSigner> {
-        await this.#load();
-        return {
-            kid: this.#kid!,
-            alg: SIGNING_ALGORITHM,
-            sign: async (input) => signWithNodeCrypto('sha256', input, this.#privateKey),
-        };
+        const { kid, privateKey } = await this.#load();
+        return { kid, alg: SIGNING_ALGORITHM, sign: async (input) => signWithNodeCrypto('sha256', input, privateKey) };
     }
 
     verificationKey(kid: string): VerificationKey | undefined {
@@ -75,11 +68,17 @@ export class InMemorySigningKeys implements SigningKeys {
         await this.#load();
     }
 
-    async #load(): Promise<void> {
-        if (this.#kid !== undefined) return;
-        const key = (await importJWK(this.#publicJwk, SIGNING_ALGORITHM)) as CryptoKey;
-        this.#verificationKey = { alg: SIGNING_ALGORITHM, key };
-        this.#kid = await calculateJwkThumbprint(this.#publicJwk);
+    #load() {
+        this.#loaded ??= (async () => {
+            const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+            const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
+            const verificationKey = { alg: SIGNING_ALGORITHM, key: (await importJWK(publicJwk, SIGNING_ALGORITHM)) as CryptoKey };
+            const kid = await calculateJwkThumbprint(publicJwk);
+            this.#kid = kid;
+            this.#verificationKey = verificationKey;
+            return { kid, privateKey, verificationKey };
+        })();
+        return this.#loaded;
     }
 }
 

@@ -7,10 +7,9 @@
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { exportSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getDependencies, resetDependencies } from '../../../shared/http/dependencies';
 import type { SigningKeys } from '../../../shared/auth/oauth/signingKeys';
 import { summaryLines } from '../../reliability/support/summaryLines';
-import { clearOAuthEnvironment, decodeJwt, requestToken, setOAuthEnvironment } from '../../support/oauth';
+import { decodeJwt, requestToken } from '../../support/oauth';
 import { startScimServer, type ScimTestServer } from '../../support/scimServer';
 
 const CLIENT_ID = 'access-token-test-client';
@@ -28,18 +27,24 @@ let signingKeys: SigningKeys;
 beforeAll(async () => {
     server = await startScimServer({ token: JWT_SHAPED_SECRET_TOKEN });
     origin = new URL(server.base).origin;
-    setOAuthEnvironment({ SCIM_OAUTH_CLIENT_ID: CLIENT_ID, SCIM_OAUTH_CLIENT_SECRET: CLIENT_SECRET });
-    resetDependencies({ oauth: { now: () => now, log: (line) => server.logs.push(line) } });
+    startInstance();
     const reply = await requestToken(origin, { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
     expect(reply.status).toBe(200);
     token = reply.body.access_token;
-    signingKeys = (await getDependencies()).oauth!.signingKeys;
+    signingKeys = server.currentApp().oauth!.signingKeys;
 });
 
 afterAll(async () => {
-    clearOAuthEnvironment();
     await server?.close();
 });
+
+/** A fresh app with OAuth on: a new in-memory signing key, so tokens of the previous one are foreign to it. */
+function startInstance(): void {
+    server.reconfigure(
+        { SCIM_OAUTH_CLIENT_ID: CLIENT_ID, SCIM_OAUTH_CLIENT_SECRET: CLIENT_SECRET },
+        { oauth: { now: () => now, log: (line) => server.logs.push(line) } },
+    );
+}
 
 async function scim(bearer: string, method = 'GET', path = '/Users?count=1', body?: unknown) {
     const headers: Record<string, string> = { Authorization: `Bearer ${bearer}` };
@@ -171,13 +176,10 @@ describe('tokens that answer 401 and touch no storage', () => {
     });
 
     it('a token from another instance of the app (its own in-memory key)', async () => {
-        const foreign = (await (async () => {
-            resetDependencies({ oauth: { now: () => now } });
-            const reply = await requestToken(origin, { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
-            return reply.body.access_token as string;
-        })());
-        resetDependencies({ oauth: { now: () => now, log: (line) => server.logs.push(line) } });
-        signingKeys = (await getDependencies()).oauth!.signingKeys;
+        startInstance();
+        const foreign = (await requestToken(origin, { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET })).body.access_token as string;
+        startInstance();
+        signingKeys = server.currentApp().oauth!.signingKeys;
         token = (await requestToken(origin, { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET })).body.access_token;
         await expectRefused(foreign);
         expect((await scim(token)).status).toBe(200);
@@ -195,12 +197,12 @@ describe('the Secret Token path is unchanged', () => {
     });
 
     it('an access token is not a Secret Token after OAuth is switched off', async () => {
-        clearOAuthEnvironment();
-        resetDependencies();
+        server.reconfigure({});
         expect((await scim(token)).status).toBe(401);
         expect((await scim(JWT_SHAPED_SECRET_TOKEN)).status).toBe(200);
-        setOAuthEnvironment({ SCIM_OAUTH_CLIENT_ID: CLIENT_ID, SCIM_OAUTH_CLIENT_SECRET: CLIENT_SECRET });
-        resetDependencies({ oauth: { now: () => now, log: (line) => server.logs.push(line) } });
+        startInstance();
+        signingKeys = server.currentApp().oauth!.signingKeys;
+        token = (await requestToken(origin, { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET })).body.access_token;
     });
 
     it('a day later the token has expired while the Secret Token goes on', async () => {

@@ -6,9 +6,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetDependencies } from '../../../shared/http/dependencies';
 import { startLocalIssuer, type LocalIssuer } from '../../support/federationIssuer';
-import { clearOAuthEnvironment, decodeJwt, requestToken, setOAuthEnvironment, type TokenReply } from '../../support/oauth';
+import { decodeJwt, requestToken, type TokenReply } from '../../support/oauth';
 import { startScimServer, type ScimTestServer } from '../../support/scimServer';
 
 const CLIENT_ID = 'b7c1e9a2-4d3f-4e8a-9c0b-2f6d1a5e8c37';
@@ -22,8 +21,18 @@ let issuer: LocalIssuer;
 let origin: string;
 let now = Date.parse('2031-08-01T10:00:00Z');
 
-function startInstance(): void {
-    resetDependencies({ oauth: { now: () => now, log: (line) => server.logs.push(line) } });
+/** A fresh app (nothing cached) with these federation settings; by default the ones Entra would show. */
+function startInstance(settings: Record<string, string> = federationSettings()): void {
+    server.reconfigure(settings, { oauth: { now: () => now, log: (line) => server.logs.push(line) } });
+}
+
+function federationSettings(): Record<string, string> {
+    return {
+        SCIM_OAUTH_CLIENT_ID: CLIENT_ID,
+        SCIM_WIF_ISSUER: issuer.issuer,
+        SCIM_WIF_SUBJECT: SUBJECT,
+        SCIM_WIF_AUDIENCE: `api://${APP_ID}, ${APP_ID}`,
+    };
 }
 
 beforeAll(async () => {
@@ -31,17 +40,10 @@ beforeAll(async () => {
     await issuer.addKey();
     server = await startScimServer();
     origin = new URL(server.base).origin;
-    setOAuthEnvironment({
-        SCIM_OAUTH_CLIENT_ID: CLIENT_ID,
-        SCIM_WIF_ISSUER: issuer.issuer,
-        SCIM_WIF_SUBJECT: SUBJECT,
-        SCIM_WIF_AUDIENCE: `api://${APP_ID}, ${APP_ID}`,
-    });
     startInstance();
 });
 
 afterAll(async () => {
-    clearOAuthEnvironment();
     await server?.close();
     await issuer?.stop();
 });
@@ -198,14 +200,9 @@ describe('the issuer\'s keys (JWKS)', () => {
     });
 
     it('with SCIM_WIF_JWKS_URL set, that URL is used instead of the derived one', async () => {
-        setOAuthEnvironment({
-            SCIM_OAUTH_CLIENT_ID: CLIENT_ID, SCIM_WIF_ISSUER: issuer.issuer, SCIM_WIF_SUBJECT: SUBJECT, SCIM_WIF_AUDIENCE: APP_ID,
-            SCIM_WIF_JWKS_URL: `${new URL(issuer.jwksUrl).origin}/nowhere`,
-        });
-        startInstance();
+        startInstance({ ...federationSettings(), SCIM_WIF_JWKS_URL: `${new URL(issuer.jwksUrl).origin}/nowhere` });
         expect((await present(await issuer.sign(entraClaims({ aud: APP_ID })))).status).toBe(503);
-        setOAuthEnvironment({ SCIM_OAUTH_CLIENT_ID: CLIENT_ID, SCIM_WIF_ISSUER: issuer.issuer, SCIM_WIF_SUBJECT: SUBJECT, SCIM_WIF_AUDIENCE: APP_ID, SCIM_WIF_JWKS_URL: issuer.jwksUrl });
-        startInstance();
+        startInstance({ ...federationSettings(), SCIM_WIF_JWKS_URL: issuer.jwksUrl });
         expect((await present(await issuer.sign(entraClaims({ aud: APP_ID })))).status).toBe(200);
     });
 

@@ -11,10 +11,9 @@
  * - Key Vault down with nothing cached: 503 with Retry-After, not a 401.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTokenCommand } from '../../../shared/auth/tokenCommand';
-import { resetDependencies } from '../../../shared/http/dependencies';
+import { runTokenCommand } from '../../../dev/tokenCommand';
 import { fakeCredential, startKeyVaultStub, stubKeyClientOptions, stubSecretClient, stubSecretClientOptions, type KeyVaultStub } from '../../support/keyVaultStub';
-import { basicCredentials, clearOAuthEnvironment, decodeJwt, requestToken, setOAuthEnvironment } from '../../support/oauth';
+import { basicCredentials, decodeJwt, requestToken } from '../../support/oauth';
 import { startScimServer, type ScimTestServer } from '../../support/scimServer';
 
 const CLIENT_ID = '9d3f2a71-0c4e-4b8a-a6d2-5e1f7c3b9a04';
@@ -37,7 +36,11 @@ let firstKeyVersion: string;
 /** A fresh app instance (nothing cached), as after a restart or on a second instance. */
 function startInstance(): void {
     const log = (line: string) => server.logs.push(line);
-    resetDependencies({
+    server.reconfigure({
+        KEY_VAULT_URL: vault.vaultUrl,
+        SCIM_OAUTH_CLIENT_ID: CLIENT_ID,
+        SCIM_OAUTH_SECRET_GRACE_MINUTES: String(GRACE_MINUTES),
+    }, {
         tokenVerifier: { credential: fakeCredential, secretClientOptions: stubSecretClientOptions, now: () => now, log },
         oauth: { credential: fakeCredential, secretClientOptions: stubSecretClientOptions, keyClientOptions: stubKeyClientOptions, now: () => now, log },
     });
@@ -51,14 +54,10 @@ beforeAll(async () => {
     firstKeyVersion = vault.keys.addKeyVersion(KEY_NAME, { createdOn: now - 30 * 24 * 60 * MINUTE });
     server = await startScimServer({ token: SECRET_TOKEN });
     origin = new URL(server.base).origin;
-    process.env.KEY_VAULT_URL = vault.vaultUrl;
-    setOAuthEnvironment({ SCIM_OAUTH_CLIENT_ID: CLIENT_ID, SCIM_OAUTH_SECRET_GRACE_MINUTES: String(GRACE_MINUTES) });
     startInstance();
 });
 
 afterAll(async () => {
-    delete process.env.KEY_VAULT_URL;
-    clearOAuthEnvironment();
     await server?.close();
     await vault?.stop();
 });

@@ -5,7 +5,7 @@
  * Key Vault call for a valid access token.
  */
 import { describe, expect, it } from 'vitest';
-import { StaticTokenVerifier } from '../../../shared/auth/bearer';
+import { StaticTokenVerifier } from '../../../shared/auth/StaticTokenVerifier';
 import { AccessTokenVerifier, issueAccessToken, looksLikeJwt } from '../../../shared/auth/oauth/accessTokens';
 import { SecretOrAccessTokenVerifier } from '../../../shared/auth/oauth/SecretOrAccessTokenVerifier';
 import { InMemorySigningKeys } from '../../../shared/auth/oauth/signingKeys';

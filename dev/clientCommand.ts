@@ -14,11 +14,12 @@
  *
  * A new secret is printed once, on stdout; explanations go to stderr.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SecretClient } from '@azure/keyvault-secrets';
-import { describeError } from '../keyVaultTokenVerifier';
-import { listSecretVersions, selectAcceptedVersions } from '../tokenVersions';
-import { readClientSecretVersionSettings } from './oauthSettings';
+import { describeError } from '../shared/auth/KeyVaultTokenVerifier';
+import { listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
+import { readClientSecretVersionSettings, type Environment } from '../shared/config';
+import { generateToken } from './generateToken';
 
 export const CLIENT_ID_TAG = 'clientId';
 const YEAR_MS = 365 * 24 * 60 * 60_000;
@@ -26,7 +27,7 @@ const YEAR_MS = 365 * 24 * 60 * 60_000;
 const EXPIRY_WARNING_MS = 30 * 24 * 60 * 60_000;
 
 export interface ClientCommandIo {
-    env: NodeJS.ProcessEnv;
+    env: Environment;
     out: (line: string) => void;
     err: (line: string) => void;
     createSecretClient: (vaultUrl: string) => SecretClient;
@@ -57,8 +58,8 @@ export async function writeClientSecret(
     graceWindowMs: number,
     now: Date,
 ): Promise<ClientSecretWritten> {
-    // 256 random bits, base64url, like the Secret Token: survives copy-paste and form encoding unchanged.
-    const secret = randomBytes(32).toString('base64url');
+    // Like the Secret Token: 256 random bits, base64url, unchanged by copy-paste and form encoding.
+    const secret = generateToken();
     const expiresOn = new Date(now.getTime() + years * YEAR_MS);
     const written = await client.setSecret(secretName, secret, {
         contentType: 'OAuth client secret',

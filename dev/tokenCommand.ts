@@ -6,7 +6,7 @@
  *   status    when the current version was created and whether a previous one is still in its grace window
  *             (reads only version properties, so it never sees a token value)
  *   generate  print a fresh token without touching Key Vault (for the local SCIM_TOKEN setting)
- *   client …  the OAuth client (create, rotate, status): see oauth/clientCommand.ts
+ *   client …  the OAuth client (create, rotate, status): see clientCommand.ts
  *
  * Options: --vault-url <url> (default KEY_VAULT_URL), --secret-name <name> (default SCIM_TOKEN_SECRET_NAME
  * or `scim-token`), --grace-minutes <n> (default SCIM_TOKEN_GRACE_MINUTES or 60: must match the app's).
@@ -14,18 +14,13 @@
  * The Key Vault work is in exported functions that take a `SecretClient`, so tests run them against a stub;
  * only `main` builds the admin's `DefaultAzureCredential` (az login, environment, …).
  */
-import { randomBytes } from 'node:crypto';
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { describeError } from './keyVaultTokenVerifier';
-import { CLIENT_USAGE, runClientCommand } from './oauth/clientCommand';
-import { readTokenSettings } from './tokenSettings';
-import { listSecretVersions, selectAcceptedVersions } from './tokenVersions';
-
-/** 256 random bits, base64url: 43 characters that survive copy-paste and HTTP headers unchanged. */
-export function generateToken(): string {
-    return randomBytes(32).toString('base64url');
-}
+import { describeError } from '../shared/auth/KeyVaultTokenVerifier';
+import { listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
+import { readTokenSettings, type Environment } from '../shared/config';
+import { CLIENT_USAGE, runClientCommand } from './clientCommand';
+import { generateToken } from './generateToken';
 
 export interface RotationResult {
     token: string;
@@ -72,7 +67,7 @@ export async function readTokenStatus(client: SecretClient, secretName: string, 
 }
 
 export interface TokenCommandIo {
-    env: NodeJS.ProcessEnv;
+    env: Environment;
     /** Program output: the token, the status report. */
     out: (line: string) => void;
     /** Explanations and errors. */

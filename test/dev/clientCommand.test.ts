@@ -4,8 +4,8 @@
  * and what status reports without ever reading a secret value.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { runTokenCommand } from '../../../shared/auth/tokenCommand';
-import { startKeyVaultStub, stubSecretClient, type KeyVaultStub } from '../../support/keyVaultStub';
+import { runTokenCommand } from '../../dev/tokenCommand';
+import { startKeyVaultStub, stubSecretClient, type KeyVaultStub } from '../support/keyVaultStub';
 
 const SECRET_NAME = 'scim-oauth-client-secret';
 const DAY = 24 * 60 * 60_000;

@@ -1,10 +1,33 @@
-/**
- * The OAuth settings (shared/auth/oauth/oauthSettings.ts) and the failed-authentication limiter: pure units,
- * no server.
- */
+/** Every setting is read in shared/config.ts: what each one becomes, and the defaults. */
 import { describe, expect, it } from 'vitest';
-import { FailedAuthenticationLimiter } from '../../../shared/auth/oauth/FailedAuthenticationLimiter';
-import { readOAuthSettings } from '../../../shared/auth/oauth/oauthSettings';
+import { readOAuthSettings, readSettings } from '../shared/config';
+
+describe('readSettings', () => {
+    it('has the documented defaults and no storage, token source or identity when nothing is set', () => {
+        expect(readSettings({}, () => undefined)).toEqual({
+            storage: { tableName: 'scim' },
+            token: { keyVaultUrl: undefined, secretName: 'scim-token', graceWindowMs: 3_600_000, cacheTtlMs: 300_000, staticToken: undefined },
+            managedIdentityClientId: undefined,
+        });
+    });
+
+    it('reads storage, the public base URL and the managed identity', () => {
+        const settings = readSettings({
+            TABLES_ENDPOINT: 'https://acct.table.core.windows.net',
+            SCIM_TABLE_NAME: 'people',
+            SCIM_PUBLIC_BASE_URL: 'https://gateway.example/scim//',
+            AZURE_CLIENT_ID: ' 00000000-0000-0000-0000-000000000001 ',
+        });
+        expect(settings.storage).toEqual({ tableName: 'people', endpoint: 'https://acct.table.core.windows.net' });
+        expect(settings.publicBaseUrl).toBe('https://gateway.example/scim');
+        expect(settings.managedIdentityClientId).toBe('00000000-0000-0000-0000-000000000001');
+    });
+
+    it('prefers a connection string over the endpoint', () => {
+        const settings = readSettings({ TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true', TABLES_ENDPOINT: 'https://acct.table.core.windows.net' });
+        expect(settings.storage).toEqual({ tableName: 'scim', connectionString: 'UseDevelopmentStorage=true' });
+    });
+});
 
 const read = (env: NodeJS.ProcessEnv) => {
     const log: string[] = [];
@@ -76,36 +99,5 @@ describe('readOAuthSettings', () => {
         expect(v1.log.join('\n')).toContain('not of the form');
         const badJwks = read({ SCIM_OAUTH_CLIENT_ID: 'c', SCIM_WIF_ISSUER: 'https://login.microsoftonline.com/t/v2.0', SCIM_WIF_SUBJECT: 's', SCIM_WIF_AUDIENCE: 'a', SCIM_WIF_JWKS_URL: 'file:///etc/keys' });
         expect(badJwks.settings!.federation).toBeUndefined();
-    });
-});
-
-describe('FailedAuthenticationLimiter', () => {
-    it('allows a burst of 10 failures, then one per 6 s', () => {
-        let now = 0;
-        const limiter = new FailedAuthenticationLimiter({ now: () => now });
-        for (let i = 0; i < 10; i++) {
-            expect(limiter.retryAfterSeconds('c')).toBeUndefined();
-            limiter.recordFailure('c');
-        }
-        expect(limiter.retryAfterSeconds('c')).toBe(6);
-        now += 3_000;
-        expect(limiter.retryAfterSeconds('c')).toBe(3);
-        now += 3_000;
-        expect(limiter.retryAfterSeconds('c')).toBeUndefined();
-        limiter.recordFailure('c');
-        expect(limiter.retryAfterSeconds('c')).toBe(6);
-        now += 60_000;
-        expect(limiter.retryAfterSeconds('c')).toBeUndefined();
-        expect(limiter.trackedClients).toBe(0); // a full bucket is forgotten
-    });
-
-    it('tracks at most maxTrackedClients ids, forgetting the least recently failed', () => {
-        const limiter = new FailedAuthenticationLimiter({ maxTrackedClients: 100, burst: 1, now: () => 0 });
-        let ids = 0;
-        for (; ids < 10_000; ids++) limiter.recordFailure(`client-${ids}`);
-        expect(ids).toBe(10_000);
-        expect(limiter.trackedClients).toBe(100);
-        expect(limiter.retryAfterSeconds('client-9999')).toBeDefined();
-        expect(limiter.retryAfterSeconds('client-0')).toBeUndefined();
     });
 });
