@@ -25,6 +25,8 @@ const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 async function main(): Promise<void> {
     // The environment wins over local.settings.json, as under `func start`.
     const env: Record<string, string | undefined> = { ...localSettings(path.join(PROJECT_ROOT, 'local.settings.json')), ...process.env };
+    // A setting the app cannot run with stops here, before Azurite starts, with the one line naming it.
+    readSettings(env, () => undefined);
     if (env.KEY_VAULT_URL) {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
         delete env.KEY_VAULT_URL;

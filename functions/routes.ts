@@ -9,13 +9,16 @@ import { notFoundRoute } from './NotFound';
 import { oauthTokenRoute } from './OAuthToken';
 import { resourceTypesRoute } from './ResourceTypes';
 import { schemasRoute } from './Schemas';
-import { serviceProviderConfigRoute } from './ServiceProviderConfig';
+import { searchRoute } from './Search';
+import { serviceConfigurationRoute, serviceProviderConfigRoute } from './ServiceProviderConfig';
 import { usersRoute } from './Users';
 
 export const ROUTES: readonly RouteDefinition[] = [
     usersRoute,
     groupsRoute,
     serviceProviderConfigRoute,
+    serviceConfigurationRoute,
+    searchRoute,
     resourceTypesRoute,
     schemasRoute,
     oauthTokenRoute,

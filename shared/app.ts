@@ -8,6 +8,7 @@ import { createTokenVerifier, type TokenVerifierDependencies } from './auth/crea
 import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from './auth/oauth/createOAuth';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { readSettings, type Settings } from './config';
+import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createStoreFromSettings } from './store/createStore';
 import type { TableResourceStore } from './store/TableResourceStore';
 
@@ -30,8 +31,14 @@ export interface AppOptions {
     oauth?: OAuthDependencies;
 }
 
-/** Builds an app from settings; throws if they cannot work (no table storage configured). */
+/**
+ * Builds an app from settings; throws if they cannot work (no table storage configured). The schemas it
+ * serves — the core ones plus the declared extensions — become the process's schema registry, which every
+ * protocol function reads (shared/scim/schemaRegistry.ts): one process serves one schema.
+ */
 export function createApp(settings: Settings, options: AppOptions = {}): App {
+    useSchemaExtensions(settings.schemaExtensions);
+    if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
     const oauth = createOAuth(settings, options.oauth);
     return {
         settings,
@@ -53,4 +60,10 @@ export function appOfThisProcess(): Promise<App> {
             throw error;
         });
     return processApp;
+}
+
+/** One start-up line saying which extensions are served (names and counts only). */
+function describeSchemaExtensions(settings: Settings): string {
+    const schemas = settings.schemaExtensions.map((e) => `${e.schema.id} (${e.resourceType}, ${e.schema.attributes.length} attributes)`);
+    return `SCIM schema extensions: ${schemas.join(', ')}`;
 }

@@ -11,6 +11,7 @@
  *   SCIM_TOKEN_GRACE_MINUTES       how long the previous version stays valid after a rotation (default 60)
  *   SCIM_TOKEN_CACHE_SECONDS       how long a fetched token is used before a background refresh (default 300)
  *   SCIM_TOKEN                     a literal token, for local development only (ignored when KEY_VAULT_URL is set)
+ *   SCIM_SCHEMA_EXTENSIONS         declared extension schemas, JSON or a file path (docs/schema-extensions.md)
  *
  * OAuth 2.0 client credentials (RFC 6749 §4.4) and workload identity federation (RFC 7523 §2.2), one object
  * (`OAuthSettings`) so that each tenant can get its own client and federation settings:
@@ -25,7 +26,15 @@
  *   SCIM_WIF_JWKS_URL                  federation: the issuer's keys (default <issuer root>/discovery/v2.0/keys)
  *   SCIM_WIF_SUBJECT                   federation: the assertion's `sub`
  *   SCIM_WIF_AUDIENCE                  federation: accepted `aud` values, comma-separated
+ *
+ * A setting the app cannot run with is a `SettingsError` whose message names the setting and the problem
+ * (never a secret): logged as one line at start-up, and start-up stops (shared/http/registerRoute.ts, `npm start`).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readSchemaExtensions, SchemaExtensionError } from './scim/schemaExtensions';
+import type { SchemaExtension } from './scim/schemaRegistry';
+
 export interface StorageSettings {
     tableName: string;
     /** Local and tests: an Azurite or storage-account connection string. */
@@ -52,6 +61,12 @@ export interface Settings {
     publicBaseUrl?: string;
     /** The OAuth token endpoint's client and federation; undefined when SCIM_OAUTH_CLIENT_ID is unset. */
     oauth: OAuthSettings | undefined;
+    /** `SCIM_SCHEMA_EXTENSIONS`: the extension schemas the admin declared, checked (docs/schema-extensions.md). */
+    schemaExtensions: SchemaExtension[];
+}
+
+export class SettingsError extends Error {
+    override name = 'SettingsError';
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -62,7 +77,7 @@ export const DEFAULT_GRACE_MINUTES = 60;
 export const DEFAULT_CACHE_SECONDS = 300;
 
 /**
- * Reads every setting; `log` hears about values that were unusable and replaced by their defaults (a typo
+ * Reads every setting; throws `SettingsError` for one the app cannot run with. `log` hears about values that were unusable and replaced by their defaults (a typo
  * in a number must not silently turn the grace window into zero or NaN).
  */
 export function readSettings(env: Environment = process.env, log: (line: string) => void = (line) => console.warn(line)): Settings {
@@ -74,6 +89,7 @@ export function readSettings(env: Environment = process.env, log: (line: string)
         token: readTokenSettings(env, log),
         managedIdentityClientId: nonEmpty(env.AZURE_CLIENT_ID),
         oauth: readOAuthSettings(env, log),
+        schemaExtensions: readSchemaExtensionsSetting(env.SCIM_SCHEMA_EXTENSIONS),
     };
     if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
     return settings;
@@ -229,4 +245,28 @@ function readNumber(
         return fallback;
     }
     return value;
+}
+
+/**
+ * `SCIM_SCHEMA_EXTENSIONS` holds the JSON array itself (an app setting in Azure) or the path of a file
+ * holding it (absolute, or relative to the working directory: the project root under `npm start`).
+ */
+function readSchemaExtensionsSetting(value: string | undefined): SchemaExtension[] {
+    if (value === undefined || value.trim() === '') return [];
+    let text = value;
+    if (!value.trim().startsWith('[')) {
+        const file = path.resolve(value.trim());
+        try {
+            text = readFileSync(file, 'utf8');
+        } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+            throw new SettingsError(`SCIM_SCHEMA_EXTENSIONS: cannot read the file ${file} (${code}); the setting holds a JSON array or the path of a file holding one`);
+        }
+    }
+    try {
+        return readSchemaExtensions(text);
+    } catch (error) {
+        if (error instanceof SchemaExtensionError) throw new SettingsError(`SCIM_SCHEMA_EXTENSIONS: ${error.message}`);
+        throw error;
+    }
 }
