@@ -1,12 +1,13 @@
 /**
- * The route table: every HTTP route of the app, the SCIM routes and the `/admin` status page. The Functions
- * host registers each file's route as it loads it; the local host (`dev/localHost.ts`) and the tests serve
- * this same list.
+ * The route table: every HTTP route of the app: the SCIM ones, the OAuth token endpoint and the `/admin`
+ * status page. The Functions host registers each file's route as it loads it; the local host
+ * (`dev/localHost.ts`) and the tests serve this same list.
  */
 import type { RouteDefinition } from '../shared/http/scimEndpoint';
 import { adminRoute } from './Admin';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
+import { oauthTokenRoute } from './OAuthToken';
 import { resourceTypesRoute } from './ResourceTypes';
 import { schemasRoute } from './Schemas';
 import { searchRoute } from './Search';
@@ -21,6 +22,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     searchRoute,
     resourceTypesRoute,
     schemasRoute,
+    oauthTokenRoute,
     notFoundRoute,
     adminRoute,
 ];

@@ -1,6 +1,6 @@
 /**
- * The composition root: what every function of the app shares (settings, token verifier, store, the activity
- * recorder and what the status page reads), built once per process and handed to the endpoint wrapper
+ * The composition root: what every function of the app shares (settings, token verifier, store, OAuth, the
+ * activity recorder and what the status page reads), built once per process and handed to the endpoint wrapper
  * (`RouteDefinition.handlerFor`) and the timer. Under the Functions host that is `appOfThisProcess`, built from
  * the environment on first use; the local host, the tests and the benchmarks build their own with `createApp`
  * from settings they pass in.
@@ -10,6 +10,7 @@ import { ActivityRecorder } from './activity/ActivityRecorder';
 import type { ActivityStore } from './activity/ActivityStore';
 import { createAdminSignIn, type AdminSignIn, type AdminSignInDependencies } from './auth/adminSignIn';
 import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from './auth/oauth/createOAuth';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { createTokenStatusReader, type TokenStatusReport } from './auth/tokenStatusReader';
 import { readSettings, type Settings } from './config';
@@ -22,6 +23,8 @@ export interface App {
     verifier: TokenVerifier;
     /** Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep. */
     store: TableResourceStore;
+    /** The token endpoint and the access-token check; undefined when OAuth is not configured. */
+    oauth: OAuth | undefined;
     /** Counts every answered SCIM request in memory; flushed to `activityStore` in the background (docs/activity.md). */
     activity: ActivityRecorder;
     activityStore: ActivityStore;
@@ -37,6 +40,8 @@ export type AppProvider = () => Promise<App>;
 export interface AppOptions {
     /** Tests hand the token verifier a fake Key Vault credential, stub client options and a clock. */
     tokenVerifier?: TokenVerifierDependencies;
+    /** The same for the OAuth side (Key Vault secret and key clients, a clock, the log). */
+    oauth?: OAuthDependencies;
     /** Tests hand admin sign-in a local key set and a clock. */
     adminSignIn?: AdminSignInDependencies;
     /** Tests: how often the activity recorder flushes (default a minute). */
@@ -55,10 +60,13 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
     useSchemaExtensions(settings.schemaExtensions);
     if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
     const activityStore = createActivityStoreFromSettings(settings.storage, settings.managedIdentityClientId);
+    const oauth = createOAuth(settings, options.oauth);
     return {
         settings,
-        verifier: createTokenVerifier(settings, options.tokenVerifier),
+        // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).
+        verifier: withAccessTokens(createTokenVerifier(settings, options.tokenVerifier), oauth),
         store: createStoreFromSettings(settings.storage, settings.managedIdentityClientId),
+        oauth,
         activity: new ActivityRecorder(activityStore, {
             instanceId: randomUUID(),
             retentionMs: ACTIVITY_RETENTION_MS,

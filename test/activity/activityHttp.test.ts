@@ -60,13 +60,13 @@ describe('counting on the request path', () => {
         expect(seen).toBe(lines.reduce((sum, l) => sum + l.storageRequests, 0));
         expect(lines[5]!.storageRequests).toBe(0); // a refused token reads nothing
         // …and all six are counted, in memory.
-        expect(server.app().activity.unflushed().hours.size).toBe(1);
-        expect([...server.app().activity.unflushed().hours.values()][0]!.requests).toBeGreaterThanOrEqual(6);
+        expect(server.currentApp().activity.unflushed().hours.size).toBe(1);
+        expect([...server.currentApp().activity.unflushed().hours.values()][0]!.requests).toBeGreaterThanOrEqual(6);
     });
 
     it('keeps a flush running at the same time out of the requests\' counts', async () => {
         const from = server.logs.length;
-        const [flushed] = await Promise.all([server.app().activity.flush(), ...Array.from({ length: 8 }, () => server.request('GET', `/Users/${aliceId}`))]);
+        const [flushed] = await Promise.all([server.currentApp().activity.flush(), ...Array.from({ length: 8 }, () => server.request('GET', `/Users/${aliceId}`))]);
         expect(flushed).toBeUndefined();
         const lines = summaryLines(server.logs, from);
         expect(lines).toHaveLength(8);
@@ -100,7 +100,7 @@ describe('the totals', () => {
         expect(now.last24Hours.clientErrors).toMatchObject({ '409 uniqueness': 1 });
 
         // A fresh instance (another process) reads the same from storage alone once this one has flushed.
-        await server.app().activity.flush();
+        await server.currentApp().activity.flush();
         server.reconfigure({});
         const fresh = await summary();
         expect(fresh.totals).toMatchObject(expected);
@@ -111,7 +111,7 @@ describe('the totals', () => {
 describe('the status page', () => {
     it('costs the same few storage requests with 10 users as with 1,000', async () => {
         const small = await pageCost();
-        const store = server.app().store;
+        const store = server.currentApp().store;
         const started = new Date().toISOString();
         for (let batch = 0; batch < 1000; batch += 50) {
             await Promise.all(Array.from({ length: 50 }, (_, i) => store.create('User', `bulk-${batch + i}`, { userName: `bulk${batch + i}@load.example` }, started)));
@@ -123,7 +123,7 @@ describe('the status page', () => {
     }, 120_000);
 
     it('keeps ids and counts only: no userName or displayName in any activity row', async () => {
-        await server.app().activity.flush();
+        await server.currentApp().activity.flush();
         const raw = TableClient.fromConnectionString(server.connectionString, server.tableName, { allowInsecureConnection: true });
         const rows: string[] = [];
         for await (const entity of raw.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${ACTIVITY_PARTITION}` } })) rows.push(JSON.stringify(entity));

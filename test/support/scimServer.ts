@@ -38,8 +38,8 @@ export interface ScimTestServer {
      * KEY_VAULT_URL), with these verifier dependencies. A new app also means empty caches (store, verifier).
      */
     reconfigure(settings: Environment, options?: AppOptions): void;
-    /** The app served right now (its activity recorder, its store). */
-    app(): App;
+    /** The app being served (e.g. its OAuth signing keys to craft tokens with, its activity recorder). */
+    currentApp(): App;
     /** Flushes the activity recorder and stops the host. */
     close(): Promise<void>;
 }
@@ -93,7 +93,7 @@ export async function startScimServer(
             void closeApp(app); // its counts still go to the table
             app = createApp(readSettings({ ...baseSettings, ...settings }), appOptions);
         },
-        app: () => app,
+        currentApp: () => app,
         async close() {
             await host.close();
             await closeApp(app);
