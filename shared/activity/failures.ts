@@ -81,7 +81,7 @@ export function meaningOf(failure: { status: number; scimType?: string | undefin
     }
     if (status === 401) {
         return {
-            meaning: 'The token Entra sent was refused: it is neither the current Secret Token nor, within the grace window after a rotation, the previous one.',
+            meaning: 'The token Entra sent was refused: it is neither the current Secret Token nor, within the grace window after a rotation, the previous one (or, with OAuth, not a valid access token of this app).',
             action: 'Run `npm run token -- status`, paste the current token into Entra (Provisioning → Admin Credentials), then Test Connection. Repeated 401s quarantine the provisioning job.',
         };
     }
