@@ -15,7 +15,7 @@
  */
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { describeError } from '../shared/auth/KeyVaultTokenVerifier';
+import { describeError } from '../shared/describeError';
 import { listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
 import { readTokenSettings, type Environment } from '../shared/config';
 import { generateToken } from './generateToken';

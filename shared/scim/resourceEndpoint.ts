@@ -17,6 +17,7 @@ import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
 import type { ScimHandler, ScimRequest, ScimResponse } from './request';
 import { findByName, PATCH_OP_SCHEMA, resolveAttribute, resourceTypeDefinition, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import { isStoreError } from './storeErrors';
 import { validateResource } from './validation';
 
 export const RESOURCE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -146,14 +147,19 @@ class Resources {
         return this.respond(200, stored, projection);
     }
 
-    /** DELETE /{type}/{id} (RFC 7644 §3.6) → 204; a second DELETE → 404 (docs/entra-protocol.md §5.7). */
+    /**
+     * DELETE /{type}/{id} (RFC 7644 §3.6) → 204; a second DELETE → 404 (docs/entra-protocol.md §5.7). With
+     * If-Match the store deletes only at the version that matched (a change in between is the client's 412).
+     */
     async delete(id: string, ifMatch: string | undefined): Promise<ScimResponse> {
+        let expectedVersion: string | undefined;
         if (ifMatch !== undefined) {
             const current = await this.store.get(this.resourceType, id);
             if (!current) throw ScimError.notFound(`${this.resourceType} not found`);
             checkIfMatch(ifMatch, current);
+            if (!isWildcard(ifMatch)) expectedVersion = current.version;
         }
-        if (!(await this.store.delete(this.resourceType, id))) throw ScimError.notFound(`${this.resourceType} not found`);
+        if (!(await this.store.delete(this.resourceType, id, expectedVersion))) throw ScimError.notFound(`${this.resourceType} not found`);
         return { status: 204 };
     }
 
@@ -178,8 +184,7 @@ class Resources {
             try {
                 return await this.store.update(this.resourceType, id, next, new Date().toISOString(), expectedVersion);
             } catch (error) {
-                const conflict = error instanceof ScimError && error.status === 412;
-                if (!conflict || ifMatch !== undefined) throw error;
+                if (!isStoreError(error, 'versionConflict') || ifMatch !== undefined) throw error;
                 if (attempt >= MAX_WRITE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently; retry later', 1);
                 await sleep(Math.random() * 10 * attempt);
             }
@@ -310,9 +315,16 @@ function memberIds(members: unknown): string[] {
 
 /** `If-Match` (RFC 7644 §3.14): `*` matches any version; otherwise one of the listed versions must match. */
 function checkIfMatch(ifMatch: string, current: StoredResource): void {
-    const candidates = ifMatch.split(',').map((v) => v.trim());
-    if (candidates.includes('*') || candidates.includes(current.version)) return;
+    if (isWildcard(ifMatch) || ifMatchVersions(ifMatch).includes(current.version)) return;
     throw new ScimError(412, undefined, 'The resource has changed (If-Match does not match its version)');
+}
+
+function isWildcard(ifMatch: string): boolean {
+    return ifMatchVersions(ifMatch).includes('*');
+}
+
+function ifMatchVersions(ifMatch: string): string[] {
+    return ifMatch.split(',').map((version) => version.trim());
 }
 
 /** The list a request's ignored attribute names are collected in, for its summary log line. */
