@@ -1,7 +1,7 @@
 /**
  * Schema definitions (RFC 7643 §2, §4, §7, §8.7.1): the single source of truth for attribute types,
  * case sensitivity, mutability and what is returned. `/Schemas` serves these objects as they are; the
- * validator (ajv), the filter evaluator and the PATCH engine read them through `resolveAttribute`.
+ * validator, the filter evaluator and the PATCH engine read them (through `resolveAttribute` and `findByName`).
  *
  * They describe every attribute of Entra's default user and group mappings for ALVAO
  * (docs/entra-protocol.md §5.2): Entra's schema discovery flattens `/Schemas` and fails on a missing one.
