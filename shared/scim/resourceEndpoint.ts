@@ -13,6 +13,7 @@ import { canonicalizeResource, isPlainObject } from './attributeValues';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
 import { listResponse, readPaging } from './listResponse';
+import { memberIdsOf } from './memberIds';
 import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
 import type { ScimHandler, ScimRequest, ScimResponse } from './request';
@@ -302,15 +303,10 @@ function readPatchOperations(body: unknown): unknown {
     return operations;
 }
 
-/** `members` of a POST/PUT body: `[{value}]` objects (or bare id strings) → ids, deduplicated. */
+/** `members` of a POST/PUT body: an array (it is multi-valued) of `[{value}]` objects or bare id strings → ids, deduplicated. */
 function memberIds(members: unknown): string[] {
     if (!Array.isArray(members)) throw ScimError.badRequest('invalidValue', "Attribute 'members' must be an array");
-    const ids = members.map((member) => {
-        const value = typeof member === 'string' ? member : (member as { value?: unknown } | null)?.value;
-        if (typeof value !== 'string' || value === '') throw ScimError.badRequest('invalidValue', "Each member needs a string 'value'");
-        return value;
-    });
-    return [...new Set(ids)];
+    return [...new Set(memberIdsOf(members, 'members'))];
 }
 
 /** `If-Match` (RFC 7644 §3.14): `*` matches any version; otherwise one of the listed versions must match. */

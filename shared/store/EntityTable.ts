@@ -4,6 +4,7 @@
  * client text) can change a query's meaning. Errors pass through raw; the store decides what they mean.
  */
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { inParallel } from './inParallel';
 import { prefixRange } from './keys';
 import { statusCodeOf } from '../statusCodeOf';
 
@@ -64,14 +65,10 @@ export class EntityTable {
      */
     async readMany(partitionKey: string, rowKeys: string[], select?: string[]): Promise<Entity[]> {
         const found: Entity[] = [];
-        let next = 0;
-        const worker = async () => {
-            while (next < rowKeys.length) {
-                const entity = await this.read(partitionKey, rowKeys[next++]!, select ? ['RowKey', ...select] : undefined);
-                if (entity) found.push(entity);
-            }
-        };
-        await Promise.all(Array.from({ length: Math.min(POINT_READS_IN_FLIGHT, rowKeys.length) }, worker));
+        await inParallel(rowKeys, POINT_READS_IN_FLIGHT, async (rowKey) => {
+            const entity = await this.read(partitionKey, rowKey, select ? ['RowKey', ...select] : undefined);
+            if (entity) found.push(entity);
+        });
         return found;
     }
 

@@ -27,6 +27,7 @@ import {
     reverseOfEdgeRowKey,
 } from './keys';
 import { statusCodeOf } from '../statusCodeOf';
+import { inParallel } from './inParallel';
 import { failedOperationIndex } from './storageErrors';
 
 /** Up to this many removes are tried optimistically; more are first checked with batched edge reads. */
@@ -278,14 +279,4 @@ export function unknownMembers(count: number): StoreError {
 
 function unique(ids: string[]): string[] {
     return [...new Set(ids)];
-}
-
-/** Runs `work` over `items`, `concurrency` at a time, starting none once `stop()` is true; returns how many it started. */
-async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<number> {
-    let next = 0;
-    const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-        while (next < items.length && !stop()) await work(items[next++]!);
-    });
-    await Promise.all(workers);
-    return next;
 }

@@ -130,7 +130,7 @@ export class TableResourceStore implements ResourceStore {
                 const etag = await this.edges.change(id, [this.versionBump(stored.row, now)], { clear: false, add: members, remove: [] }, true);
                 stored = { row: { ...stored.row, lastModified: now }, etag: etag! };
             }
-            return this.remember(resourceType, stored);
+            return this.remember(resourceType, stored, attributes);
         });
     }
 
@@ -170,8 +170,9 @@ export class TableResourceStore implements ResourceStore {
             }
             // Hashed keys could in theory collide, so the stored attribute has the last word.
             return candidates
-                .filter((stored) => matchesLookup(attributesOf(stored.row), lookup))
-                .map((stored) => this.remember(resourceType, stored));
+                .map((stored) => ({ stored, attributes: attributesOf(stored.row) }))
+                .filter(({ attributes }) => matchesLookup(attributes, lookup))
+                .map(({ stored, attributes }) => this.remember(resourceType, stored, attributes));
         });
     }
 
@@ -243,7 +244,7 @@ export class TableResourceStore implements ResourceStore {
                 throw error;
             }
             if (etag === undefined) return this.remember(resourceType, current); // a members-only change that changed nothing
-            return this.remember(resourceType, { row: updated, etag });
+            return this.remember(resourceType, { row: updated, etag }, change.attributes);
         });
     }
 
@@ -322,9 +323,10 @@ export class TableResourceStore implements ResourceStore {
         return expectedEtag === undefined ? ['update', bump, 'Merge'] : ['update', bump, 'Merge', { etag: expectedEtag }];
     }
 
-    private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
+    /** Remembers a row this store read or wrote; `attributes` are the row's, when the caller has them unparsed. */
+    private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>, attributes?: ScimResource): StoredResource {
         this.recentRows.remember(stored);
-        return toStoredResource(resourceType, stored);
+        return toStoredResource(resourceType, stored, attributes);
     }
 
     // ---- errors

@@ -131,11 +131,12 @@ export function attributesOf(row: Record<string, unknown>): ScimResource {
     return JSON.parse(json) as ScimResource;
 }
 
-export function toStoredResource(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
+/** `attributes`: the row's attributes when the caller has them (it just built the row from them), else read from the row. */
+export function toStoredResource(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>, attributes: ScimResource = attributesOf(stored.row)): StoredResource {
     return {
         resourceType,
         id: stored.row.id,
-        attributes: attributesOf(stored.row),
+        attributes,
         created: stored.row.created,
         lastModified: stored.row.lastModified,
         version: versionOfEtag(stored.etag),
