@@ -138,7 +138,9 @@ function simpleValue(definition: AttributeDefinition, value: unknown, path: stri
 
 /**
  * The elements of a value for a multi-valued attribute, canonical and checked. A single element is
- * accepted in place of an array (RFC 7644 §3.5.2.1 shows arrays; clients send either).
+ * accepted in place of an array (RFC 7644 §3.5.2.1 shows arrays; clients send either). Of several given as
+ * `primary: true` the first stays primary (RFC 7643 §2.4: at most one), so adding the same value twice
+ * finds the elements the first add wrote.
  */
 function elementsFromValue(target: Target, value: unknown, draft: Draft): Record<string, unknown>[] {
     const { definition, text } = target;
@@ -158,7 +160,7 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
         }
         if (hasContent(element)) elements.push(element);
     }
-    return elements;
+    return withSinglePrimary([], elements);
 }
 
 /** A copy of `object` with a sub-attribute set, or removed for `""` / `null`; other spellings of its name go. */
@@ -189,10 +191,10 @@ function hasContent(object: Record<string, unknown>): boolean {
  * RFC 7643 §2.4: `primary: true` appears at most once. An element this operation wrote (not in `before`)
  * with `primary: true` wins; the others become `primary: false` (RFC 7644 §3.5.2).
  */
-function withSinglePrimary(before: unknown[], after: unknown[]): unknown[] {
+function withSinglePrimary<T>(before: unknown[], after: T[]): T[] {
     const winner = after.find((element) => isPlainObject(element) && element.primary === true && !before.includes(element));
     if (winner === undefined) return after;
-    return after.map((element) => (element !== winner && isPlainObject(element) && element.primary === true ? { ...element, primary: false } : element));
+    return after.map((element) => (element !== winner && isPlainObject(element) && element.primary === true ? { ...element, primary: false } as T : element));
 }
 
 /** Removes the elements equal to the given values (`[{value: "x"}]` or `"x"`); the others stay. */
