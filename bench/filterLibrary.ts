@@ -9,7 +9,7 @@
  *
  * Run: npx tsc -p tsconfig.json --outDir /tmp/filterbench-out && NODE_PATH=$PWD/node_modules node /tmp/filterbench-out/bench/filterLibrary.js
  */
-import { filter as theirFilter, parse as theirParse, type Filter as TheirFilter } from 'scim2-parse-filter';
+import { filter as theirFilter, parse as theirParse } from 'scim2-parse-filter';
 import { matchesFilter, MAX_FILTER_LENGTH, parseFilter, type FilterNode } from '../shared/scim/filter';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA, type ResourceTypeName } from '../shared/scim/schemas';
 
@@ -154,7 +154,7 @@ function benchOne(entry: BenchFilter): string {
     }
     let theirEval: number | undefined;
     if (!(theirs instanceof Error)) {
-        const predicate = tryRun(() => theirFilter(theirs as TheirFilter));
+        const predicate = tryRun(() => theirFilter(theirs));
         if (!(predicate instanceof Error) && resources.every((r) => !(tryRun(() => predicate(r)) instanceof Error))) {
             theirEval = measure((i) => predicate(resources[i % count])).opsPerSecond;
         }

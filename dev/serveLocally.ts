@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     env.SCIM_TOKEN ||= generateToken();
 
     const app = createApp(readSettings(env));
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), port: Number(env.PORT || 7071) });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${env.SCIM_TOKEN}`);

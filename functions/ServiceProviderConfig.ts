@@ -8,6 +8,6 @@ export const serviceProviderConfigRoute = registerRoute(
         name: 'ServiceProviderConfig',
         route: 'scim/ServiceProviderConfig',
         methods: ['GET'],
-        handle: async (request) => ({ status: 200, body: serviceProviderConfig(request.baseUrl) }),
+        handle: (request) => ({ status: 200, body: serviceProviderConfig(request.baseUrl) }),
     }),
 );

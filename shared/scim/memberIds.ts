@@ -14,7 +14,7 @@ import type { FilterNode } from './filterSyntax';
  * Throws 400 `invalidValue` naming `path` for anything else.
  */
 export function memberIdsOf(value: unknown, path: string): string[] {
-    const items = Array.isArray(value) ? value : [value];
+    const items: unknown[] = Array.isArray(value) ? value : [value];
     return items.map((item) => {
         const id = isPlainObject(item) ? valueNamed(item, 'value') : item;
         if (typeof id !== 'string' || id === '') {

@@ -37,7 +37,7 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
         const elements = elementsFromValue(target, value, draft);
         if (op === 'replace') return nonEmptyArray(elements);
         // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing.
-        const existing = Array.isArray(current) ? current : [];
+        const existing: unknown[] = Array.isArray(current) ? current : [];
         const next = [...existing];
         for (const element of elements) {
             if (!next.some((e) => jsonEqual(e, element))) next.push(element);
@@ -160,7 +160,7 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
         }
         if (hasContent(element)) elements.push(element);
     }
-    return withSinglePrimary([], elements);
+    return withSinglePrimary([], elements).filter(isPlainObject);
 }
 
 /** A copy of `object` with a sub-attribute set, or removed for `""` / `null`; other spellings of its name go. */
@@ -191,10 +191,10 @@ function hasContent(object: Record<string, unknown>): boolean {
  * RFC 7643 §2.4: `primary: true` appears at most once. An element this operation wrote (not in `before`)
  * with `primary: true` wins; the others become `primary: false` (RFC 7644 §3.5.2).
  */
-function withSinglePrimary<T>(before: unknown[], after: T[]): T[] {
+function withSinglePrimary(before: unknown[], after: unknown[]): unknown[] {
     const winner = after.find((element) => isPlainObject(element) && element.primary === true && !before.includes(element));
     if (winner === undefined) return after;
-    return after.map((element) => (element !== winner && isPlainObject(element) && element.primary === true ? { ...element, primary: false } as T : element));
+    return after.map((element) => (element !== winner && isPlainObject(element) && element.primary === true ? { ...element, primary: false } : element));
 }
 
 /** Removes the elements equal to the given values (`[{value: "x"}]` or `"x"`); the others stay. */

@@ -132,7 +132,7 @@ class Resources {
      */
     async patch(id: string, request: ScimRequest, projection: Projection): Promise<ScimResponse> {
         const operations = readPatchOperations(request.body);
-        const stored = await this.writeWithRetry(id, request.header('if-match'), async (current) => {
+        const stored = await this.writeWithRetry(id, request.header('if-match'), (current) => {
             const result = applyPatch(this.patchInput(current), operations, this.resourceType);
             if (result.ignored.length > 0) request.log.ignoredPaths = result.ignored;
             if (!result.changed) return undefined;

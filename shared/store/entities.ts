@@ -127,7 +127,10 @@ function isHighSurrogate(code: number): boolean {
 export function attributesOf(row: Record<string, unknown>): ScimResource {
     const count = Number(row.attributesChunks ?? 0);
     let json = '';
-    for (let index = 0; index < count; index++) json += String(row[`attributes${index}`] ?? '');
+    for (let index = 0; index < count; index++) {
+        const chunk = row[`attributes${index}`];
+        json += typeof chunk === 'string' ? chunk : '';
+    }
     return JSON.parse(json) as ScimResource;
 }
 

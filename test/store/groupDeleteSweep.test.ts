@@ -164,7 +164,7 @@ describe('a group DELETE bounded by its time budget', () => {
         const logs: string[] = [];
         const context = new InvocationContext({ functionName: 'SweepDeletedGroups', logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')) });
         const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: NOW, next: LATER, lastUpdated: NOW } };
-        await sweepDeletedGroups(async () => app)(timer, context);
+        await sweepDeletedGroups(() => Promise.resolve(app))(timer, context);
         expect(logs).toHaveLength(1);
         expect(logs[0]).toMatch(/^group delete sweep \{"groupsFinished":1,"groupsRemaining":0,"durationMs":\d+\}$/);
         expect(await rowExists(resourceRowKey('Group', 'g-timer'))).toBe(false);

@@ -31,6 +31,6 @@ describe('inParallel', () => {
     });
 
     it('does nothing for no items', async () => {
-        expect(await inParallel([], 4, async () => undefined)).toBe(0);
+        expect(await inParallel([], 4, () => Promise.resolve())).toBe(0);
     });
 });

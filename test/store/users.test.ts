@@ -73,7 +73,7 @@ describe('users: create, read, uniqueness', () => {
         const outcomes = await Promise.allSettled(spellings.map((name, index) => store.create('User', `id-race-${index}`, user(name), NOW)));
         expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
         for (const outcome of outcomes.filter((outcome) => outcome.status === 'rejected')) {
-            expect((outcome as PromiseRejectedResult).reason).toMatchObject({ kind: 'uniqueness' });
+            expect(outcome.reason).toMatchObject({ kind: 'uniqueness' });
         }
         expect(await store.lookup('User', { kind: 'userName', value: 'race@example.com' })).toHaveLength(1);
     });

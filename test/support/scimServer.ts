@@ -49,7 +49,7 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes: ROUTES,
-        app: async () => app,
+        app: () => Promise.resolve(app),
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
     const base = `${host.url}/scim`;
