@@ -8,6 +8,7 @@ import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@a
 import type { AppProvider } from '../app';
 import { bearerToken } from '../auth/bearerToken';
 import { describeError } from '../describeError';
+import type { TokenVerifier } from '../auth/TokenVerifier';
 import { ScimError } from '../scim/errors';
 import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimResponse } from '../scim/request';
 import { scimErrorOf, StoreError } from '../scim/storeErrors';
@@ -60,7 +61,8 @@ async function respond(
 ): Promise<ScimResponse> {
     try {
         const { verifier, settings, store } = await app();
-        await authenticate(request, verifier);
+        const baseUrl = settings.publicBaseUrl ?? scimBaseUrl(request.url);
+        await authenticate(request, verifier, baseUrl);
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, MAX_REQUEST_BODY_BYTES) : undefined;
         return await handle({
@@ -69,7 +71,7 @@ async function respond(
             query: request.query,
             header: (name) => request.headers.get(name) ?? undefined,
             body,
-            baseUrl: settings.publicBaseUrl ?? scimBaseUrl(request.url),
+            baseUrl,
             log,
         }, store);
     } catch (error) {
@@ -82,9 +84,10 @@ async function respond(
     }
 }
 
-async function authenticate(request: HttpRequest, verifier: { verify(token: string): Promise<boolean> }): Promise<void> {
+/** The Secret Token or, with OAuth, an access token for this SCIM base URL (its audience). */
+async function authenticate(request: HttpRequest, verifier: TokenVerifier, scimBaseUrl: string): Promise<void> {
     const token = bearerToken(request.headers.get('authorization'));
-    if (token === undefined || !(await verifier.verify(token))) {
+    if (token === undefined || !(await verifier.verify(token, { scimBaseUrl }))) {
         throw new ScimError(401, undefined, 'Authorization failed: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer' });
     }
 }

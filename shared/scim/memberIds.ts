@@ -3,7 +3,7 @@
  * out of a request value and out of a `value eq "<id>"` filter, for POST/PUT bodies, PATCH operations and
  * the planner's membership probe alike.
  */
-import { isPlainObject } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { valueNamed } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import type { FilterNode } from './filterSyntax';

@@ -8,9 +8,11 @@
  * (dropped before validation by `canonicalizeResource`). ReadOnly attributes (id, meta, groups) are not the
  * client's to set and are ignored on input (RFC 7644 §3.3).
  */
-import { checkAttributeValue, isPlainObject } from './attributeValues';
+import { checkAttributeValue } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
-import { coreAttributes, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import type { AttributeDefinition, ResourceTypeName } from './schemas';
+import { coreAttributes, schemasOf } from './schemaRegistry';
 
 /**
  * Throws 400 `invalidValue` naming the first offending attribute (never its value: it may be personal
@@ -20,7 +22,13 @@ export function validateResource(resourceType: ResourceTypeName, resource: Recor
     checkAttributes(coreAttributes(resourceType), resource, (name) => name);
     for (const extension of schemasOf(resourceType).extensions) {
         const value = resource[extension.id];
-        if (value === undefined) continue;
+        if (value === undefined) {
+            // RFC 7643 §6: an extension with required attributes is a required extension.
+            if (extension.attributes.some((a) => a.required && a.mutability !== 'readOnly')) {
+                throw ScimError.badRequest('invalidValue', `Attribute '${extension.id}' is required`);
+            }
+            continue;
+        }
         if (!isPlainObject(value)) throw ScimError.badRequest('invalidValue', `Attribute '${extension.id}' must be an object`);
         checkAttributes(extension.attributes, value, (name) => `${extension.id}:${name}`);
     }

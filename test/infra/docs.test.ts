@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { infraDir, outputs, params, parseBicep, repoRoot } from './bicepTree';
 
 const doc = (name: string): string => readFileSync(path.join(repoRoot, 'docs', name), 'utf8');
-const DOCS = ['deploy.md', 'entra.md', 'operate.md'];
+const DOCS = ['deploy.md', 'entra.md', 'operate.md', 'entra-protocol.md', 'azure-notes.md'];
 
 /** Rows of the markdown table whose header row contains `headerCell`, as trimmed cells. */
 function tableRows(markdown: string, headerCell: string): string[][] {
@@ -31,11 +31,18 @@ describe('docs/deploy.md', () => {
         for (const o of outputs(root)) expect(text, `output ${o.name}`).toContain(`\`${o.name}\``);
     });
 
-    it('covers prerequisites, both deployment paths and costs', () => {
+    it('covers prerequisites, the three deployment paths and costs', () => {
         const text = doc('deploy.md');
         for (const phrase of [
             'federated credential',
-            'repo:<owner>/<repo>:ref:refs/heads/main',
+            'repo:<owner>/<repo>:environment:production',
+            'repo:<owner>/<repo>:pull_request',
+            'required reviewers',
+            'azd up',
+            'azure.yaml',
+            'AZURE_WHATIF_CLIENT_ID',
+            'adminPrincipalIds',
+            'Azure/azure-cli#28708',
             'Role Based Access Control Administrator',
             'AZURE_CLIENT_ID',
             'AZURE_DEPLOYER_OBJECT_ID',
@@ -55,17 +62,60 @@ describe('docs/deploy.md', () => {
         }
         expect(text).toMatch(/## Costs[\s\S]*Flex Consumption[\s\S]*Storage[\s\S]*Key Vault/);
     });
+
+    it('warns that Entra\'s addresses change before anyone restricts inbound traffic', () => {
+        const section = doc('deploy.md').split('### Inbound access restriction')[1]?.split('\n## ')[0] ?? '';
+        expect(section).toContain('AzureActiveDirectory');
+        expect(section).toMatch(/change/);
+        expect(section).toContain('quarantine');
+    });
+
+    it('names every alert rule the template creates', () => {
+        const alerts = readFileSync(path.join(infraDir, 'app', 'alerts.bicep'), 'utf8');
+        const names = [...alerts.matchAll(/^\s*name: '([a-z-]+)'$/gm)].map((m) => m[1]!);
+        expect(names.length).toBe(4);
+        for (const name of names) expect(doc('deploy.md'), name).toContain(`scim-${name}-`);
+    });
 });
 
 describe('docs/entra.md', () => {
     const text = doc('entra.md');
 
-    it('gives the Tenant URL, the Secret Token source and Test Connection', () => {
+    it('gives the Tenant URL, the Secret Token source and Test connection', () => {
         expect(text).toContain('https://<function app host>/scim');
         expect(text).toContain('az keyvault secret show');
         expect(text).toContain('npm run token -- rotate');
-        expect(text).toContain('Test Connection');
+        expect(text).toContain('Test connection');
         expect(text).toContain('aadOptscim062020');
+    });
+
+    it('sets up OAuth client credentials and workload identity federation, with the values each side shows', () => {
+        const oauth = text.slice(text.indexOf('## 10. OAuth 2.0 client credentials'));
+        expect(oauth.length, 'section 10 exists').toBeGreaterThan(0);
+        for (const phrase of ['https://<function app host>/oauth/token', 'oauthTokenEndpoint', 'npm run token -- client create', 'grant_type=client_credentials', 'Client secret']) {
+            expect(oauth, phrase).toContain(phrase);
+        }
+        const federation = text.slice(text.indexOf('## 11. Workload identity federation (preview)'));
+        expect(federation.length, 'section 11 exists').toBeGreaterThan(0);
+        for (const setting of ['SCIM_WIF_ISSUER', 'SCIM_WIF_JWKS_URL', 'SCIM_WIF_SUBJECT', 'SCIM_WIF_AUDIENCE', 'oauthClientId', 'tenantUrl']) {
+            expect(federation, setting).toContain(setting);
+        }
+        expect(federation).toMatch(/preview/i);
+        expect(doc('deploy.md')).toContain('Key Vault Crypto User');
+        expect(doc('operate.md')).toContain('## Rotating the OAuth client secret');
+    });
+
+    it('follows today\'s admin center, in the tutorial\'s order', () => {
+        // Microsoft's SCIM tutorial, "Integrate your SCIM endpoint with the Microsoft Entra provisioning service".
+        const steps = ['+ New configuration', '**Tenant URL**', '**Secret Token**', '**Test connection**', 'select **Create**',
+            '**Attribute mapping**', '**Provision on demand**', '**Notification email**', '**Accidental deletions prevention**', '**Start provisioning**',
+            'Quarantine and how to recover', '**Restart provisioning**'];
+        let from = 0;
+        for (const step of steps) {
+            const at = text.indexOf(step, from);
+            expect(at, `"${step}" after the step before it`).toBeGreaterThanOrEqual(0);
+            from = at;
+        }
     });
 
     it('maps users with userName as the filterable, required matching attribute', () => {
