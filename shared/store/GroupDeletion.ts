@@ -8,7 +8,7 @@ import type { TableEntity, TransactionAction } from '@azure/data-tables';
 import { ScimError } from '../scim/errors';
 import type { EntityTable } from './EntityTable';
 import { readResourceRow, resourceDeletionActions } from './entities';
-import { DELETION_MARKER_PREFIX, GROUPS_PARTITION, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
+import { DELETION_MARKER_PREFIX, type Partitions, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
 import type { MembershipEdges } from './MembershipEdges';
 import { storageStatusOf } from './storageErrors';
 
@@ -27,6 +27,7 @@ export const MAX_DELETE_ATTEMPTS = 5;
 export class GroupDeletion {
     constructor(
         private readonly table: EntityTable,
+        private readonly partitions: Partitions,
         private readonly edges: MembershipEdges,
         private readonly budgetMs = GROUP_DELETE_BUDGET_MS,
     ) {}
@@ -44,14 +45,14 @@ export class GroupDeletion {
      */
     async delete(id: string): Promise<boolean> {
         const deadline = Date.now() + this.budgetMs;
-        let current = await readResourceRow(this.table, 'Group', id);
+        let current = await readResourceRow(this.table, this.partitions, 'Group', id);
         let markedHere = false;
         for (let attempt = 0; current && !current.row.deleting; attempt++) {
             if (attempt >= MAX_DELETE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently, retry later');
             const marking: TransactionAction[] = [
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
+                ['update', { partitionKey: this.partitions.groups, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
                 // Upsert, not create: a leftover marker must not block the delete.
-                ['upsert', deletionMarker(id), 'Replace'],
+                ['upsert', this.deletionMarker(id), 'Replace'],
                 ...resourceDeletionActions(current.row).slice(1), // its dn and ext rows
             ];
             try {
@@ -60,7 +61,7 @@ export class GroupDeletion {
                 markedHere = true;
             } catch (error) {
                 if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
-                current = await readResourceRow(this.table, 'Group', id); // renamed, deleted or marked meanwhile
+                current = await readResourceRow(this.table, this.partitions, 'Group', id); // renamed, deleted or marked meanwhile
             }
         }
         if (!current) {
@@ -85,13 +86,13 @@ export class GroupDeletion {
     async sweep(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }> {
         const deadline = Date.now() + budgetMs;
         const groupIds: string[] = [];
-        for await (const page of this.table.pages(GROUPS_PARTITION, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
+        for await (const page of this.table.pages(this.partitions.groups, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
             groupIds.push(...page.map((marker) => String(marker.groupId)));
         }
         let groupsFinished = 0;
         for (const id of groupIds) {
             if (Date.now() >= deadline) break;
-            const current = await readResourceRow(this.table, 'Group', id);
+            const current = await readResourceRow(this.table, this.partitions, 'Group', id);
             if (current && !current.row.deleting) await this.edges.deleteRowsIfPresent([deletionMarkerRowKey(id)]);
             else if (!(await this.finish(id, deadline))) continue;
             groupsFinished++;
@@ -114,11 +115,11 @@ export class GroupDeletion {
         if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
         const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
         try {
-            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: this.partitions.groups, rowKey }]));
         } catch (error) {
             if (storageStatusOf(error) !== 404) throw error;
             // One of the two is gone: a concurrent DELETE or sweep finished first, or the row has no marker.
-            const current = await readResourceRow(this.table, 'Group', id);
+            const current = await readResourceRow(this.table, this.partitions, 'Group', id);
             if (current && !current.row.deleting) {
                 await this.edges.deleteRowsIfPresent([rowKeys[1]!]); // never touch a live group's edges
                 return true;
@@ -134,15 +135,15 @@ export class GroupDeletion {
     private async ensureMarker(id: string): Promise<void> {
         try {
             await this.table.submit([
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
-                ['upsert', deletionMarker(id), 'Replace'],
+                ['update', { partitionKey: this.partitions.groups, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
+                ['upsert', this.deletionMarker(id), 'Replace'],
             ]);
         } catch (error) {
             if (storageStatusOf(error) !== 404) throw error; // finished meanwhile
         }
     }
-}
 
-function deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
-    return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
+    private deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
+        return { partitionKey: this.partitions.groups, rowKey: deletionMarkerRowKey(groupId), groupId };
+    }
 }

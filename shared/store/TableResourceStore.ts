@@ -1,7 +1,8 @@
 /**
  * The Azure Table Storage implementation of `ResourceStore` (the key design is in docs/storage.md).
  *
- * One table, two partitions:
+ * One table, two partitions per tenant (`users`/`groups` for the default tenant, `<tenant>~users`/`<tenant>~groups`
+ * for a named one, keys.ts `partitionsOf`; the layout below is the same in each):
  *   users   u:<id>  un:<userName key>  ext:<externalId key>:<id>
  *   groups  g:<id>  dn:<displayName key>  ext:<externalId key>:<id>  m:<group>:<member>  mo:<member>:<group>
  *           del:<id> (a group delete whose edge cleanup is pending)
@@ -44,7 +45,9 @@ import {
     etagOfVersion,
     externalIdRowPrefix,
     memberOfEdgePrefix,
+    DEFAULT_PARTITIONS,
     partitionOf,
+    type Partitions,
     resourceRowKey,
     resourceRowPrefix,
     uniqueAttributeOf,
@@ -102,15 +105,25 @@ export class TableResourceStore implements ResourceStore {
 
     constructor(
         private readonly table: EntityTable,
-        groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        /** Whose resources this store holds: the default tenant's partitions unless `forTenant` chose others. */
+        readonly partitions: Partitions = DEFAULT_PARTITIONS,
     ) {
-        this.edges = new MembershipEdges(table);
-        this.groupDeletion = new GroupDeletion(table, this.edges, groupDeleteBudgetMs);
+        this.edges = new MembershipEdges(table, partitions);
+        this.groupDeletion = new GroupDeletion(table, partitions, this.edges, groupDeleteBudgetMs);
+    }
+
+    /**
+     * The same table seen through another tenant's partitions (keys.ts `partitionsOf`). Shares the table client
+     * (and its one table-exists check) with this store; caches nothing across tenants.
+     */
+    withPartitions(partitions: Partitions): TableResourceStore {
+        return new TableResourceStore(this.table, this.groupDeleteBudgetMs, partitions);
     }
 
     async create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource> {
         return this.guarded(async () => {
-            const rows = buildResourceRows(resourceType, id, attributes, { created: now, lastModified: now });
+            const rows = buildResourceRows(resourceType, id, attributes, this.partitions, { created: now, lastModified: now });
             if (resourceType === 'Group' && members && members.length > 0) await this.requireExisting(members);
             const actions: TransactionAction[] = [['create', rows.resource], ['create', rows.uniqueName]];
             if (rows.externalId) actions.push(['create', rows.externalId]);
@@ -141,7 +154,7 @@ export class TableResourceStore implements ResourceStore {
 
     async lookup(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<StoredResource[]> {
         return this.guarded(async () => {
-            const partition = partitionOf(resourceType);
+            const partition = partitionOf(resourceType, this.partitions);
             let candidates: StoredRow<ResourceRow>[];
             switch (lookup.kind) {
                 case 'id': {
@@ -179,7 +192,7 @@ export class TableResourceStore implements ResourceStore {
         try {
             await this.table.ensureExists();
             const pageSize = Math.min(MAX_PAGE_SIZE, limit);
-            for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { pageSize })) {
+            for await (const page of this.table.pages(partitionOf(resourceType, this.partitions), resourceRowPrefix(resourceType), { pageSize })) {
                 for (const entity of page) {
                     const stored = resourceRowOf(entity);
                     if (stored.row.deleting) continue;
@@ -214,7 +227,7 @@ export class TableResourceStore implements ResourceStore {
             let head: TransactionAction[];
             let updated: ResourceRow;
             if (change.attributes) {
-                const rows = buildResourceRows(resourceType, id, change.attributes, { created: current.row.created, lastModified: now }, current.row);
+                const rows = buildResourceRows(resourceType, id, change.attributes, this.partitions, { created: current.row.created, lastModified: now }, current.row);
                 updated = rows.resource;
                 head = [['update', rows.resource, 'Replace', { etag: current.etag }]];
                 if (rows.uniqueName.rowKey !== current.row.uniqueNameKey) {
@@ -327,7 +340,7 @@ export class TableResourceStore implements ResourceStore {
 
     /** The resource as readers see it: a group being deleted is already gone. */
     private async readResource(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-        const stored = await readResourceRow(this.table, resourceType, id);
+        const stored = await readResourceRow(this.table, this.partitions, resourceType, id);
         return stored && !stored.row.deleting ? stored : undefined;
     }
 
@@ -336,7 +349,7 @@ export class TableResourceStore implements ResourceStore {
             const stored = ids[0] === undefined ? undefined : await this.readResource(resourceType, ids[0]);
             return stored ? [stored] : [];
         }
-        const entities: Entity[] = await this.table.readMany(partitionOf(resourceType), ids.map((id) => resourceRowKey(resourceType, id)));
+        const entities: Entity[] = await this.table.readMany(partitionOf(resourceType, this.partitions), ids.map((id) => resourceRowKey(resourceType, id)));
         return entities.map(resourceRowOf).filter((stored) => !stored.row.deleting);
     }
 

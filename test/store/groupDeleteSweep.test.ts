@@ -11,6 +11,7 @@ import { createApp } from '../../shared/app';
 import { readSettings } from '../../shared/config';
 import { buildResourceRows } from '../../shared/store/entities';
 import {
+    DEFAULT_PARTITIONS,
     GROUPS_PARTITION,
     deletionMarkerRowKey,
     memberEdgePrefix,
@@ -32,7 +33,7 @@ const noChange = { clear: false, add: [] as string[], remove: [] as string[] };
 async function seedUsers(prefix: string, count: number): Promise<string[]> {
     const ids = Array.from({ length: count }, (_, index) => `${prefix}-${String(index).padStart(4, '0')}`);
     const actions: TransactionAction[] = ids.flatMap((id): TransactionAction[] => {
-        const rows = buildResourceRows('User', id, user(`${id}@example.com`), { created: NOW, lastModified: NOW }, { hasMemberships: true });
+        const rows = buildResourceRows('User', id, user(`${id}@example.com`), DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW }, { hasMemberships: true });
         return [['create', rows.resource], ['create', rows.uniqueName]];
     });
     await submitInTransactions(raw, actions);
