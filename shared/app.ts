@@ -4,11 +4,13 @@
  * Functions host that is `appOfThisProcess`, built from the environment on first use; the local host, the
  * tests and the benchmarks build their own with `createApp` from settings they pass in.
  */
-import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import { createTenantTokenVerifier, createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import type { TenantTokenVerifier } from './auth/TenantTokenVerifier';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { readSettings, type Settings } from './config';
 import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createStoreFromSettings } from './store/createStore';
+import { isTenantName, partitionsOf } from './store/keys';
 import type { TableResourceStore } from './store/TableResourceStore';
 
 export interface App {
@@ -16,6 +18,36 @@ export interface App {
     verifier: TokenVerifier;
     /** Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep. */
     store: TableResourceStore;
+    /** Named tenants (`/tenants/<tenant>/scim`): the same handlers, each tenant's own token and partitions. */
+    tenants: Tenants;
+}
+
+/**
+ * The per-tenant half of the composition root. Everything a tenant has of its own hangs off its name: its
+ * token check (registry row, cached) and its store (the shared table through its partitions, keys.ts
+ * `partitionsOf`), so whatever the store learns to do, every tenant does in its own partitions.
+ */
+export interface Tenants {
+    /** True if `token` is the Secret Token of the active tenant `name`; false for a name no tenant can have. */
+    verify(name: string, token: string): Promise<boolean>;
+    /** The tenant's store, built on first use and kept (called only after `verify`, so only real tenants get one). */
+    store(name: string): TableResourceStore;
+    /** The token check (the tenant command's tests and `disable` on this instance use `forget`). */
+    verifier: TenantTokenVerifier;
+}
+
+function tenantsOf(settings: Settings, store: TableResourceStore, options: AppOptions): Tenants {
+    const verifier = createTenantTokenVerifier(settings, store.tenantRegistry(), options.tokenVerifier);
+    const stores = new Map<string, TableResourceStore>();
+    return {
+        verifier,
+        verify: async (name, token) => isTenantName(name) && verifier.verify(name, token),
+        store(name) {
+            let tenantStore = stores.get(name);
+            if (!tenantStore) stores.set(name, (tenantStore = store.withPartitions(partitionsOf(name))));
+            return tenantStore;
+        },
+    };
 }
 
 /** How a route or timer reaches the app: a promise, because the process's app is built on first use. */
@@ -34,10 +66,12 @@ export interface AppOptions {
 export function createApp(settings: Settings, options: AppOptions = {}): App {
     useSchemaExtensions(settings.schemaExtensions);
     if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
+    const store = createStoreFromSettings(settings.storage, settings.managedIdentityClientId);
     return {
         settings,
         verifier: createTokenVerifier(settings, options.tokenVerifier),
-        store: createStoreFromSettings(settings.storage, settings.managedIdentityClientId),
+        store,
+        tenants: tenantsOf(settings, store, options),
     };
 }
 

@@ -5,13 +5,16 @@
 import { app } from '@azure/functions';
 import { appOfThisProcess } from '../app';
 import { SettingsError } from '../config';
-import type { RouteDefinition } from './scimEndpoint';
+import { tenantRouteOf, type RouteDefinition } from './scimEndpoint';
 
 let startupHookRegistered = false;
 
+/** Registers a SCIM route and its twin under the tenant root (`tenants/{tenant}/scim/…`, `tenantRouteOf`). */
 export function registerRoute(route: RouteDefinition): RouteDefinition {
     registerStartupCheck();
-    app.http(route.name, { route: route.route, methods: route.methods, authLevel: 'anonymous', handler: route.handlerFor(appOfThisProcess) });
+    for (const each of [route, tenantRouteOf(route)]) {
+        app.http(each.name, { route: each.route, methods: each.methods, authLevel: 'anonymous', handler: each.handlerFor(appOfThisProcess) });
+    }
     return route;
 }
 

@@ -28,7 +28,7 @@ import { ScimError } from '../scim/errors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../scim/store';
-import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
+import { EntityTable, MAX_PAGE_SIZE, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import {
     attributesOf,
     buildResourceRows,
@@ -55,6 +55,7 @@ import {
 } from './keys';
 import { MembershipEdges } from './MembershipEdges';
 import { RecentRows } from './RecentRows';
+import { TenantRegistry } from './TenantRegistry';
 import { addStorageRequestCounter } from './requestCounter';
 import { failedOperationIndex, storageStatusOf, toScimError, versionMismatch } from './storageErrors';
 
@@ -294,6 +295,43 @@ export class TableResourceStore implements ResourceStore {
      */
     async sweepDeletedGroups(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }> {
         return this.guarded(() => this.groupDeletion.sweep(budgetMs));
+    }
+
+    /** The tenant registry, in the same table (TenantRegistry.ts). */
+    tenantRegistry(): TenantRegistry {
+        return new TenantRegistry(this.table);
+    }
+
+    /** Rows in this store's partitions (a tenant removal's progress total). Reads keys only. */
+    async countRows(): Promise<number> {
+        return this.guarded(async () => {
+            let count = 0;
+            for (const partition of [this.partitions.users, this.partitions.groups]) {
+                for await (const page of this.table.partitionPages(partition, { select: ['RowKey'] })) count += page.length;
+            }
+            return count;
+        });
+    }
+
+    /**
+     * Deletes up to `maxRows` rows of this store's partitions (one page read, then transactions of ≤ 100),
+     * returning how many it deleted: 0 once both partitions are empty. Removing a tenant calls it until then,
+     * so the work is bounded per call and an interrupted removal simply continues.
+     */
+    async deleteSomeRows(maxRows: number): Promise<number> {
+        return this.guarded(async () => {
+            for (const partition of [this.partitions.users, this.partitions.groups]) {
+                for await (const page of this.table.partitionPages(partition, { select: ['RowKey'], pageSize: Math.min(maxRows, MAX_PAGE_SIZE) })) {
+                    const rowKeys = page.slice(0, maxRows).map((entity) => String(entity.rowKey));
+                    for (let start = 0; start < rowKeys.length; start += MAX_TRANSACTION_OPERATIONS) {
+                        const batch = rowKeys.slice(start, start + MAX_TRANSACTION_OPERATIONS);
+                        await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: partition, rowKey }]));
+                    }
+                    return rowKeys.length;
+                }
+            }
+            return 0;
+        });
     }
 
     // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes;
