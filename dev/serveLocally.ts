@@ -4,10 +4,13 @@
  * 1. Settings: the environment, plus `local.settings.json` `Values` if present (the file `func start` reads).
  * 2. Storage: `TABLES_CONNECTION_STRING` if set; else Azurite's table service in this process, persisting
  *    under `.azurite/` (or in memory with `SCIM_STORAGE=memory`).
- * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset. Key Vault is for Azure: this host
- *    never constructs a managed-identity credential.
+ * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset; likewise the OAuth client
+ *    (`SCIM_OAUTH_CLIENT_ID` / `SCIM_OAUTH_CLIENT_SECRET`, dev only) for /oauth/token, whose access tokens
+ *    are signed with a key generated in memory. Key Vault is for Azure: this host never constructs a
+ *    managed-identity credential.
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createApp } from '../shared/app';
@@ -38,6 +41,8 @@ async function main(): Promise<void> {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
     env.SCIM_TOKEN ||= generateToken();
+    env.SCIM_OAUTH_CLIENT_ID ||= randomUUID();
+    env.SCIM_OAUTH_CLIENT_SECRET ||= generateToken();
 
     const app = createApp(readSettings(env));
     const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
@@ -45,6 +50,8 @@ async function main(): Promise<void> {
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${env.SCIM_TOKEN}`);
     console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
+    console.log(`OAuth token endpoint: http://localhost:${host.port}/oauth/token`);
+    console.log(`Client id / secret (dev only): ${env.SCIM_OAUTH_CLIENT_ID} / ${env.SCIM_OAUTH_CLIENT_SECRET}`);
 
     let stopping = false;
     const stop = async () => {

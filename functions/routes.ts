@@ -1,11 +1,13 @@
 /**
- * The route table: every SCIM route of the app, under the default tenant's root `/scim` and under each named
- * tenant's root `/tenants/{tenant}/scim` (same handlers). The Functions host registers each file's route and its
- * tenant twin as it loads it (registerRoute.ts); the local host (`dev/localHost.ts`) and the tests serve this same list.
+ * The route table: every HTTP route of the app, the SCIM ones and the OAuth token endpoint. The SCIM routes are
+ * served under the default tenant's root `/scim` and under each named tenant's root `/tenants/{tenant}/scim` (same
+ * handlers). The Functions host registers each file's route (and a SCIM route's tenant twin) as it loads it
+ * (registerRoute.ts); the local host (`dev/localHost.ts`) and the tests serve this same list.
  */
 import { tenantRouteOf, type RouteDefinition } from '../shared/http/scimEndpoint';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
+import { oauthTokenRoute } from './OAuthToken';
 import { resourceTypesRoute } from './ResourceTypes';
 import { schemasRoute } from './Schemas';
 import { searchRoute } from './Search';
@@ -23,4 +25,4 @@ const SCIM_ROUTES: readonly RouteDefinition[] = [
     notFoundRoute,
 ];
 
-export const ROUTES: readonly RouteDefinition[] = [...SCIM_ROUTES, ...SCIM_ROUTES.map(tenantRouteOf)];
+export const ROUTES: readonly RouteDefinition[] = [...SCIM_ROUTES, ...SCIM_ROUTES.map(tenantRouteOf), oauthTokenRoute];

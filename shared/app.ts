@@ -1,10 +1,11 @@
 /**
- * The composition root: what every function of the app shares (settings, token verifier, store), built once
+ * The composition root: what every function of the app shares (settings, token verifier, store, OAuth), built once
  * per process and handed to the endpoint wrapper (`RouteDefinition.handlerFor`) and the timer. Under the
  * Functions host that is `appOfThisProcess`, built from the environment on first use; the local host, the
  * tests and the benchmarks build their own with `createApp` from settings they pass in.
  */
 import { createTenantTokenVerifier, createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from './auth/oauth/createOAuth';
 import type { TenantTokenVerifier } from './auth/TenantTokenVerifier';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { readSettings, type Settings } from './config';
@@ -18,6 +19,8 @@ export interface App {
     verifier: TokenVerifier;
     /** Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep. */
     store: TableResourceStore;
+    /** The token endpoint and the access-token check; undefined when OAuth is not configured. */
+    oauth: OAuth | undefined;
     /** Named tenants (`/tenants/<tenant>/scim`): the same handlers, each tenant's own token and partitions. */
     tenants: Tenants;
 }
@@ -56,6 +59,8 @@ export type AppProvider = () => Promise<App>;
 export interface AppOptions {
     /** Tests hand the token verifier a fake Key Vault credential, stub client options and a clock. */
     tokenVerifier?: TokenVerifierDependencies;
+    /** The same for the OAuth side (Key Vault secret and key clients, a clock, the log). */
+    oauth?: OAuthDependencies;
 }
 
 /**
@@ -66,11 +71,14 @@ export interface AppOptions {
 export function createApp(settings: Settings, options: AppOptions = {}): App {
     useSchemaExtensions(settings.schemaExtensions);
     if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
+    const oauth = createOAuth(settings, options.oauth);
     const store = createStoreFromSettings(settings.storage, settings.managedIdentityClientId);
     return {
         settings,
-        verifier: createTokenVerifier(settings, options.tokenVerifier),
+        // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).
+        verifier: withAccessTokens(createTokenVerifier(settings, options.tokenVerifier), oauth),
         store,
+        oauth,
         tenants: tenantsOf(settings, store, options),
     };
 }

@@ -9,10 +9,13 @@ import { tenantRouteOf, type RouteDefinition } from './scimEndpoint';
 
 let startupHookRegistered = false;
 
-/** Registers a SCIM route and its twin under the tenant root (`tenants/{tenant}/scim/…`, `tenantRouteOf`). */
+/**
+ * Registers a route; a SCIM route (`scim/…`) also as its twin under the tenant root (`tenants/{tenant}/scim/…`,
+ * `tenantRouteOf`). Other routes (the OAuth token endpoint) serve the default tenant only.
+ */
 export function registerRoute(route: RouteDefinition): RouteDefinition {
     registerStartupCheck();
-    for (const each of [route, tenantRouteOf(route)]) {
+    for (const each of route.route.startsWith('scim/') ? [route, tenantRouteOf(route)] : [route]) {
         app.http(each.name, { route: each.route, methods: each.methods, authLevel: 'anonymous', handler: each.handlerFor(appOfThisProcess) });
     }
     return route;

@@ -68,7 +68,8 @@ async function respond(
         const { verifier, settings, store: defaultStore, tenants } = await app();
         // A route under /tenants/{tenant}/scim serves that tenant: its token, its partitions (shared/app.ts).
         const tenant = request.params.tenant;
-        await authenticate(request, tenant === undefined ? (token) => verifier.verify(token) : (token) => tenants.verify(tenant, token));
+        const baseUrl = tenant === undefined ? (settings.publicBaseUrl ?? scimBaseUrl(request.url)) : scimBaseUrl(settings.publicBaseUrl ?? request.url, tenant);
+        await authenticate(request, tenant === undefined ? (token) => verifier.verify(token, { scimBaseUrl: baseUrl }) : (token) => tenants.verify(tenant, token));
         const store = tenant === undefined ? defaultStore : tenants.store(tenant);
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, MAX_REQUEST_BODY_BYTES) : undefined;
@@ -78,7 +79,7 @@ async function respond(
             query: request.query,
             header: (name) => request.headers.get(name) ?? undefined,
             body,
-            baseUrl: scimBaseUrl(settings.publicBaseUrl ?? request.url, tenant),
+            baseUrl,
             log,
         }, store);
     } catch (error) {
@@ -90,6 +91,10 @@ async function respond(
     }
 }
 
+/**
+ * The Secret Token or, with OAuth, an access token for this SCIM base URL (its audience). A named tenant's
+ * routes accept only that tenant's Secret Token (OAuth clients per tenant are not built yet).
+ */
 async function authenticate(request: HttpRequest, verify: (token: string) => Promise<boolean>): Promise<void> {
     const token = bearerToken(request.headers.get('authorization'));
     if (token === undefined || !(await verify(token))) {

@@ -42,6 +42,8 @@ export interface ScimTestServer {
      * KEY_VAULT_URL), with these verifier dependencies. A new app also means empty caches (store, verifier).
      */
     reconfigure(settings: Environment, options?: AppOptions): void;
+    /** The app being served (e.g. its OAuth signing keys, to craft tokens with). */
+    currentApp(): App;
     close(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startScimServer(options: { token?: string; connectionStrin
         reconfigure(settings, appOptions = {}) {
             app = createApp(readSettings({ ...baseSettings, ...settings }), appOptions);
         },
+        currentApp: () => app,
         async close() {
             await host.close();
         },
