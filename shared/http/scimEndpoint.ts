@@ -170,7 +170,7 @@ export function scimBaseUrl(url: string, tenant?: string): string {
     const { origin, pathname } = new URL(url);
     if (tenant !== undefined) {
         // Everything before `/tenants/` (a request URL) or before the trailing `/scim` (the public base URL).
-        const prefix = /^(.*?)\/tenants\//i.exec(pathname)?.[1] ?? pathname.replace(/\/scim\/?$/i, '');
+        const prefix = /^(.*?)\/tenants\//i.exec(pathname)?.[1] ?? pathname.replace(/\/scim\/?$/i, '').replace(/\/+$/, '');
         return `${origin}${prefix}/tenants/${tenant}/scim`;
     }
     const match = /^(.*?\/scim)(?:\/|$)/i.exec(pathname);

@@ -36,12 +36,12 @@ type Operation =
 const tenantIndex = fc.integer({ min: 0, max: 2 });
 const pick = fc.nat({ max: 20 });
 const operation: fc.Arbitrary<Operation> = fc.oneof(
-    fc.record({ kind: fc.constant('createUser' as const), tenant: tenantIndex, name: fc.nat({ max: 2 }), externalId: fc.nat({ max: 2 }) }),
-    fc.record({ kind: fc.constant('createGroup' as const), tenant: tenantIndex, name: fc.nat({ max: 2 }) }),
-    fc.record({ kind: fc.constant('renameUser' as const), tenant: tenantIndex, pick, name: fc.nat({ max: 2 }) }),
-    fc.record({ kind: fc.constant('deleteUser' as const), tenant: tenantIndex, pick }),
-    fc.record({ kind: fc.constant('addMember' as const), tenant: tenantIndex, group: pick, memberTenant: tenantIndex, pick }),
-    fc.record({ kind: fc.constant('foreignRead' as const), tenant: tenantIndex, owner: tenantIndex, pick }),
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('createUser' as const), tenant: tenantIndex, name: fc.nat({ max: 2 }), externalId: fc.nat({ max: 2 }) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('createGroup' as const), tenant: tenantIndex, name: fc.nat({ max: 2 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('renameUser' as const), tenant: tenantIndex, pick, name: fc.nat({ max: 2 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteUser' as const), tenant: tenantIndex, pick }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('addMember' as const), tenant: tenantIndex, group: pick, memberTenant: tenantIndex, pick }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('foreignRead' as const), tenant: tenantIndex, owner: tenantIndex, pick }) },
 );
 
 interface TenantModel {
@@ -56,7 +56,7 @@ describe('tenant isolation (property)', () => {
     it('keeps every tenant\'s data to itself under random operations on three tenants', async () => {
         let run = 0;
         await fc.assert(
-            fc.asyncProperty(fc.array(operation, { minLength: 4, maxLength: 18 }), async (operations) => {
+            fc.asyncProperty(fc.array(operation, { minLength: 6, maxLength: 20 }), async (operations) => {
                 const prefix = `r${run++}-${Date.now().toString(36)}`; // this sequence's names, in every tenant
                 const models: TenantModel[] = tenants.map(() => ({ users: new Map(), groups: new Map() }));
                 const send = (tenant: number, method: string, path: string, body?: unknown): Promise<ScimReply> =>
@@ -150,15 +150,16 @@ describe('tenant isolation (property)', () => {
                     expect(seenGroups).toEqual(Object.fromEntries([...model.groups].map(([id, g]) => [id, { displayName: g.displayName, members: [...g.members].sort() }])));
                 }
             }),
-            { numRuns: 25, endOnFailure: true },
+            { numRuns: 30, endOnFailure: true },
         );
 
-        expect(exercised.sameNameInTwoTenants).toBeGreaterThanOrEqual(10);
-        expect(exercised.clashInOneTenant).toBeGreaterThanOrEqual(3);
-        expect(exercised.foreignMemberRefused).toBeGreaterThanOrEqual(5);
-        expect(exercised.ownMemberAdded).toBeGreaterThanOrEqual(3);
-        expect(exercised.foreignIdNotFound).toBeGreaterThanOrEqual(5);
-        expect(exercised.renames + exercised.deletes).toBeGreaterThanOrEqual(5);
+        console.log(`tenant isolation cases: ${JSON.stringify(exercised)}`);
+        expect(exercised.sameNameInTwoTenants).toBeGreaterThanOrEqual(8);
+        expect(exercised.clashInOneTenant).toBeGreaterThanOrEqual(5);
+        expect(exercised.foreignMemberRefused).toBeGreaterThanOrEqual(3);
+        expect(exercised.ownMemberAdded).toBeGreaterThanOrEqual(2);
+        expect(exercised.foreignIdNotFound).toBeGreaterThanOrEqual(8);
+        expect(exercised.renames + exercised.deletes).toBeGreaterThanOrEqual(6);
         expect(await checkConsistency(server.connectionString, server.tableName)).toEqual([]);
     }, 240_000);
 });
