@@ -291,7 +291,7 @@ async function tenantComparison(azurite: EmbeddedAzurite, runId: string, started
         `## Growth: 1 tenant vs ${formatCount(TENANTS)} tenants`,
         '',
         `\`npm run bench:growth -- --only-tenants\`: one named tenant (\`/tenants/${measured}/scim\`, ${formatCount(TENANT_USERS)} users) served from a table holding ` +
-            `only it and from one holding ${formatCount(TENANTS)} tenants (${formatCount(OTHER_TENANT_USERS)} users each besides), alternating, ${REPS} repetitions each after a warm-up ` +
+            `only it and from one holding ${formatCount(TENANTS)} tenants (${formatCount(OTHER_TENANT_USERS)} user(s) each besides), alternating, ${REPS} repetitions each after a warm-up ` +
             `(which reads and caches the tenant's registry row). Goal: round-trip ratio 1.00× and latency ratio ≤ ${LATENCY_GOAL}×.`,
         '',
         markdownTable(headers, results.map(resultRow)),
