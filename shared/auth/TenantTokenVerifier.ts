@@ -37,6 +37,7 @@ export class TenantTokenVerifier {
     readonly #now: () => number;
     readonly #cache = new Map<string, CachedTenant>();
     readonly #keyVaultVerifiers = new Map<string, TokenVerifier>();
+    #warnedNoVault = false;
 
     constructor(options: TenantTokenVerifierOptions) {
         this.#options = options;
@@ -84,7 +85,9 @@ export class TenantTokenVerifier {
         if (!verifier) {
             verifier = this.#options.keyVaultVerifier?.(secretName);
             if (!verifier) {
-                this.#options.log?.('SCIM token: a tenant keeps its token in Key Vault but KEY_VAULT_URL is not set; its requests are refused.');
+                // Once per process, not per request.
+                if (!this.#warnedNoVault) this.#options.log?.('SCIM token: a tenant keeps its token in Key Vault but KEY_VAULT_URL is not set; its requests are refused.');
+                this.#warnedNoVault = true;
                 return undefined;
             }
             this.#keyVaultVerifiers.set(secretName, verifier);
