@@ -35,7 +35,7 @@ export interface Tenants {
     verify(name: string, token: string): Promise<boolean>;
     /** The tenant's store, built on first use and kept (called only after `verify`, so only real tenants get one). */
     store(name: string): TableResourceStore;
-    /** The token check (the tenant command's tests and `disable` on this instance use `forget`). */
+    /** The token check itself (`forget` drops a tenant's cached row on this instance). */
     verifier: TenantTokenVerifier;
 }
 
