@@ -150,7 +150,8 @@ describe('tenant isolation (property)', () => {
                     expect(seenGroups).toEqual(Object.fromEntries([...model.groups].map(([id, g]) => [id, { displayName: g.displayName, members: [...g.members].sort() }])));
                 }
             }),
-            { numRuns: 30, endOnFailure: true },
+            // Bounded in runs and in time (a loaded machine runs fewer; the floors below still hold), reproducible from the seed.
+            { numRuns: 30, endOnFailure: true, interruptAfterTimeLimit: 150_000, markInterruptAsFailure: false },
         );
 
         console.log(`tenant isolation cases: ${JSON.stringify(exercised)}`);
@@ -161,5 +162,5 @@ describe('tenant isolation (property)', () => {
         expect(exercised.foreignIdNotFound).toBeGreaterThanOrEqual(8);
         expect(exercised.renames + exercised.deletes).toBeGreaterThanOrEqual(6);
         expect(await checkConsistency(server.connectionString, server.tableName)).toEqual([]);
-    }, 240_000);
+    }, 300_000);
 });
