@@ -13,6 +13,7 @@
  *   SCIM_TOKEN                     a literal token, for local development only (ignored when KEY_VAULT_URL is set)
  *   SCIM_ADMIN_TENANT_ID / SCIM_ADMIN_CLIENT_ID / SCIM_ADMIN_PRINCIPAL_IDS   who may open /admin in Azure
  *   SCIM_QUIET_PERIOD_MINUTES      no request from Entra for longer than this is a warning on /admin (default 1440)
+ *   PORT / SCIM_STORAGE            the local host's port, and `memory` for an embedded Azurite that keeps nothing
  *   SCIM_SCHEMA_EXTENSIONS         declared extension schemas, JSON or a file path (docs/schema-extensions.md)
  *
  * OAuth 2.0 client credentials (RFC 6749 §4.4) and workload identity federation (RFC 7523 §2.2), one object
@@ -112,6 +113,19 @@ export function readSettings(env: Environment = process.env, log: (line: string)
     };
     if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
     return settings;
+}
+
+/** `npm start` (dev/serveLocally.ts): the local host's own settings. */
+export interface LocalHostSettings {
+    port: number;
+    /** The embedded Azurite keeps nothing on disk. */
+    storageInMemory: boolean;
+}
+
+export const DEFAULT_LOCAL_PORT = 7071;
+
+export function readLocalHostSettings(env: Environment): LocalHostSettings {
+    return { port: Number(env.PORT || DEFAULT_LOCAL_PORT), storageInMemory: env.SCIM_STORAGE === 'memory' };
 }
 
 /** The token settings alone (the admin command needs no storage). */

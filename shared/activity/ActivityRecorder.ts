@@ -8,7 +8,7 @@
  * one flush interval of requests (a minute), or more while storage is unreachable — then the counts wait
  * here, bounded to the most recent hours and failures.
  */
-import { ScimError } from '../scim/errors';
+import { describeError } from '../describeError';
 import { withoutRequestCounting } from '../store/requestCounter';
 import type { ActivityBatch, ActivityStore } from './ActivityStore';
 import { failureOf, type FailureRecord } from './failures';
@@ -130,7 +130,7 @@ export class ActivityRecorder {
         } catch (error) {
             if (this.failingSince === undefined) {
                 this.failingSince = this.now();
-                this.log(`activity records: flush failed (${describe(error)}); the counts are kept in memory and retried.`);
+                this.log(`activity records: flush failed (${describeError(error)}); the counts are kept in memory and retried.`); // name and status only: storage messages can quote keys
             }
         }
     }
@@ -162,12 +162,4 @@ function dropOldest(hours: Map<HourKey, HourCounts>, keep: number): void {
     if (hours.size <= keep) return;
     const oldest = [...hours.keys()].sort().slice(0, hours.size - keep);
     for (const key of oldest) hours.delete(key);
-}
-
-/** Error name and status only: storage messages can quote keys. */
-function describe(error: unknown): string {
-    if (error instanceof ScimError) return `status ${error.status}`;
-    const name = error instanceof Error ? error.name : typeof error;
-    const status = (error as { statusCode?: unknown } | null)?.statusCode;
-    return typeof status === 'number' ? `${name} status=${status}` : name;
 }

@@ -7,7 +7,7 @@
 import { SecretClient } from '@azure/keyvault-secrets';
 import type { Settings } from '../config';
 import { lazyManagedIdentityCredential, type TokenVerifierDependencies } from './createTokenVerifier';
-import { describeError } from './KeyVaultTokenVerifier';
+import { describeError } from '../describeError';
 import { readTokenStatus, type TokenStatus } from './tokenVersions';
 
 export interface TokenStatusReport {
@@ -29,7 +29,7 @@ export function createTokenStatusReader(
 ): () => Promise<TokenStatusReport> {
     if (settings.keyVaultUrl === undefined) {
         const report: TokenStatusReport = { source: settings.staticToken !== undefined ? 'setting' : 'none' };
-        return async () => report;
+        return () => Promise.resolve(report);
     }
     const client = new SecretClient(
         settings.keyVaultUrl,

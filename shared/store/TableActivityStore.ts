@@ -27,7 +27,7 @@ import {
     activityHourRowKey,
     prefixRange,
 } from './keys';
-import { storageStatusOf } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
 
 /** Attempts of one batch against concurrent flushes of other instances before it waits for the next flush. */
 const MAX_APPEND_ATTEMPTS = 5;
@@ -64,7 +64,7 @@ export class TableActivityStore implements ActivityStore {
             for (const [hour, counts] of batch.hours) {
                 const rowKey = activityHourRowKey(hour);
                 const existing = storedByKey.get(rowKey);
-                const merged = mergeHours(existing ? hourFromJson(String(existing.counts ?? '')) : emptyHour(), counts);
+                const merged = mergeHours(existing ? hourFromJson(textOf(existing.counts)) : emptyHour(), counts);
                 const row = { partitionKey: ACTIVITY_PARTITION, rowKey, counts: JSON.stringify(merged) };
                 actions.push(existing ? ['update', row, 'Replace', { etag: String(existing.etag) }] : ['create', row]);
             }
@@ -77,7 +77,7 @@ export class TableActivityStore implements ActivityStore {
                 await this.table.submit(actions);
                 return;
             } catch (error) {
-                const status = storageStatusOf(error);
+                const status = statusCodeOf(error);
                 // 412 / 409 on a row another instance wrote meanwhile: read again and add to what is there now.
                 if ((status !== 412 && status !== 409) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
                 await sleep(Math.random() * 50 * attempt);
@@ -91,10 +91,10 @@ export class TableActivityStore implements ActivityStore {
         try {
             // At most one row per hour: a week is 168 rows, one page.
             for await (const page of this.table.rangePages(ACTIVITY_PARTITION, activityHourRowKey(from), upTo, { select: ['counts'], maxPages: 2 })) {
-                for (const entity of page) hours.set(String(entity.rowKey).slice(ACTIVITY_HOUR_PREFIX.length), hourFromJson(String(entity.counts ?? '')));
+                for (const entity of page) hours.set(String(entity.rowKey).slice(ACTIVITY_HOUR_PREFIX.length), hourFromJson(textOf(entity.counts)));
             }
         } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error; // no table yet: nothing recorded
+            if (statusCodeOf(error) !== 404) throw error; // no table yet: nothing recorded
         }
         return hours;
     }
@@ -110,13 +110,13 @@ export class TableActivityStore implements ActivityStore {
             // Newest first (reversed time): the first page is the answer; a short page is followed at most twice.
             for await (const page of this.table.rangePages(ACTIVITY_PARTITION, from, to, { select: ['failure'], pageSize: limit, maxPages: 3 })) {
                 for (const entity of page) {
-                    const failure = failureFromJson(String(entity.failure ?? ''));
+                    const failure = failureFromJson(textOf(entity.failure));
                     if (failure) failures.push(failure);
                     if (failures.length >= limit) return failures;
                 }
             }
         } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error;
+            if (statusCodeOf(error) !== 404) throw error;
         }
         return failures;
     }
@@ -132,7 +132,7 @@ export class TableActivityStore implements ActivityStore {
             await collect(ACTIVITY_HOUR_PREFIX, activityHourRowKey(new Date(beforeMs).toISOString().slice(0, 13)));
             await collect(activityFailuresOlderThan(beforeMs), prefixRange(ACTIVITY_FAILURE_PREFIX).to);
         } catch (error) {
-            if (storageStatusOf(error) === 404) return 0;
+            if (statusCodeOf(error) === 404) return 0;
             throw error;
         }
         const doomed = old.slice(0, MAX_TRANSACTION_OPERATIONS);
@@ -183,7 +183,7 @@ function integer(value: unknown): number {
 
 function appliedFromJson(value: unknown): TotalsRow['applied'] {
     try {
-        const parsed = JSON.parse(String(value ?? '{}')) as Record<string, { sequence?: unknown; at?: unknown }>;
+        const parsed = JSON.parse(textOf(value) || '{}') as Record<string, { sequence?: unknown; at?: unknown }>;
         const applied: TotalsRow['applied'] = {};
         for (const [instance, entry] of Object.entries(parsed)) {
             if (typeof entry?.sequence === 'number' && typeof entry.at === 'number') applied[instance] = { sequence: entry.sequence, at: entry.at };
@@ -196,4 +196,9 @@ function appliedFromJson(value: unknown): TotalsRow['applied'] {
 
 function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A string property as stored; anything else (absent, or not a string) reads as empty. */
+function textOf(value: unknown): string {
+    return typeof value === 'string' ? value : '';
 }

@@ -36,10 +36,11 @@ describe('the activity recorder', () => {
     it('counts in memory (no storage request) and stores a batch with two point reads and one transaction, outside any request\'s count', async () => {
         const store = freshStore();
         const recorder = recorderOn(store, 'a');
-        const recording = await countStorageRequests(async () => {
+        const recording = await countStorageRequests(() => {
             recorder.record(request());
             recorder.record(request({ method: 'POST', operation: 'create', status: 201, totalsChange: { users: 1, activeUsers: 1, groups: 0 } }));
             recorder.record(request({ method: 'PATCH', operation: 'update', status: 404 }));
+            return Promise.resolve();
         });
         expect(recording.requests.total).toBe(0);
         expect(recorder.unflushed().hours.get(HOUR)?.requests).toBe(3);

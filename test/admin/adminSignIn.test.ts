@@ -43,8 +43,8 @@ afterAll(async () => {
 async function token(claims: JWTPayload = {}, options: { key?: CryptoKey; kid?: string; expiresIn?: string; alg?: string } = {}): Promise<string> {
     return new SignJWT({ tid: TENANT, oid: ADMIN, ver: '2.0', ...claims })
         .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'tenant-key-1', typ: 'JWT' })
-        .setIssuer((claims.iss as string | undefined) ?? V2_ISSUER)
-        .setAudience((claims.aud as string | undefined) ?? CLIENT)
+        .setIssuer(claims.iss ?? V2_ISSUER)
+        .setAudience(claims.aud ?? CLIENT)
         .setIssuedAt()
         .setExpirationTime(options.expiresIn ?? '1h')
         .sign(options.key ?? tenantKey);
@@ -188,7 +188,7 @@ describe('a token is checked', () => {
     });
 
     it('answers 503, not 401, when the tenant\'s keys cannot be fetched', async () => {
-        const offline = new AdminSignIn({ tenantId: TENANT, clientId: CLIENT, principalIds: [ADMIN] }, { keys: async () => { throw new TypeError('fetch failed'); } });
+        const offline = new AdminSignIn({ tenantId: TENANT, clientId: CLIENT, principalIds: [ADMIN] }, { keys: () => Promise.reject(new TypeError('fetch failed')) });
         await expect(offline.verify(await token())).rejects.toMatchObject({ reason: 'keysUnavailable' });
     });
 });
