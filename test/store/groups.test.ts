@@ -152,16 +152,16 @@ describe('groups: delete cascades', () => {
         expect(await memberIds('g-dv')).toEqual([ivy]);
 
         expect(await store.get('Group', 'g-dv')).toMatchObject({ version: changed.version });
-        expect(await store.delete('Group', 'g-dv', changed.version)).toBe(true);
+        expect(await store.delete('Group', 'g-dv', changed.version)).toBeDefined();
         expect(await store.get('Group', 'g-dv')).toBeUndefined();
         expect(await store.groupsOf(ivy!)).toEqual([]);
-        expect(await store.delete('Group', 'g-dv', changed.version)).toBe(false);
+        expect(await store.delete('Group', 'g-dv', changed.version)).toBeUndefined();
 
         // A user in a group: its edges go with it.
         const [jay] = await createUsers('u-dv-member', 1);
         await store.create('Group', 'g-dv-2', group('Keeps no deleted member'), NOW, [jay!]);
         const jayNow = (await store.get('User', jay!))!;
-        expect(await store.delete('User', jay!, jayNow.version)).toBe(true);
+        expect(await store.delete('User', jay!, jayNow.version)).toBeDefined();
         expect(await memberIds('g-dv-2')).toEqual([]);
         expect(await checkConsistency(connectionString, tableName)).toEqual([]);
     });
