@@ -5,10 +5,11 @@
  *   else SCIM_TOKEN set → that literal token (local development only);
  *   else               → every request is refused, and a log line says why (fail closed).
  */
-import { ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import type { TokenCredential } from '@azure/identity';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { StaticTokenVerifier } from './bearer';
 import { KeyVaultTokenVerifier } from './keyVaultTokenVerifier';
+import { managedIdentityCredential } from './managedIdentityCredential';
 import type { TokenVerifier } from './TokenVerifier';
 import { readTokenSettings } from './tokenSettings';
 
@@ -28,13 +29,15 @@ export class RefuseAllTokenVerifier implements TokenVerifier {
     }
 }
 
-export function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}): TokenVerifier {
+export async function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}): Promise<TokenVerifier> {
     const log = deps.log ?? ((line: string) => console.warn(line));
     const settings = readTokenSettings(env, log);
 
     if (settings.keyVaultUrl !== undefined) {
         if (settings.staticToken !== undefined) log('SCIM token: SCIM_TOKEN is ignored because KEY_VAULT_URL is set.');
-        const credential = deps.credential ?? lazyManagedIdentityCredential(settings.managedIdentityClientId);
+        // Key Vault's SDK is loaded here and only here: a SCIM_TOKEN run never pays for it (bench/RESULTS.md "Cold start").
+        const { SecretClient } = await import('@azure/keyvault-secrets');
+        const credential = deps.credential ?? managedIdentityCredential(settings.managedIdentityClientId);
         log(`SCIM token: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
         return new KeyVaultTokenVerifier({
             secretClient: new SecretClient(settings.keyVaultUrl, credential, deps.secretClientOptions),
@@ -53,19 +56,4 @@ export function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierD
 
     log('SCIM token: neither KEY_VAULT_URL nor SCIM_TOKEN is set; every SCIM request will be refused with 401.');
     return new RefuseAllTokenVerifier();
-}
-
-/**
- * A `ManagedIdentityCredential` created on the first token request rather than at start-up, so merely
- * building the verifier never touches the identity endpoint (and tests, which always inject a
- * credential, could not construct one even by accident of ordering).
- */
-function lazyManagedIdentityCredential(clientId: string | undefined): TokenCredential {
-    let credential: ManagedIdentityCredential | undefined;
-    return {
-        getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
-            credential ??= clientId === undefined ? new ManagedIdentityCredential() : new ManagedIdentityCredential({ clientId });
-            return credential.getToken(scopes, options);
-        },
-    };
 }

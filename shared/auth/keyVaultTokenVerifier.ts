@@ -22,8 +22,11 @@ import type { TokenVerifier } from './TokenVerifier';
 import { matchesDigest, tokenDigest } from './tokenDigest';
 import { listSecretVersions, selectAcceptedVersions, statusCodeOf } from './tokenVersions';
 
+/** The two calls the verifier makes to Key Vault. */
+export type SecretReader = Pick<SecretClient, 'listPropertiesOfSecretVersions' | 'getSecret'>;
+
 export interface KeyVaultTokenVerifierOptions {
-    secretClient: SecretClient;
+    secretClient: SecretReader;
     secretName: string;
     /** How long the previous version stays accepted after a rotation (from the new version's `createdOn`). */
     graceWindowMs: number;
@@ -46,7 +49,7 @@ interface AcceptedToken {
 }
 
 export class KeyVaultTokenVerifier implements TokenVerifier {
-    readonly #client: SecretClient;
+    readonly #client: SecretReader;
     readonly #secretName: string;
     readonly #graceWindowMs: number;
     readonly #cacheTtlMs: number;

@@ -40,7 +40,7 @@ export function selectAcceptedVersions(
 }
 
 /** All versions' properties (no values), following every page; an absent secret has none. */
-export async function listSecretVersions(client: SecretClient, secretName: string): Promise<SecretProperties[]> {
+export async function listSecretVersions(client: Pick<SecretClient, 'listPropertiesOfSecretVersions'>, secretName: string): Promise<SecretProperties[]> {
     const versions: SecretProperties[] = [];
     try {
         for await (const properties of client.listPropertiesOfSecretVersions(secretName)) {

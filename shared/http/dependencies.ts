@@ -53,7 +53,7 @@ export function useLocalSettings(settings: { connectionString: string; tableName
 
 async function build(): Promise<Dependencies> {
     const settings = readSettings();
-    const verifier = createTokenVerifier(process.env, tokenVerifierDependencies);
+    const verifier = await createTokenVerifier(process.env, tokenVerifierDependencies);
     const store = createStoreFromSettings(settings.storage);
     return { settings, verifier, store };
 }

@@ -6,13 +6,14 @@
  *    under `.azurite/` (or in memory with `SCIM_STORAGE=memory`).
  * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset. Key Vault is for Azure: this host
  *    never constructs a managed-identity credential.
+ * 4. App: the compiled sources (dist/functions), or with `--bundle` the deployment bundle (`npm run start:bundle`).
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
-import { loadRouteTableQuietly } from './loadRouteTable';
+import { loadBundledRouteTable, loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -34,7 +35,10 @@ async function main(): Promise<void> {
     }
     if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
 
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
+    // `--bundle` (npm run start:bundle): serve the deployment bundle's registrations instead of dist/functions.
+    const bundle = process.argv.includes('--bundle');
+    const host = await startLocalHost({ routes: bundle ? loadBundledRouteTable() : loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
+    if (bundle) console.log('App: the deployment bundle (package.json "main")');
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${process.env.SCIM_TOKEN}`);

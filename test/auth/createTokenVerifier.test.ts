@@ -30,7 +30,7 @@ const deps = () => ({ credential: fakeCredential, secretClientOptions: stubSecre
 describe('createTokenVerifier', () => {
     it('uses Key Vault when KEY_VAULT_URL is set, with the default secret name', async () => {
         stub.addSecretVersion('scim-token', TOKEN);
-        const verifier = createTokenVerifier({ KEY_VAULT_URL: stub.vaultUrl }, deps());
+        const verifier = await createTokenVerifier({ KEY_VAULT_URL: stub.vaultUrl }, deps());
 
         expect(verifier).toBeInstanceOf(KeyVaultTokenVerifier);
         await expect(verifier.verify(TOKEN)).resolves.toBe(true);
@@ -41,7 +41,7 @@ describe('createTokenVerifier', () => {
     it('reads the secret named by SCIM_TOKEN_SECRET_NAME and prefers Key Vault over SCIM_TOKEN', async () => {
         stub.addSecretVersion('custom-name', TOKEN);
         stub.addSecretVersion('scim-token', 'some-other-token');
-        const verifier = createTokenVerifier(
+        const verifier = await createTokenVerifier(
             { KEY_VAULT_URL: stub.vaultUrl, SCIM_TOKEN_SECRET_NAME: 'custom-name', SCIM_TOKEN: LOCAL_TOKEN },
             deps(),
         );
@@ -53,7 +53,7 @@ describe('createTokenVerifier', () => {
     });
 
     it('uses SCIM_TOKEN when there is no vault', async () => {
-        const verifier = createTokenVerifier({ SCIM_TOKEN: LOCAL_TOKEN }, deps());
+        const verifier = await createTokenVerifier({ SCIM_TOKEN: LOCAL_TOKEN }, deps());
 
         expect(verifier).toBeInstanceOf(StaticTokenVerifier);
         await expect(verifier.verify(LOCAL_TOKEN)).resolves.toBe(true);
@@ -65,7 +65,7 @@ describe('createTokenVerifier', () => {
         ['nothing is configured', {}],
         ['the settings are empty', { KEY_VAULT_URL: '  ', SCIM_TOKEN: '' }],
     ])('refuses every token, and says so, when %s', async (_what, env) => {
-        const verifier = createTokenVerifier(env, deps());
+        const verifier = await createTokenVerifier(env, deps());
 
         expect(verifier).toBeInstanceOf(RefuseAllTokenVerifier);
         await expect(verifier.verify('')).resolves.toBe(false);

@@ -453,20 +453,19 @@ describe('deploy.yml', () => {
 describe('infra/scripts/package-function.sh', () => {
     const script = text('infra/scripts/package-function.sh');
 
-    it('packages dist, host.json, package.json and production node_modules only', () => {
+    // What the zip holds is checked by building it: test/deploy/bundle.test.ts.
+    it('packages the bundle, host.json and package.json, and installs no node_modules', () => {
         expect(script).toMatch(/^set -euo pipefail$/m);
-        expect(script).toContain('npm run build');
-        expect(script).toMatch(/cp -R dist /);
-        expect(script).toMatch(/cp host\.json package\.json /);
-        expect(script).toMatch(/npm ci --omit=dev --omit=optional/);
-        expect(script).toContain('rm -rf "$pkg/dist/test" "$pkg/dist/bench"');
+        expect(script).toContain('npm run --silent bundle');
+        expect(script).not.toMatch(/npm (ci|install)/);
+        expect(script).toMatch(/cp host\.json /);
         expect(script).toContain('scim-functions.zip');
     });
 
-    it('ships what the host loads: host.json and package.json "main" under dist/', () => {
+    it('ships what the host loads: host.json and package.json "main", the bundle', () => {
         expect(existsSync(path.join(repoRoot, 'host.json'))).toBe(true);
         const pkg = JSON.parse(text('package.json')) as { main: string };
-        expect(pkg.main).toMatch(/^dist\/functions\//);
+        expect(pkg.main).toBe('dist/bundle/index.js');
         const host = JSON.parse(text('host.json')) as { extensions?: { http?: { routePrefix?: string } } };
         expect(host.extensions?.http?.routePrefix, 'Tenant URL is https://<app>/scim').toBe('');
     });
@@ -491,9 +490,12 @@ describe('.funcignore', () => {
         }
     });
 
-    it('keeps what the host needs', () => {
-        for (const kept of ['dist', 'dist/', 'host.json', 'package.json', 'node_modules', 'node_modules/', '*.js', '*.json']) {
+    it('keeps what the host needs: host.json, package.json and the bundle, not node_modules', () => {
+        for (const kept of ['dist', 'dist/', 'dist/bundle', 'host.json', 'package.json', '*.js', '*.json']) {
             expect(entries, `does not exclude ${kept}`).not.toContain(kept);
         }
+        expect(entries).toContain('node_modules');
+        expect(entries).toContain('dist/*');
+        expect(entries).toContain('!dist/bundle/');
     });
 });
