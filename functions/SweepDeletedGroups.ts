@@ -13,6 +13,9 @@ import { getDependencies } from '../shared/http/dependencies';
  */
 export const SWEEP_BUDGET_MS = 3 * 60_000;
 
+/** Every 5 minutes: an NCRONTAB expression, seconds first (https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#ncrontab-expressions). */
+export const SWEEP_SCHEDULE = '0 */5 * * * *';
+
 export async function sweepDeletedGroups(_timer: Timer, context: InvocationContext): Promise<void> {
     const started = Date.now();
     const { store } = await getDependencies();
@@ -21,4 +24,4 @@ export async function sweepDeletedGroups(_timer: Timer, context: InvocationConte
     context.log(`group delete sweep ${JSON.stringify({ groupsFinished, groupsRemaining, durationMs: Date.now() - started })}`);
 }
 
-app.timer('SweepDeletedGroups', { schedule: '0 */5 * * * *', runOnStartup: false, handler: sweepDeletedGroups });
+app.timer('SweepDeletedGroups', { schedule: SWEEP_SCHEDULE, runOnStartup: false, handler: sweepDeletedGroups });

@@ -7,6 +7,7 @@ import type { LogLevel } from '@azure/functions';
 import { ROUTES } from '../../functions/routes';
 import { resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
 import { startLocalHost, type LocalHost } from '../../shared/http/localHost';
+import type { RouteDefinition } from '../../shared/http/scimEndpoint';
 import { testConnectionString, testTableName } from './tables';
 
 export interface ScimReply {
@@ -32,15 +33,18 @@ export interface ScimTestServer {
     close(): Promise<void>;
 }
 
-/** `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts). */
-export async function startScimServer(options: { token?: string; connectionString?: string } = {}): Promise<ScimTestServer> {
+/**
+ * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts).
+ * `routes`: another copy of the route table, e.g. the deployment bundle's (test/infra/bundle.test.ts).
+ */
+export async function startScimServer(options: { token?: string; connectionString?: string; routes?: readonly RouteDefinition[] } = {}): Promise<ScimTestServer> {
     const token = options.token ?? randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
     useLocalSettings({ connectionString, tableName, token });
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
-        routes: ROUTES,
+        routes: options.routes ?? ROUTES,
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
     const base = `${host.url}/scim`;
