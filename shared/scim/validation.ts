@@ -54,12 +54,18 @@ function resourceSchema(resourceType: ResourceTypeName): JsonSchema {
     return { type: 'object', properties, required: attributes.filter((a) => a.required).map((a) => a.name) };
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+/**
+ * Built on the first validation, not at module load: constructing Ajv takes longer than loading the rest of
+ * the app (bench/RESULTS.md "Cold start"), and a cold start answering a lookup never needs it. Each
+ * resource type's validator is compiled once per process, on first use.
+ */
+let ajv: Ajv | undefined;
 const validators = new Map<ResourceTypeName, ValidateFunction>();
 
 function validatorFor(resourceType: ResourceTypeName): ValidateFunction {
     let validate = validators.get(resourceType);
     if (!validate) {
+        ajv ??= new Ajv({ allErrors: false, strict: false });
         validate = ajv.compile(resourceSchema(resourceType));
         validators.set(resourceType, validate);
     }
