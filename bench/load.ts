@@ -15,10 +15,14 @@
  * SCIMMY answers Entra's `"False"` string and URN-prefixed PATCH paths with 400, which would make it look
  * faster by failing early. bench:roundtrips covers the exact Entra shapes against our endpoint.
  *
- * Run: npm run bench:load [-- --users 1000 --groups 20 --members 50 --mix 3000 --concurrency 12 --budget-seconds 120]
+ * CPU ms/request is each server process's own CPU time (process.cpuUsage in that process) over the phase:
+ * for ours the app process only; Azurite's (standing in for Table Storage, a separate service in Azure)
+ * is shown apart. `--profile <dir>` starts our app process with `--cpu-prof` and leaves the profile there.
+ *
+ * Run: npm run bench:load [-- --users 1000 --groups 20 --members 50 --mix 3000 --concurrency 12 --budget-seconds 120 --profile dir]
  */
 import { randomBytes } from 'node:crypto';
-import { numberFlag } from './support/deadline';
+import { numberFlag, stringFlag } from './support/deadline';
 import * as entra from './support/entraRequests';
 import { runLoad, type LoadResult, type LoadTask } from './support/loadGenerator';
 import { markdownTable } from './support/markdown';
@@ -36,6 +40,7 @@ const CONCURRENCY = numberFlag('concurrency', 12);
 const PHASE_BUDGET_MS = numberFlag('budget-seconds', 120) * 1000;
 /** Entra's gallery floor (docs/entra-protocol.md §10); the goal is ten times it. */
 const ENTRA_FLOOR_RPS = 25;
+const PROFILE_DIRECTORY = stringFlag('profile', '');
 
 /** The ids one server handed out, by the workload's user and group numbers. */
 interface Tenant {
@@ -47,8 +52,10 @@ interface Target {
     name: string;
     client: ScimClient;
     tenant: Tenant;
-    /** The processes whose CPU time this target's requests cost. */
-    processes: ServerProcess[];
+    /** The server's own process: its CPU time is what a request costs the server. */
+    process: ServerProcess;
+    /** Ours only: Azurite's process, standing in for Table Storage (its CPU time is reported apart). */
+    storageProcess?: ServerProcess;
     /** The process that reports storage requests (ours only). */
     storageReporter?: ServerProcess;
 }
@@ -56,6 +63,7 @@ interface Target {
 interface PhaseRun {
     result: LoadResult;
     cpuMsPerRequest: number;
+    storageCpuMsPerRequest?: number;
     storagePerRequest?: number;
 }
 
@@ -196,12 +204,16 @@ function mixTasks(plan: MixOperation[], tenant: Tenant, runId: string): LoadTask
 // ---- Running and reporting ---------------------------------------------------------------------------
 
 async function runPhase(target: Target, tasks: LoadTask[], maxRequests: number): Promise<PhaseRun> {
-    const cpuBefore = await totalCpuMs(target.processes);
+    const cpuBefore = (await target.process.usage()).cpuMs;
+    const storageCpuBefore = (await target.storageProcess?.usage())?.cpuMs;
     const storageBefore = (await target.storageReporter?.usage())?.storage?.total;
     const result = await runLoad(target.client, tasks, { concurrency: CONCURRENCY, maxRequests, budgetMs: PHASE_BUDGET_MS });
-    const cpuAfter = await totalCpuMs(target.processes);
+    const cpuAfter = (await target.process.usage()).cpuMs;
+    const storageCpuAfter = (await target.storageProcess?.usage())?.cpuMs;
     const storageAfter = (await target.storageReporter?.usage())?.storage?.total;
-    const run: PhaseRun = { result, cpuMsPerRequest: (cpuAfter - cpuBefore) / Math.max(1, result.requests) };
+    const perRequest = (total: number) => total / Math.max(1, result.requests);
+    const run: PhaseRun = { result, cpuMsPerRequest: perRequest(cpuAfter - cpuBefore) };
+    if (storageCpuBefore !== undefined && storageCpuAfter !== undefined) run.storageCpuMsPerRequest = perRequest(storageCpuAfter - storageCpuBefore);
     if (storageBefore !== undefined && storageAfter !== undefined) run.storagePerRequest = (storageAfter - storageBefore) / Math.max(1, result.requests);
     const skipped = result.tasksSkipped > 0 ? `, ${result.tasksSkipped} tasks not started (budget)` : '';
     console.log(
@@ -210,11 +222,6 @@ async function runPhase(target: Target, tasks: LoadTask[], maxRequests: number):
     );
     for (const sample of result.errorSamples) console.log(`      error: ${sample}`);
     return run;
-}
-
-async function totalCpuMs(processes: ServerProcess[]): Promise<number> {
-    const usages = await Promise.all(processes.map((p) => p.usage()));
-    return usages.reduce((sum, usage) => sum + usage.cpuMs, 0);
 }
 
 function phaseRows(phase: string, ours: PhaseRun, peer: PhaseRun): (string | number)[][] {
@@ -227,6 +234,7 @@ function phaseRows(phase: string, ours: PhaseRun, peer: PhaseRun): (string | num
         formatMs(run.result.latency.p50),
         formatMs(run.result.latency.p99),
         run.cpuMsPerRequest.toFixed(2),
+        run.storageCpuMsPerRequest === undefined ? '—' : run.storageCpuMsPerRequest.toFixed(2),
         run.storagePerRequest === undefined ? '—' : run.storagePerRequest.toFixed(2),
     ];
     return [row('ours (Azurite)', ours), row('SCIMMY (memory)', peer)];
@@ -256,17 +264,18 @@ async function main(): Promise<void> {
     try {
         const azurite = await ServerProcess.start('azurite');
         started.push(azurite);
-        const oursProcess = await ServerProcess.start('ours', { BENCH_TOKEN: token, TABLES_CONNECTION_STRING: azurite.ready.connectionString! });
+        const profile = PROFILE_DIRECTORY ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIRECTORY}`] : [];
+        const oursProcess = await ServerProcess.start('ours', { BENCH_TOKEN: token, TABLES_CONNECTION_STRING: azurite.ready.connectionString! }, profile);
         started.push(oursProcess);
         const peerProcess = await ServerProcess.start('scimmy', { BENCH_TOKEN: token });
         started.push(peerProcess);
-        const makeTarget = (name: string, base: string, processes: ServerProcess[], storageReporter?: ServerProcess): Target => {
+        const makeTarget = (name: string, base: string, server: ServerProcess, storage?: ServerProcess): Target => {
             const client = new ScimClient(base, token, CONCURRENCY);
             clients.push(client);
-            return { name, client, tenant: { userIds: [], groupIds: [] }, processes, ...(storageReporter ? { storageReporter } : {}) };
+            return { name, client, tenant: { userIds: [], groupIds: [] }, process: server, ...(storage ? { storageProcess: storage, storageReporter: server } : {}) };
         };
-        const ours = makeTarget('ours', oursProcess.ready.base!, [oursProcess, azurite], oursProcess);
-        const peer = makeTarget('scimmy', peerProcess.ready.base!, [peerProcess]);
+        const ours = makeTarget('ours', oursProcess.ready.base!, oursProcess, azurite);
+        const peer = makeTarget('scimmy', peerProcess.ready.base!, peerProcess);
 
         const initialRequests = 2 * USERS;
         console.log('\nPhase 1: initial cycle, users (lookup miss + create)');
@@ -310,8 +319,8 @@ async function main(): Promise<void> {
             `\`npm run bench:load\`: ${formatCount(USERS)} users, ${GROUPS} groups × ${MEMBERS_PER_GROUP} members (${MEMBERS_PER_PATCH} per PATCH), ` +
                 `a ${formatCount(MIX_REQUESTS)}-request incremental mix; ${CONCURRENCY} requests in flight (undici), each phase ≤ ${PHASE_BUDGET_MS / 1000} s. ` +
                 'Ours persists to Azurite (its own process, standing in for Table Storage); SCIMMY 1.3.5 + scimmy-routers on express keeps everything in memory, ' +
-                'with indexed userName/externalId/displayName lookups (bench/scimmyPeer.ts). Each server has a process of its own; CPU ms/request counts ' +
-                "all of a server's processes (ours: app + Azurite).",
+                'with indexed userName/externalId/displayName lookups (bench/scimmyPeer.ts). Each server has a process of its own; CPU ms/request is ' +
+                "that process's own CPU time (process.cpuUsage): for ours the app process, not Azurite's, which is shown apart.",
             '',
             '### Ratios (ours ÷ SCIMMY)',
             '',
@@ -321,7 +330,7 @@ async function main(): Promise<void> {
             '',
             '### Measured',
             '',
-            markdownTable(['Phase', 'Server', 'Requests', 'Errors', 'req/s', 'p50', 'p99', 'CPU ms/request', 'Storage requests/request'], phases.flatMap(([phase, o, p]) => phaseRows(phase, o, p))),
+            markdownTable(['Phase', 'Server', 'Requests', 'Errors', 'req/s', 'p50', 'p99', 'CPU ms/request', 'Azurite CPU ms/request', 'Storage requests/request'], phases.flatMap(([phase, o, p]) => phaseRows(phase, o, p))),
             '',
             '### Incremental mix by operation (best rounds)',
             '',

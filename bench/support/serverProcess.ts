@@ -44,9 +44,11 @@ export class ServerProcess {
         readonly ready: ReadyMessage,
     ) {}
 
-    static async start(role: ServerRole, env: Record<string, string> = {}): Promise<ServerProcess> {
+    /** `execArgv`: Node options for the child, e.g. `--cpu-prof` (bench:load `--profile`). */
+    static async start(role: ServerRole, env: Record<string, string> = {}, execArgv: string[] = []): Promise<ServerProcess> {
         const child = fork(path.join(__dirname, 'serverProcess.js'), [role], {
             env: { ...process.env, ...env },
+            execArgv,
             stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
         const ready = await new Promise<ReadyMessage>((resolve, reject) => {
