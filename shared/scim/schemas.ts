@@ -249,9 +249,13 @@ export const RESOURCE_TYPES: readonly ResourceTypeDefinition[] = [
     },
 ];
 
+// The lookups below run for every attribute of every request and response, so they read indexes built once
+// from the definitions above instead of scanning (and copying) the lists each time.
+
+const SCHEMAS_BY_ID = new Map(SCHEMAS.map((schema) => [schema.id.toLowerCase(), schema]));
+
 export function findSchema(id: string): SchemaDefinition | undefined {
-    const wanted = id.toLowerCase();
-    return SCHEMAS.find((s) => s.id.toLowerCase() === wanted);
+    return SCHEMAS_BY_ID.get(id.toLowerCase());
 }
 
 export function resourceTypeDefinition(resourceType: ResourceTypeName): ResourceTypeDefinition {
@@ -260,18 +264,29 @@ export function resourceTypeDefinition(resourceType: ResourceTypeName): Resource
     return found;
 }
 
+const SCHEMAS_OF = new Map(
+    RESOURCE_TYPES.map((definition) => [
+        definition.id,
+        Object.freeze({
+            core: findSchema(definition.schema)!,
+            extensions: Object.freeze(definition.schemaExtensions.map((e) => findSchema(e.schema)!)),
+        }),
+    ]),
+);
+const CORE_ATTRIBUTES = new Map(RESOURCE_TYPES.map((definition) => [definition.id, Object.freeze([...COMMON_ATTRIBUTES, ...SCHEMAS_OF.get(definition.id)!.core.attributes])]));
+
 /** The core schema and the extension schemas of a resource type, core first. */
-export function schemasOf(resourceType: ResourceTypeName): { core: SchemaDefinition; extensions: SchemaDefinition[] } {
-    const definition = resourceTypeDefinition(resourceType);
-    return {
-        core: findSchema(definition.schema)!,
-        extensions: definition.schemaExtensions.map((e) => findSchema(e.schema)!),
-    };
+export function schemasOf(resourceType: ResourceTypeName): { readonly core: SchemaDefinition; readonly extensions: readonly SchemaDefinition[] } {
+    const schemas = SCHEMAS_OF.get(resourceType);
+    if (!schemas) throw new Error(`unknown resource type ${resourceType}`);
+    return schemas;
 }
 
 /** The attributes of a resource type's core schema plus the common attributes (id, externalId, meta). */
-export function coreAttributes(resourceType: ResourceTypeName): AttributeDefinition[] {
-    return [...COMMON_ATTRIBUTES, ...schemasOf(resourceType).core.attributes];
+export function coreAttributes(resourceType: ResourceTypeName): readonly AttributeDefinition[] {
+    const attributes = CORE_ATTRIBUTES.get(resourceType);
+    if (!attributes) throw new Error(`unknown resource type ${resourceType}`);
+    return attributes;
 }
 
 /**
@@ -327,10 +342,10 @@ export function parseAttributeReference(path: string): AttributeReference {
 export function resolveAttribute(resourceType: ResourceTypeName, reference: AttributeReference): ResolvedAttribute | undefined {
     const { core, extensions } = schemasOf(resourceType);
     const wantedSchema = reference.schema?.toLowerCase();
-    let candidates: AttributeDefinition[];
+    let candidates: readonly AttributeDefinition[];
     let extension: string | undefined;
     if (wantedSchema === undefined || wantedSchema === core.id.toLowerCase()) {
-        candidates = [...COMMON_ATTRIBUTES, ...core.attributes];
+        candidates = coreAttributes(resourceType);
     } else {
         const schema = extensions.find((e) => e.id.toLowerCase() === wantedSchema);
         if (!schema) return undefined;
@@ -349,7 +364,19 @@ export function resolveAttribute(resourceType: ResourceTypeName, reference: Attr
     return resolved;
 }
 
+/** Each attribute list's definitions by lower-cased name (the first one wins, as a scan would find it). */
+const BY_NAME = new WeakMap<readonly AttributeDefinition[], Map<string, AttributeDefinition>>();
+
 export function findByName(attributes: readonly AttributeDefinition[], name: string): AttributeDefinition | undefined {
-    const wanted = name.toLowerCase();
-    return attributes.find((a) => a.name.toLowerCase() === wanted);
+    if (attributes.length === 0) return undefined;
+    let byName = BY_NAME.get(attributes);
+    if (!byName) {
+        byName = new Map();
+        for (const attribute of attributes) {
+            const key = attribute.name.toLowerCase();
+            if (!byName.has(key)) byName.set(key, attribute);
+        }
+        BY_NAME.set(attributes, byName);
+    }
+    return byName.get(name.toLowerCase());
 }
