@@ -4,6 +4,9 @@
  *   load   load the app as the Functions host would, print `{"moduleLoadMs": …}` on stdout, exit
  *   serve  load the app, serve its routes on the local host (127.0.0.1, a free port), send `{ port, moduleLoadMs }`
  *          to the parent over IPC, and stay until the parent goes away
+ *   first-use  (no layout) time the work done once per process on first use, twice each, and print it: the
+ *          first and second validation of a User (Ajv is built and the User validator compiled on the first),
+ *          of a Group, the first and second parse + plan of Entra's userName filter, and of a user PATCH
  *
  * Layouts (bench/coldStart.ts):
  *   before  dist/functions/*.js from node_modules, with @azure/identity and @azure/keyvault-secrets loaded at
@@ -19,26 +22,27 @@ import path from 'node:path';
 
 export type Layout = 'before' | 'dist' | 'bundle';
 
-interface Routes {
+/** What a layout gives the local host: its routes and the app they serve, both from that layout's code. */
+interface LoadedApp {
     routes: readonly import('../../shared/http/scimEndpoint').RouteDefinition[];
+    app: import('../../shared/app').App;
     moduleLoadMs: number;
 }
 
 /** The compiled functions, as the host loaded them before the bundle ("main": "dist/functions/*.js"). */
 const FUNCTIONS_DIRECTORY = path.resolve(__dirname, '..', '..', 'functions');
 
-function loadApp(layout: Layout): Routes {
+/** Loads a layout's code (timed: what the host does with package.json "main") and builds its app from the environment. */
+function loadApp(layout: Layout): LoadedApp {
     const warn = console.warn; // @azure/functions' "test mode" warnings
     console.warn = () => undefined;
     try {
         const started = process.hrtime.bigint();
-        let routes: Routes['routes'];
+        let code: Pick<import('../../dev/loadRouteTable').BundledApp, 'ROUTES' | 'createApp' | 'readSettings'>;
+        /* eslint-disable @typescript-eslint/no-require-imports */
         if (layout === 'bundle') {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const { loadBundledRouteTable } = require('../../shared/http/loadRouteTable') as typeof import('../../shared/http/loadRouteTable');
-            routes = loadBundledRouteTable();
+            code = (require('../../dev/loadRouteTable') as typeof import('../../dev/loadRouteTable')).loadBundle();
         } else {
-            /* eslint-disable @typescript-eslint/no-require-imports */
             if (layout === 'before') {
                 require('@azure/identity');
                 require('@azure/keyvault-secrets');
@@ -47,29 +51,65 @@ function loadApp(layout: Layout): Routes {
                 // index.js is the bundle's entry point, not one of the files the host used to load.
                 if (file.endsWith('.js') && file !== 'index.js') require(path.join(FUNCTIONS_DIRECTORY, file));
             }
-            routes = (require(path.join(FUNCTIONS_DIRECTORY, 'routes.js')) as typeof import('../../functions/routes')).ROUTES;
-            /* eslint-enable @typescript-eslint/no-require-imports */
+            code = {
+                ROUTES: (require(path.join(FUNCTIONS_DIRECTORY, 'routes.js')) as typeof import('../../functions/routes')).ROUTES,
+                createApp: (require('../../shared/app') as typeof import('../../shared/app')).createApp,
+                readSettings: (require('../../shared/config') as typeof import('../../shared/config')).readSettings,
+            };
         }
-        return { routes, moduleLoadMs: Number(process.hrtime.bigint() - started) / 1e6 };
+        /* eslint-enable @typescript-eslint/no-require-imports */
+        const moduleLoadMs = Number(process.hrtime.bigint() - started) / 1e6;
+        return { routes: code.ROUTES, app: code.createApp(code.readSettings(process.env)), moduleLoadMs };
     } finally {
         console.warn = warn;
     }
 }
 
+/** Milliseconds of the first and the second call of each piece of work that is prepared on first use. */
+function firstUse(): Record<string, [number, number]> {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { validateResource } = require('../../shared/scim/validation') as typeof import('../../shared/scim/validation');
+    const { parseFilter, planQuery } = require('../../shared/scim/filter') as typeof import('../../shared/scim/filter');
+    const { applyPatch } = require('../../shared/scim/patch') as typeof import('../../shared/scim/patch');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const user = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'a@contoso.example', active: true, emails: [{ value: 'a@contoso.example', type: 'work', primary: true }] };
+    const operations = [{ op: 'Replace', path: 'displayName', value: 'A' }, { op: 'Replace', path: 'emails[type eq "work"].value', value: 'b@contoso.example' }];
+    const work: Record<string, () => unknown> = {
+        'validate a User (first: build Ajv, compile the User validator)': () => validateResource('User', user),
+        'validate a Group (first: compile the Group validator)': () => validateResource('Group', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'G' }),
+        'parse and plan `userName eq "…"`': () => planQuery(parseFilter('userName eq "a@contoso.example"'), 'User'),
+        'apply a user PATCH (2 operations)': () => applyPatch(user, operations, 'User'),
+    };
+    const times: Record<string, [number, number]> = {};
+    for (const [name, run] of Object.entries(work)) {
+        const once = () => {
+            const started = process.hrtime.bigint();
+            run();
+            return Number(process.hrtime.bigint() - started) / 1e6;
+        };
+        times[name] = [once(), once()];
+    }
+    return times;
+}
+
 async function main(): Promise<void> {
-    const [mode, layout] = process.argv.slice(2) as ['load' | 'serve', Layout];
+    const [mode, layout] = process.argv.slice(2) as ['load' | 'serve' | 'first-use', Layout];
+    if (mode === 'first-use') {
+        process.stdout.write(JSON.stringify(firstUse()));
+        return;
+    }
     if (!['load', 'serve'].includes(mode) || !['before', 'dist', 'bundle'].includes(layout)) {
-        console.error('usage: coldStartProcess.js load|serve before|dist|bundle');
+        console.error('usage: coldStartProcess.js load|serve before|dist|bundle, or coldStartProcess.js first-use');
         process.exit(2);
     }
-    const { routes, moduleLoadMs } = loadApp(layout);
+    const { routes, app, moduleLoadMs } = loadApp(layout);
     if (mode === 'load') {
         process.stdout.write(JSON.stringify({ moduleLoadMs }));
         return;
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startLocalHost } = require('../../shared/http/localHost') as typeof import('../../shared/http/localHost');
-    const host = await startLocalHost({ routes, logHandler: () => undefined });
+    const { startLocalHost } = require('../../dev/localHost') as typeof import('../../dev/localHost');
+    const host = await startLocalHost({ routes, app: async () => app, logHandler: () => undefined });
     process.send!({ port: host.port, moduleLoadMs });
     process.on('disconnect', () => void host.close().then(() => process.exit(0)));
 }

@@ -1,5 +1,5 @@
 /**
- * Decides once, at start-up, where the SCIM token comes from (settings in `tokenSettings.ts`):
+ * Decides once, at start-up, where the SCIM token comes from (settings read in shared/config.ts):
  *
  *   KEY_VAULT_URL set  → Key Vault, through the app's managed identity (production);
  *   else SCIM_TOKEN set → that literal token (local development only);
@@ -7,11 +7,11 @@
  */
 import type { TokenCredential } from '@azure/identity';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
-import { StaticTokenVerifier } from './bearer';
-import { KeyVaultTokenVerifier } from './keyVaultTokenVerifier';
+import type { Settings } from '../config';
+import { KeyVaultTokenVerifier, type SecretReader } from './KeyVaultTokenVerifier';
 import { managedIdentityCredential } from './managedIdentityCredential';
+import { StaticTokenVerifier } from './StaticTokenVerifier';
 import type { TokenVerifier } from './TokenVerifier';
-import { readTokenSettings } from './tokenSettings';
 
 export interface TokenVerifierDependencies {
     /** The Key Vault credential; tests inject a fake. Without it a managed identity is used. */
@@ -29,18 +29,18 @@ export class RefuseAllTokenVerifier implements TokenVerifier {
     }
 }
 
-export async function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}): Promise<TokenVerifier> {
+export function createTokenVerifier(
+    { token: settings, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'>,
+    deps: TokenVerifierDependencies = {},
+): TokenVerifier {
     const log = deps.log ?? ((line: string) => console.warn(line));
-    const settings = readTokenSettings(env, log);
 
     if (settings.keyVaultUrl !== undefined) {
         if (settings.staticToken !== undefined) log('SCIM token: SCIM_TOKEN is ignored because KEY_VAULT_URL is set.');
-        // Key Vault's SDK is loaded here and only here: a SCIM_TOKEN run never pays for it (bench/RESULTS.md "Cold start").
-        const { SecretClient } = await import('@azure/keyvault-secrets');
-        const credential = deps.credential ?? managedIdentityCredential(settings.managedIdentityClientId);
+        const credential = deps.credential ?? managedIdentityCredential(managedIdentityClientId);
         log(`SCIM token: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
         return new KeyVaultTokenVerifier({
-            secretClient: new SecretClient(settings.keyVaultUrl, credential, deps.secretClientOptions),
+            secretClient: secretClientOnFirstUse(settings.keyVaultUrl, credential, deps.secretClientOptions),
             secretName: settings.secretName,
             graceWindowMs: settings.graceWindowMs,
             cacheTtlMs: settings.cacheTtlMs,
@@ -56,4 +56,23 @@ export async function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVer
 
     log('SCIM token: neither KEY_VAULT_URL nor SCIM_TOKEN is set; every SCIM request will be refused with 401.');
     return new RefuseAllTokenVerifier();
+}
+
+/**
+ * Key Vault's `SecretClient`, with its SDK imported on the first call (the verifier's first Key Vault read,
+ * on the first request) rather than at start-up: a SCIM_TOKEN run never loads it, and the deployment bundle
+ * keeps it in a file of its own that only this import reads (infra/scripts/bundle.mjs, bench/RESULTS.md
+ * "Cold start").
+ */
+function secretClientOnFirstUse(vaultUrl: string, credential: TokenCredential, options: SecretClientOptions | undefined): SecretReader {
+    let client: Promise<SecretReader> | undefined;
+    const load = () => (client ??= import('@azure/keyvault-secrets').then(({ SecretClient }) => new SecretClient(vaultUrl, credential, options)));
+    return {
+        async getSecret(name, getOptions) {
+            return (await load()).getSecret(name, getOptions);
+        },
+        async *listPropertiesOfSecretVersions(name) {
+            yield* (await load()).listPropertiesOfSecretVersions(name);
+        },
+    };
 }

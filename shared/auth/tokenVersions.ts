@@ -9,7 +9,7 @@
  * "Just before it" means in creation order among all versions: disabling a version revokes it without
  * bringing an older one back to life.
  */
-import type { SecretClient, SecretProperties } from '@azure/keyvault-secrets';
+import type { SecretProperties } from '@azure/keyvault-secrets';
 
 /** Secret properties with the two fields the rule needs made non-optional. */
 export type DatedSecretProperties = SecretProperties & { version: string; createdOn: Date };
@@ -40,7 +40,7 @@ export function selectAcceptedVersions(
 }
 
 /** All versions' properties (no values), following every page; an absent secret has none. */
-export async function listSecretVersions(client: Pick<SecretClient, 'listPropertiesOfSecretVersions'>, secretName: string): Promise<SecretProperties[]> {
+export async function listSecretVersions(client: { listPropertiesOfSecretVersions(secretName: string): AsyncIterable<SecretProperties> }, secretName: string): Promise<SecretProperties[]> {
     const versions: SecretProperties[] = [];
     try {
         for await (const properties of client.listPropertiesOfSecretVersions(secretName)) {

@@ -55,17 +55,20 @@ function resourceSchema(resourceType: ResourceTypeName): JsonSchema {
 }
 
 /**
- * Built on the first validation, not at module load: constructing Ajv takes longer than loading the rest of
- * the app (bench/RESULTS.md "Cold start"), and a cold start answering a lookup never needs it. Each
- * resource type's validator is compiled once per process, on first use.
+ * Built on the first validation, not at module load: a cold start answering a lookup never needs it. Each
+ * resource type's validator is compiled once per process, on first use (bench/RESULTS.md "Cold start").
+ * The schemas are generated above from our own definitions, not taken from input, so Ajv neither loads the
+ * JSON Schema meta-schema (`meta`) nor checks ours against it (`validateSchema`): that check is most of the
+ * cost of a first compile, and the validation tests exercise every generated schema.
  */
+const AJV_OPTIONS = { allErrors: false, strict: false, meta: false, validateSchema: false } as const;
 let ajv: Ajv | undefined;
 const validators = new Map<ResourceTypeName, ValidateFunction>();
 
 function validatorFor(resourceType: ResourceTypeName): ValidateFunction {
     let validate = validators.get(resourceType);
     if (!validate) {
-        ajv ??= new Ajv({ allErrors: false, strict: false });
+        ajv ??= new Ajv(AJV_OPTIONS);
         validate = ajv.compile(resourceSchema(resourceType));
         validators.set(resourceType, validate);
     }

@@ -4,17 +4,16 @@
  */
 import { managedIdentityCredential } from '../auth/managedIdentityCredential';
 import type { StorageSettings } from '../config';
-import type { ResourceStore } from './ResourceStore';
-import { createTableResourceStore } from './TableResourceStore';
+import { createTableResourceStore, type TableResourceStore } from './TableResourceStore';
 
-export function createStoreFromSettings(storage: StorageSettings): ResourceStore {
+export function createStoreFromSettings(storage: StorageSettings, managedIdentityClientId?: string): TableResourceStore {
     if (storage.connectionString) {
         const insecure = /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(storage.connectionString) || storage.connectionString.includes('UseDevelopmentStorage=true');
         return createTableResourceStore({ tableName: storage.tableName, connectionString: storage.connectionString }, { allowInsecureConnection: insecure });
     }
     if (storage.endpoint) {
         // Only in Azure (TABLES_ENDPOINT set, no connection string): the identity endpoint exists only there.
-        const credential = managedIdentityCredential(process.env.AZURE_CLIENT_ID || undefined);
+        const credential = managedIdentityCredential(managedIdentityClientId || undefined);
         return createTableResourceStore({ tableName: storage.tableName, endpoint: storage.endpoint, credential });
     }
     throw new Error('No table storage configured: set TABLES_CONNECTION_STRING (local) or TABLES_ENDPOINT (Azure)');

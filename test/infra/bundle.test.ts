@@ -16,7 +16,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SWEEP_SCHEDULE } from '../../functions/SweepDeletedGroups';
 import { ROUTES } from '../../functions/routes';
-import type { RouteDefinition } from '../../shared/http/scimEndpoint';
+import type { BundledApp } from '../../dev/loadRouteTable';
+import { createApp } from '../../shared/app';
 import { loadFixtureFiles, ProvisioningCycle } from '../entra/cycle';
 import { fakeCredential, startKeyVaultStub, stubSecretClientOptions } from '../support/keyVaultStub';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
@@ -100,7 +101,7 @@ describe('registrations, as the Functions host receives them', () => {
 describe('the bundle served by the local host (test mode): Entra cycle smoke test', () => {
     const fixtures = loadFixtureFiles();
     let directory: string;
-    let routes: readonly RouteDefinition[];
+    let bundle: BundledApp;
     let warnings: string[];
     let server: ScimTestServer;
     let cycle: ProvisioningCycle;
@@ -111,11 +112,12 @@ describe('the bundle served by the local host (test mode): Entra cycle smoke tes
         const warn = console.warn;
         console.warn = (...args: unknown[]) => void warnings.push(String(args[0]));
         try {
-            routes = (nodeRequire(path.join(directory, 'index.js')) as { ROUTES: readonly RouteDefinition[] }).ROUTES;
+            bundle = nodeRequire(path.join(directory, 'index.js')) as BundledApp;
         } finally {
             console.warn = warn;
         }
-        server = await startScimServer({ routes });
+        // The bundle's routes serve an app built by the bundle's own createApp: every module is the bundle's.
+        server = await startScimServer({ code: bundle });
         cycle = new ProvisioningCycle({ base: server.base, token: server.token });
     });
     afterAll(async () => {
@@ -128,9 +130,10 @@ describe('the bundle served by the local host (test mode): Entra cycle smoke tes
         expect(skipped.sort()).toEqual([...ROUTES.map((route) => route.name), 'SweepDeletedGroups'].sort());
     });
 
-    it("exports the route table's routes, its own copies of them", () => {
-        expect(routes.map(({ name, route, methods }) => ({ name, route, methods }))).toEqual(ROUTES.map(({ name, route, methods }) => ({ name, route, methods })));
-        expect(routes[0]!.handler).not.toBe(ROUTES[0]!.handler);
+    it("exports the route table's routes and the app builder, its own copies of them", () => {
+        expect(bundle.ROUTES.map(({ name, route, methods }) => ({ name, route, methods }))).toEqual(ROUTES.map(({ name, route, methods }) => ({ name, route, methods })));
+        expect(bundle.ROUTES[0]!.handlerFor).not.toBe(ROUTES[0]!.handlerFor);
+        expect(bundle.createApp).not.toBe(createApp);
     });
 
     it.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('%s: every step passes', async (_name, fixture) => {

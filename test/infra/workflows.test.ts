@@ -403,7 +403,7 @@ describe('infra/scripts/package-function.sh', () => {
 });
 
 describe('package.json scripts the pipeline and docs rely on', () => {
-    it.each(['build', 'test', 'lint', 'token', 'smoke'])('declares "%s"', (name) => {
+    it.each(['build', 'start', 'test', 'lint', 'token', 'smoke'])('declares "%s"', (name) => {
         const scripts = (JSON.parse(text('package.json')) as { scripts: Record<string, string> }).scripts;
         expect(scripts, `npm run ${name}`).toHaveProperty(name);
     });
@@ -415,8 +415,8 @@ describe('.funcignore', () => {
         .map((l) => l.trim())
         .filter((l) => l && !l.startsWith('#'));
 
-    it('excludes sources, tests, infra, docs and local settings', () => {
-        for (const entry of ['test', 'infra', 'bench', 'docs', '*.ts', '.azurite', 'local.settings.json', '*.js.map', '.git*', '.vscode']) {
+    it('excludes sources, tests, infra, docs and local settings (docs/azure-notes.md §2.4)', () => {
+        for (const entry of ['test', 'infra', 'bench', 'docs', '/dev', 'dist/dev', '*.ts', '.azurite', 'local.settings.json', '*.js.map', '.git*', '.vscode']) {
             expect(entries, entry).toContain(entry);
         }
     });

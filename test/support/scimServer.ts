@@ -1,14 +1,20 @@
 /**
  * The real function app for tests: the route table served by the local host over HTTP, on the shared
- * Azurite, in a table of its own, with a token of its own. Logs of every invocation are captured.
+ * Azurite, in a table of its own, with a token of its own. Logs of every invocation are captured. The app
+ * is built from settings passed in (never from `process.env`), and `reconfigure` swaps it for another.
  */
 import { randomBytes } from 'node:crypto';
 import type { LogLevel } from '@azure/functions';
+import { startLocalHost, type LocalHost } from '../../dev/localHost';
+import type { BundledApp } from '../../dev/loadRouteTable';
 import { ROUTES } from '../../functions/routes';
-import { resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
-import { startLocalHost, type LocalHost } from '../../shared/http/localHost';
-import type { RouteDefinition } from '../../shared/http/scimEndpoint';
+import { createApp, type App, type AppOptions } from '../../shared/app';
+import { readSettings, type Environment } from '../../shared/config';
 import { testConnectionString, testTableName } from './tables';
+
+/** What a test server serves: a route table and the function that builds the app behind it. */
+export type ServedCode = Pick<BundledApp, 'ROUTES' | 'createApp' | 'readSettings'>;
+const SOURCES: ServedCode = { ROUTES, createApp, readSettings };
 
 export interface ScimReply {
     status: number;
@@ -30,21 +36,30 @@ export interface ScimTestServer {
      * they are. `timeoutMs` aborts a request that hangs (hostile-input tests).
      */
     request(method: string, path: string, body?: unknown, headers?: Record<string, string>, options?: { timeoutMs?: number }): Promise<ScimReply>;
+    /**
+     * Serves a freshly built app from then on: the same table and token plus these settings (e.g. a
+     * KEY_VAULT_URL), with these verifier dependencies. A new app also means empty caches (store, verifier).
+     */
+    reconfigure(settings: Environment, options?: AppOptions): void;
     close(): Promise<void>;
 }
 
 /**
  * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts).
- * `routes`: another copy of the route table, e.g. the deployment bundle's (test/infra/bundle.test.ts).
+ * `code`: the routes and app builder to serve, by default the sources'; the deployment bundle's in
+ * test/infra/bundle.test.ts, so that every module behind the routes is the bundle's own.
  */
-export async function startScimServer(options: { token?: string; connectionString?: string; routes?: readonly RouteDefinition[] } = {}): Promise<ScimTestServer> {
+export async function startScimServer(options: { token?: string; connectionString?: string; code?: ServedCode } = {}): Promise<ScimTestServer> {
+    const { ROUTES: routes, createApp, readSettings } = options.code ?? SOURCES;
     const token = options.token ?? randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    useLocalSettings({ connectionString, tableName, token });
+    const baseSettings: Environment = { TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token };
+    let app: App = createApp(readSettings(baseSettings));
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
-        routes: options.routes ?? ROUTES,
+        routes,
+        app: async () => app,
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
     const base = `${host.url}/scim`;
@@ -71,9 +86,11 @@ export async function startScimServer(options: { token?: string; connectionStrin
             }
             return { status: response.status, headers: response.headers, body: parsed, text };
         },
+        reconfigure(settings, appOptions = {}) {
+            app = createApp(readSettings({ ...baseSettings, ...settings }), appOptions);
+        },
         async close() {
             await host.close();
-            resetDependencies();
         },
     };
 }

@@ -16,14 +16,17 @@
  * - Logs name versions and dates, never values. Errors are described by name/status/code only: their
  *   messages can quote a response body (Node's JSON parse errors do), and a response body can hold the token.
  */
-import type { SecretClient } from '@azure/keyvault-secrets';
+import type { KeyVaultSecret, SecretProperties } from '@azure/keyvault-secrets';
 import { ScimError } from '../scim/errors';
 import type { TokenVerifier } from './TokenVerifier';
 import { matchesDigest, tokenDigest } from './tokenDigest';
 import { listSecretVersions, selectAcceptedVersions, statusCodeOf } from './tokenVersions';
 
-/** The two calls the verifier makes to Key Vault. */
-export type SecretReader = Pick<SecretClient, 'listPropertiesOfSecretVersions' | 'getSecret'>;
+/** The two calls the verifier makes to Key Vault (a `SecretClient` is one). */
+export interface SecretReader {
+    listPropertiesOfSecretVersions(secretName: string): AsyncIterable<SecretProperties>;
+    getSecret(secretName: string, options: { version: string }): Promise<Pick<KeyVaultSecret, 'value'>>;
+}
 
 export interface KeyVaultTokenVerifierOptions {
     secretClient: SecretReader;

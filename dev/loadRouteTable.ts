@@ -6,18 +6,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RouteDefinition } from './scimEndpoint';
+import type { RouteDefinition } from '../shared/http/scimEndpoint';
 
 export function loadRouteTableQuietly(): readonly RouteDefinition[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return quietly(() => (require('../../functions/routes') as typeof import('../../functions/routes')).ROUTES);
+    return quietly(() => (require('../functions/routes') as typeof import('../functions/routes')).ROUTES);
 }
 
-/** The bundle's own `ROUTES` (functions/index.ts), with its own copy of every module the routes use. */
-export function loadBundledRouteTable(file = bundlePath()): readonly RouteDefinition[] {
+/**
+ * The deployment bundle (functions/index.ts): its routes and its own `createApp`/`readSettings`, so the
+ * routes serve an app built by the bundle's copy of every module, as in Azure.
+ */
+export type BundledApp = typeof import('../functions/index');
+
+export function loadBundle(file = bundlePath()): BundledApp {
     if (!fs.existsSync(file)) throw new Error(`${path.relative(process.cwd(), file)} does not exist: run npm run bundle`);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return quietly(() => (require(file) as typeof import('../../functions/index')).ROUTES);
+    return quietly(() => require(file) as BundledApp);
 }
 
 /** Where the Functions host finds the app: "main" of the nearest package.json (from the sources or from dist/). */
@@ -25,7 +30,7 @@ export function bundlePath(): string {
     let directory = __dirname;
     while (!fs.existsSync(path.join(directory, 'package.json'))) {
         const parent = path.dirname(directory);
-        if (parent === directory) throw new Error('no package.json above ' + __dirname);
+        if (parent === directory) throw new Error(`no package.json above ${__dirname}`);
         directory = parent;
     }
     const { main } = JSON.parse(fs.readFileSync(path.join(directory, 'package.json'), 'utf8')) as { main: string };
