@@ -42,7 +42,12 @@ async function main(): Promise<void> {
     // `--bundle` (npm run start:bundle): the deployment bundle's routes and app instead of dist/functions.
     const bundle = process.argv.includes('--bundle') ? loadBundle() : undefined;
     const app = bundle ? bundle.createApp(bundle.readSettings(env)) : createApp(readSettings(env));
-    const host = await startLocalHost({ routes: bundle ? bundle.ROUTES : loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
+    const host = await startLocalHost({
+        routes: bundle ? bundle.ROUTES : loadRouteTableQuietly(),
+        app: async () => app,
+        port: Number(env.PORT || 7071),
+        ...(bundle ? { functions: bundle } : {}),
+    });
     if (bundle) console.log('App: the deployment bundle (package.json "main")');
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);

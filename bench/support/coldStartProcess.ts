@@ -22,23 +22,24 @@ import path from 'node:path';
 
 export type Layout = 'before' | 'dist' | 'bundle';
 
-/** What a layout gives the local host: its routes and the app they serve, both from that layout's code. */
-interface LoadedApp {
-    routes: readonly import('../../shared/http/scimEndpoint').RouteDefinition[];
-    app: import('../../shared/app').App;
+type Code = Pick<import('../../dev/loadRouteTable').BundledApp, 'ROUTES' | 'createApp' | 'readSettings'>;
+
+/** What a layout gives the local host: its routes and the means to build the app they serve, from that layout's code. */
+interface LoadedCode {
+    code: Code;
     moduleLoadMs: number;
 }
 
 /** The compiled functions, as the host loaded them before the bundle ("main": "dist/functions/*.js"). */
 const FUNCTIONS_DIRECTORY = path.resolve(__dirname, '..', '..', 'functions');
 
-/** Loads a layout's code (timed: what the host does with package.json "main") and builds its app from the environment. */
-function loadApp(layout: Layout): LoadedApp {
+/** Loads a layout's code, timed: what the host does with package.json "main". */
+function loadCode(layout: Layout): LoadedCode {
     const warn = console.warn; // @azure/functions' "test mode" warnings
     console.warn = () => undefined;
     try {
         const started = process.hrtime.bigint();
-        let code: Pick<import('../../dev/loadRouteTable').BundledApp, 'ROUTES' | 'createApp' | 'readSettings'>;
+        let code: Code;
         /* eslint-disable @typescript-eslint/no-require-imports */
         if (layout === 'bundle') {
             code = (require('../../dev/loadRouteTable') as typeof import('../../dev/loadRouteTable')).loadBundle();
@@ -58,8 +59,7 @@ function loadApp(layout: Layout): LoadedApp {
             };
         }
         /* eslint-enable @typescript-eslint/no-require-imports */
-        const moduleLoadMs = Number(process.hrtime.bigint() - started) / 1e6;
-        return { routes: code.ROUTES, app: code.createApp(code.readSettings(process.env)), moduleLoadMs };
+        return { code, moduleLoadMs: Number(process.hrtime.bigint() - started) / 1e6 };
     } finally {
         console.warn = warn;
     }
@@ -102,14 +102,16 @@ async function main(): Promise<void> {
         console.error('usage: coldStartProcess.js load|serve before|dist|bundle, or coldStartProcess.js first-use');
         process.exit(2);
     }
-    const { routes, app, moduleLoadMs } = loadApp(layout);
+    const { code, moduleLoadMs } = loadCode(layout);
     if (mode === 'load') {
         process.stdout.write(JSON.stringify({ moduleLoadMs }));
         return;
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startLocalHost } = require('../../dev/localHost') as typeof import('../../dev/localHost');
-    const host = await startLocalHost({ routes, app: async () => app, logHandler: () => undefined });
+    // Built from the environment on start, as the host's start-up check does (shared/http/registerRoute.ts).
+    const app = code.createApp(code.readSettings(process.env));
+    const host = await startLocalHost({ routes: code.ROUTES, app: async () => app, logHandler: () => undefined });
     process.send!({ port: host.port, moduleLoadMs });
     process.on('disconnect', () => void host.close().then(() => process.exit(0)));
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Flex Consumption deployment package, the same for the pipeline and a manual deploy:
-#   host.json + package.json + the bundle (dist/bundle/index.js and azureSdk.js, infra/scripts/bundle.mjs).
+#   host.json + package.json + the bundle (dist/bundle/*.js: index.js and the files it loads on first use,
+#   infra/scripts/bundle.mjs).
 # No node_modules: every production dependency is inside the bundle, and @azure/functions-core, the one
 # module left out of it, is provided by the Functions worker. No sources, tests, benches or dev tools.
 # The source maps are written next to the zip (sourcemaps/), not into it: kept to read production stack traces.
@@ -19,8 +20,8 @@ pkg="$out/package"
 mkdir -p "$pkg/dist/bundle" "$out/sourcemaps"
 
 npm run --silent bundle
-cp dist/bundle/index.js dist/bundle/azureSdk.js "$pkg/dist/bundle/"
-cp dist/bundle/index.js.map dist/bundle/azureSdk.js.map "$out/sourcemaps/"
+cp dist/bundle/*.js "$pkg/dist/bundle/"
+cp dist/bundle/*.js.map "$out/sourcemaps/"
 cp host.json "$pkg/"
 # package.json for the host, which reads only "main" from it: the dependencies are in the bundle, so none
 # are listed (nothing should try to install them).

@@ -6,7 +6,7 @@
  * attributes are present and non-empty. What is tolerated, because Entra sends it (docs/entra-protocol.md §5.2):
  * unknown attributes and schema URIs, and `null`s (dropped before validation by `canonicalizeResource`).
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { default as Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { ScimError } from './errors';
 import { coreAttributes, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
 
@@ -55,8 +55,10 @@ function resourceSchema(resourceType: ResourceTypeName): JsonSchema {
 }
 
 /**
- * Built on the first validation, not at module load: a cold start answering a lookup never needs it. Each
- * resource type's validator is compiled once per process, on first use (bench/RESULTS.md "Cold start").
+ * Loaded and built on the first validation, not at module load: a cold start answering a lookup never needs
+ * Ajv, which is a quarter of the deployment bundle and goes into a file of its own there (infra/scripts/
+ * bundle.mjs). Each resource type's validator is compiled once per process, on first use (bench/RESULTS.md
+ * "Cold start").
  * The schemas are generated above from our own definitions, not taken from input, so Ajv neither loads the
  * JSON Schema meta-schema (`meta`) nor checks ours against it (`validateSchema`): that check is most of the
  * cost of a first compile, and the validation tests exercise every generated schema.
@@ -65,10 +67,17 @@ const AJV_OPTIONS = { allErrors: false, strict: false, meta: false, validateSche
 let ajv: Ajv | undefined;
 const validators = new Map<ResourceTypeName, ValidateFunction>();
 
+function createAjv(): Ajv {
+    // A require on first use, so validation stays synchronous; the bundle maps it to its ajv.js.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { default: AjvClass } = require('ajv') as typeof import('ajv');
+    return new AjvClass(AJV_OPTIONS);
+}
+
 function validatorFor(resourceType: ResourceTypeName): ValidateFunction {
     let validate = validators.get(resourceType);
     if (!validate) {
-        ajv ??= new Ajv(AJV_OPTIONS);
+        ajv ??= createAjv();
         validate = ajv.compile(resourceSchema(resourceType));
         validators.set(resourceType, validate);
     }

@@ -4,17 +4,17 @@
  * is built from settings passed in (never from `process.env`), and `reconfigure` swaps it for another.
  */
 import { randomBytes } from 'node:crypto';
-import type { LogLevel } from '@azure/functions';
-import { startLocalHost, type LocalHost } from '../../dev/localHost';
+import { HttpRequest, HttpResponse, InvocationContext, type LogLevel } from '@azure/functions';
+import { startLocalHost, type FunctionsObjects, type LocalHost } from '../../dev/localHost';
 import type { BundledApp } from '../../dev/loadRouteTable';
 import { ROUTES } from '../../functions/routes';
 import { createApp, type App, type AppOptions } from '../../shared/app';
 import { readSettings, type Environment } from '../../shared/config';
 import { testConnectionString, testTableName } from './tables';
 
-/** What a test server serves: a route table and the function that builds the app behind it. */
-export type ServedCode = Pick<BundledApp, 'ROUTES' | 'createApp' | 'readSettings'>;
-const SOURCES: ServedCode = { ROUTES, createApp, readSettings };
+/** What a test server serves: a route table, the function that builds the app behind it, and the request objects' classes. */
+export type ServedCode = Pick<BundledApp, 'ROUTES' | 'createApp' | 'readSettings'> & FunctionsObjects;
+const SOURCES: ServedCode = { ROUTES, createApp, readSettings, HttpRequest, HttpResponse, InvocationContext };
 
 export interface ScimReply {
     status: number;
@@ -50,7 +50,8 @@ export interface ScimTestServer {
  * test/infra/bundle.test.ts, so that every module behind the routes is the bundle's own.
  */
 export async function startScimServer(options: { token?: string; connectionString?: string; code?: ServedCode } = {}): Promise<ScimTestServer> {
-    const { ROUTES: routes, createApp, readSettings } = options.code ?? SOURCES;
+    const code = options.code ?? SOURCES;
+    const { ROUTES: routes, createApp, readSettings } = code;
     const token = options.token ?? randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
@@ -60,6 +61,7 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const host: LocalHost = await startLocalHost({
         routes,
         app: async () => app,
+        functions: code,
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
     const base = `${host.url}/scim`;
