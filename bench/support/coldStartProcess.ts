@@ -22,7 +22,8 @@ import path from 'node:path';
 
 export type Layout = 'before' | 'dist' | 'bundle';
 
-type Code = Pick<import('../../dev/loadRouteTable').BundledApp, 'ROUTES' | 'createApp' | 'readSettings'>;
+/** A layout's routes, its app builder and its `@azure/functions` classes (the bundle has its own copy). */
+type Code = Pick<import('../../dev/loadRouteTable').BundledApp, 'ROUTES' | 'createApp' | 'readSettings'> & import('../../dev/localHost').FunctionsObjects;
 
 /** What a layout gives the local host: its routes and the means to build the app they serve, from that layout's code. */
 interface LoadedCode {
@@ -52,7 +53,11 @@ function loadCode(layout: Layout): LoadedCode {
                 // index.js is the bundle's entry point, not one of the files the host used to load.
                 if (file.endsWith('.js') && file !== 'index.js') require(path.join(FUNCTIONS_DIRECTORY, file));
             }
+            const { HttpRequest, HttpResponse, InvocationContext } = require('@azure/functions') as typeof import('@azure/functions');
             code = {
+                HttpRequest,
+                HttpResponse,
+                InvocationContext,
                 ROUTES: (require(path.join(FUNCTIONS_DIRECTORY, 'routes.js')) as typeof import('../../functions/routes')).ROUTES,
                 createApp: (require('../../shared/app') as typeof import('../../shared/app')).createApp,
                 readSettings: (require('../../shared/config') as typeof import('../../shared/config')).readSettings,
@@ -75,7 +80,7 @@ function firstUse(): Record<string, [number, number]> {
     const user = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'a@contoso.example', active: true, emails: [{ value: 'a@contoso.example', type: 'work', primary: true }] };
     const operations = [{ op: 'Replace', path: 'displayName', value: 'A' }, { op: 'Replace', path: 'emails[type eq "work"].value', value: 'b@contoso.example' }];
     const work: Record<string, () => unknown> = {
-        'validate a User (first: build Ajv, compile the User validator)': () => validateResource('User', user),
+        'validate a User (first: load and build Ajv, compile the User validator)': () => validateResource('User', user),
         'validate a Group (first: compile the Group validator)': () => validateResource('Group', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'G' }),
         'parse and plan `userName eq "…"`': () => planQuery(parseFilter('userName eq "a@contoso.example"'), 'User'),
         'apply a user PATCH (2 operations)': () => applyPatch(user, operations, 'User'),
@@ -111,7 +116,7 @@ async function main(): Promise<void> {
     const { startLocalHost } = require('../../dev/localHost') as typeof import('../../dev/localHost');
     // Built from the environment on start, as the host's start-up check does (shared/http/registerRoute.ts).
     const app = code.createApp(code.readSettings(process.env));
-    const host = await startLocalHost({ routes: code.ROUTES, app: async () => app, logHandler: () => undefined });
+    const host = await startLocalHost({ routes: code.ROUTES, app: async () => app, functions: code, logHandler: () => undefined });
     process.send!({ port: host.port, moduleLoadMs });
     process.on('disconnect', () => void host.close().then(() => process.exit(0)));
 }
