@@ -4,6 +4,7 @@
  *   load   load the app as the Functions host would, print `{"moduleLoadMs": …}` on stdout, exit
  *   serve  load the app, serve its routes on the local host (127.0.0.1, a free port), send `{ port, moduleLoadMs }`
  *          to the parent over IPC, and stay until the parent goes away
+ *   bare   (no layout) send `{}` to the parent at once and exit: what starting Node alone costs
  *   first-use  (no layout) time the work done once per process on first use, twice each, and print it: the
  *          first and second validation of a User (Ajv is built and the User validator compiled on the first),
  *          of a Group, the first and second parse + plan of Entra's userName filter, and of a user PATCH
@@ -98,7 +99,11 @@ function firstUse(): Record<string, [number, number]> {
 }
 
 async function main(): Promise<void> {
-    const [mode, layout] = process.argv.slice(2) as ['load' | 'serve' | 'first-use', Layout];
+    const [mode, layout] = process.argv.slice(2) as ['load' | 'serve' | 'bare' | 'first-use', Layout];
+    if (mode === 'bare') {
+        process.send!({}, () => process.exit(0));
+        return;
+    }
     if (mode === 'first-use') {
         process.stdout.write(JSON.stringify(firstUse()));
         return;
