@@ -7,9 +7,10 @@
 //   - @azure/functions-core is external: the Functions worker provides it at run time (its absence is how
 //     @azure/functions knows it runs outside the host, in "test mode"; docs/azure-notes.md §2.3).
 //   - What no cold start needs goes into files of its own, read only when the code that needs it first runs:
-//       azureSdk.js  @azure/identity (with MSAL, half of all the code) and @azure/keyvault-secrets, only used
-//                    in Azure, imported with import() on first use (shared/auth/managedIdentityCredential.ts,
-//                    shared/auth/createTokenVerifier.ts);
+//       azureSdk.js  @azure/identity (with MSAL, half of all the code), @azure/keyvault-secrets and
+//                    @azure/keyvault-keys, only used in Azure, imported with import() on first use
+//                    (shared/auth/managedIdentityCredential.ts, shared/auth/createTokenVerifier.ts,
+//                    shared/auth/oauth/signingKeys.ts);
 //       ajv.js       Ajv, a quarter of the rest, required on the first validation (shared/scim/validation.ts).
 //     The main file stays small to read and compile at every cold start, and a SCIM_TOKEN run never reads
 //     azureSdk.js at all. Loading one of these packages any other way (a static import) is refused here, so
@@ -40,8 +41,12 @@ const LAZY_FILES = [
     {
         file: 'azureSdk.js',
         kind: 'dynamic-import',
-        packages: ['@azure/identity', '@azure/keyvault-secrets'],
-        entry: "export { ManagedIdentityCredential } from '@azure/identity';\nexport { SecretClient } from '@azure/keyvault-secrets';",
+        packages: ['@azure/identity', '@azure/keyvault-secrets', '@azure/keyvault-keys'],
+        entry: [
+            "export { ManagedIdentityCredential } from '@azure/identity';",
+            "export { SecretClient } from '@azure/keyvault-secrets';",
+            "export { CryptographyClient, KeyClient } from '@azure/keyvault-keys';",
+        ].join('\n'),
     },
     { file: 'ajv.js', kind: 'require-call', packages: ['ajv'], entry: "module.exports = require('ajv');" },
 ];

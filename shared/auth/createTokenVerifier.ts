@@ -64,7 +64,7 @@ export function createTokenVerifier(
  * keeps it in a file of its own that only this import reads (infra/scripts/bundle.mjs, bench/RESULTS.md
  * "Cold start").
  */
-function secretClientOnFirstUse(vaultUrl: string, credential: TokenCredential, options: SecretClientOptions | undefined): SecretReader {
+export function secretClientOnFirstUse(vaultUrl: string, credential: TokenCredential, options: SecretClientOptions | undefined): SecretReader {
     let client: Promise<SecretReader> | undefined;
     const load = () => (client ??= import('@azure/keyvault-secrets').then(({ SecretClient }) => new SecretClient(vaultUrl, credential, options)));
     return {

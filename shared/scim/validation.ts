@@ -8,7 +8,8 @@
  */
 import type { default as Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { ScimError } from './errors';
-import { coreAttributes, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import type { AttributeDefinition, ResourceTypeName } from './schemas';
+import { coreAttributes, currentSchemas, schemasOf, type SchemaRegistry } from './schemaRegistry';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -40,32 +41,40 @@ function singleValueSchema(definition: AttributeDefinition): JsonSchema {
 /** Writable attributes only: readOnly ones (id, meta, groups) are dropped before validation, per RFC 7644 §3.3. */
 function resourceSchema(resourceType: ResourceTypeName): JsonSchema {
     const attributes = coreAttributes(resourceType).filter((a) => a.mutability !== 'readOnly');
-    const properties: Record<string, JsonSchema> = Object.fromEntries(attributes.map((a) => [a.name, jsonSchemaOf(a)]));
+    const properties: Record<string, JsonSchema> = objectProperties(attributes);
+    const required = requiredNames(attributes);
     for (const extension of schemasOf(resourceType).extensions) {
-        properties[extension.id] = {
-            type: 'object',
-            properties: Object.fromEntries(extension.attributes.filter((a) => a.mutability !== 'readOnly').map((a) => [a.name, jsonSchemaOf(a)])),
-        };
+        const writable = extension.attributes.filter((a) => a.mutability !== 'readOnly');
+        const extensionRequired = requiredNames(writable);
+        properties[extension.id] = { type: 'object', properties: objectProperties(writable), required: extensionRequired };
+        // RFC 7643 §6: an extension with required attributes is a required extension.
+        if (extensionRequired.length > 0) required.push(extension.id);
     }
-    // Required strings must also be non-empty: an empty userName cannot be matched or made unique.
-    for (const name of attributes.filter((a) => a.required).map((a) => a.name)) {
-        properties[name] = { ...properties[name], minLength: 1 };
-    }
-    return { type: 'object', properties, required: attributes.filter((a) => a.required).map((a) => a.name) };
+    return { type: 'object', properties, required };
+}
+
+/** Required strings must also be non-empty: an empty userName cannot be matched or made unique. */
+function objectProperties(attributes: readonly AttributeDefinition[]): Record<string, JsonSchema> {
+    return Object.fromEntries(attributes.map((a) => [a.name, a.required && a.type === 'string' && !a.multiValued ? { ...jsonSchemaOf(a), minLength: 1 } : jsonSchemaOf(a)]));
+}
+
+function requiredNames(attributes: readonly AttributeDefinition[]): string[] {
+    return attributes.filter((a) => a.required).map((a) => a.name);
 }
 
 /**
  * Loaded and built on the first validation, not at module load: a cold start answering a lookup never needs
  * Ajv, which is a quarter of the deployment bundle and goes into a file of its own there (infra/scripts/
- * bundle.mjs). Each resource type's validator is compiled once per process, on first use (bench/RESULTS.md
- * "Cold start").
- * The schemas are generated above from our own definitions, not taken from input, so Ajv neither loads the
- * JSON Schema meta-schema (`meta`) nor checks ours against it (`validateSchema`): that check is most of the
- * cost of a first compile, and the validation tests exercise every generated schema.
+ * bundle.mjs). Each validator is compiled once per process, on first use (bench/RESULTS.md "Cold start").
+ * The JSON Schemas are generated above by our code from the schema definitions (core and declared
+ * extensions), not taken from input, so Ajv neither loads the JSON Schema meta-schema (`meta`) nor checks
+ * them against it (`validateSchema`): that check is most of the cost of a first compile, and the validation
+ * tests exercise the generated schemas.
  */
 const AJV_OPTIONS = { allErrors: false, strict: false, meta: false, validateSchema: false } as const;
 let ajv: Ajv | undefined;
-const validators = new Map<ResourceTypeName, ValidateFunction>();
+/** Compiled once per resource type of each schema registry (declared extensions are part of the schema). */
+const validators = new WeakMap<SchemaRegistry, Map<ResourceTypeName, ValidateFunction>>();
 
 function createAjv(): Ajv {
     // A require on first use, so validation stays synchronous; the bundle maps it to its ajv.js.
@@ -75,11 +84,17 @@ function createAjv(): Ajv {
 }
 
 function validatorFor(resourceType: ResourceTypeName): ValidateFunction {
-    let validate = validators.get(resourceType);
+    const registry = currentSchemas();
+    let byType = validators.get(registry);
+    if (!byType) {
+        byType = new Map();
+        validators.set(registry, byType);
+    }
+    let validate = byType.get(resourceType);
     if (!validate) {
         ajv ??= createAjv();
         validate = ajv.compile(resourceSchema(resourceType));
-        validators.set(resourceType, validate);
+        byType.set(resourceType, validate);
     }
     return validate;
 }
@@ -100,7 +115,12 @@ function describe(error: ErrorObject | undefined): string {
     const path = error.instancePath
         .split('/')
         .filter((p) => p !== '')
-        .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+        .map((p, index) => {
+            if (/^\d+$/.test(p)) return `[${p}]`;
+            // An extension attribute is named the way paths name it: `urn:…:User:attribute` (RFC 7644 §3.10).
+            const separator = index === 1 && /^\/urn:/i.test(error.instancePath) ? ':' : '.';
+            return `${separator}${p.replace(/~1/g, '/').replace(/~0/g, '~')}`;
+        })
         .join('')
         .replace(/^\./, '');
     if (error.keyword === 'minLength') return `Attribute '${path}' must not be empty`;

@@ -169,10 +169,12 @@ describe('the bundle served by the local host (test mode): Entra cycle smoke tes
 describe('azureSdk.js: the lazily loaded Azure SDK', () => {
     it('exports what the app imports from it, and its SecretClient reads a secret (Key Vault stub)', async () => {
         const file = path.join(copyBundle('sdk'), 'azureSdk.js');
-        const sdk = nodeRequire(file) as typeof import('@azure/keyvault-secrets') & typeof import('@azure/identity');
+        const sdk = nodeRequire(file) as typeof import('@azure/keyvault-secrets') & typeof import('@azure/keyvault-keys') & typeof import('@azure/identity');
         expect(Object.keys(nodeRequire.cache)).toContain(file);
         // Never constructed here: it would probe the managed identity endpoint.
         expect(typeof sdk.ManagedIdentityCredential).toBe('function');
+        expect(typeof sdk.KeyClient).toBe('function');
+        expect(typeof sdk.CryptographyClient).toBe('function');
         const stub = await startKeyVaultStub();
         try {
             stub.addSecretVersion('scim-token', 'the-value-in-the-vault');
@@ -188,7 +190,7 @@ describe('azureSdk.js: the lazily loaded Azure SDK', () => {
         expect(main).toContain('import("./azureSdk.js")');
         expect(main).toContain('require("./ajv.js")');
         const inputs = Object.keys((JSON.parse(readFileSync(path.join(built, 'index.meta.json'), 'utf8')) as Metafile).inputs);
-        expect(inputs.filter((input) => /node_modules\/(@azure\/(identity|keyvault-secrets|msal-node)|ajv)\//.test(input))).toEqual([]);
+        expect(inputs.filter((input) => /node_modules\/(@azure\/(identity|keyvault-secrets|keyvault-keys|msal-node)|ajv)\//.test(input))).toEqual([]);
         expect(inputs.some((input) => input.includes('node_modules/@azure/data-tables/'))).toBe(true);
     });
 });
