@@ -228,7 +228,7 @@ async function main(): Promise<void> {
             `\`npm run bench:coldstart\`: package size; module load time (loading the app in a fresh process as the Functions host does, median of ${RUNS}); ` +
                 `first answered request (spawning a fresh process → first 200 on \`GET /scim/Users?filter=userName eq "…"\` through the local host, ` +
                 `on Azurite in its own process, median of ${RUNS}). Layouts interleaved; SCIM_TOKEN, so no Key Vault. ` +
-                '"before" is dist + production node_modules with the Azure SDK (Key Vault, @azure/identity) loaded at start, as before it was imported on first use.',
+                '"before" is dist + production node_modules with the Azure SDK (Key Vault secrets and keys, @azure/identity) loaded at start, as before it was imported on first use.',
             '',
             markdownTable(['Layout', 'Zipped', 'Unpacked', 'Module load (median)', '÷ before', 'First 200 (median)', '÷ before'], rows),
             '',

@@ -10,8 +10,9 @@
  *          of a Group, the first and second parse + plan of Entra's userName filter, and of a user PATCH
  *
  * Layouts (bench/coldStart.ts):
- *   before  dist/functions/*.js from node_modules, with @azure/identity and @azure/keyvault-secrets loaded at
- *           start as the app did before they were imported on first use (createTokenVerifier.ts imported them)
+ *   before  dist/functions/*.js from node_modules, with @azure/identity, @azure/keyvault-secrets and
+ *           @azure/keyvault-keys loaded at start, as the app did before they were imported on first use
+ *           (createTokenVerifier.ts and the OAuth side imported them statically)
  *   dist    dist/functions/*.js from node_modules, as the code is now
  *   bundle  the deployment bundle, package.json "main"
  *
@@ -49,6 +50,7 @@ function loadCode(layout: Layout): LoadedCode {
             if (layout === 'before') {
                 require('@azure/identity');
                 require('@azure/keyvault-secrets');
+                require('@azure/keyvault-keys');
             }
             for (const file of fs.readdirSync(FUNCTIONS_DIRECTORY)) {
                 // index.js is the bundle's entry point, not one of the files the host used to load.
