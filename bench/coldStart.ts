@@ -11,9 +11,8 @@
  *      `GET /scim/Users?filter=userName eq "…"` through the local host, on Azurite in a process of its own
  *      (the table already exists, as it does in Azure after the first deployment).
  *
- *   4. One-time work on first use (Ajv and each resource type's validator; filter and PATCH have nothing
- *      compiled per process, so their first call only shows the JIT warming up): first and second call in a
- *      fresh process, median of `--runs` processes.
+ *   4. The protocol's first calls in a fresh process (validation, filter, PATCH): nothing is compiled per
+ *      process, so the first call only shows the JIT warming up; first and second call, median of `--runs`.
  *
  * Three layouts (bench/support/coldStartProcess.ts): "before" is dist + node_modules with the Azure SDK
  * loaded at start, as the code did before it imported Key Vault's SDK and @azure/identity on first use;
@@ -237,8 +236,8 @@ async function main(): Promise<void> {
             '',
             markdownTable(['Goal', 'Bundle', 'Met'], goals.map(([goal, value, met]) => [goal, value, met ? '✓' : '✗'])),
             '',
-            `Work done once per process, on first use (fresh process, median of ${RUNS}; the second call is the steady cost). ` +
-                'None of it happens at start-up: a cold start that answers a lookup never builds a validator.',
+            `The protocol's first calls in a fresh process (median of ${RUNS}; the second call is the steady cost). Nothing is compiled ` +
+                'per process (validation is the one type check of attributeValues.ts, no schema compiler), so a first call only warms the JIT.',
             '',
             markdownTable(['Work', 'First call', 'Second call'], firstUseRows),
             '',

@@ -24,8 +24,8 @@ export interface TokenVerifierDependencies {
 
 /** The verifier used when no token source is configured: nothing is a valid token. */
 export class RefuseAllTokenVerifier implements TokenVerifier {
-    async verify(): Promise<boolean> {
-        return false;
+    verify(): Promise<boolean> {
+        return Promise.resolve(false);
     }
 }
 

@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import type { AppProvider } from '../app';
 import { bearerToken } from '../auth/bearerToken';
+import { describeError } from '../describeError';
 import type { TokenVerifier } from '../auth/TokenVerifier';
 import { ScimError } from '../scim/errors';
 import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimResponse } from '../scim/request';
+import { scimErrorOf, StoreError } from '../scim/storeErrors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
 import { errorResponse, toHttpResponse } from './responses';
 
@@ -74,9 +76,10 @@ async function respond(
         }, store);
     } catch (error) {
         if (error instanceof ScimError) return errorResponse(error);
+        if (error instanceof StoreError) return errorResponse(scimErrorOf(error));
         // Unexpected: log where it happened with the invocation id, answer without internals. Only the error's
-        // name and stack frames: a message may quote request data (a value, a token in an SDK parse error).
-        context.error(`scim unexpected error invocationId=${context.invocationId} ${describeUnexpected(error)}`);
+        // name, status and stack frames: a message may quote request data (a value, a token in an SDK parse error).
+        context.error(`scim unexpected error invocationId=${context.invocationId} ${describeError(error, { stackFrames: 10 })}`);
         return errorResponse(new ScimError(500, undefined, `Internal error (invocation ${context.invocationId})`));
     }
 }
@@ -137,12 +140,6 @@ function jsonNestingDepth(text: string): number {
         }
     }
     return deepest;
-}
-
-function describeUnexpected(error: unknown): string {
-    if (!(error instanceof Error)) return typeof error;
-    const frames = (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 10);
-    return [error.name, ...frames].join('\n');
 }
 
 function tooLarge(maxBytes: number): ScimError {

@@ -5,12 +5,12 @@
  * Ordered so that a crash at any point leaves nothing a reader trips over and a retry finishes the job.
  */
 import type { TableEntity, TransactionAction } from '@azure/data-tables';
-import { ScimError } from '../scim/errors';
+import { statusCodeOf } from '../statusCodeOf';
 import type { EntityTable } from './EntityTable';
-import { readResourceRow, resourceDeletionActions } from './entities';
+import { readResourceRow, resourceDeletionActions, type ResourceRow, type StoredRow } from './entities';
 import { DELETION_MARKER_PREFIX, GROUPS_PARTITION, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
 import type { MembershipEdges } from './MembershipEdges';
-import { storageStatusOf } from './storageErrors';
+import { beingChangedConcurrently, MAX_DELETE_ATTEMPTS, versionConflict } from './storageErrors';
 
 /**
  * How long a group DELETE spends on edges before it answers. Entra's request timeout is undocumented
@@ -21,8 +21,6 @@ import { storageStatusOf } from './storageErrors';
  * the deadline still complete: at most 4 more, of 100 rows each.
  */
 export const GROUP_DELETE_BUDGET_MS = 8_000;
-/** Conflicting writers (412) a delete sits out before giving up with 503. */
-export const MAX_DELETE_ATTEMPTS = 5;
 
 export class GroupDeletion {
     constructor(
@@ -41,13 +39,22 @@ export class GroupDeletion {
      * cleanup and is true only if that finishes it; otherwise false (404): the group is already deleted for
      * every reader, and RFC 7644 §3.6 wants 404 for any operation on a deleted resource (Entra's validator
      * expects 404 for a second DELETE, docs/entra-protocol.md §5.7).
+     *
+     * With `expected` (If-Match, RFC 7644 §3.14) the marking transaction carries If-Match on that version, so
+     * the storage request itself is the version check: a group changed since fails with `versionConflict` and
+     * nothing is deleted; a group already being deleted is gone (false). `expected.current` is the row as last
+     * read at that version, if the caller has it (no read then).
      */
-    async delete(id: string): Promise<boolean> {
+    async delete(id: string, expected?: { etag: string; current?: StoredRow<ResourceRow> }): Promise<boolean> {
         const deadline = Date.now() + this.budgetMs;
-        let current = await readResourceRow(this.table, 'Group', id);
+        let current = expected?.current ?? (await readResourceRow(this.table, 'Group', id));
+        if (expected !== undefined) {
+            if (!current || current.row.deleting) return false;
+            if (current.etag !== expected.etag) throw versionConflict();
+        }
         let markedHere = false;
         for (let attempt = 0; current && !current.row.deleting; attempt++) {
-            if (attempt >= MAX_DELETE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+            if (attempt >= MAX_DELETE_ATTEMPTS) throw beingChangedConcurrently();
             const marking: TransactionAction[] = [
                 ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
                 // Upsert, not create: a leftover marker must not block the delete.
@@ -59,7 +66,8 @@ export class GroupDeletion {
                 current = { row: { ...current.row, deleting: true }, etag: etag! };
                 markedHere = true;
             } catch (error) {
-                if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
+                if (statusCodeOf(error) !== 412 && statusCodeOf(error) !== 404) throw error;
+                if (expected !== undefined) throw versionConflict(); // changed, renamed or deleted since that version
                 current = await readResourceRow(this.table, 'Group', id); // renamed, deleted or marked meanwhile
             }
         }
@@ -116,7 +124,7 @@ export class GroupDeletion {
         try {
             await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
         } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error;
+            if (statusCodeOf(error) !== 404) throw error;
             // One of the two is gone: a concurrent DELETE or sweep finished first, or the row has no marker.
             const current = await readResourceRow(this.table, 'Group', id);
             if (current && !current.row.deleting) {
@@ -138,7 +146,7 @@ export class GroupDeletion {
                 ['upsert', deletionMarker(id), 'Replace'],
             ]);
         } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error; // finished meanwhile
+            if (statusCodeOf(error) !== 404) throw error; // finished meanwhile
         }
     }
 }

@@ -11,7 +11,7 @@
  * read finds it, or the adder's re-read finds the member gone and removes the edge again.
  */
 import type { TransactionAction } from '@azure/data-tables';
-import { ScimError } from '../scim/errors';
+import { StoreError } from '../scim/storeErrors';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, MemberDelta } from '../scim/store';
 import { EntityTable, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
@@ -26,7 +26,9 @@ import {
     resourceRowKey,
     reverseOfEdgeRowKey,
 } from './keys';
-import { failedOperationIndex, storageStatusOf } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
+import { inParallel } from './inParallel';
+import { failedOperationIndex } from './storageErrors';
 
 /** Up to this many removes are tried optimistically; more are first checked with batched edge reads. */
 const OPTIMISTIC_REMOVE_LIMIT = 4;
@@ -61,12 +63,12 @@ export class MembershipEdges {
         } else if (toRemove.length > OPTIMISTIC_REMOVE_LIMIT) {
             toRemove = await this.existingMemberIds(groupId, toRemove);
         }
-        if (newMembers.includes(groupId)) throw ScimError.badRequest('invalidValue', 'A group cannot be a member of itself');
+        if (newMembers.includes(groupId)) throw new StoreError('invalidChange', 'A group cannot be a member of itself');
 
         const users = await this.claimUsers(newMembers);
         const groups = await this.liveGroupIds(newMembers.filter((id) => !users.has(id)));
         const unknownCount = newMembers.filter((id) => !users.has(id) && !groups.has(id)).length;
-        if (unknownCount > 0) throw ScimError.badRequest('invalidValue', `${unknownCount} member value(s) do not refer to an existing User or Group`);
+        if (unknownCount > 0) throw unknownMembers(unknownCount);
 
         const changes: EdgePairChange[] = [
             ...toRemove.map((memberId) => this.removal(groupId, memberId)),
@@ -151,7 +153,7 @@ export class MembershipEdges {
                 await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
             } catch (error) {
                 const failedIndex = failedOperationIndex(error);
-                if (storageStatusOf(error) !== 404 || failedIndex === undefined) throw error;
+                if (statusCodeOf(error) !== 404 || failedIndex === undefined) throw error;
                 batch.splice(failedIndex, 1);
                 remaining.unshift(...batch);
             }
@@ -199,7 +201,7 @@ export class MembershipEdges {
             } catch (error) {
                 const failedIndex = failedOperationIndex(error);
                 const failedChange = failedIndex === undefined ? undefined : batch[Math.floor((failedIndex - headOperations.length) / 2)];
-                if (storageStatusOf(error) !== 404 || failedIndex! < headOperations.length || failedChange?.kind !== 'remove') throw error;
+                if (statusCodeOf(error) !== 404 || failedIndex! < headOperations.length || failedChange?.kind !== 'remove') throw error;
                 batch.splice(batch.indexOf(failedChange), 1);
                 queue.unshift(...batch);
             }
@@ -226,7 +228,7 @@ export class MembershipEdges {
                     break;
                 } catch (error) {
                     const failed = failedOperationIndex(error);
-                    if (storageStatusOf(error) !== 404 || failed === undefined || failed >= batch.length) throw error;
+                    if (statusCodeOf(error) !== 404 || failed === undefined || failed >= batch.length) throw error;
                     batch = batch.filter((_, index) => index !== failed);
                 }
             }
@@ -270,16 +272,11 @@ export class MembershipEdges {
     }
 }
 
-function unique(ids: string[]): string[] {
-    return [...new Set(ids)];
+/** Member ids that name no User or Group (nor a group being deleted). */
+export function unknownMembers(count: number): StoreError {
+    return new StoreError('invalidChange', `${count} member value(s) do not refer to an existing User or Group`);
 }
 
-/** Runs `work` over `items`, `concurrency` at a time, starting none once `stop()` is true; returns how many it started. */
-async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<number> {
-    let next = 0;
-    const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-        while (next < items.length && !stop()) await work(items[next++]!);
-    });
-    await Promise.all(workers);
-    return next;
+function unique(ids: string[]): string[] {
+    return [...new Set(ids)];
 }

@@ -15,15 +15,15 @@
  * get = 1 point read; userName/displayName eq = 1 (miss) or 2 (hit); externalId eq = 1 range read + 1;
  * create = 1 transaction; update = read + 1 transaction, or just the transaction when `expectedVersion`
  * names the version this store instance last read or wrote; delete of a user never in a group =
- * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it
- * (GroupDeletion.ts).
+ * read + 1 transaction (UserDeletion.ts); a group delete is bounded by `GROUP_DELETE_BUDGET_MS`,
+ * `sweepDeletedGroups` finishes it (GroupDeletion.ts).
  *
  * Besides the `ResourceStore` port the handlers see, it offers what only the timer and tests use:
  * `sweepDeletedGroups` and `existingIds`.
  */
 import { TableClient, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
-import { ScimError } from '../scim/errors';
+import { StoreError } from '../scim/storeErrors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../scim/store';
@@ -32,28 +32,28 @@ import {
     attributesOf,
     buildResourceRows,
     readResourceRow,
-    resourceDeletionActions,
     resourceRowOf,
     toStoredResource,
     type ResourceRow,
     type StoredRow,
 } from './entities';
-import { GROUP_DELETE_BUDGET_MS, GroupDeletion, MAX_DELETE_ATTEMPTS } from './GroupDeletion';
+import { GROUP_DELETE_BUDGET_MS, GroupDeletion } from './GroupDeletion';
 import {
     caseFolded,
     etagOfVersion,
     externalIdRowPrefix,
-    memberOfEdgePrefix,
     partitionOf,
     resourceRowKey,
     resourceRowPrefix,
     uniqueAttributeOf,
     uniqueNameRowKey,
 } from './keys';
-import { MembershipEdges } from './MembershipEdges';
+import { MembershipEdges, unknownMembers } from './MembershipEdges';
 import { RecentRows } from './RecentRows';
+import { UserDeletion } from './UserDeletion';
 import { addStorageRequestCounter } from './requestCounter';
-import { failedOperationIndex, storageStatusOf, toScimError, versionMismatch } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
+import { asStoreError, failedOperationIndex, versionConflict } from './storageErrors';
 
 export type TableResourceStoreOptions =
     | { tableName: string; connectionString: string }
@@ -96,6 +96,7 @@ export function createTableResourceStore(
 
 export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
+    private readonly userDeletion: UserDeletion;
     private readonly groupDeletion: GroupDeletion;
     /** Recently read or written resource rows, to skip the read of a conditional update. */
     private readonly recentRows = new RecentRows();
@@ -105,6 +106,7 @@ export class TableResourceStore implements ResourceStore {
         groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
     ) {
         this.edges = new MembershipEdges(table);
+        this.userDeletion = new UserDeletion(table, this.edges);
         this.groupDeletion = new GroupDeletion(table, this.edges, groupDeleteBudgetMs);
     }
 
@@ -118,7 +120,7 @@ export class TableResourceStore implements ResourceStore {
             try {
                 etags = await this.table.submit(actions);
             } catch (error) {
-                if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, failedOperationIndex(error));
+                if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, failedOperationIndex(error));
                 throw error;
             }
             let stored: StoredRow<ResourceRow> = { row: rows.resource, etag: etags[0]! };
@@ -128,7 +130,7 @@ export class TableResourceStore implements ResourceStore {
                 const etag = await this.edges.change(id, [this.versionBump(stored.row, now)], { clear: false, add: members, remove: [] }, true);
                 stored = { row: { ...stored.row, lastModified: now }, etag: etag! };
             }
-            return this.remember(resourceType, stored);
+            return this.remember(resourceType, stored, attributes);
         });
     }
 
@@ -168,8 +170,9 @@ export class TableResourceStore implements ResourceStore {
             }
             // Hashed keys could in theory collide, so the stored attribute has the last word.
             return candidates
-                .filter((stored) => matchesLookup(attributesOf(stored.row), lookup))
-                .map((stored) => this.remember(resourceType, stored));
+                .map((stored) => ({ stored, attributes: attributesOf(stored.row) }))
+                .filter(({ attributes }) => matchesLookup(attributes, lookup))
+                .map(({ stored, attributes }) => this.remember(resourceType, stored, attributes));
         });
     }
 
@@ -188,7 +191,7 @@ export class TableResourceStore implements ResourceStore {
                 }
             }
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
         }
     }
 
@@ -200,16 +203,16 @@ export class TableResourceStore implements ResourceStore {
      */
     async update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource> {
         return this.guarded(async () => {
-            if (change.members && resourceType !== 'Group') throw ScimError.badRequest('invalidValue', 'Only groups have members');
+            if (change.members && resourceType !== 'Group') throw new StoreError('invalidChange', 'Only groups have members');
             let expectedEtag: string | undefined;
             if (expectedVersion !== undefined) {
                 expectedEtag = etagOfVersion(expectedVersion);
-                if (expectedEtag === undefined) throw versionMismatch();
+                if (expectedEtag === undefined) throw versionConflict();
             }
             const membersOnly = change.attributes === undefined && change.members !== undefined;
             const current = this.recentRows.recall(resourceType, id, expectedEtag, membersOnly) ?? (await this.readResource(resourceType, id));
-            if (!current) throw ScimError.notFound();
-            if (expectedEtag !== undefined && current.etag !== expectedEtag) throw versionMismatch();
+            if (!current) throw new StoreError('notFound', 'Resource not found');
+            if (expectedEtag !== undefined && current.etag !== expectedEtag) throw versionConflict();
 
             let head: TransactionAction[];
             let updated: ResourceRow;
@@ -237,19 +240,26 @@ export class TableResourceStore implements ResourceStore {
                     ? await this.edges.change(id, head, change.members, change.attributes !== undefined)
                     : (await this.table.submit(head))[0];
             } catch (error) {
-                if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
+                if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
                 throw error;
             }
             if (etag === undefined) return this.remember(resourceType, current); // a members-only change that changed nothing
-            return this.remember(resourceType, { row: updated, etag });
+            return this.remember(resourceType, { row: updated, etag }, change.attributes);
         });
     }
 
-    async delete(resourceType: ResourceTypeName, id: string): Promise<boolean> {
+    async delete(resourceType: ResourceTypeName, id: string, expectedVersion?: string): Promise<boolean> {
         return this.guarded(async () => {
-            if (resourceType === 'User') return this.deleteUser(id);
-            this.recentRows.forget('Group', id);
-            return this.groupDeletion.delete(id);
+            let expected: { etag: string; current?: StoredRow<ResourceRow> } | undefined;
+            if (expectedVersion !== undefined) {
+                const etag = etagOfVersion(expectedVersion);
+                if (etag === undefined) throw versionConflict();
+                const current = this.recentRows.recall(resourceType, id, etag, false);
+                expected = current ? { etag, current } : { etag };
+            }
+            this.recentRows.forget(resourceType, id);
+            if (resourceType === 'Group') return this.groupDeletion.delete(id, expected);
+            return expected === undefined ? this.userDeletion.delete(id) : this.userDeletion.deleteAtVersion(id, expected.etag, expected.current);
         });
     }
 
@@ -258,7 +268,7 @@ export class TableResourceStore implements ResourceStore {
             await this.table.ensureExists();
             yield* this.edges.members(groupId);
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
         }
     }
 
@@ -283,49 +293,16 @@ export class TableResourceStore implements ResourceStore {
         return this.guarded(() => this.groupDeletion.sweep(budgetMs));
     }
 
-    // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes;
-    // groups in GroupDeletion.ts)
-
-    /**
-     * Edges first (both directions per transaction), then the user and its index rows in one transaction,
-     * then one more edge read: the deleter's half of the Dekker ordering (MembershipEdges.ts). A user never
-     * added to a group has no edges, so that costs just the read and the transaction.
-     *
-     * The transaction cannot carry If-Match on the user row (the SDK sends every transactional delete with
-     * If-Match `*`), so a concurrent rename shows up as a 404 on the old index row: read again and retry.
-     */
-    private async deleteUser(id: string): Promise<boolean> {
-        for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
-            const current = await this.readResource('User', id);
-            if (!current) {
-                // Gone already; finish an edge cleanup an earlier, interrupted delete may have left.
-                await this.edges.deleteAll(memberOfEdgePrefix(id));
-                return false;
-            }
-            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
-            try {
-                await this.table.submit(resourceDeletionActions(current.row));
-            } catch (error) {
-                if (storageStatusOf(error) === 404) continue; // deleted or renamed meanwhile: look again
-                throw error;
-            }
-            this.recentRows.forget('User', id);
-            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
-            return true;
-        }
-        throw ScimError.unavailable('The resource is being changed concurrently, retry later');
-    }
-
     /** Refuses unknown member ids before anything is written (the add path checks again, race-safe). */
     private async requireExisting(memberIds: string[]): Promise<void> {
         const found = await this.edges.resolve(memberIds);
         const unknownCount = new Set(memberIds.filter((id) => !found.has(id))).size;
-        if (unknownCount > 0) throw ScimError.badRequest('invalidValue', `${unknownCount} member value(s) do not refer to an existing User or Group`);
+        if (unknownCount > 0) throw unknownMembers(unknownCount);
     }
 
     // ---- reading resource rows
 
-    /** The resource as readers see it: a group being deleted is already gone. */
+    /** The resource as readers see it: one being deleted is already gone. */
     private async readResource(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
         const stored = await readResourceRow(this.table, resourceType, id);
         return stored && !stored.row.deleting ? stored : undefined;
@@ -346,26 +323,27 @@ export class TableResourceStore implements ResourceStore {
         return expectedEtag === undefined ? ['update', bump, 'Merge'] : ['update', bump, 'Merge', { etag: expectedEtag }];
     }
 
-    private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
+    /** Remembers a row this store read or wrote; `attributes` are the row's, when the caller has them unparsed. */
+    private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>, attributes?: ScimResource): StoredResource {
         this.recentRows.remember(stored);
-        return toStoredResource(resourceType, stored);
+        return toStoredResource(resourceType, stored, attributes);
     }
 
     // ---- errors
 
     /** A 409 from a write: the failing operation tells which row clashed (0 = the resource row itself). */
-    private uniquenessError(resourceType: ResourceTypeName, failedIndex: number | undefined): ScimError {
-        if (failedIndex === 0) return ScimError.uniqueness(`A ${resourceType} with this id already exists`);
-        return ScimError.uniqueness(`A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
+    private uniquenessError(resourceType: ResourceTypeName, failedIndex: number | undefined): StoreError {
+        if (failedIndex === 0) return new StoreError('uniqueness', `A ${resourceType} with this id already exists`);
+        return new StoreError('uniqueness', `A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
     }
 
-    /** Ensures the table, runs `work`, and lets only ScimError out. */
+    /** Ensures the table, runs `work`, and reports storage failures as the store's errors (storageErrors.ts). */
     private async guarded<T>(work: () => Promise<T>): Promise<T> {
         try {
             await this.table.ensureExists();
             return await work();
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
         }
     }
 }

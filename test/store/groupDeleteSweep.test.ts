@@ -21,7 +21,7 @@ import {
 } from '../../shared/store/keys';
 import { createTableResourceStore } from '../../shared/store/TableResourceStore';
 import { checkConsistency } from '../support/consistencyChecker';
-import { LATER, NOW, collect, group, scimErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
+import { LATER, NOW, collect, group, storeErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
 
 const { store, raw, tableName, connectionString } = storeOnFreshTable();
 /** The same table, but a DELETE that spends no time on edges: the marking transaction and nothing else. */
@@ -83,8 +83,8 @@ describe('a group DELETE bounded by its time budget', () => {
         expect((await collect(store.list('Group', 1000))).map((resource) => resource.id)).not.toContain('g-big');
         expect((await store.existingIds(['g-big'])).size).toBe(0);
         // (Through hastyStore: `store` created the group under 2 s ago and may skip the read of a members-only change.)
-        expect((await scimErrorOf(hastyStore.update('Group', 'g-big', { members: { ...noChange, add: [members[1]!] } }, LATER))).status).toBe(404);
-        expect((await scimErrorOf(store.update('Group', 'g-big', { attributes: group('Revived') }, LATER))).status).toBe(404);
+        expect((await storeErrorOf(hastyStore.update('Group', 'g-big', { members: { ...noChange, add: [members[1]!] } }, LATER))).kind).toBe('notFound');
+        expect((await storeErrorOf(store.update('Group', 'g-big', { attributes: group('Revived') }, LATER))).kind).toBe('notFound');
         // A user's groups and the groups the deleted group was in: the edges are still there, the group is not.
         expect(await store.groupsOf(members[0]!)).toEqual([other, outer]);
         expect(await store.groupsOf(members[299]!)).toEqual([]);
@@ -164,7 +164,7 @@ describe('a group DELETE bounded by its time budget', () => {
         const logs: string[] = [];
         const context = new InvocationContext({ functionName: 'SweepDeletedGroups', logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')) });
         const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: NOW, next: LATER, lastUpdated: NOW } };
-        await sweepDeletedGroups(async () => app)(timer, context);
+        await sweepDeletedGroups(() => Promise.resolve(app))(timer, context);
         expect(logs).toHaveLength(1);
         expect(logs[0]).toMatch(/^group delete sweep \{"groupsFinished":1,"groupsRemaining":0,"durationMs":\d+\}$/);
         expect(await rowExists(resourceRowKey('Group', 'g-timer'))).toBe(false);

@@ -92,7 +92,7 @@ function checkResourceRow(entity: Row, type: ResourceTypeName, where: string, ro
     const id = String(entity.id);
     if (entity.rowKey !== resourceRowKey(type, id)) violations.push(`${where}: RowKey does not match id`);
     // `deleting` with its `del:` marker is a cleanup the sweep will finish; without it, nothing would.
-    if (entity.deleting && (type !== 'Group' || !row(GROUPS_PARTITION, deletionMarkerRowKey(id)))) violations.push(`${where}: group left in the deleting state`);
+    if (entity.deleting && (type !== 'Group' || !row(GROUPS_PARTITION, deletionMarkerRowKey(id)))) violations.push(`${where}: ${type.toLowerCase()} left in the deleting state`);
     let attributes: Record<string, unknown>;
     try {
         attributes = attributesOf(entity);

@@ -63,7 +63,7 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes,
-        app: async () => app,
+        app: () => Promise.resolve(app),
         functions: code,
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
