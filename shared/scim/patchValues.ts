@@ -29,6 +29,7 @@ export function isClearValue(value: unknown): boolean {
 
 function onWholeAttribute(op: OperationName, target: Target, current: unknown, value: unknown, draft: Draft): unknown {
     const { definition } = target;
+    if (definition.multiValued && definition.type !== 'complex' && !isClearValue(value) && value !== undefined) return onSimpleValues(op, target, current, value);
     if (op === 'remove') {
         // A remove with a value on a multi-valued attribute removes those values only (as for members).
         if (definition.multiValued && value !== undefined && value !== null) return withoutValues(target, current, value);
@@ -65,6 +66,28 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
         return hasContent(next) ? next : undefined;
     }
     return simpleValue(definition, value, target.text);
+}
+
+/**
+ * A multi-valued attribute of a simple type (a declared extension's list of strings, say): its elements
+ * are values, not objects. The given values (one accepted in place of an array, RFC 7644 §3.5.2.1) pass
+ * the one type check as the attribute's array; add appends those not there yet, remove takes them away.
+ */
+function onSimpleValues(op: OperationName, target: Target, current: unknown, value: unknown): unknown {
+    const { definition } = target;
+    const existing: unknown[] = Array.isArray(current) ? current : [];
+    const given = simpleValue(definition, Array.isArray(value) ? value : [value], target.text) as unknown[];
+    const isIn = (list: unknown[], candidate: unknown) => list.some((element) => sameSimpleValue(definition, element, candidate));
+    if (op === 'remove') return nonEmptyArray(existing.filter((element) => !isIn(given, element)));
+    if (op === 'replace') return nonEmptyArray(given);
+    const next = [...existing];
+    for (const candidate of given) if (!isIn(next, candidate)) next.push(candidate);
+    return nonEmptyArray(next);
+}
+
+function sameSimpleValue(definition: AttributeDefinition, a: unknown, b: unknown): boolean {
+    if (typeof a === 'string' && typeof b === 'string' && !definition.caseExact) return a.toLowerCase() === b.toLowerCase();
+    return jsonEqual(a, b);
 }
 
 function onSubAttribute(op: OperationName, target: Target, subDefinition: AttributeDefinition, current: unknown, value: unknown, draft: Draft): unknown {

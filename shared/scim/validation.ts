@@ -1,6 +1,9 @@
 /**
- * Validates a resource against the schema definitions (schemas.ts) with the one type check there is,
- * `checkAttributeValue` (attributeValues.ts, RFC 7643 §2.3), the same the PATCH engine applies to each value.
+ * Validates a resource against the schema definitions of the registry (core schemas and declared
+ * extensions) with the one type check there is, `checkAttributeValue` (attributeTypeCheck.ts, RFC 7643
+ * §2.3): each attribute's value goes through the ajv validator compiled from its definition, the same the
+ * PATCH engine applies to each value it sets. What ajv does not express as a type (presence, non-empty,
+ * the extension object itself) is checked here, in definition order, so the first offence is named.
  *
  * What is checked: the writable attributes of the core schema and of each extension have their types,
  * multi-valued attributes are arrays, required attributes are present and non-empty. What is tolerated,
@@ -8,7 +11,7 @@
  * (dropped before validation by `canonicalizeResource`). ReadOnly attributes (id, meta, groups) are not the
  * client's to set and are ignored on input (RFC 7644 §3.3).
  */
-import { checkAttributeValue } from './attributeValues';
+import { checkAttributeValue } from './attributeTypeCheck';
 import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
 import type { AttributeDefinition, ResourceTypeName } from './schemas';

@@ -57,6 +57,15 @@ export class EntityTable {
         }
     }
 
+    /** Every entity of a partition, page by page (removing a tenant; never on a SCIM request). */
+    async *partitionPages(partitionKey: string, options: { select?: string[]; pageSize?: number } = {}): AsyncIterable<Entity[]> {
+        const filter = odata`PartitionKey eq ${partitionKey}`;
+        const entities = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(options.select ? { select: options.select } : {}) } });
+        for await (const page of entities.byPage({ maxPageSize: options.pageSize ?? MAX_PAGE_SIZE })) {
+            if (page.length > 0) yield page;
+        }
+    }
+
     /**
      * The entities among `rowKeys` that exist: point reads, several in flight. Not one query with
      * `RowKey eq a or RowKey eq b …`: Table Storage answers an `or` of RowKeys with a partition scan, not

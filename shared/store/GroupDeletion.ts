@@ -8,7 +8,7 @@ import type { TableEntity, TransactionAction } from '@azure/data-tables';
 import { statusCodeOf } from '../statusCodeOf';
 import type { EntityTable } from './EntityTable';
 import { readResourceRow, resourceDeletionActions, type ResourceRow, type StoredRow } from './entities';
-import { DELETION_MARKER_PREFIX, GROUPS_PARTITION, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
+import { DELETION_MARKER_PREFIX, type Partitions, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
 import type { MembershipEdges } from './MembershipEdges';
 import { beingChangedConcurrently, MAX_DELETE_ATTEMPTS, versionConflict } from './storageErrors';
 
@@ -25,6 +25,7 @@ export const GROUP_DELETE_BUDGET_MS = 8_000;
 export class GroupDeletion {
     constructor(
         private readonly table: EntityTable,
+        private readonly partitions: Partitions,
         private readonly edges: MembershipEdges,
         private readonly budgetMs = GROUP_DELETE_BUDGET_MS,
     ) {}
@@ -47,7 +48,7 @@ export class GroupDeletion {
      */
     async delete(id: string, expected?: { etag: string; current?: StoredRow<ResourceRow> }): Promise<boolean> {
         const deadline = Date.now() + this.budgetMs;
-        let current = expected?.current ?? (await readResourceRow(this.table, 'Group', id));
+        let current = expected?.current ?? (await readResourceRow(this.table, this.partitions, 'Group', id));
         if (expected !== undefined) {
             if (!current || current.row.deleting) return false;
             if (current.etag !== expected.etag) throw versionConflict();
@@ -56,9 +57,9 @@ export class GroupDeletion {
         for (let attempt = 0; current && !current.row.deleting; attempt++) {
             if (attempt >= MAX_DELETE_ATTEMPTS) throw beingChangedConcurrently();
             const marking: TransactionAction[] = [
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
+                ['update', { partitionKey: this.partitions.groups, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
                 // Upsert, not create: a leftover marker must not block the delete.
-                ['upsert', deletionMarker(id), 'Replace'],
+                ['upsert', this.deletionMarker(id), 'Replace'],
                 ...resourceDeletionActions(current.row).slice(1), // its dn and ext rows
             ];
             try {
@@ -68,7 +69,7 @@ export class GroupDeletion {
             } catch (error) {
                 if (statusCodeOf(error) !== 412 && statusCodeOf(error) !== 404) throw error;
                 if (expected !== undefined) throw versionConflict(); // changed, renamed or deleted since that version
-                current = await readResourceRow(this.table, 'Group', id); // renamed, deleted or marked meanwhile
+                current = await readResourceRow(this.table, this.partitions, 'Group', id); // renamed, deleted or marked meanwhile
             }
         }
         if (!current) {
@@ -93,13 +94,13 @@ export class GroupDeletion {
     async sweep(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }> {
         const deadline = Date.now() + budgetMs;
         const groupIds: string[] = [];
-        for await (const page of this.table.pages(GROUPS_PARTITION, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
+        for await (const page of this.table.pages(this.partitions.groups, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
             groupIds.push(...page.map((marker) => String(marker.groupId)));
         }
         let groupsFinished = 0;
         for (const id of groupIds) {
             if (Date.now() >= deadline) break;
-            const current = await readResourceRow(this.table, 'Group', id);
+            const current = await readResourceRow(this.table, this.partitions, 'Group', id);
             if (current && !current.row.deleting) await this.edges.deleteRowsIfPresent([deletionMarkerRowKey(id)]);
             else if (!(await this.finish(id, deadline))) continue;
             groupsFinished++;
@@ -122,11 +123,11 @@ export class GroupDeletion {
         if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
         const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
         try {
-            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: this.partitions.groups, rowKey }]));
         } catch (error) {
             if (statusCodeOf(error) !== 404) throw error;
             // One of the two is gone: a concurrent DELETE or sweep finished first, or the row has no marker.
-            const current = await readResourceRow(this.table, 'Group', id);
+            const current = await readResourceRow(this.table, this.partitions, 'Group', id);
             if (current && !current.row.deleting) {
                 await this.edges.deleteRowsIfPresent([rowKeys[1]!]); // never touch a live group's edges
                 return true;
@@ -142,15 +143,15 @@ export class GroupDeletion {
     private async ensureMarker(id: string): Promise<void> {
         try {
             await this.table.submit([
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
-                ['upsert', deletionMarker(id), 'Replace'],
+                ['update', { partitionKey: this.partitions.groups, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
+                ['upsert', this.deletionMarker(id), 'Replace'],
             ]);
         } catch (error) {
             if (statusCodeOf(error) !== 404) throw error; // finished meanwhile
         }
     }
-}
 
-function deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
-    return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
+    private deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
+        return { partitionKey: this.partitions.groups, rowKey: deletionMarkerRowKey(groupId), groupId };
+    }
 }

@@ -1,7 +1,8 @@
 /**
  * The Azure Table Storage implementation of `ResourceStore` (the key design is in docs/storage.md).
  *
- * One table, two partitions:
+ * One table, two partitions per tenant (`users`/`groups` for the default tenant, `<tenant>~users`/`<tenant>~groups`
+ * for a named one, keys.ts `partitionsOf`; the layout below is the same in each):
  *   users   u:<id>  un:<userName key>  ext:<externalId key>:<id>
  *   groups  g:<id>  dn:<displayName key>  ext:<externalId key>:<id>  m:<group>:<member>  mo:<member>:<group>
  *           del:<id> (a group delete whose edge cleanup is pending)
@@ -27,7 +28,7 @@ import { StoreError } from '../scim/storeErrors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../scim/store';
-import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
+import { EntityTable, MAX_PAGE_SIZE, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import {
     attributesOf,
     buildResourceRows,
@@ -42,7 +43,9 @@ import {
     caseFolded,
     etagOfVersion,
     externalIdRowPrefix,
+    DEFAULT_PARTITIONS,
     partitionOf,
+    type Partitions,
     resourceRowKey,
     resourceRowPrefix,
     uniqueAttributeOf,
@@ -50,6 +53,7 @@ import {
 } from './keys';
 import { MembershipEdges, unknownMembers } from './MembershipEdges';
 import { RecentRows } from './RecentRows';
+import { TenantRegistry } from './TenantRegistry';
 import { UserDeletion } from './UserDeletion';
 import { addStorageRequestCounter } from './requestCounter';
 import { statusCodeOf } from '../statusCodeOf';
@@ -103,16 +107,26 @@ export class TableResourceStore implements ResourceStore {
 
     constructor(
         private readonly table: EntityTable,
-        groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        /** Whose resources this store holds: the default tenant's partitions unless `forTenant` chose others. */
+        readonly partitions: Partitions = DEFAULT_PARTITIONS,
     ) {
-        this.edges = new MembershipEdges(table);
-        this.userDeletion = new UserDeletion(table, this.edges);
-        this.groupDeletion = new GroupDeletion(table, this.edges, groupDeleteBudgetMs);
+        this.edges = new MembershipEdges(table, partitions);
+        this.userDeletion = new UserDeletion(table, partitions, this.edges);
+        this.groupDeletion = new GroupDeletion(table, partitions, this.edges, groupDeleteBudgetMs);
+    }
+
+    /**
+     * The same table seen through another tenant's partitions (keys.ts `partitionsOf`). Shares the table client
+     * (and its one table-exists check) with this store; caches nothing across tenants.
+     */
+    withPartitions(partitions: Partitions): TableResourceStore {
+        return new TableResourceStore(this.table, this.groupDeleteBudgetMs, partitions);
     }
 
     async create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource> {
         return this.guarded(async () => {
-            const rows = buildResourceRows(resourceType, id, attributes, { created: now, lastModified: now });
+            const rows = buildResourceRows(resourceType, id, attributes, this.partitions, { created: now, lastModified: now });
             if (resourceType === 'Group' && members && members.length > 0) await this.requireExisting(members);
             const actions: TransactionAction[] = [['create', rows.resource], ['create', rows.uniqueName]];
             if (rows.externalId) actions.push(['create', rows.externalId]);
@@ -143,7 +157,7 @@ export class TableResourceStore implements ResourceStore {
 
     async lookup(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<StoredResource[]> {
         return this.guarded(async () => {
-            const partition = partitionOf(resourceType);
+            const partition = partitionOf(resourceType, this.partitions);
             let candidates: StoredRow<ResourceRow>[];
             switch (lookup.kind) {
                 case 'id': {
@@ -182,7 +196,7 @@ export class TableResourceStore implements ResourceStore {
         try {
             await this.table.ensureExists();
             const pageSize = Math.min(MAX_PAGE_SIZE, limit);
-            for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { pageSize })) {
+            for await (const page of this.table.pages(partitionOf(resourceType, this.partitions), resourceRowPrefix(resourceType), { pageSize })) {
                 for (const entity of page) {
                     const stored = resourceRowOf(entity);
                     if (stored.row.deleting) continue;
@@ -217,7 +231,7 @@ export class TableResourceStore implements ResourceStore {
             let head: TransactionAction[];
             let updated: ResourceRow;
             if (change.attributes) {
-                const rows = buildResourceRows(resourceType, id, change.attributes, { created: current.row.created, lastModified: now }, current.row);
+                const rows = buildResourceRows(resourceType, id, change.attributes, this.partitions, { created: current.row.created, lastModified: now }, current.row);
                 updated = rows.resource;
                 head = [['update', rows.resource, 'Replace', { etag: current.etag }]];
                 if (rows.uniqueName.rowKey !== current.row.uniqueNameKey) {
@@ -293,6 +307,43 @@ export class TableResourceStore implements ResourceStore {
         return this.guarded(() => this.groupDeletion.sweep(budgetMs));
     }
 
+    /** The tenant registry, in the same table (TenantRegistry.ts). */
+    tenantRegistry(): TenantRegistry {
+        return new TenantRegistry(this.table);
+    }
+
+    /** Rows in this store's partitions (a tenant removal's progress total). Reads keys only. */
+    async countRows(): Promise<number> {
+        return this.guarded(async () => {
+            let count = 0;
+            for (const partition of [this.partitions.users, this.partitions.groups]) {
+                for await (const page of this.table.partitionPages(partition, { select: ['RowKey'] })) count += page.length;
+            }
+            return count;
+        });
+    }
+
+    /**
+     * Deletes up to `maxRows` rows of this store's partitions (one page read, then transactions of ≤ 100),
+     * returning how many it deleted: 0 once both partitions are empty. Removing a tenant calls it until then,
+     * so the work is bounded per call and an interrupted removal simply continues.
+     */
+    async deleteSomeRows(maxRows: number): Promise<number> {
+        return this.guarded(async () => {
+            for (const partition of [this.partitions.users, this.partitions.groups]) {
+                for await (const page of this.table.partitionPages(partition, { select: ['RowKey'], pageSize: Math.min(maxRows, MAX_PAGE_SIZE) })) {
+                    const rowKeys = page.slice(0, maxRows).map((entity) => String(entity.rowKey));
+                    for (let start = 0; start < rowKeys.length; start += MAX_TRANSACTION_OPERATIONS) {
+                        const batch = rowKeys.slice(start, start + MAX_TRANSACTION_OPERATIONS);
+                        await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: partition, rowKey }]));
+                    }
+                    return rowKeys.length;
+                }
+            }
+            return 0;
+        });
+    }
+
     /** Refuses unknown member ids before anything is written (the add path checks again, race-safe). */
     private async requireExisting(memberIds: string[]): Promise<void> {
         const found = await this.edges.resolve(memberIds);
@@ -304,7 +355,7 @@ export class TableResourceStore implements ResourceStore {
 
     /** The resource as readers see it: one being deleted is already gone. */
     private async readResource(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-        const stored = await readResourceRow(this.table, resourceType, id);
+        const stored = await readResourceRow(this.table, this.partitions, resourceType, id);
         return stored && !stored.row.deleting ? stored : undefined;
     }
 
@@ -313,7 +364,7 @@ export class TableResourceStore implements ResourceStore {
             const stored = ids[0] === undefined ? undefined : await this.readResource(resourceType, ids[0]);
             return stored ? [stored] : [];
         }
-        const entities: Entity[] = await this.table.readMany(partitionOf(resourceType), ids.map((id) => resourceRowKey(resourceType, id)));
+        const entities: Entity[] = await this.table.readMany(partitionOf(resourceType, this.partitions), ids.map((id) => resourceRowKey(resourceType, id)));
         return entities.map(resourceRowOf).filter((stored) => !stored.row.deleting);
     }
 

@@ -9,13 +9,14 @@ import type { TransactionAction } from '@azure/data-tables';
 import { statusCodeOf } from '../statusCodeOf';
 import type { EntityTable } from './EntityTable';
 import { readResourceRow, resourceDeletionActions, type ResourceRow, type StoredRow } from './entities';
-import { memberOfEdgePrefix } from './keys';
+import { memberOfEdgePrefix, type Partitions } from './keys';
 import type { MembershipEdges } from './MembershipEdges';
 import { beingChangedConcurrently, MAX_DELETE_ATTEMPTS, versionConflict } from './storageErrors';
 
 export class UserDeletion {
     constructor(
         private readonly table: EntityTable,
+        private readonly partitions: Partitions,
         private readonly edges: MembershipEdges,
     ) {}
 
@@ -27,7 +28,7 @@ export class UserDeletion {
      */
     async delete(id: string): Promise<boolean> {
         for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
-            const current = await readResourceRow(this.table, 'User', id);
+            const current = await readResourceRow(this.table, this.partitions, 'User', id);
             if (!current || current.row.deleting) {
                 if (current) await this.finish(id, current);
                 // Gone already; finish an edge cleanup an earlier, interrupted delete may have left.
@@ -55,7 +56,7 @@ export class UserDeletion {
      * as last read, if the caller has it at that version (no read then).
      */
     async deleteAtVersion(id: string, expectedEtag: string, current?: StoredRow<ResourceRow>): Promise<boolean> {
-        current ??= await readResourceRow(this.table, 'User', id);
+        current ??= await readResourceRow(this.table, this.partitions, 'User', id);
         if (!current || current.row.deleting) return false;
         if (current.etag !== expectedEtag) throw versionConflict();
         const marking: TransactionAction[] = [
@@ -93,7 +94,7 @@ export class UserDeletion {
                 const status = statusCodeOf(error);
                 if (status === 404) break; // finished by a concurrent delete
                 if (status !== 412) throw error;
-                current = await readResourceRow(this.table, 'User', id);
+                current = await readResourceRow(this.table, this.partitions, 'User', id);
             }
         }
         if (hadMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));

@@ -15,6 +15,7 @@ import type { EntityTable } from './EntityTable';
 import {
     externalIdRowKey,
     partitionOf,
+    type Partitions,
     resourceRowKey,
     uniqueAttributeOf,
     uniqueNameRowKey,
@@ -73,10 +74,11 @@ export function buildResourceRows(
     resourceType: ResourceTypeName,
     id: string,
     attributes: ScimResource,
+    partitions: Partitions,
     timestamps: { created: string; lastModified: string },
     flags: { hasMemberships?: boolean } = {},
 ): { resource: ResourceRow; uniqueName: IndexRow; externalId?: IndexRow } {
-    const partitionKey = partitionOf(resourceType);
+    const partitionKey = partitionOf(resourceType, partitions);
     const uniqueValue = attributes[uniqueAttributeOf(resourceType)];
     if (typeof uniqueValue !== 'string' || uniqueValue === '') {
         throw new StoreError('invalidChange', `${uniqueAttributeOf(resourceType)} is required`);
@@ -153,8 +155,8 @@ export function resourceRowOf(entity: Record<string, unknown>): StoredRow<Resour
 }
 
 /** The resource row by id, including a group in the `deleting` state; undefined if there is none. */
-export async function readResourceRow(table: EntityTable, resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-    const entity = await table.read(partitionOf(resourceType), resourceRowKey(resourceType, id));
+export async function readResourceRow(table: EntityTable, partitions: Partitions, resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
+    const entity = await table.read(partitionOf(resourceType, partitions), resourceRowKey(resourceType, id));
     return entity && resourceRowOf(entity);
 }
 

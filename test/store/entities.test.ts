@@ -5,12 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../shared/scim/storeErrors';
 import { attributesOf, buildResourceRows, MAX_ATTRIBUTES_JSON_LENGTH } from '../../shared/store/entities';
+import { DEFAULT_PARTITIONS } from '../../shared/store/keys';
 
 const TIMES = { created: '2031-05-01T12:00:00.000Z', lastModified: '2031-05-01T12:00:00.000Z' };
 const CHUNK = 30_000;
 
 function rowOf(attributes: Record<string, unknown>) {
-    return buildResourceRows('User', 'u1', { userName: 'alice@contoso.com', ...attributes }, TIMES).resource;
+    return buildResourceRows('User', 'u1', { userName: 'alice@contoso.com', ...attributes }, DEFAULT_PARTITIONS, TIMES).resource;
 }
 
 function chunksOf(row: Record<string, unknown>): string[] {
@@ -72,6 +73,6 @@ describe('attribute chunks', () => {
     });
 
     it('refuse a resource without its unique attribute as an invalid change', () => {
-        expect(() => buildResourceRows('Group', 'g1', { externalId: 'x' }, TIMES)).toThrow(expect.objectContaining({ kind: 'invalidChange', message: 'displayName is required' }));
+        expect(() => buildResourceRows('Group', 'g1', { externalId: 'x' }, DEFAULT_PARTITIONS, TIMES)).toThrow(expect.objectContaining({ kind: 'invalidChange', message: 'displayName is required' }));
     });
 });
