@@ -7,7 +7,7 @@
  */
 import { ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
-import { StaticTokenVerifier } from './bearer';
+import { isB64Token, StaticTokenVerifier } from './bearer';
 import { KeyVaultTokenVerifier } from './keyVaultTokenVerifier';
 import type { TokenVerifier } from './TokenVerifier';
 import { readTokenSettings } from './tokenSettings';
@@ -48,6 +48,9 @@ export function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierD
 
     if (settings.staticToken !== undefined) {
         log('SCIM token: using the SCIM_TOKEN setting (local development only; use KEY_VAULT_URL in Azure).');
+        if (!isB64Token(settings.staticToken)) {
+            log('SCIM token: SCIM_TOKEN holds characters a bearer token cannot carry (RFC 6750 b64token: letters, digits, - . _ ~ + / and trailing =); no request can match it.');
+        }
         return new StaticTokenVerifier(settings.staticToken);
     }
 
