@@ -29,6 +29,9 @@ export interface StubSecretVersion {
     /** Milliseconds since the epoch, whole seconds (Key Vault stores Unix seconds). */
     readonly createdOn: number;
     updatedOn: number;
+    /** Milliseconds since the epoch (Key Vault's `exp` / `nbf` attributes), if set. */
+    expiresOn: number | undefined;
+    notBefore: number | undefined;
     readonly contentType: string | undefined;
     readonly tags: Record<string, string> | undefined;
 }
@@ -51,7 +54,7 @@ export interface KeyVaultStub {
     readonly vaultUrl: string;
     readonly requests: StubRequestCounts;
     /** Adds a version as if `az keyvault secret set` ran now (or at `createdOn`); returns its version id. */
-    addSecretVersion(name: string, value: string, options?: { enabled?: boolean; createdOn?: number }): string;
+    addSecretVersion(name: string, value: string, options?: VersionOptions): string;
     setEnabled(name: string, version: string, enabled: boolean): void;
     /** The versions of a secret, oldest first. */
     versionsOf(name: string): readonly StubSecretVersion[];
@@ -59,9 +62,21 @@ export interface KeyVaultStub {
     holdRequests(): () => void;
     /** Makes every request answer 200 with a truncated JSON body that contains `text` (a corrupted response). */
     corruptResponses(text: string): void;
+    /**
+     * From now on requests of this kind answer 500 with an error whose message quotes `message` (to check that
+     * callers survive a failure half-way and never print an SDK message); undefined makes them work again.
+     */
+    failRequests(kind: 'listVersions' | 'updateSecret', message: string | undefined): void;
     goDown(mode: OutageMode): Promise<void>;
     comeBack(): Promise<void>;
     stop(): Promise<void>;
+}
+
+export interface VersionOptions {
+    enabled?: boolean;
+    createdOn?: number;
+    expiresOn?: number;
+    notBefore?: number;
 }
 
 export interface KeyVaultStubOptions {
@@ -82,7 +97,9 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
 
     const wholeSecondsNow = (): number => Math.floor(now() / 1000) * 1000;
 
-    function addSecretVersion(name: string, value: string, init: { enabled?: boolean; createdOn?: number } = {}): string {
+    const failing = new Map<string, string>();
+
+    function addSecretVersion(name: string, value: string, init: VersionOptions = {}): string {
         const createdOn = init.createdOn ?? wholeSecondsNow();
         const version: StubSecretVersion = {
             version: randomBytes(16).toString('hex'),
@@ -90,6 +107,8 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
             enabled: init.enabled ?? true,
             createdOn,
             updatedOn: createdOn,
+            expiresOn: init.expiresOn,
+            notBefore: init.notBefore,
             contentType: undefined,
             tags: undefined,
         };
@@ -116,6 +135,8 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
                 enabled: version.enabled,
                 created: version.createdOn / 1000,
                 updated: version.updatedOn / 1000,
+                ...(version.expiresOn !== undefined ? { exp: Math.floor(version.expiresOn / 1000) } : {}),
+                ...(version.notBefore !== undefined ? { nbf: Math.floor(version.notBefore / 1000) } : {}),
                 recoveryLevel: 'Recoverable+Purgeable',
             },
         };
@@ -181,6 +202,10 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
 
         if (request.method === 'GET' && third === 'versions') {
             requests.listVersions += 1;
+            if (failing.has('listVersions')) {
+                sendError(response, 500, 'InternalError', failing.get('listVersions')!);
+                return;
+            }
             const all = secrets.get(name) ?? [];
             const skip = Number(url.searchParams.get('$skiptoken') ?? '0');
             const page = all.slice(skip, skip + pageSize);
@@ -207,6 +232,10 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
         if (request.method === 'PATCH' && third !== undefined && third !== '') {
             requests.updateSecret += 1;
             const body = await readJson(request);
+            if (failing.has('updateSecret')) {
+                sendError(response, 500, 'InternalError', failing.get('updateSecret')!);
+                return;
+            }
             const version = findVersion(name, third);
             if (!version) {
                 sendError(response, 404, 'SecretNotFound', `A secret with (name/id) ${name}/${third} was not found in this key vault.`);
@@ -253,6 +282,10 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
         },
         corruptResponses(text) {
             corruptionText = text;
+        },
+        failRequests(kind, message) {
+            if (message === undefined) failing.delete(kind);
+            else failing.set(kind, message);
         },
         async goDown(mode) {
             outage = mode;
