@@ -11,6 +11,7 @@ import { countStorageRequests, type StorageRequestCounts } from '../store/reques
 import { getDependencies } from './dependencies';
 import type { RequestLog, ScimHandler, ScimResponse } from '../scim/request';
 import { errorResponse, toHttpResponse } from './responses';
+import { summaryLine } from './summaryLine';
 
 /** One SCIM route, as registered with `app.http` and served by the local host. */
 export interface RouteDefinition {
@@ -151,7 +152,8 @@ export function scimBaseUrl(requestUrl: string): string {
 
 /**
  * One structured line per SCIM request: the app-side provisioning log an admin reads in Application
- * Insights (docs/operate.md). Ids are server-generated; no userName, filter, token or body is logged.
+ * Insights (docs/logs.md). Ids are server-generated; no userName, filter, token or body is logged, and
+ * ignored attributes appear by name only, a bounded number of them (`summaryLine`).
  */
 function logSummary(
     context: InvocationContext,
@@ -161,17 +163,15 @@ function logSummary(
     storage: StorageRequestCounts,
     durationMs: number,
 ): void {
-    const scimType = (response.body as { scimType?: string } | undefined)?.scimType;
-    const summary: Record<string, unknown> = {
+    context.log(summaryLine({
         invocationId: context.invocationId ?? randomUUID(),
         method,
         resourceType: log.resourceType,
         resourceId: log.resourceId,
         status: response.status,
-        scimType,
+        scimType: (response.body as { scimType?: string } | undefined)?.scimType,
         storageRequests: storage.total,
         durationMs,
-    };
-    if (log.ignoredPaths?.length) summary.ignoredPaths = log.ignoredPaths;
-    context.log(`scim request ${JSON.stringify(summary)}`);
+        ignoredPaths: log.ignoredPaths,
+    }));
 }
