@@ -48,6 +48,7 @@ export function useLocalSettings(settings: { connectionString: string; tableName
     process.env.SCIM_TOKEN = settings.token;
     delete process.env.KEY_VAULT_URL;
     delete process.env.SCIM_PUBLIC_BASE_URL;
+    delete process.env.WEBSITE_HOSTNAME;
     resetDependencies();
 }
 
