@@ -73,6 +73,15 @@ export class ScimError extends Error {
     static unavailable(detail = 'Service temporarily unavailable, retry later', retryAfterSeconds = 5): ScimError {
         return new ScimError(503, undefined, detail, { 'Retry-After': String(retryAfterSeconds) });
     }
+
+    /**
+     * A dependency is throttling us (Table Storage over its scalability targets). 429 + Retry-After rather than
+     * 503: Entra then pauses the job for the Retry-After period and retries only the failed requests
+     * (docs/entra-protocol.md §8), instead of adding load to a service that is already shedding it.
+     */
+    static throttled(detail = 'Too many requests for the storage service right now, retry later', retryAfterSeconds = 10): ScimError {
+        return new ScimError(429, undefined, detail, { 'Retry-After': String(retryAfterSeconds) });
+    }
 }
 
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';

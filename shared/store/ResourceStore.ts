@@ -4,8 +4,8 @@
  *
  * Users and Groups go through the same methods; membership edges are the only group-specific part.
  * Errors: every method throws only `ScimError` — 409 `uniqueness`, 404, 412 (version mismatch),
- * 413 / 400 (resource too large for a table entity) or 503 with Retry-After (storage unavailable,
- * throttled, timing out).
+ * 413 / 400 (resource too large for a table entity), 429 with Retry-After (storage throttling: `ServerBusy`,
+ * `OperationTimedOut`) or 503 with Retry-After (storage unavailable).
  */
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';

@@ -10,6 +10,7 @@ interface StorageFailure {
     code?: string;
     name?: string;
     message?: string;
+    response?: { headers?: { get?(name: string): string | undefined } };
 }
 
 function asFailure(error: unknown): StorageFailure {
@@ -44,7 +45,31 @@ const NETWORK_ERROR_CODES = new Set([
     'REQUEST_SEND_ERROR',
 ]);
 
-/** Storage is down, throttling or too slow: the client should retry later (Entra does, on 503). */
+/**
+ * The storage error code (`ServerBusy`, `OperationTimedOut`, …). The SDK sets `code` on transactions only; on
+ * single-entity requests it is undefined and the code is in the `x-ms-error-code` response header
+ * (https://learn.microsoft.com/rest/api/storageservices/table-service-error-codes).
+ */
+export function storageErrorCodeOf(error: unknown): string | undefined {
+    const failure = asFailure(error);
+    if (typeof failure.code === 'string' && failure.code !== '') return failure.code;
+    const header = failure.response?.headers?.get?.('x-ms-error-code');
+    return typeof header === 'string' && header !== '' ? header : undefined;
+}
+
+/**
+ * Table Storage is shedding load rather than down: `ServerBusy` (503) when a partition or the account is over
+ * its scalability targets, `OperationTimedOut` (500) when it could not finish in time under load
+ * (https://learn.microsoft.com/azure/storage/tables/storage-performance-checklist). A 503 without `ServerBusy`
+ * is an outage.
+ */
+export function isStorageThrottling(error: unknown): boolean {
+    const status = storageStatusOf(error);
+    const code = storageErrorCodeOf(error);
+    return status === 429 || (status === 503 && code === 'ServerBusy') || (status === 500 && code === 'OperationTimedOut');
+}
+
+/** Storage is down, throttling or too slow: the client should retry later (Entra does, on 503 and 429). */
 export function isTransientStorageFailure(error: unknown): boolean {
     const failure = asFailure(error);
     const status = storageStatusOf(error);
@@ -58,11 +83,12 @@ export function versionMismatch(): ScimError {
     return new ScimError(412, undefined, 'The resource was modified: version mismatch');
 }
 
-/** Any storage failure as a ScimError: 412 stays 412, transient ones become 503, the rest 500. */
+/** Any storage failure as a ScimError: 412 stays 412, throttling becomes 429, other transient ones 503, the rest 500. */
 export function toScimError(error: unknown): ScimError {
     if (error instanceof ScimError) return error;
     if (storageStatusOf(error) === 412) return versionMismatch();
     if (storageStatusOf(error) === 404) return ScimError.notFound();
+    if (isStorageThrottling(error)) return ScimError.throttled();
     if (isTransientStorageFailure(error)) return ScimError.unavailable();
     return new ScimError(500, undefined, 'Storage request failed');
 }
