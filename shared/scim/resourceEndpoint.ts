@@ -8,7 +8,7 @@
  * checks, in batches, that added members exist (400 `invalidValue` otherwise).
  */
 import { randomUUID } from 'node:crypto';
-import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
+import type { GroupMember, MemberDelta, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
 import { canonicalizeResource, isPlainObject } from './attributeValues';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
@@ -23,6 +23,13 @@ export const RESOURCE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** Read-modify-write attempts before giving up on a resource that keeps changing under us. */
 const MAX_WRITE_ATTEMPTS = 8;
+
+/**
+ * Most member ids one request may add or remove (POST, PUT, or PATCH): a change of k members costs about
+ * 3⌈k/100⌉ storage transactions, so this keeps a request to a few seconds (docs/limits.md). Entra sends member
+ * changes in PATCHes of far fewer (docs/entra-protocol.md §6).
+ */
+export const MAX_MEMBER_IDS_PER_REQUEST = 1000;
 
 export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
     return async (request, store) => {
@@ -138,7 +145,7 @@ class Resources {
             validateResource(this.resourceType, attributes);
             const change: ResourceChange = {};
             if (result.attributesChanged) change.attributes = attributes;
-            if (result.members) change.members = result.members;
+            if (result.members) change.members = checkMemberCount(result.members);
             return change;
         });
         const asked = request.query.get('attributes') !== null || request.query.get('excludedAttributes') !== null;
@@ -195,7 +202,7 @@ class Resources {
         const attributes = this.storedAttributes(canonical, ignored);
         validateResource(this.resourceType, attributes);
         if (this.resourceType !== 'Group' || canonical.members === undefined) return { attributes };
-        return { attributes, members: memberIds(canonical.members) };
+        return { attributes, members: checkMemberCount({ clear: true, add: memberIds(canonical.members), remove: [] }).add };
     }
 
     /**
@@ -306,6 +313,15 @@ function memberIds(members: unknown): string[] {
         return value;
     });
     return [...new Set(ids)];
+}
+
+/** The member delta, if it names at most `MAX_MEMBER_IDS_PER_REQUEST` ids; 400 before any storage work otherwise. */
+function checkMemberCount(delta: MemberDelta): MemberDelta {
+    const count = delta.add.length + delta.remove.length;
+    if (count > MAX_MEMBER_IDS_PER_REQUEST) {
+        throw ScimError.badRequest('invalidValue', `At most ${MAX_MEMBER_IDS_PER_REQUEST} members can be added or removed in one request (this one names ${count}); send them in several requests`);
+    }
+    return delta;
 }
 
 /** `If-Match` (RFC 7644 §3.14): `*` matches any version; otherwise one of the listed versions must match. */

@@ -4,8 +4,8 @@
  * client text) can change a query's meaning. Errors pass through raw; the store decides what they mean.
  */
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import { prefixRange } from './keys';
-import { storageStatusOf } from './storageErrors';
+import { NEVER_PRESENT_ROW_KEY, prefixRange } from './keys';
+import { failedOperationIndex, storageStatusOf } from './storageErrors';
 
 /** An entity as the SDK returns it: properties plus `partitionKey`, `rowKey`, `etag`. */
 export type Entity = Record<string, unknown> & { partitionKey?: string; rowKey?: string; etag?: string };
@@ -14,6 +14,8 @@ export type Entity = Record<string, unknown> & { partitionKey?: string; rowKey?:
 export const MAX_TRANSACTION_OPERATIONS = 100;
 /** Point reads `readMany` keeps in flight: enough to hide latency, few enough not to flood a partition. */
 const POINT_READS_IN_FLIGHT = 16;
+/** Keys one existence probe settles at most: a transaction's operations, less the one that always fails. */
+export const PROBE_BATCH = MAX_TRANSACTION_OPERATIONS - 1;
 /** A query returns at most 1,000 entities per page anyway (docs/azure-notes.md §6). */
 export const MAX_PAGE_SIZE = 1000;
 
@@ -73,6 +75,51 @@ export class EntityTable {
         };
         await Promise.all(Array.from({ length: Math.min(POINT_READS_IN_FLIGHT, rowKeys.length) }, worker));
         return found;
+    }
+
+    /**
+     * Which of `rowKeys` exist, settled with transactions that never write: each probe ends with a merge of
+     * `NEVER_PRESENT_ROW_KEY`, which always fails, so the transaction always rolls back, and the index of the
+     * operation that failed says how far the guess held. Merges of the keys fail (404) at the first absent
+     * row; inserts fail (409) at the first present one. So one transaction settles a whole run of up to
+     * `PROBE_BATCH` keys that agree: k keys cost ⌈k/99⌉ transactions plus one per switch between present
+     * and absent in the order given (point reads would cost k). The first guess is `expectPresent`; after a
+     * switch the probe guesses that the next key is like the last. Stops early once `stopAfterAbsent`
+     * absent keys are known (the rest are in neither list).
+     */
+    async probe(partitionKey: string, rowKeys: readonly string[], options: { expectPresent: boolean; stopAfterAbsent?: number }): Promise<{ present: string[]; absent: string[] }> {
+        const present: string[] = [];
+        const absent: string[] = [];
+        const stopAfterAbsent = options.stopAfterAbsent ?? Number.POSITIVE_INFINITY;
+        let guessPresent = options.expectPresent;
+        let next = 0;
+        while (next < rowKeys.length && absent.length < stopAfterAbsent) {
+            const batch = rowKeys.slice(next, next + PROBE_BATCH);
+            const probes = batch.map((rowKey): TransactionAction => (guessPresent
+                ? ['update', { partitionKey, rowKey }, 'Merge']
+                : ['create', { partitionKey, rowKey }]));
+            const failedAt = await this.failingIndexOf([...probes, ['update', { partitionKey, rowKey: NEVER_PRESENT_ROW_KEY }, 'Merge']], guessPresent ? 404 : 409);
+            (guessPresent ? present : absent).push(...batch.slice(0, failedAt));
+            if (failedAt < batch.length) {
+                (guessPresent ? absent : present).push(batch[failedAt]!);
+                guessPresent = !guessPresent;
+            }
+            next += Math.min(failedAt + 1, batch.length);
+        }
+        return { present, absent };
+    }
+
+    /** Submits a transaction that must fail; returns the index of the failing operation (404 for the last one, `status` for the others). */
+    private async failingIndexOf(actions: TransactionAction[], status: number): Promise<number> {
+        try {
+            await this.client.submitTransaction(actions);
+        } catch (error) {
+            const index = failedOperationIndex(error);
+            const expected = index === actions.length - 1 ? 404 : status;
+            if (index !== undefined && storageStatusOf(error) === expected) return index;
+            throw error;
+        }
+        throw new Error('a probe transaction succeeded; it must always fail');
     }
 
     /** Submits one transaction (≤ 100 operations, one partition); returns each operation's new ETag ('' for deletes). */

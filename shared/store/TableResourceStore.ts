@@ -437,9 +437,7 @@ export class TableResourceStore implements ResourceStore {
 
     /** Refuses unknown member ids before anything is written (the add path checks again, race-safe). */
     private async requireExisting(memberIds: string[]): Promise<void> {
-        const found = await this.edges.resolve(memberIds);
-        const unknownCount = new Set(memberIds.filter((id) => !found.has(id))).size;
-        if (unknownCount > 0) throw ScimError.badRequest('invalidValue', `${unknownCount} member value(s) do not refer to an existing User or Group`);
+        await this.edges.requireMembers(memberIds);
     }
 
     // ---- reading resource rows
