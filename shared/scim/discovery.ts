@@ -3,7 +3,7 @@
  * All three are views of the schema definitions in `schemas.ts`, never copies of them.
  */
 import { ScimError } from './errors';
-import { listResponse, MAX_PAGE_SIZE, type ListResponse } from './listResponse';
+import { DEFAULT_PAGE_SIZE, listResponse, MAX_PAGE_SIZE, type ListResponse } from './listResponse';
 import { DEFAULT_MAX_BODY_BYTES } from '../config';
 import { EXTERNAL_ID_ATTRIBUTE, findSchema, RESOURCE_TYPES, SCHEMAS, type ResourceTypeDefinition, type SchemaDefinition } from './schemas';
 
@@ -19,6 +19,16 @@ export function serviceProviderConfig(baseUrl: string): Record<string, unknown> 
         // Entra never uses /Bulk (docs/entra-protocol.md §4).
         bulk: { supported: false, maxOperations: 0, maxPayloadSize: DEFAULT_MAX_BODY_BYTES },
         filter: { supported: true, maxResults: MAX_PAGE_SIZE },
+        // RFC 9865: cursor paging besides index paging, which stays the default (Entra pages by index,
+        // docs/entra-protocol.md §7, §14.7). A cursor is a position in id order and never expires; a day is promised.
+        pagination: {
+            cursor: true,
+            index: true,
+            defaultPaginationMethod: 'index',
+            defaultPageSize: DEFAULT_PAGE_SIZE,
+            maxPageSize: MAX_PAGE_SIZE,
+            cursorTimeout: 86_400,
+        },
         changePassword: { supported: false },
         sort: { supported: false },
         etag: { supported: true },

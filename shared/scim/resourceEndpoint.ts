@@ -12,7 +12,7 @@ import type { GroupMember, MemberDelta, ResourceChange, ResourceStore, ScimResou
 import { canonicalizeResource, isPlainObject } from './attributeValues';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
-import { listResponse, readPaging } from './listResponse';
+import { cursorListResponse, encodeCursor, listResponse, readPaging } from './listResponse';
 import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
 import type { ScimHandler, ScimRequest, ScimResponse } from './request';
@@ -75,33 +75,97 @@ class Resources {
         return this.respond(200, stored, projection);
     }
 
-    /** GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2). An empty result is a 200, never a 404 (docs/entra-protocol.md §3). */
+    /**
+     * GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2), or with `cursor` (RFC 9865). An empty result is a
+     * 200, never a 404 (docs/entra-protocol.md §3). Bounded whatever the table holds: an index page counts at most
+     * `MAX_COUNTED_RESOURCES` ids (key-only) and reads only its own resources in full; a cursor page reads at most
+     * `CURSOR_SCAN_WINDOW` resources; members and groups in one list at most `MAX_LISTED_REFERENCES`.
+     */
     async list(query: URLSearchParams): Promise<ScimResponse> {
         const projection = readProjection(query);
         const paging = readPaging(query);
-        const filterText = query.get('filter');
-        const matches = filterText === null || filterText.trim() === '' ? this.store.list(this.resourceType, Number.MAX_SAFE_INTEGER) : this.filtered(filterText);
-        const page: StoredResource[] = [];
-        let total = 0;
-        for await (const stored of matches) {
-            total++;
-            if (total >= paging.startIndex && page.length < paging.count) page.push(stored);
+        const filterText = query.get('filter')?.trim() || undefined;
+        const budget = new ReferenceBudget();
+        if (paging.method === 'cursor') {
+            const { page, nextAfter } = await this.cursorPage(filterText, paging.after, paging.count);
+            const resources = await this.representations(page, projection, budget);
+            return { status: 200, body: cursorListResponse(resources, nextAfter === undefined ? undefined : encodeCursor(nextAfter)) };
         }
-        const resources = await Promise.all(page.map((stored) => this.representation(stored, projection)));
+        const { page, total } = filterText === undefined ? await this.indexPage(paging.startIndex, paging.count) : await this.filteredIndexPage(filterText, paging.startIndex, paging.count);
+        const resources = await this.representations(page, projection, budget);
         return { status: 200, body: listResponse(resources, total, paging.startIndex) };
     }
 
-    /** Candidates from the query plan (an index read where possible), then the rest of the filter in memory. */
-    private async *filtered(filterText: string): AsyncIterable<StoredResource> {
+    /**
+     * An unfiltered index page: the ids are counted with a key-only read (totalResults), and only the page's own
+     * resources are read in full, starting after the id just before `startIndex`.
+     */
+    private async indexPage(startIndex: number, count: number): Promise<{ page: StoredResource[]; total: number }> {
+        let total = 0;
+        let before: string | undefined;
+        for await (const id of this.store.listIds(this.resourceType, MAX_COUNTED_RESOURCES + 1)) {
+            if (++total > MAX_COUNTED_RESOURCES) {
+                throw ScimError.badRequest('tooMany', `There are more than ${MAX_COUNTED_RESOURCES} ${this.endpoint.slice(1)}: page through them with cursor paging (cursor=, RFC 9865) or filter`);
+            }
+            if (total === startIndex - 1) before = id;
+        }
+        if (count === 0 || startIndex > total) return { page: [], total };
+        const page: StoredResource[] = [];
+        for await (const stored of this.store.list(this.resourceType, count, before)) page.push(stored);
+        return { page, total };
+    }
+
+    private async filteredIndexPage(filterText: string, startIndex: number, count: number): Promise<{ page: StoredResource[]; total: number }> {
+        const page: StoredResource[] = [];
+        let total = 0;
+        for await (const stored of this.filtered(filterText, { limit: MAX_SCAN_RESOURCES, refuseBeyondLimit: true, complete: true })) {
+            total++;
+            if (total >= startIndex && page.length < count) page.push(stored);
+        }
+        return { page, total };
+    }
+
+    /**
+     * A cursor page (RFC 9865): the resources after `after` in id order. `nextAfter` is where the next page starts,
+     * undefined on the last page. A filter no index answers examines at most `CURSOR_SCAN_WINDOW` resources per
+     * page, so a page may hold fewer than `count` matches (even none) and still have a next one.
+     */
+    private async cursorPage(filterText: string | undefined, after: string | undefined, count: number): Promise<{ page: StoredResource[]; nextAfter?: string }> {
+        const page: StoredResource[] = [];
+        if (filterText === undefined) {
+            for await (const stored of this.store.list(this.resourceType, count + 1, after)) page.push(stored);
+            return page.length > count ? { page: page.slice(0, count), nextAfter: page[count - 1]!.id } : { page };
+        }
+        const scan: ScanWindow = { after, limit: CURSOR_SCAN_WINDOW, refuseBeyondLimit: false, complete: true };
+        for await (const stored of this.filtered(filterText, scan)) {
+            if (page.length === count) return { page, nextAfter: page[count - 1]!.id }; // one more match exists
+            page.push(stored);
+        }
+        return scan.complete || scan.lastSeen === undefined ? { page } : { page, nextAfter: scan.lastSeen };
+    }
+
+    /**
+     * Candidates from the query plan (an index read where possible), in id order after `scan.after`, then the rest of
+     * the filter in memory. A filter no index answers reads at most `scan.limit` resources: beyond that it is 400
+     * `tooMany` (index paging) or the scan stops, `complete` false, `lastSeen` the last resource read (cursor paging).
+     */
+    private async *filtered(filterText: string, scan: ScanWindow): AsyncIterable<StoredResource> {
         const plan = planQuery(parseFilter(filterText), this.resourceType);
         // The membership probe `id eq "g" and members[value eq "u"]`: a miss costs one point read.
         if (plan.requiredMember !== undefined && plan.lookup?.kind === 'id' && !(await this.store.hasMember(plan.lookup.value, plan.requiredMember))) return;
-        const candidates = plan.lookup ? await this.store.lookup(this.resourceType, plan.lookup) : this.store.list(this.resourceType, MAX_SCAN_RESOURCES + 1);
+        const candidates = plan.lookup
+            ? (await this.store.lookup(this.resourceType, plan.lookup)).sort((a, b) => (a.id < b.id ? -1 : 1)).filter((stored) => scan.after === undefined || stored.id > scan.after)
+            : this.store.list(this.resourceType, scan.limit + 1, scan.after);
         let scanned = 0;
         for await (const stored of candidates) {
-            if (!plan.lookup && ++scanned > MAX_SCAN_RESOURCES) {
-                throw ScimError.badRequest('tooMany', `This filter needs a scan of more than ${MAX_SCAN_RESOURCES} resources; filter by id, userName, externalId or displayName`);
+            if (!plan.lookup && ++scanned > scan.limit) {
+                if (scan.refuseBeyondLimit) {
+                    throw ScimError.badRequest('tooMany', `This filter needs a scan of more than ${MAX_SCAN_RESOURCES} resources; filter by id, userName, externalId or displayName, or page with cursor (RFC 9865)`);
+                }
+                scan.complete = false;
+                return;
             }
+            scan.lastSeen = stored.id;
             if (plan.requiredMember !== undefined && plan.lookup?.kind !== 'id' && !(await this.store.hasMember(stored.id, plan.requiredMember))) continue;
             if (plan.residual && !matchesFilter(plan.residual, this.fullRepresentation(stored), this.resourceType)) continue;
             yield stored;
@@ -255,19 +319,33 @@ class Resources {
         };
     }
 
-    /** The representation a response carries: derived attributes read only when the projection wants them. */
-    private async representation(stored: StoredResource, projection: Projection): Promise<ScimResource> {
+    /**
+     * The representation a response carries: derived attributes read only when the projection wants them. In a list,
+     * `budget` bounds the members and groups read for the whole page.
+     */
+    private async representation(stored: StoredResource, projection: Projection, budget?: ReferenceBudget): Promise<ScimResource> {
         const resource = this.fullRepresentation(stored);
         if (this.resourceType === 'Group' && wantsAttribute(projection, 'Group', 'members')) {
             const members: Record<string, string>[] = [];
-            for await (const member of this.store.members(stored.id)) members.push(this.memberReference(member));
+            for await (const member of this.store.members(stored.id)) {
+                budget?.spend(1, 'members');
+                members.push(this.memberReference(member));
+            }
             resource.members = members;
         }
         if (this.resourceType === 'User' && wantsAttribute(projection, 'User', 'groups')) {
             const groups = await this.store.groupsOf(stored.id);
+            budget?.spend(groups.length, 'groups');
             resource.groups = groups.map((groupId) => ({ value: groupId, $ref: `${this.baseUrl}/Groups/${groupId}`, type: 'direct' }));
         }
         return project(resource, this.resourceType, projection);
+    }
+
+    /** A page's representations, one resource at a time (so a spent budget stops the reads). */
+    private async representations(page: StoredResource[], projection: Projection, budget: ReferenceBudget): Promise<ScimResource[]> {
+        const resources: ScimResource[] = [];
+        for (const stored of page) resources.push(await this.representation(stored, projection, budget));
+        return resources;
     }
 
     private async respond(status: number, stored: StoredResource, projection: Projection): Promise<ScimResponse> {
@@ -286,6 +364,34 @@ class Resources {
     private schemaUris(attributes: ScimResource): string[] {
         const { core, extensions } = schemasOf(this.resourceType);
         return [core.id, ...extensions.filter((e) => attributes[e.id] !== undefined).map((e) => e.id)];
+    }
+}
+
+/** Ids an unfiltered index page counts at most (a key-only read, 1,000 per request); beyond: 400 tooMany, page with a cursor. */
+export const MAX_COUNTED_RESOURCES = 10_000;
+/** Resources a cursor page with a filter no index answers examines at most: one storage page. */
+export const CURSOR_SCAN_WINDOW = 1000;
+/** Members (of groups) and groups (of users) one list response carries at most; beyond: 400 tooMany. */
+export const MAX_LISTED_REFERENCES = 10_000;
+
+/** Where a filtered read may go: see `Resources.filtered`. */
+interface ScanWindow {
+    after?: string | undefined;
+    limit: number;
+    refuseBeyondLimit: boolean;
+    complete: boolean;
+    lastSeen?: string;
+}
+
+/** Counts the members and groups a list response reads, refusing the list once `MAX_LISTED_REFERENCES` is passed. */
+class ReferenceBudget {
+    private spent = 0;
+
+    spend(count: number, what: 'members' | 'groups'): void {
+        this.spent += count;
+        if (this.spent <= MAX_LISTED_REFERENCES) return;
+        const exclude = what === 'members' ? 'excludedAttributes=members' : 'leaving groups out of attributes';
+        throw ScimError.badRequest('tooMany', `This list would carry more than ${MAX_LISTED_REFERENCES} ${what}: ask with ${exclude}, or for a smaller count`);
     }
 }
 

@@ -65,9 +65,13 @@ export interface ResourceStore {
 
     /**
      * Every resource of a type in a stable order (by id), read page by page from storage. Stops after
-     * `limit` resources. Used for unfiltered lists and filters no index answers.
+     * `limit` resources; with `after`, starts after the resource with that id (a cursor; it need not exist).
+     * Used for list pages and filters no index answers.
      */
-    list(resourceType: ResourceTypeName, limit: number): AsyncIterable<StoredResource>;
+    list(resourceType: ResourceTypeName, limit: number, after?: string): AsyncIterable<StoredResource>;
+
+    /** The ids `list` would yield, read with a key-only projection (to count a list without reading its resources). */
+    listIds(resourceType: ResourceTypeName, limit: number): AsyncIterable<string>;
 
     /**
      * Writes a change conditionally: only if the resource is still at `expectedVersion`, else 412.

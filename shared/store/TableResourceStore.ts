@@ -178,17 +178,26 @@ export class TableResourceStore implements ResourceStore {
         });
     }
 
-    async *list(resourceType: ResourceTypeName, limit: number): AsyncIterable<StoredResource> {
+    async *list(resourceType: ResourceTypeName, limit: number, after?: string): AsyncIterable<StoredResource> {
+        for await (const entity of this.resourceRows(resourceType, limit, after)) yield toStoredResource(resourceType, resourceRowOf(entity));
+    }
+
+    async *listIds(resourceType: ResourceTypeName, limit: number): AsyncIterable<string> {
+        for await (const entity of this.resourceRows(resourceType, limit, undefined, ['id', 'deleting'])) yield String(entity.id);
+    }
+
+    /** Resource rows in RowKey order after `after` (an id), groups being deleted left out, at most `limit`. */
+    private async *resourceRows(resourceType: ResourceTypeName, limit: number, after: string | undefined, select?: string[]): AsyncIterable<Entity> {
         if (limit <= 0) return;
         let listed = 0;
         try {
             await this.table.ensureExists();
             const pageSize = Math.min(MAX_PAGE_SIZE, limit);
-            for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { pageSize })) {
+            const options = { pageSize, ...(select ? { select } : {}), ...(after !== undefined ? { after: resourceRowKey(resourceType, after) } : {}) };
+            for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), options)) {
                 for (const entity of page) {
-                    const stored = resourceRowOf(entity);
-                    if (stored.row.deleting) continue;
-                    yield toStoredResource(resourceType, stored);
+                    if (entity.deleting === true) continue;
+                    yield entity;
                     if (++listed >= limit) return;
                 }
             }
