@@ -43,6 +43,7 @@ import {
     isPlainObject,
 } from './attributeValues';
 import { matchesElement, parsePatchPath, type FilterNode, type PatchPath } from './filter';
+import { checkElementCount, withAddedElements, withoutGivenValues, withSinglePrimary } from './multiValuedElements';
 import {
     ENTERPRISE_USER_SCHEMA,
     findByName,
@@ -350,11 +351,7 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
         if (op === 'replace') return nonEmptyArray(elements);
         // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing.
         const existing = Array.isArray(current) ? current : [];
-        const next = [...existing];
-        for (const element of elements) {
-            if (!next.some((e) => jsonEqual(e, element))) next.push(element);
-        }
-        return nonEmptyArray(withSinglePrimary(existing, next));
+        return nonEmptyArray(withSinglePrimary(existing, withAddedElements(existing, elements)));
     }
     if (definition.type === 'complex') {
         // RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes in the value replace or add; the others stay.
@@ -484,6 +481,7 @@ function simpleValue(definition: AttributeDefinition, value: unknown, path: stri
 function elementsFromValue(target: Target, value: unknown, draft: Draft): Record<string, unknown>[] {
     const { definition, text } = target;
     const items = Array.isArray(value) ? value : [value];
+    checkElementCount(items.length, text); // before any work on them
     const elements: Record<string, unknown>[] = [];
     for (const item of items) {
         if (item === null) continue;
@@ -526,38 +524,12 @@ function hasContent(object: Record<string, unknown>): boolean {
     return Object.keys(object).some((key) => key !== 'type' && key !== 'primary');
 }
 
-/**
- * RFC 7643 §2.4: `primary: true` appears at most once. An element this operation wrote (not in `before`)
- * with `primary: true` wins; the others become `primary: false` (RFC 7644 §3.5.2).
- */
-function withSinglePrimary(before: unknown[], after: unknown[]): unknown[] {
-    const winner = after.find((element) => isPlainObject(element) && element.primary === true && !before.includes(element));
-    if (winner === undefined) return after;
-    return after.map((element) => (element !== winner && isPlainObject(element) && element.primary === true ? { ...element, primary: false } : element));
-}
-
 /** Removes the elements equal to the given values (`[{value: "x"}]` or `"x"`); the others stay. */
 function withoutValues(target: Target, current: unknown, value: unknown): unknown {
-    if (!Array.isArray(current)) return current;
-    const subAttributes = target.definition.subAttributes ?? [];
     const given = Array.isArray(value) ? value : [value];
-    const remaining = current.filter((element) => !given.some((g) => elementMatchesGiven(subAttributes, element, g)));
-    return nonEmptyArray(remaining);
-}
-
-function elementMatchesGiven(subAttributes: readonly AttributeDefinition[], element: unknown, given: unknown): boolean {
-    const givenObject: Record<string, unknown> = isPlainObject(given) ? given : { value: given };
-    const entries = Object.entries(givenObject).filter(([, v]) => v !== null && v !== undefined);
-    if (entries.length === 0 || !isPlainObject(element)) return false;
-    return entries.every(([key, givenValue]) => {
-        const subDefinition = findByName(subAttributes, key);
-        if (subDefinition === undefined) return false;
-        const stored = element[subDefinition.name];
-        if (typeof stored === 'string' && typeof givenValue === 'string' && !subDefinition.caseExact) {
-            return stored.toLowerCase() === givenValue.toLowerCase();
-        }
-        return jsonEqual(stored, canonicalizeAttributeValue(subDefinition, givenValue));
-    });
+    checkElementCount(given.length, target.text); // before any work on them
+    if (!Array.isArray(current)) return current;
+    return nonEmptyArray(withoutGivenValues(target.definition.subAttributes ?? [], current, given));
 }
 
 // ---- manager (docs/entra-protocol.md §5.6)
@@ -691,6 +663,7 @@ function writeAttribute(draft: Draft, target: Target, current: unknown, next: un
         throw ScimError.badRequest('invalidValue', `'${target.definition.name}' is required and cannot be removed`);
     }
     if (next === current) return;
+    if (Array.isArray(next)) checkElementCount(next.length, target.definition.name);
     const name = target.definition.name;
     if (target.extension === undefined) {
         replaceKey(draft.resource, name, next, draft.touched);

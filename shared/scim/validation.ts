@@ -2,19 +2,20 @@
  * Validates resources against the schema definitions with ajv: the JSON Schemas below are compiled from
  * `schemas.ts`, not written by hand, so a definition change is a validation change.
  *
- * What is checked: attribute types (RFC 7643 §2.3), multi-valued attributes are arrays, required
- * attributes are present and non-empty. What is tolerated, because Entra sends it (docs/entra-protocol.md §5.2):
+ * What is checked: attribute types (RFC 7643 §2.3), multi-valued attributes are arrays of at most
+ * `MAX_ATTRIBUTE_ELEMENTS` values, required attributes are present and non-empty. What is tolerated, because Entra sends it (docs/entra-protocol.md §5.2):
  * unknown attributes and schema URIs, and `null`s (dropped before validation by `canonicalizeResource`).
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { ScimError } from './errors';
+import { MAX_ATTRIBUTE_ELEMENTS } from './multiValuedElements';
 import { coreAttributes, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
 
 type JsonSchema = Record<string, unknown>;
 
 function jsonSchemaOf(definition: AttributeDefinition): JsonSchema {
     const single = singleValueSchema(definition);
-    return definition.multiValued ? { type: 'array', items: single } : single;
+    return definition.multiValued ? { type: 'array', items: single, maxItems: MAX_ATTRIBUTE_ELEMENTS } : single;
 }
 
 function singleValueSchema(definition: AttributeDefinition): JsonSchema {
