@@ -110,7 +110,7 @@ async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unk
  * when storing an unknown attribute, the PATCH engine, validation) overflows the stack on, say, 100,000
  * nested arrays, which was a 500 (test/reliability/hostileInput.test.ts).
  */
-const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_DEPTH = 64;
 
 /** The deepest `[`/`{` nesting in JSON text, in one pass without recursion (brackets inside strings skipped). */
 function jsonNestingDepth(text: string): number {

@@ -33,7 +33,7 @@ const OPTIMISTIC_REMOVE_LIMIT = 4;
 /** Transactions in flight at once when deleting many edges. */
 const CLEANUP_CONCURRENCY = 4;
 /** Unknown member ids a 400 names, at most. */
-const MAX_NAMED_UNKNOWN_IDS = 10;
+export const MAX_NAMED_UNKNOWN_IDS = 10;
 
 /** One membership change: its two operations always travel in the same transaction. */
 interface EdgePairChange {
