@@ -94,9 +94,7 @@ async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unk
     if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
     const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
     if (text.trim() === '') throw ScimError.badRequest('invalidSyntax', 'Request body is empty; a JSON object is required');
-    if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
-        throw ScimError.badRequest('invalidSyntax', `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-    }
+    checkJsonShape(text);
     try {
         return JSON.parse(text);
     } catch {
@@ -112,10 +110,21 @@ async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unk
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** The deepest `[`/`{` nesting in JSON text, in one pass without recursion (brackets inside strings skipped). */
-function jsonNestingDepth(text: string): number {
-    let depth = 0;
-    let deepest = 0;
+/**
+ * A SCIM resource has a few dozen attributes, a PatchOp value object as many; 40,000 unknown keys in one POST cost
+ * half a second of CPU to canonicalize and check before a single one was ignored (issue 17). Arrays have their own
+ * limits (operations, values per attribute, member ids).
+ */
+export const MAX_OBJECT_MEMBERS = 1000;
+
+/**
+ * One pass over JSON text before it is parsed, without recursion (brackets and colons inside strings skipped):
+ * 400 `invalidSyntax` when objects or arrays nest deeper than `MAX_JSON_DEPTH`, or an object has more than
+ * `MAX_OBJECT_MEMBERS` members (each member of an object has exactly one colon at that object's level).
+ */
+function checkJsonShape(text: string): void {
+    /** Per open container: members counted so far for an object, -1 for an array. */
+    const open: number[] = [];
     let inString = false;
     for (let i = 0; i < text.length; i++) {
         const char = text.charCodeAt(i);
@@ -124,13 +133,17 @@ function jsonNestingDepth(text: string): number {
             else if (char === 0x22) inString = false;
         } else if (char === 0x22) {
             inString = true;
-        } else if (char === 0x5b || char === 0x7b) {
-            if (++depth > deepest) deepest = depth;
-        } else if (char === 0x5d || char === 0x7d) {
-            depth--;
+        } else if (char === 0x7b || char === 0x5b) {
+            open.push(char === 0x7b ? 0 : -1);
+            if (open.length > MAX_JSON_DEPTH) throw ScimError.badRequest('invalidSyntax', `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+        } else if (char === 0x7d || char === 0x5d) {
+            open.pop();
+        } else if (char === 0x3a && open.length > 0 && open[open.length - 1]! >= 0) {
+            if (++open[open.length - 1]! > MAX_OBJECT_MEMBERS) {
+                throw ScimError.badRequest('invalidSyntax', `An object in the request body has more than ${MAX_OBJECT_MEMBERS} members`);
+            }
         }
     }
-    return deepest;
 }
 
 function describeUnexpected(error: unknown): string {

@@ -28,16 +28,25 @@ export interface RequestSummary {
     ignoredPaths?: readonly string[] | undefined;
 }
 
-/** `scim request {json}`, with ignored paths reduced to distinct attribute names, at most `MAX_LOGGED_NAMES` of them. */
+/**
+ * `scim request {json}`, with ignored paths reduced to distinct attribute names, at most `MAX_LOGGED_NAMES` of them;
+ * `ignoredPathsOmitted` counts the paths not listed (the engine reports each path once, so they are other names).
+ */
 export function summaryLine(summary: RequestSummary): string {
     const { ignoredPaths, ...fields } = summary;
     const logged: Record<string, unknown> = { ...fields, resourceId: summary.resourceId === undefined ? undefined : cut(summary.resourceId, MAX_ID_LENGTH) };
-    const names = [...new Set((ignoredPaths ?? []).map(attributeNameOf))];
-    let kept = names.slice(0, MAX_LOGGED_NAMES);
+    // Only as many paths are reduced to names as it takes to find MAX_LOGGED_NAMES distinct ones; the rest are counted.
+    const paths = ignoredPaths ?? [];
+    const names = new Set<string>();
+    let read = 0;
+    for (; read < paths.length && names.size < MAX_LOGGED_NAMES; read++) names.add(attributeNameOf(paths[read]!));
+    let kept = [...names];
+    const unread = paths.length - read;
     for (;;) {
         if (kept.length > 0) logged.ignoredPaths = kept;
         else delete logged.ignoredPaths;
-        if (names.length > kept.length) logged.ignoredPathsOmitted = names.length - kept.length;
+        const omitted = unread + names.size - kept.length;
+        if (omitted > 0) logged.ignoredPathsOmitted = omitted;
         const line = SUMMARY_PREFIX + JSON.stringify(logged);
         if (Buffer.byteLength(line) <= MAX_LOG_LINE_BYTES || kept.length === 0) return line;
         kept = kept.slice(0, -1);

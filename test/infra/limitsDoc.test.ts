@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BODY_BYTES } from '../../shared/config';
-import { MAX_JSON_DEPTH } from '../../shared/http/scimEndpoint';
+import { MAX_JSON_DEPTH, MAX_OBJECT_MEMBERS } from '../../shared/http/scimEndpoint';
 import { MAX_LOG_LINE_BYTES, MAX_LOGGED_NAMES } from '../../shared/http/summaryLine';
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_SCAN_RESOURCES } from '../../shared/scim/filter';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../shared/scim/listResponse';
@@ -17,6 +17,7 @@ const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'limits.md'), 
 const LIMITS: [string, number[]][] = [
     ['DEFAULT_MAX_BODY_BYTES', [DEFAULT_MAX_BODY_BYTES]],
     ['MAX_JSON_DEPTH', [MAX_JSON_DEPTH]],
+    ['MAX_OBJECT_MEMBERS', [MAX_OBJECT_MEMBERS]],
     ['MAX_FILTER_LENGTH', [MAX_FILTER_LENGTH]],
     ['MAX_FILTER_DEPTH', [MAX_FILTER_DEPTH]],
     ['MAX_PATCH_OPERATIONS', [MAX_PATCH_OPERATIONS]],
