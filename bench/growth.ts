@@ -17,7 +17,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createStoreFromSettings } from '../shared/store/createStore';
-import { startEmbeddedAzurite } from '../shared/store/embeddedAzurite';
+import { startEmbeddedAzurite } from '../dev/embeddedAzurite';
 import { Deadline, numberFlag } from './support/deadline';
 import * as entra from './support/entraRequests';
 import type { ScimRequestSpec } from './support/entraRequests';

@@ -14,7 +14,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
+import { startEmbeddedAzurite } from '../../dev/embeddedAzurite';
 import { startScimmyPeer } from '../scimmyPeer';
 import type { LogLevel } from '@azure/functions';
 import { printWarningsOnly, startLocalScim } from './localScim';

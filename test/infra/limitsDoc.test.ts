@@ -2,20 +2,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_BODY_BYTES } from '../../shared/config';
 import { MAX_JSON_DEPTH, MAX_OBJECT_MEMBERS } from '../../shared/http/scimEndpoint';
 import { MAX_LOG_LINE_BYTES, MAX_LOGGED_NAMES } from '../../shared/http/summaryLine';
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_SCAN_RESOURCES } from '../../shared/scim/filter';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../shared/scim/listResponse';
 import { MAX_ATTRIBUTE_ELEMENTS } from '../../shared/scim/multiValuedElements';
 import { MAX_PATCH_OPERATIONS } from '../../shared/scim/patch';
+import { MAX_REQUEST_BODY_BYTES } from '../../shared/scim/request';
 import { CURSOR_SCAN_WINDOW, MAX_COUNTED_RESOURCES, MAX_LISTED_REFERENCES, MAX_MEMBER_IDS_PER_REQUEST } from '../../shared/scim/resourceEndpoint';
 import { MAX_NAMED_UNKNOWN_IDS } from '../../shared/store/MembershipEdges';
 
 const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'limits.md'), 'utf8');
 
 const LIMITS: [string, number[]][] = [
-    ['DEFAULT_MAX_BODY_BYTES', [DEFAULT_MAX_BODY_BYTES]],
+    ['MAX_REQUEST_BODY_BYTES', [MAX_REQUEST_BODY_BYTES]],
     ['MAX_JSON_DEPTH', [MAX_JSON_DEPTH]],
     ['MAX_OBJECT_MEMBERS', [MAX_OBJECT_MEMBERS]],
     ['MAX_FILTER_LENGTH', [MAX_FILTER_LENGTH]],

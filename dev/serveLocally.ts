@@ -8,36 +8,40 @@
  *    never constructs a managed-identity credential.
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
+import { createApp } from '../shared/app';
+import { readSettings, type Environment } from '../shared/config';
+import { startEmbeddedAzurite, type EmbeddedAzurite } from './embeddedAzurite';
+import { generateToken } from './generateToken';
 import { loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 async function main(): Promise<void> {
-    loadLocalSettings(path.join(PROJECT_ROOT, 'local.settings.json'));
-    if (process.env.KEY_VAULT_URL) {
+    // The environment wins over local.settings.json, as under `func start`.
+    const env: Record<string, string | undefined> = { ...localSettings(path.join(PROJECT_ROOT, 'local.settings.json')), ...process.env };
+    if (env.KEY_VAULT_URL) {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
-        delete process.env.KEY_VAULT_URL;
+        delete env.KEY_VAULT_URL;
     }
     let azurite: EmbeddedAzurite | undefined;
-    if (!process.env.TABLES_CONNECTION_STRING) {
-        const inMemory = process.env.SCIM_STORAGE === 'memory';
+    if (!env.TABLES_CONNECTION_STRING) {
+        const inMemory = env.SCIM_STORAGE === 'memory';
         azurite = await startEmbeddedAzurite(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
-        process.env.TABLES_CONNECTION_STRING = azurite.connectionString;
+        env.TABLES_CONNECTION_STRING = azurite.connectionString;
         console.log(`Storage: embedded Azurite on 127.0.0.1:${azurite.port} (${inMemory ? 'in memory' : 'persisted in .azurite/'})`);
     } else {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
-    if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
+    env.SCIM_TOKEN ||= generateToken();
 
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
+    const app = createApp(readSettings(env));
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
-    console.log(`Token (dev only): ${process.env.SCIM_TOKEN}`);
+    console.log(`Token (dev only): ${env.SCIM_TOKEN}`);
     console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
 
     let stopping = false;
@@ -52,13 +56,11 @@ async function main(): Promise<void> {
     process.on('SIGTERM', () => void stop());
 }
 
-/** `local.settings.json` is the settings file of `func start`; the environment wins over it. */
-function loadLocalSettings(file: string): void {
-    if (!fs.existsSync(file)) return;
+/** `local.settings.json` is the settings file of `func start`: its `Values`, empty ones left out. */
+function localSettings(file: string): Environment {
+    if (!fs.existsSync(file)) return {};
     const values = (JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
-    for (const [name, value] of Object.entries(values)) {
-        if (process.env[name] === undefined && value !== '') process.env[name] = value;
-    }
+    return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ''));
 }
 
 main().catch((error: unknown) => {

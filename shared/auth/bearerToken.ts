@@ -1,9 +1,4 @@
-/**
- * Reading the bearer token Entra sends (`Authorization: Bearer <Secret Token>`, docs/entra-protocol.md §3) and the
- * verifier for a token configured directly in the SCIM_TOKEN setting (local development).
- */
-import type { TokenVerifier } from './TokenVerifier';
-import { matchesDigest, tokenDigest } from './tokenDigest';
+/** Reading the bearer token Entra sends (`Authorization: Bearer <Secret Token>`, docs/entra-protocol.md §3). */
 
 /**
  * `Bearer <token>` (RFC 6750 §2.1): the scheme in any letter case (RFC 9110 §11.1), then ASCII spaces or tabs, then one
@@ -25,19 +20,4 @@ export function bearerToken(authorizationHeader: string | null): string | undefi
 /** True if `token` can travel in a Bearer header at all (a configured token that cannot is never matched). */
 export function isB64Token(token: string): boolean {
     return bearerToken(`Bearer ${token}`) === token;
-}
-
-/** Accepts exactly one configured token, compared in constant time. */
-export class StaticTokenVerifier implements TokenVerifier {
-    readonly #acceptedDigest: Buffer;
-
-    constructor(acceptedToken: string) {
-        // An empty accepted token would make a missing credential look valid to a careless caller.
-        if (acceptedToken === '') throw new Error('StaticTokenVerifier needs a non-empty token');
-        this.#acceptedDigest = tokenDigest(acceptedToken);
-    }
-
-    async verify(presented: string): Promise<boolean> {
-        return matchesDigest(presented, this.#acceptedDigest);
-    }
 }
