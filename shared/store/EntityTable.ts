@@ -16,6 +16,8 @@ export const MAX_TRANSACTION_OPERATIONS = 100;
 const POINT_READS_IN_FLIGHT = 16;
 /** Keys one existence probe settles at most: a transaction's operations, less the one that always fails. */
 export const PROBE_BATCH = MAX_TRANSACTION_OPERATIONS - 1;
+/** Probe transactions in flight at once, after the first (as many as a delete of many edges keeps in flight). */
+const PROBES_IN_FLIGHT = 4;
 /** A query returns at most 1,000 entities per page anyway (docs/azure-notes.md §6). */
 export const MAX_PAGE_SIZE = 1000;
 
@@ -87,31 +89,51 @@ export class EntityTable {
      * `NEVER_PRESENT_ROW_KEY`, which always fails, so the transaction always rolls back, and the index of the
      * operation that failed says how far the guess held. Merges of the keys fail (404) at the first absent
      * row; inserts fail (409) at the first present one. So one transaction settles a whole run of up to
-     * `PROBE_BATCH` keys that agree: k keys cost ⌈k/99⌉ transactions plus one per switch between present
-     * and absent in the order given (point reads would cost k). The first guess is `expectPresent`; after a
-     * switch the probe guesses that the next key is like the last. Stops early once `stopAfterAbsent`
-     * absent keys are known (the rest are in neither list).
+     * `PROBE_BATCH` keys that agree: k keys cost about ⌈k/99⌉ transactions plus one per switch between present
+     * and absent in the order given (point reads would cost k). The first batch of keys goes alone, first guessing
+     * `expectPresent`; the others then go `PROBES_IN_FLIGHT` at a time, each first guessing what the batch before
+     * them ended with, so a request of k keys waits for about 1 + ⌈k/99/4⌉ round trips. Stops early once
+     * `stopAfterAbsent` absent keys are known (the rest are in neither list).
      */
     async probe(partitionKey: string, rowKeys: readonly string[], options: { expectPresent: boolean; stopAfterAbsent?: number }): Promise<{ present: string[]; absent: string[] }> {
         const present: string[] = [];
         const absent: string[] = [];
         const stopAfterAbsent = options.stopAfterAbsent ?? Number.POSITIVE_INFINITY;
+        const batches: string[][] = [];
+        for (let start = 0; start < rowKeys.length; start += PROBE_BATCH) batches.push(rowKeys.slice(start, start + PROBE_BATCH));
         let guessPresent = options.expectPresent;
         let next = 0;
-        while (next < rowKeys.length && absent.length < stopAfterAbsent) {
-            const batch = rowKeys.slice(next, next + PROBE_BATCH);
-            const probes = batch.map((rowKey): TransactionAction => (guessPresent
-                ? ['update', { partitionKey, rowKey }, 'Merge']
-                : ['create', { partitionKey, rowKey }]));
-            const failedAt = await this.failingIndexOf([...probes, ['update', { partitionKey, rowKey: NEVER_PRESENT_ROW_KEY }, 'Merge']], guessPresent ? 404 : 409);
-            (guessPresent ? present : absent).push(...batch.slice(0, failedAt));
-            if (failedAt < batch.length) {
-                (guessPresent ? absent : present).push(batch[failedAt]!);
-                guessPresent = !guessPresent;
+        while (next < batches.length && absent.length < stopAfterAbsent) {
+            const wave = batches.slice(next, next === 0 ? 1 : next + PROBES_IN_FLIGHT);
+            const settled = await Promise.all(wave.map((batch) => this.probeBatch(partitionKey, batch, guessPresent)));
+            for (const batch of settled) {
+                present.push(...batch.present);
+                absent.push(...batch.absent);
             }
-            next += Math.min(failedAt + 1, batch.length);
+            guessPresent = settled.at(-1)!.lastPresent;
+            next += wave.length;
         }
         return { present, absent };
+    }
+
+    /** One batch of a probe (≤ `PROBE_BATCH` keys): one transaction per run of keys that agree. */
+    private async probeBatch(partitionKey: string, batch: readonly string[], guessPresent: boolean): Promise<{ present: string[]; absent: string[]; lastPresent: boolean }> {
+        const present: string[] = [];
+        const absent: string[] = [];
+        let guess = guessPresent;
+        let next = 0;
+        while (next < batch.length) {
+            const keys = batch.slice(next);
+            const probes = keys.map((rowKey): TransactionAction => (guess ? ['update', { partitionKey, rowKey }, 'Merge'] : ['create', { partitionKey, rowKey }]));
+            const failedAt = await this.failingIndexOf([...probes, ['update', { partitionKey, rowKey: NEVER_PRESENT_ROW_KEY }, 'Merge']], guess ? 404 : 409);
+            (guess ? present : absent).push(...keys.slice(0, failedAt));
+            if (failedAt < keys.length) {
+                (guess ? absent : present).push(keys[failedAt]!);
+                guess = !guess;
+            }
+            next += Math.min(failedAt + 1, keys.length);
+        }
+        return { present, absent, lastPresent: guess };
     }
 
     /** Submits a transaction that must fail; returns the index of the failing operation (404 for the last one, `status` for the others). */
