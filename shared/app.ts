@@ -1,12 +1,14 @@
 /**
- * The composition root: what every function of the app shares (settings, token verifier, store), built once
+ * The composition root: what every function of the app shares (settings, token verifier, store, OAuth), built once
  * per process and handed to the endpoint wrapper (`RouteDefinition.handlerFor`) and the timer. Under the
  * Functions host that is `appOfThisProcess`, built from the environment on first use; the local host, the
  * tests and the benchmarks build their own with `createApp` from settings they pass in.
  */
 import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from './auth/oauth/createOAuth';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { readSettings, type Settings } from './config';
+import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createStoreFromSettings } from './store/createStore';
 import type { TableResourceStore } from './store/TableResourceStore';
 
@@ -15,6 +17,8 @@ export interface App {
     verifier: TokenVerifier;
     /** Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep. */
     store: TableResourceStore;
+    /** The token endpoint and the access-token check; undefined when OAuth is not configured. */
+    oauth: OAuth | undefined;
 }
 
 /** How a route or timer reaches the app: a promise, because the process's app is built on first use. */
@@ -23,14 +27,25 @@ export type AppProvider = () => Promise<App>;
 export interface AppOptions {
     /** Tests hand the token verifier a fake Key Vault credential, stub client options and a clock. */
     tokenVerifier?: TokenVerifierDependencies;
+    /** The same for the OAuth side (Key Vault secret and key clients, a clock, the log). */
+    oauth?: OAuthDependencies;
 }
 
-/** Builds an app from settings; throws if they cannot work (no table storage configured). */
+/**
+ * Builds an app from settings; throws if they cannot work (no table storage configured). The schemas it
+ * serves — the core ones plus the declared extensions — become the process's schema registry, which every
+ * protocol function reads (shared/scim/schemaRegistry.ts): one process serves one schema.
+ */
 export function createApp(settings: Settings, options: AppOptions = {}): App {
+    useSchemaExtensions(settings.schemaExtensions);
+    if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
+    const oauth = createOAuth(settings, options.oauth);
     return {
         settings,
-        verifier: createTokenVerifier(settings, options.tokenVerifier),
+        // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).
+        verifier: withAccessTokens(createTokenVerifier(settings, options.tokenVerifier), oauth),
         store: createStoreFromSettings(settings.storage, settings.managedIdentityClientId),
+        oauth,
     };
 }
 
@@ -45,4 +60,10 @@ export function appOfThisProcess(): Promise<App> {
             throw error;
         });
     return processApp;
+}
+
+/** One start-up line saying which extensions are served (names and counts only). */
+function describeSchemaExtensions(settings: Settings): string {
+    const schemas = settings.schemaExtensions.map((e) => `${e.schema.id} (${e.resourceType}, ${e.schema.attributes.length} attributes)`);
+    return `SCIM schema extensions: ${schemas.join(', ')}`;
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import type { AppProvider } from '../app';
 import { bearerToken } from '../auth/bearerToken';
+import type { TokenVerifier } from '../auth/TokenVerifier';
 import { ScimError } from '../scim/errors';
 import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimResponse } from '../scim/request';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
@@ -59,7 +60,8 @@ async function respond(
 ): Promise<ScimResponse> {
     try {
         const { verifier, settings, store } = await app();
-        await authenticate(request, verifier);
+        const baseUrl = settings.publicBaseUrl ?? scimBaseUrl(request.url);
+        await authenticate(request, verifier, baseUrl);
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, MAX_REQUEST_BODY_BYTES) : undefined;
         return await handle({
@@ -68,7 +70,7 @@ async function respond(
             query: request.query,
             header: (name) => request.headers.get(name) ?? undefined,
             body,
-            baseUrl: settings.publicBaseUrl ?? scimBaseUrl(request.url),
+            baseUrl,
             log,
         }, store);
     } catch (error) {
@@ -80,9 +82,10 @@ async function respond(
     }
 }
 
-async function authenticate(request: HttpRequest, verifier: { verify(token: string): Promise<boolean> }): Promise<void> {
+/** The Secret Token or, with OAuth, an access token for this SCIM base URL (its audience). */
+async function authenticate(request: HttpRequest, verifier: TokenVerifier, scimBaseUrl: string): Promise<void> {
     const token = bearerToken(request.headers.get('authorization'));
-    if (token === undefined || !(await verifier.verify(token))) {
+    if (token === undefined || !(await verifier.verify(token, { scimBaseUrl }))) {
         throw new ScimError(401, undefined, 'Authorization failed: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer' });
     }
 }

@@ -57,6 +57,13 @@ export function readPaging(query: URLSearchParams): Paging {
     return { method: 'index', startIndex: Math.max(1, startIndex), count: Math.min(Math.max(0, count), MAX_PAGE_SIZE) };
 }
 
+/** Index paging only (the root search, RFC 7644 §3.4.3, pages its two types by index): a `cursor` is 400. */
+export function readIndexPaging(query: URLSearchParams): { startIndex: number; count: number } {
+    const paging = readPaging(query);
+    if (paging.method === 'cursor') throw ScimError.badRequest('invalidValue', 'Cursor paging is offered on /Users and /Groups; page this search with startIndex');
+    return paging;
+}
+
 /**
  * A cursor is the position after which the next page starts: the id of the last resource the previous page
  * covered, versioned, in base64url (RFC 9865 wants unreserved characters only). Positions do not expire — a

@@ -3,7 +3,8 @@
  * value without modifying it: whole attributes, sub-attributes, elements selected by a value filter
  * (`emails[type eq "work"].value`), canonical and type-checked. Undefined means unassigned.
  */
-import { canonicalizeAttributeValue, checkAttributeValue, isPlainObject } from './attributeValues';
+import { canonicalizeAttributeValue, checkAttributeValue } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { withKey } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import { matchesElement } from './filterEvaluator';
@@ -11,6 +12,7 @@ import type { FilterNode } from './filterSyntax';
 import { checkElementCount, withAddedElements, withoutGivenValues, withSinglePrimary } from './multiValuedElements';
 import type { Draft, OperationName } from './patchDraft';
 import type { Target } from './patchTargets';
+import { isRolesAttribute, readRoleElement } from './roles';
 import { findByName, type AttributeDefinition, type AttributeReference } from './schemas';
 
 /** The attribute's new value (undefined: unassigned), computed from its current one without modifying it. */
@@ -36,9 +38,12 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
     if (definition.multiValued) {
         const elements = elementsFromValue(target, value, draft);
         if (op === 'replace') return nonEmptyArray(elements);
-        // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing.
+        // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing. "There" is what a remove
+        // with the same value would take away: an element holding every sub-attribute given, compared as the
+        // schema says (so a role Entra re-adds as `{value, display}` matches the role it created with `type`
+        // and `primary` too, docs/entra-protocol.md §14.3).
         const existing = Array.isArray(current) ? current : [];
-        return nonEmptyArray(withSinglePrimary(existing, withAddedElements(existing, elements)));
+        return nonEmptyArray(withSinglePrimary(existing, withAddedElements(definition.subAttributes ?? [], existing, elements)));
     }
     if (definition.type === 'complex') {
         // RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes in the value replace or add; the others stay.
@@ -141,8 +146,10 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
     const items = Array.isArray(value) ? value : [value];
     checkElementCount(items.length, text); // before any work on them
     const elements: Record<string, unknown>[] = [];
-    for (const item of items) {
-        if (item === null) continue;
+    for (const given of items) {
+        if (given === null) continue;
+        // Entra's role shapes (a JSON string in `value`, `displayName`) read as the RFC's (roles.ts).
+        const item = isRolesAttribute(definition) ? readRoleElement(given) : given;
         if (!isPlainObject(item)) throw invalidValue(text, 'an object or an array of objects');
         let element: Record<string, unknown> = {};
         for (const [key, subValue] of Object.entries(item)) {
@@ -184,9 +191,10 @@ function hasContent(object: Record<string, unknown>): boolean {
 
 /** Removes the elements equal to the given values (`[{value: "x"}]` or `"x"`); the others stay. */
 function withoutValues(target: Target, current: unknown, value: unknown): unknown {
-    const given = Array.isArray(value) ? value : [value];
-    checkElementCount(given.length, target.text); // before any work on them
+    const values = Array.isArray(value) ? value : [value];
+    checkElementCount(values.length, target.text); // before any work on them
     if (!Array.isArray(current)) return current;
+    const given = values.map((g) => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
     return nonEmptyArray(withoutGivenValues(target.definition.subAttributes ?? [], current, given));
 }
 

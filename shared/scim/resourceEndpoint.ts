@@ -9,17 +9,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GroupMember, MemberDelta, ResourceChange, ResourceStore, ScimResource, StoredResource } from './store';
-import { canonicalizeResource, isPlainObject } from './attributeValues';
+import { canonicalizeResource } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
-import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
+import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery, type FilterNode } from './filter';
 import { cursorListResponse, encodeCursor, listResponse, readPaging } from './listResponse';
+import { readSearchRequest } from './searchRequest';
 import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
 import type { ScimHandler, ScimRequest, ScimResponse } from './request';
-import { findByName, PATCH_OP_SCHEMA, resolveAttribute, resourceTypeDefinition, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import { ENTERPRISE_USER_SCHEMA, findByName, PATCH_OP_SCHEMA, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import { resolveAttribute, resourceTypeDefinition, schemasOf } from './schemaRegistry';
 import { validateResource } from './validation';
 
 export const RESOURCE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** `POST /Users/.search` (RFC 7644 §3.4.3); no resource id starts with a dot (ids are UUIDs). */
+const SEARCH_SEGMENT = '.search';
 
 /** Read-modify-write attempts before giving up on a resource that keeps changing under us. */
 const MAX_WRITE_ATTEMPTS = 8;
@@ -40,6 +46,8 @@ export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
             case 'GET':
                 return id === undefined ? resources.list(request.query) : resources.get(id, readProjection(request.query));
             case 'POST': {
+                // RFC 7644 §3.4.3: a query in a body, answered like the GET with the same parameters.
+                if (id === SEARCH_SEGMENT) return resources.list(readSearchRequest(request.body));
                 if (id !== undefined) throw methodNotAllowed('POST', 'a resource; POST to the collection');
                 const created = await resources.create(request.body, readProjection(request.query), ignoredPaths(request));
                 request.log.resourceId = (created.body as { id: string }).id;
@@ -57,7 +65,7 @@ export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
     };
 }
 
-class Resources {
+export class Resources {
     private readonly endpoint: string;
 
     constructor(
@@ -76,24 +84,30 @@ class Resources {
     }
 
     /**
-     * GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2), or with `cursor` (RFC 9865). An empty result is a
-     * 200, never a 404 (docs/entra-protocol.md §3). Bounded whatever the table holds: an index page counts at most
+     * GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2), or with `cursor` (RFC 9865), and POST
+     * /{type}/.search with the same parameters in a body (§3.4.3). An empty result is a 200, never a 404
+     * (docs/entra-protocol.md §3). Bounded whatever the table holds: an index page counts at most
      * `MAX_COUNTED_RESOURCES` ids (key-only) and reads only its own resources in full; a cursor page reads at most
      * `CURSOR_SCAN_WINDOW` resources; members and groups in one list at most `MAX_LISTED_REFERENCES`.
      */
     async list(query: URLSearchParams): Promise<ScimResponse> {
-        const projection = readProjection(query);
         const paging = readPaging(query);
-        const filterText = query.get('filter')?.trim() || undefined;
-        const budget = new ReferenceBudget();
+        const filterText = query.get('filter');
+        const filter = filterText === null || filterText.trim() === '' ? undefined : parseFilter(filterText);
+        const projection = readProjection(query);
         if (paging.method === 'cursor') {
-            const { page, nextAfter } = await this.cursorPage(filterText, paging.after, paging.count);
-            const resources = await this.representations(page, projection, budget);
+            const { page, nextAfter } = await this.cursorPage(filter, paging.after, paging.count);
+            const resources = await this.representations(page, projection);
             return { status: 200, body: cursorListResponse(resources, nextAfter === undefined ? undefined : encodeCursor(nextAfter)) };
         }
-        const { page, total } = filterText === undefined ? await this.indexPage(paging.startIndex, paging.count) : await this.filteredIndexPage(filterText, paging.startIndex, paging.count);
-        const resources = await this.representations(page, projection, budget);
+        const { total, resources } = await this.page(filter, projection, paging);
         return { status: 200, body: listResponse(resources, total, paging.startIndex) };
+    }
+
+    /** An index page of the matches of `filter` (all resources without one): how many, and the representations on the page. */
+    async page(filter: FilterNode | undefined, projection: Projection, paging: { startIndex: number; count: number }): Promise<{ total: number; resources: ScimResource[] }> {
+        const { page, total } = filter === undefined ? await this.indexPage(paging.startIndex, paging.count) : await this.filteredIndexPage(filter, paging.startIndex, paging.count);
+        return { total, resources: await this.representations(page, projection) };
     }
 
     /**
@@ -115,10 +129,10 @@ class Resources {
         return { page, total };
     }
 
-    private async filteredIndexPage(filterText: string, startIndex: number, count: number): Promise<{ page: StoredResource[]; total: number }> {
+    private async filteredIndexPage(filter: FilterNode, startIndex: number, count: number): Promise<{ page: StoredResource[]; total: number }> {
         const page: StoredResource[] = [];
         let total = 0;
-        for await (const stored of this.filtered(filterText, { limit: MAX_SCAN_RESOURCES, refuseBeyondLimit: true, complete: true })) {
+        for await (const stored of this.filtered(filter, { limit: MAX_SCAN_RESOURCES, refuseBeyondLimit: true, complete: true })) {
             total++;
             if (total >= startIndex && page.length < count) page.push(stored);
         }
@@ -130,14 +144,14 @@ class Resources {
      * undefined on the last page. A filter no index answers examines at most `CURSOR_SCAN_WINDOW` resources per
      * page, so a page may hold fewer than `count` matches (even none) and still have a next one.
      */
-    private async cursorPage(filterText: string | undefined, after: string | undefined, count: number): Promise<{ page: StoredResource[]; nextAfter?: string }> {
+    private async cursorPage(filter: FilterNode | undefined, after: string | undefined, count: number): Promise<{ page: StoredResource[]; nextAfter?: string }> {
         const page: StoredResource[] = [];
-        if (filterText === undefined) {
+        if (filter === undefined) {
             for await (const stored of this.store.list(this.resourceType, count + 1, after)) page.push(stored);
             return page.length > count ? { page: page.slice(0, count), nextAfter: page[count - 1]!.id } : { page };
         }
         const scan: ScanWindow = { after, limit: CURSOR_SCAN_WINDOW, refuseBeyondLimit: false, complete: true };
-        for await (const stored of this.filtered(filterText, scan)) {
+        for await (const stored of this.filtered(filter, scan)) {
             if (page.length === count) return { page, nextAfter: page[count - 1]!.id }; // one more match exists
             page.push(stored);
         }
@@ -149,8 +163,8 @@ class Resources {
      * the filter in memory. A filter no index answers reads at most `scan.limit` resources: beyond that it is 400
      * `tooMany` (index paging) or the scan stops, `complete` false, `lastSeen` the last resource read (cursor paging).
      */
-    private async *filtered(filterText: string, scan: ScanWindow): AsyncIterable<StoredResource> {
-        const plan = planQuery(parseFilter(filterText), this.resourceType);
+    private async *filtered(filter: FilterNode, scan: ScanWindow): AsyncIterable<StoredResource> {
+        const plan = planQuery(filter, this.resourceType);
         // The membership probe `id eq "g" and members[value eq "u"]`: a miss costs one point read.
         if (plan.requiredMember !== undefined && plan.lookup?.kind === 'id' && !(await this.store.hasMember(plan.lookup.value, plan.requiredMember))) return;
         const candidates = plan.lookup
@@ -257,26 +271,30 @@ class Resources {
         }
     }
 
-    /** A POST/PUT body → the attributes we store (canonical, validated; see `storedAttributes`) and, for groups, the member ids. */
+    /**
+     * A POST/PUT body → the attributes we store (canonical, validated; see `storedAttributes`) and, for
+     * groups, the member ids. Attributes and sub-attributes outside our schemas are ignored exactly as
+     * the PATCH engine ignores them, their names added to `ignored` for the log (never their values).
+     */
     private readResourceBody(body: unknown, ignored: string[]): { attributes: ScimResource; members?: string[] } {
         if (!isPlainObject(body)) {
             throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object');
         }
-        const canonical = canonicalizeResource(body, this.resourceType);
-        const attributes = this.storedAttributes(canonical, ignored);
+        const canonical = canonicalizeResource(body, this.resourceType, (name) => ignored.push(name));
+        const attributes = this.storedAttributes(canonical);
         validateResource(this.resourceType, attributes);
         if (this.resourceType !== 'Group' || canonical.members === undefined) return { attributes };
         return { attributes, members: checkMemberCount({ clear: true, add: memberIds(canonical.members), remove: [] }).add };
     }
 
     /**
-     * What the store keeps of a resource: the writable attributes of our schemas. Not kept: `schemas`, `id`
-     * and `meta` (ours to set), readOnly attributes (RFC 7644 §3.3 says to ignore them on input), group
-     * `members` and user `groups` (edges), `password` (writeOnly; this service authenticates nobody, so it
-     * is not stored at all), and attributes outside our schemas — ignored like the PATCH engine ignores
-     * them, their names added to `ignored` for the log (docs/entra-protocol.md §13.13, §14.2: custom mappings).
+     * What the store keeps of a canonical resource: the writable attributes of our schemas, core and
+     * extension ones alike, in the resource row (no other row, no other request). Not kept: `schemas`,
+     * `id` and `meta` (ours to set), readOnly attributes (RFC 7644 §3.3 says to ignore them on input),
+     * group `members` and user `groups` (edges), `password` (writeOnly; this service authenticates nobody,
+     * so it is not stored at all), and anything outside our schemas (already named by `canonicalizeResource`).
      */
-    private storedAttributes(resource: ScimResource, ignored: string[] = []): ScimResource {
+    private storedAttributes(resource: ScimResource): ScimResource {
         const kept: ScimResource = {};
         const { extensions } = schemasOf(this.resourceType);
         for (const [key, value] of Object.entries(resource)) {
@@ -287,14 +305,18 @@ class Resources {
                 for (const [name, innerValue] of Object.entries(value)) {
                     const definition = findByName(extension.attributes, name);
                     if (definition && isStored(definition)) inner[name] = innerValue;
-                    else if (!definition) ignored.push(`${key}:${name}`);
                 }
                 if (Object.keys(inner).length > 0) kept[key] = inner;
                 continue;
             }
-            const definition = extension ? undefined : resolveAttribute(this.resourceType, { attribute: key })?.definition;
-            if (extension || (definition && isStored(definition))) kept[key] = value; // a non-object extension fails validation
-            else if (!definition) ignored.push(key);
+            if (extension) {
+                kept[key] = value; // not an object: the validator refuses it
+                continue;
+            }
+            const definition = resolveAttribute(this.resourceType, { attribute: key })?.definition;
+            if (!definition || !isStored(definition) || isEdgeAttribute(this.resourceType, definition)) continue;
+            // An empty array or object is unassigned (RFC 7643 §2.5), as the PATCH engine leaves it: not stored.
+            if (!isEmptyValue(value)) kept[key] = value;
         }
         return kept;
     }
@@ -308,7 +330,7 @@ class Resources {
         return {
             schemas: this.schemaUris(stored.attributes),
             id: stored.id,
-            ...stored.attributes,
+            ...this.withManagerReference(stored.attributes),
             meta: {
                 resourceType: this.resourceType,
                 created: stored.created,
@@ -331,18 +353,20 @@ class Resources {
                 budget?.spend(1, 'members');
                 members.push(this.memberReference(member));
             }
-            resource.members = members;
+            // No members is an unassigned attribute, left out rather than `[]` (RFC 7643 §2.5).
+            if (members.length > 0) resource.members = members;
         }
         if (this.resourceType === 'User' && wantsAttribute(projection, 'User', 'groups')) {
             const groups = await this.store.groupsOf(stored.id);
             budget?.spend(groups.length, 'groups');
-            resource.groups = groups.map((groupId) => ({ value: groupId, $ref: `${this.baseUrl}/Groups/${groupId}`, type: 'direct' }));
+            if (groups.length > 0) resource.groups = groups.map((groupId) => ({ value: groupId, $ref: `${this.baseUrl}/Groups/${groupId}`, type: 'direct' }));
         }
         return project(resource, this.resourceType, projection);
     }
 
-    /** A page's representations, one resource at a time (so a spent budget stops the reads). */
-    private async representations(page: StoredResource[], projection: Projection, budget: ReferenceBudget): Promise<ScimResource[]> {
+    /** A page's representations, one resource at a time, within one budget of members and groups (a spent budget stops the reads). */
+    private async representations(page: StoredResource[], projection: Projection): Promise<ScimResource[]> {
+        const budget = new ReferenceBudget();
         const resources: ScimResource[] = [];
         for (const stored of page) resources.push(await this.representation(stored, projection, budget));
         return resources;
@@ -350,6 +374,14 @@ class Resources {
 
     private async respond(status: number, stored: StoredResource, projection: Projection): Promise<ScimResponse> {
         return { status, body: await this.representation(stored, projection), headers: { ETag: stored.version } };
+    }
+
+    /** `manager.$ref` (RFC 7643 §4.3), derived from `manager.value` like a member's `$ref`: only the id is stored. */
+    private withManagerReference(attributes: ScimResource): ScimResource {
+        const enterprise = attributes[ENTERPRISE_USER_SCHEMA];
+        if (!isPlainObject(enterprise) || !isPlainObject(enterprise.manager) || typeof enterprise.manager.value !== 'string') return attributes;
+        const manager = { ...enterprise.manager, $ref: `${this.baseUrl}/Users/${encodeURIComponent(enterprise.manager.value)}` };
+        return { ...attributes, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, manager } };
     }
 
     private memberReference(member: GroupMember): Record<string, string> {
@@ -445,7 +477,16 @@ function ignoredPaths(request: ScimRequest): string[] {
 
 /** `password` is writeOnly and deliberately not stored; readOnly attributes are ours to set. */
 function isStored(definition: AttributeDefinition): boolean {
-    return definition.mutability !== 'readOnly' && definition.mutability !== 'writeOnly' && definition.name !== 'members';
+    return definition.mutability !== 'readOnly' && definition.mutability !== 'writeOnly';
+}
+
+function isEmptyValue(value: unknown): boolean {
+    return (Array.isArray(value) && value.length === 0) || (isPlainObject(value) && Object.keys(value).length === 0);
+}
+
+/** A group's `members` live in membership edges, not in the resource row (a user's `groups` is readOnly). */
+function isEdgeAttribute(resourceType: ResourceTypeName, definition: AttributeDefinition): boolean {
+    return resourceType === 'Group' && definition.name === 'members';
 }
 
 function requireId(id: string | undefined, method: string): string {
