@@ -21,6 +21,7 @@
  * Run (the machine is shared, so at low priority): nice -n 10 npm run bench:abuse [-- --users 10500 --mix 3000 --concurrency 8]
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { checkConsistency } from '../test/support/consistencyChecker';
 import { MAX_LISTED_REFERENCES } from '../shared/scim/resourceEndpoint';
 import { createTableResourceStore } from '../shared/store/TableResourceStore';
@@ -200,7 +201,9 @@ async function main(): Promise<void> {
         const samples = new Map<string, AbuseSample[]>(cases.map((abuse) => [abuse.name, []]));
         const alone: LoadResult[] = [];
         const alongside: LoadResult[] = [];
+        const loadAverages: number[] = [];
         for (const withAbuse of [false, true, false, true]) {
+            loadAverages.push(os.loadavg()[0]!);
             console.log(`\nRound: mix ${withAbuse ? 'with abuse alongside' : 'alone'}`);
             const load = runLoad(client, mixTasks(plan, tenant, runId), { concurrency: CONCURRENCY, maxRequests: MIX_REQUESTS, budgetMs: ROUND_BUDGET_MS });
             let abusiveRequests = 0;
@@ -226,6 +229,7 @@ async function main(): Promise<void> {
             for (const sample of result.errorSamples) console.log(`      error: ${sample}`);
         }
 
+        loadAverages.push(os.loadavg()[0]!);
         const { maxLineBytes } = await ours.logs();
         const versionsAfter = await victimVersions(client, victims);
         const victimMembers = (await client.expect({ method: 'GET', path: `/Groups/${victims.group}` }, 200)).body.members?.length ?? 0;
@@ -265,7 +269,8 @@ async function main(): Promise<void> {
             `\`nice -n 10 npm run bench:abuse\`: ${formatCount(USERS)} users, ${GROUPS} groups × ${MEMBERS_PER_GROUP} members and one group of ${formatCount(BIG_GROUP_MEMBERS)}; ` +
                 `the ${formatCount(MIX_REQUESTS)}-request incremental mix (bench/support/incrementalMix.ts) with ${CONCURRENCY} requests in flight, alone and with the abusive ` +
                 'requests below sent one after another alongside it, two rounds each (ABAB), the round with the lower p99 of each kind compared. Azurite and our endpoint ' +
-                'run in child processes; the machine is shared with other work (2 cores), so the benchmark runs at low priority and absolute times are noise.',
+                `run in child processes; the machine is shared with other work (${os.cpus().length} cores, load average ${Math.min(...loadAverages).toFixed(0)}–${Math.max(...loadAverages).toFixed(0)} during the rounds), ` +
+                'so the benchmark runs at low priority and absolute times are noise: compare the rounds with each other.',
             '',
             '### The load',
             '',

@@ -40,6 +40,13 @@ export interface KeyVaultTokenVerifierOptions {
     log?: (line: string) => void;
     /** What the secret is, at the start of each log line. Default `SCIM token` (the OAuth client secret reuses this class). */
     label?: string;
+    /**
+     * While the newest version is disabled or expired: `unavailable` (default) answers 503 + Retry-After, so Entra
+     * retries the Secret Token instead of quarantining the job (docs/entra-protocol.md §3); `refuse` answers like a
+     * wrong secret (an OAuth client secret past its expiry is `invalid_client`, RFC 6749 §5.2). Either way no
+     * older version is accepted.
+     */
+    whenNewestUnusable?: 'unavailable' | 'refuse';
 }
 
 /** One accepted token, as a digest, with the time it stops being accepted. */
@@ -59,6 +66,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
     readonly #now: () => number;
     readonly #log: (line: string) => void;
     readonly #label: string;
+    readonly #whenNewestUnusable: 'unavailable' | 'refuse';
 
     /** Undefined until the first successful load; an empty list means Key Vault holds no usable version. */
     #accepted: AcceptedToken[] | undefined;
@@ -80,6 +88,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         this.#now = options.now ?? (() => Date.now());
         this.#log = options.log ?? ((line) => console.warn(line));
         this.#label = options.label ?? 'SCIM token';
+        this.#whenNewestUnusable = options.whenNewestUnusable ?? 'unavailable';
     }
 
     async verify(presented: string): Promise<boolean> {
@@ -93,6 +102,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         if (this.#refused) {
             // The admin may have re-enabled the version: look again, at most once per `mismatchRecheckMs`.
             if (this.#now() - this.#lastAttemptAt >= this.#mismatchRecheckMs) await this.refresh();
+            if (this.#refused && this.#whenNewestUnusable === 'refuse') return false;
             if (this.#refused) throw this.#refusedError();
         }
         if (this.#isAccepted(presented)) return true;
@@ -167,7 +177,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
 
     #logIfChanged(accepted: AcceptedToken[], refusal: string | undefined): void {
         const summary = refusal !== undefined
-            ? `${refusal}; every request is refused with 503 until an admin re-enables that version or runs \`npm run token -- rotate\` (older versions are never used again on their own)`
+            ? `${refusal}; every request is refused${this.#whenNewestUnusable === 'unavailable' ? ' with 503' : ''} until an admin re-enables that version or rotates (older versions are never used again on their own)`
             : accepted.length === 0
             ? `secret '${this.#secretName}' has no enabled version with a value; every request is refused`
             : accepted
