@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createApp } from '../shared/app';
-import { readSettings, type Environment } from '../shared/config';
+import { readLocalHostSettings, readSettings, type Environment } from '../shared/config';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from './embeddedAzurite';
 import { generateToken } from './generateToken';
 import { loadRouteTableQuietly } from './loadRouteTable';
@@ -31,9 +31,9 @@ async function main(): Promise<void> {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
         delete env.KEY_VAULT_URL;
     }
+    const { port, storageInMemory: inMemory } = readLocalHostSettings(env);
     let azurite: EmbeddedAzurite | undefined;
     if (!env.TABLES_CONNECTION_STRING) {
-        const inMemory = env.SCIM_STORAGE === 'memory';
         azurite = await startEmbeddedAzurite(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
         env.TABLES_CONNECTION_STRING = azurite.connectionString;
         console.log(`Storage: embedded Azurite on 127.0.0.1:${azurite.port} (${inMemory ? 'in memory' : 'persisted in .azurite/'})`);
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     env.SCIM_OAUTH_CLIENT_SECRET ||= generateToken();
 
     const app = createApp(readSettings(env));
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), port });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${env.SCIM_TOKEN}`);

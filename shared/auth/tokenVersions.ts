@@ -12,6 +12,7 @@
  *     re-enabling that version or rotating.
  */
 import type { SecretClient, SecretProperties } from '@azure/keyvault-secrets';
+import { statusCodeOf } from '../statusCodeOf';
 
 /** Secret properties with the two fields the rule needs made non-optional. */
 export type DatedSecretProperties = SecretProperties & { version: string; createdOn: Date };
@@ -63,14 +64,6 @@ export async function listSecretVersions(client: SecretClient, secretName: strin
         throw error;
     }
     return versions;
-}
-
-/** The HTTP status of an Azure SDK `RestError`, without depending on @azure/core-rest-pipeline directly. */
-export function statusCodeOf(error: unknown): number | undefined {
-    if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') {
-        return error.statusCode;
-    }
-    return undefined;
 }
 
 /** Has the version id and creation time every rule here orders by. */

@@ -87,6 +87,28 @@ export function withoutGivenValues(subAttributes: readonly AttributeDefinition[]
 }
 
 /**
+ * Values of a multi-valued attribute of a simple type (a declared extension's list of strings): `existing`, then
+ * each given value not equal to one before it (strings case-insensitively unless caseExact).
+ */
+export function withAddedSimpleValues(definition: AttributeDefinition, existing: readonly unknown[], given: readonly unknown[]): unknown[] {
+    const present = new Set(existing.map((value) => storedForm(definition, value)));
+    const next = [...existing];
+    for (const value of given) {
+        const form = storedForm(definition, value);
+        if (present.has(form)) continue;
+        present.add(form);
+        next.push(value);
+    }
+    return next;
+}
+
+/** The values of `existing` equal to none of `given`, compared as `withAddedSimpleValues` compares. */
+export function withoutSimpleValues(definition: AttributeDefinition, existing: readonly unknown[], given: readonly unknown[]): unknown[] {
+    const removed = new Set(given.map((value) => storedForm(definition, value)));
+    return existing.filter((value) => !removed.has(storedForm(definition, value)));
+}
+
+/**
  * RFC 7643 §2.4: `primary: true` appears at most once. An element this operation wrote (not in `before`) with
  * `primary: true` wins; the others become `primary: false` (RFC 7644 §3.5.2).
  */

@@ -9,7 +9,7 @@ import { withKey } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import { matchesElement } from './filterEvaluator';
 import type { FilterNode } from './filterSyntax';
-import { checkElementCount, withAddedElements, withoutGivenValues, withSinglePrimary } from './multiValuedElements';
+import { checkElementCount, withAddedElements, withAddedSimpleValues, withoutGivenValues, withoutSimpleValues, withSinglePrimary } from './multiValuedElements';
 import type { Draft, OperationName } from './patchDraft';
 import type { Target } from './patchTargets';
 import { isRolesAttribute, readRoleElement } from './roles';
@@ -29,6 +29,7 @@ export function isClearValue(value: unknown): boolean {
 
 function onWholeAttribute(op: OperationName, target: Target, current: unknown, value: unknown, draft: Draft): unknown {
     const { definition } = target;
+    if (definition.multiValued && definition.type !== 'complex' && !isClearValue(value) && value !== undefined) return onSimpleValues(op, target, current, value);
     if (op === 'remove') {
         // A remove with a value on a multi-valued attribute removes those values only (as for members).
         if (definition.multiValued && value !== undefined && value !== null) return withoutValues(target, current, value);
@@ -60,6 +61,22 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
         return hasContent(next) ? next : undefined;
     }
     return simpleValue(definition, value, target.text);
+}
+
+/**
+ * A multi-valued attribute of a simple type (a declared extension's list of strings, say): its elements
+ * are values, not objects. The given values (one accepted in place of an array, RFC 7644 §3.5.2.1) pass
+ * the one type check as the attribute's array; add appends those not there yet, remove takes them away.
+ */
+function onSimpleValues(op: OperationName, target: Target, current: unknown, value: unknown): unknown {
+    const { definition } = target;
+    const existing: unknown[] = Array.isArray(current) ? current : [];
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    checkElementCount(values.length, target.text); // before any work on them
+    const given = simpleValue(definition, values, target.text) as unknown[];
+    if (op === 'remove') return nonEmptyArray(withoutSimpleValues(definition, existing, given));
+    if (op === 'replace') return nonEmptyArray(given);
+    return nonEmptyArray(withAddedSimpleValues(definition, existing, given));
 }
 
 function onSubAttribute(op: OperationName, target: Target, subDefinition: AttributeDefinition, current: unknown, value: unknown, draft: Draft): unknown {
@@ -139,7 +156,9 @@ function simpleValue(definition: AttributeDefinition, value: unknown, path: stri
 
 /**
  * The elements of a value for a multi-valued attribute, canonical and checked. A single element is
- * accepted in place of an array (RFC 7644 §3.5.2.1 shows arrays; clients send either).
+ * accepted in place of an array (RFC 7644 §3.5.2.1 shows arrays; clients send either). Of several given as
+ * `primary: true` the first stays primary (RFC 7643 §2.4: at most one), so adding the same value twice
+ * finds the elements the first add wrote.
  */
 function elementsFromValue(target: Target, value: unknown, draft: Draft): Record<string, unknown>[] {
     const { definition, text } = target;
@@ -149,7 +168,7 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
     for (const given of items) {
         if (given === null) continue;
         // Entra's role shapes (a JSON string in `value`, `displayName`) read as the RFC's (roles.ts).
-        const item = isRolesAttribute(definition) ? readRoleElement(given) : given;
+        const item: unknown = isRolesAttribute(definition) ? readRoleElement(given) : given;
         if (!isPlainObject(item)) throw invalidValue(text, 'an object or an array of objects');
         let element: Record<string, unknown> = {};
         for (const [key, subValue] of Object.entries(item)) {
@@ -162,7 +181,7 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
         }
         if (hasContent(element)) elements.push(element);
     }
-    return elements;
+    return withSinglePrimary([], elements).filter(isPlainObject);
 }
 
 /** A copy of `object` with a sub-attribute set, or removed for `""` / `null`; other spellings of its name go. */
@@ -191,10 +210,10 @@ function hasContent(object: Record<string, unknown>): boolean {
 
 /** Removes the elements equal to the given values (`[{value: "x"}]` or `"x"`); the others stay. */
 function withoutValues(target: Target, current: unknown, value: unknown): unknown {
-    const values = Array.isArray(value) ? value : [value];
+    const values: unknown[] = Array.isArray(value) ? value : [value];
     checkElementCount(values.length, target.text); // before any work on them
     if (!Array.isArray(current)) return current;
-    const given = values.map((g) => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
+    const given = values.map((g): unknown => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
     return nonEmptyArray(withoutGivenValues(target.definition.subAttributes ?? [], current, given));
 }
 

@@ -11,14 +11,13 @@
  * read finds it, or the adder's re-read finds the member gone and removes the edge again.
  */
 import type { TransactionAction } from '@azure/data-tables';
-import { ScimError } from '../scim/errors';
+import { StoreError } from '../scim/storeErrors';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, MemberDelta } from '../scim/store';
 import { EntityTable, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import type { EdgeRow } from './entities';
 import {
-    GROUPS_PARTITION,
-    USERS_PARTITION,
+    type Partitions,
     memberEdgePrefix,
     memberEdgeRowKey,
     memberOfEdgePrefix,
@@ -26,7 +25,9 @@ import {
     resourceRowKey,
     reverseOfEdgeRowKey,
 } from './keys';
-import { failedOperationIndex, storageStatusOf } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
+import { inParallel } from './inParallel';
+import { failedOperationIndex } from './storageErrors';
 
 /** Up to this many removes are tried optimistically; more are first checked with batched edge reads. */
 const OPTIMISTIC_REMOVE_LIMIT = 4;
@@ -43,7 +44,10 @@ interface EdgePairChange {
 }
 
 export class MembershipEdges {
-    constructor(private readonly table: EntityTable) {}
+    constructor(
+        private readonly table: EntityTable,
+        private readonly partitions: Partitions,
+    ) {}
 
     /**
      * Applies a member delta. `head` (the group row update, maybe index rows) goes first in the first
@@ -63,7 +67,7 @@ export class MembershipEdges {
         } else if (toRemove.length > OPTIMISTIC_REMOVE_LIMIT) {
             toRemove = await this.existingMemberIds(groupId, toRemove);
         }
-        if (newMembers.includes(groupId)) throw ScimError.badRequest('invalidValue', 'A group cannot be a member of itself');
+        if (newMembers.includes(groupId)) throw new StoreError('invalidChange', 'A group cannot be a member of itself');
 
         const types = await this.requireMembers(newMembers);
         const changes: EdgePairChange[] = [
@@ -93,7 +97,7 @@ export class MembershipEdges {
 
     /** One point read, and one more only when the member is a group (it may be being deleted). */
     async hasMember(groupId: string, memberId: string): Promise<boolean> {
-        const edge = await this.table.read(GROUPS_PARTITION, memberEdgeRowKey(groupId, memberId), ['memberType']);
+        const edge = await this.table.read(this.partitions.groups, memberEdgeRowKey(groupId, memberId), ['memberType']);
         if (!edge) return false;
         return edge.memberType !== 'Group' || (await this.liveGroupIds([memberId])).has(memberId);
     }
@@ -104,7 +108,7 @@ export class MembershipEdges {
      */
     async groupsOf(memberId: string): Promise<string[]> {
         const groupIds: string[] = [];
-        for await (const page of this.table.pages(GROUPS_PARTITION, memberOfEdgePrefix(memberId), { select: ['groupId'] })) {
+        for await (const page of this.table.pages(this.partitions.groups, memberOfEdgePrefix(memberId), { select: ['groupId'] })) {
             for (const edge of page) groupIds.push(String(edge.groupId));
         }
         const liveGroups = await this.liveGroupIds(groupIds);
@@ -122,7 +126,7 @@ export class MembershipEdges {
 
     /**
      * The type of each id, with every user among them flagged as a member (`hasMemberships`, see deleteUser), or
-     * 400 `invalidValue` naming up to `MAX_NAMED_UNKNOWN_IDS` ids that are neither a user nor a live group.
+     * `invalidChange` (400 `invalidValue`) naming up to `MAX_NAMED_UNKNOWN_IDS` ids that are neither a user nor a live group.
      * Batch by batch, before any edge is written, stopping at the first batch that holds an unknown id:
      *
      * - one transaction per 100 ids merges the flag into the user rows; when they are all users (Entra's case),
@@ -148,7 +152,7 @@ export class MembershipEdges {
             if (unknown.length > 0) {
                 const named = unknown.slice(0, MAX_NAMED_UNKNOWN_IDS).map((id) => JSON.stringify(cut(id, 64)));
                 const more = unknown.length > named.length || start + batch.length < wanted.length;
-                throw ScimError.badRequest('invalidValue', `Members must be existing Users or Groups; these are not: ${named.join(', ')}${more ? ' (maybe more)' : ''}`);
+                throw new StoreError('invalidChange', `Members must be existing Users or Groups; these are not: ${named.join(', ')}${more ? ' (maybe more)' : ''}`);
             }
             for (const [id, type] of settled.found) found.set(id, type);
         }
@@ -161,7 +165,7 @@ export class MembershipEdges {
      * finish). True if the pass got through the whole range, false if it stopped at the deadline.
      */
     async deleteAll(prefix: string, deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
-        for await (const page of this.table.pages(GROUPS_PARTITION, prefix, { select: [] })) {
+        for await (const page of this.table.pages(this.partitions.groups, prefix, { select: [] })) {
             const rowKeys = page.flatMap((edge) => [String(edge.rowKey), reverseOfEdgeRowKey(String(edge.rowKey))]);
             const batches: string[][] = [];
             for (let start = 0; start < rowKeys.length; start += MAX_TRANSACTION_OPERATIONS) {
@@ -179,10 +183,10 @@ export class MembershipEdges {
         while (remaining.length > 0) {
             const batch = remaining.splice(0, MAX_TRANSACTION_OPERATIONS);
             try {
-                await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+                await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: this.partitions.groups, rowKey }]));
             } catch (error) {
                 const failedIndex = failedOperationIndex(error);
-                if (storageStatusOf(error) !== 404 || failedIndex === undefined) throw error;
+                if (statusCodeOf(error) !== 404 || failedIndex === undefined) throw error;
                 batch.splice(failedIndex, 1);
                 remaining.unshift(...batch);
             }
@@ -204,12 +208,12 @@ export class MembershipEdges {
     ): Promise<{ found: Map<string, ResourceTypeName>; unknown: string[] }> {
         const found = new Map<string, ResourceTypeName>();
         for (const id of knownUsers) found.set(id, 'User');
-        const userRows = new Set(ids.length === 0 ? [] : (await this.table.probe(USERS_PARTITION, ids.map((id) => resourceRowKey('User', id)), { expectPresent: guessUsers })).present);
+        const userRows = new Set(ids.length === 0 ? [] : (await this.table.probe(this.partitions.users, ids.map((id) => resourceRowKey('User', id)), { expectPresent: guessUsers })).present);
         for (const id of ids) if (userRows.has(resourceRowKey('User', id))) found.set(id, 'User');
         const nonUsers = [...(knownNonUser === undefined ? [] : [knownNonUser]), ...ids.filter((id) => !found.has(id))];
         if (nonUsers.length === 0) return { found, unknown: [] };
 
-        const groupRows = await this.table.probe(GROUPS_PARTITION, nonUsers.map((id) => resourceRowKey('Group', id)), { expectPresent: false, stopAfterAbsent: stopAfterUnknown });
+        const groupRows = await this.table.probe(this.partitions.groups, nonUsers.map((id) => resourceRowKey('Group', id)), { expectPresent: false, stopAfterAbsent: stopAfterUnknown });
         const present = new Set(groupRows.present);
         const absent = new Set(groupRows.absent);
         const liveGroups = await this.liveGroupIds(nonUsers.filter((id) => present.has(resourceRowKey('Group', id))));
@@ -221,7 +225,7 @@ export class MembershipEdges {
     // ---- writing
 
     private addition(groupId: string, memberId: string, memberType: ResourceTypeName): EdgePairChange {
-        const edge = { partitionKey: GROUPS_PARTITION, groupId, memberId, memberType };
+        const edge = { partitionKey: this.partitions.groups, groupId, memberId, memberType };
         const forward: EdgeRow = { ...edge, rowKey: memberEdgeRowKey(groupId, memberId) };
         const reverse: EdgeRow = { ...edge, rowKey: memberOfEdgeRowKey(memberId, groupId) };
         // Upsert: adding an existing member is a no-op that cannot conflict with a concurrent add.
@@ -233,8 +237,8 @@ export class MembershipEdges {
             kind: 'remove',
             memberId,
             operations: [
-                ['delete', { partitionKey: GROUPS_PARTITION, rowKey: memberEdgeRowKey(groupId, memberId) }],
-                ['delete', { partitionKey: GROUPS_PARTITION, rowKey: memberOfEdgeRowKey(memberId, groupId) }],
+                ['delete', { partitionKey: this.partitions.groups, rowKey: memberEdgeRowKey(groupId, memberId) }],
+                ['delete', { partitionKey: this.partitions.groups, rowKey: memberOfEdgeRowKey(memberId, groupId) }],
             ],
         };
     }
@@ -259,7 +263,7 @@ export class MembershipEdges {
             } catch (error) {
                 const failedIndex = failedOperationIndex(error);
                 const failedChange = failedIndex === undefined ? undefined : batch[Math.floor((failedIndex - headOperations.length) / 2)];
-                if (storageStatusOf(error) !== 404 || failedIndex! < headOperations.length || failedChange?.kind !== 'remove') throw error;
+                if (statusCodeOf(error) !== 404 || failedIndex! < headOperations.length || failedChange?.kind !== 'remove') throw error;
                 batch.splice(batch.indexOf(failedChange), 1);
                 queue.unshift(...batch);
             }
@@ -274,11 +278,11 @@ export class MembershipEdges {
     private async flagUsers(ids: string[]): Promise<number | undefined> {
         if (ids.length === 0) return undefined;
         try {
-            await this.table.submit(ids.map((id): TransactionAction => ['update', { partitionKey: USERS_PARTITION, rowKey: resourceRowKey('User', id), hasMemberships: true }, 'Merge']));
+            await this.table.submit(ids.map((id): TransactionAction => ['update', { partitionKey: this.partitions.users, rowKey: resourceRowKey('User', id), hasMemberships: true }, 'Merge']));
             return undefined;
         } catch (error) {
             const failed = failedOperationIndex(error);
-            if (storageStatusOf(error) !== 404 || failed === undefined || failed >= ids.length) throw error;
+            if (statusCodeOf(error) !== 404 || failed === undefined || failed >= ids.length) throw error;
             return failed;
         }
     }
@@ -320,7 +324,7 @@ export class MembershipEdges {
 
     /** The forward edges of a group as stored (a clear removes edges to groups being deleted too). */
     private edgePages(groupId: string): AsyncIterable<Entity[]> {
-        return this.table.pages(GROUPS_PARTITION, memberEdgePrefix(groupId), { select: ['memberId', 'memberType'] });
+        return this.table.pages(this.partitions.groups, memberEdgePrefix(groupId), { select: ['memberId', 'memberType'] });
     }
 
     private async memberIds(groupId: string): Promise<string[]> {
@@ -333,16 +337,18 @@ export class MembershipEdges {
     private async liveGroupIds(groupIds: string[]): Promise<Set<string>> {
         const wanted = unique(groupIds);
         if (wanted.length === 0) return new Set();
-        const groups = await this.table.readMany(GROUPS_PARTITION, wanted.map((id) => resourceRowKey('Group', id)), ['id', 'deleting']);
+        const groups = await this.table.readMany(this.partitions.groups, wanted.map((id) => resourceRowKey('Group', id)), ['id', 'deleting']);
         return new Set(groups.filter((group) => group.deleting !== true).map((group) => String(group.id)));
     }
 
     /** Which of these ids are members: a probe of their edge rows (a few transactions, not a read per id). */
     private async existingMemberIds(groupId: string, memberIds: string[]): Promise<string[]> {
-        const present = new Set((await this.table.probe(GROUPS_PARTITION, memberIds.map((id) => memberEdgeRowKey(groupId, id)), { expectPresent: true })).present);
+        const present = new Set((await this.table.probe(this.partitions.groups, memberIds.map((id) => memberEdgeRowKey(groupId, id)), { expectPresent: true })).present);
         return memberIds.filter((id) => present.has(memberEdgeRowKey(groupId, id)));
     }
 }
+
+/** Member ids that name no User or Group (nor a group being deleted). */
 
 function unique(ids: string[]): string[] {
     return [...new Set(ids)];
@@ -350,14 +356,4 @@ function unique(ids: string[]): string[] {
 
 function cut(text: string, length: number): string {
     return text.length <= length ? text : `${text.slice(0, length)}…`;
-}
-
-/** Runs `work` over `items`, `concurrency` at a time, starting none once `stop()` is true; returns how many it started. */
-async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<number> {
-    let next = 0;
-    const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-        while (next < items.length && !stop()) await work(items[next++]!);
-    });
-    await Promise.all(workers);
-    return next;
 }

@@ -7,7 +7,7 @@
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildResourceRows } from '../../shared/store/entities';
-import { GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey } from '../../shared/store/keys';
+import { DEFAULT_PARTITIONS, GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey } from '../../shared/store/keys';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
 import { submitInTransactions } from '../store/storeFixture';
 
@@ -31,9 +31,9 @@ beforeAll(async () => {
     for (let n = 0; n < USERS; n++) {
         const id = `user-${String(n).padStart(5, '0')}`;
         const active = n % 1000 === 7; // 11 active users, spread over the table
-        actions.push(['create', buildResourceRows('User', id, { userName: `${id}@example.com`, active }, { created: NOW, lastModified: NOW }).resource]);
+        actions.push(['create', buildResourceRows('User', id, { userName: `${id}@example.com`, active }, DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW }).resource]);
     }
-    const group = buildResourceRows('Group', 'big-group', { displayName: 'Big group' }, { created: NOW, lastModified: NOW });
+    const group = buildResourceRows('Group', 'big-group', { displayName: 'Big group' }, DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW });
     const groupActions: TransactionAction[] = [['create', group.resource]];
     for (let n = 0; n < MEMBERS; n++) {
         const memberId = `user-${String(n).padStart(5, '0')}`;

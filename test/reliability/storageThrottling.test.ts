@@ -10,7 +10,7 @@ import { startScimServer, type ScimTestServer } from '../support/scimServer';
 import { startStorageProxy, type StorageMisbehaviour, type StorageProxy } from '../support/storageProxy';
 import { testConnectionString } from '../support/tables';
 import { groupBody, patchBody, userBody } from './support/resources';
-import { expectScimError } from './support/scimReplies';
+import { expectScimError } from '../support/scimReplies';
 import { summaryLines } from './support/summaryLines';
 import { snapshotDifferences, tableSnapshot } from './support/tableSnapshot';
 
