@@ -27,6 +27,7 @@ import os from 'node:os';
 import { numberFlag, stringFlag } from './support/deadline';
 import * as entra from './support/entraRequests';
 import { newestProfile, profileShares } from './support/cpuProfile';
+import { mixTasks, need, planMix, type MixShape, type Tenant } from './support/incrementalMix';
 import { runLoad, type LoadResult, type LoadTask } from './support/loadGenerator';
 import { markdownTable } from './support/markdown';
 import { writeResultsSection } from './support/results';
@@ -45,12 +46,6 @@ const PHASE_BUDGET_MS = numberFlag('budget-seconds', 120) * 1000;
 const ENTRA_FLOOR_RPS = 25;
 const PROFILE_DIRECTORY = stringFlag('profile', '');
 
-/** The ids one server handed out, by the workload's user and group numbers. */
-interface Tenant {
-    userIds: string[];
-    groupIds: string[];
-}
-
 interface Target {
     name: string;
     client: ScimClient;
@@ -68,23 +63,6 @@ interface PhaseRun {
     cpuMsPerRequest: number;
     storageCpuMsPerRequest?: number;
     storagePerRequest?: number;
-}
-
-/** A small deterministic PRNG (mulberry32), so both servers get the very same mix. */
-function seededRandom(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-
-function need(id: string | undefined): string {
-    if (id === undefined) throw new Error('an earlier create failed');
-    return id;
 }
 
 // ---- The workload ------------------------------------------------------------------------------------
@@ -128,81 +106,7 @@ function initialMembershipTasks(tenant: Tenant): LoadTask[] {
     return tasks;
 }
 
-type MixOperation =
-    | { kind: 'user lookup (hit)'; user: number }
-    | { kind: 'externalId lookup'; user: number }
-    | { kind: 'GET user'; user: number }
-    | { kind: 'PATCH user'; user: number; version: number }
-    | { kind: 'disable user'; user: number }
-    | { kind: 'add member'; group: number; user: number }
-    | { kind: 'remove member'; group: number; user: number }
-    | { kind: 'group lookup'; group: number }
-    | { kind: 'GET group excl. members'; group: number };
-
-/** Weights of the incremental mix (percent): mostly lookups and PATCHes, as an incremental cycle is. */
-const MIX_WEIGHTS: [MixOperation['kind'], number][] = [
-    ['user lookup (hit)', 25],
-    ['externalId lookup', 10],
-    ['GET user', 5],
-    ['PATCH user', 25],
-    ['disable user', 10],
-    ['add member', 10],
-    ['remove member', 5],
-    ['group lookup', 5],
-    ['GET group excl. members', 5],
-];
-
-function planMix(seed: number): MixOperation[] {
-    const random = seededRandom(seed);
-    const pick = (n: number) => Math.floor(random() * n);
-    const total = MIX_WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
-    return Array.from({ length: MIX_REQUESTS }, (_, i): MixOperation => {
-        let roll = random() * total;
-        const kind = MIX_WEIGHTS.find(([, weight]) => (roll -= weight) < 0)?.[0] ?? 'user lookup (hit)';
-        const user = pick(USERS);
-        const group = pick(GROUPS);
-        switch (kind) {
-            case 'PATCH user':
-                return { kind, user, version: i };
-            case 'add member':
-                return { kind, group, user };
-            case 'remove member':
-                return { kind, group, user: initialMembers(group)[pick(MEMBERS_PER_GROUP)]! };
-            case 'group lookup':
-            case 'GET group excl. members':
-                return { kind, group };
-            default:
-                return { kind, user };
-        }
-    });
-}
-
-function mixTasks(plan: MixOperation[], tenant: Tenant, runId: string): LoadTask[] {
-    const user = (n: number) => need(tenant.userIds[n]);
-    const group = (n: number) => need(tenant.groupIds[n]);
-    return plan.map((op): LoadTask => async (send) => {
-        switch (op.kind) {
-            case 'user lookup (hit)':
-                return void (await send(op.kind, entra.lookupUserName(entra.userNameOf(op.user, runId))));
-            case 'externalId lookup':
-                return void (await send(op.kind, entra.lookupExternalId(entra.externalIdOf(op.user, runId))));
-            case 'GET user':
-                return void (await send(op.kind, entra.getUser(user(op.user))));
-            case 'PATCH user':
-                return void (await send(op.kind, entra.patchUserPortable(user(op.user), op.version)));
-            case 'disable user':
-                return void (await send(op.kind, entra.disableUser(user(op.user), false)));
-            case 'add member':
-                return void (await send(op.kind, entra.addMembers(group(op.group), [user(op.user)])));
-            case 'remove member':
-                return void (await send(op.kind, entra.removeMembers(group(op.group), [user(op.user)])));
-            case 'group lookup':
-                return void (await send(op.kind, entra.lookupGroup(entra.groupNameOf(op.group, runId))));
-            case 'GET group excl. members':
-                return void (await send(op.kind, entra.getGroupExcludingMembers(group(op.group))));
-        }
-    });
-}
+const MIX_SHAPE: MixShape = { users: USERS, groups: GROUPS, initialMembers };
 
 // ---- Running and reporting ---------------------------------------------------------------------------
 
@@ -295,7 +199,7 @@ async function main(): Promise<void> {
         console.log('\nPhase 3: incremental mix, two rounds per server (ABBA)');
         const mixOurs: PhaseRun[] = [];
         const mixPeer: PhaseRun[] = [];
-        const plan = planMix(0x5c1a);
+        const plan = planMix(MIX_SHAPE, MIX_REQUESTS, 0x5c1a);
         mixOurs.push(await runPhase(ours, mixTasks(plan, ours.tenant, runId), MIX_REQUESTS));
         mixPeer.push(await runPhase(peer, mixTasks(plan, peer.tenant, runId), MIX_REQUESTS));
         mixPeer.push(await runPhase(peer, mixTasks(plan, peer.tenant, runId), MIX_REQUESTS));

@@ -8,6 +8,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import type { Settings } from '../config';
+import { isB64Token } from './bearerToken';
 import { KeyVaultTokenVerifier, type SecretReader } from './KeyVaultTokenVerifier';
 import { managedIdentityCredential } from './managedIdentityCredential';
 import { StaticTokenVerifier } from './StaticTokenVerifier';
@@ -53,6 +54,9 @@ export function createTokenVerifier(
 
     if (settings.staticToken !== undefined) {
         log('SCIM token: using the SCIM_TOKEN setting (local development only; use KEY_VAULT_URL in Azure).');
+        if (!isB64Token(settings.staticToken)) {
+            log('SCIM token: SCIM_TOKEN holds characters a bearer token cannot carry (RFC 6750 b64token: letters, digits, - . _ ~ + / and trailing =); no request can match it.');
+        }
         return new StaticTokenVerifier(settings.staticToken);
     }
 

@@ -58,6 +58,7 @@ export function createOAuth(
             graceWindowMs: settings.secretGraceWindowMs,
             cacheTtlMs: tokenSettings.cacheTtlMs,
             label: 'OAuth client secret',
+            whenNewestUnusable: 'refuse',
             log,
             now,
         });

@@ -210,7 +210,7 @@ export class KeyVaultSigningKeys implements SigningKeys {
             // The rule of the Secret Token's versions (tokenVersions.ts): newest usable version, plus the one
             // before it during the grace window.
             const selected = selectAcceptedVersions(versions, graceWindowMs, new Date(startedAt));
-            const current = selected && await this.#fetch(selected.current.version, Number.POSITIVE_INFINITY);
+            const current = selected?.current && await this.#fetch(selected.current.version, Number.POSITIVE_INFINITY);
             const previous = selected?.previous && await this.#fetch(selected.previous.properties.version, selected.previous.acceptedUntil.getTime());
             if (current?.kid !== this.#current?.kid) {
                 this.#log(current === undefined
