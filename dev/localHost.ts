@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type HttpHandler, type LogHandler } from '@azure/functions';
+import type { Cookie, HttpHandler, LogHandler } from '@azure/functions';
 import type { AppProvider } from '../shared/app';
 import { isLoopbackAddress, runAsLocalCaller } from '../shared/http/localCaller';
 import type { RouteDefinition } from '../shared/http/scimEndpoint';
@@ -32,19 +32,29 @@ export interface LocalHostOptions {
     /** Receives every `context.log/warn/error` line of every invocation (tests capture logs with it). */
     logHandler?: LogHandler;
     /**
+     * The `@azure/functions` the routes were built with, whose classes make the request, response and context
+     * objects: the deployment bundle brings its own copy (functions/index.ts), as it does in Azure. Default:
+     * the package's, loaded only then.
+     */
+    functions?: FunctionsObjects;
+    /**
      * Serve `/admin` without sign-in to callers on this machine (`npm start`; docs/activity.md). The host listens
      * on 127.0.0.1 anyway; the caller's address is checked too. Off by default, so tests can exercise sign-in.
      */
     adminWithoutSignIn?: boolean;
 }
 
+export type FunctionsObjects = Pick<typeof import('@azure/functions'), 'HttpRequest' | 'HttpResponse' | 'InvocationContext'>;
+
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
     const compiled = options.routes
         .map((definition) => ({ definition, handler: definition.handlerFor(options.app), route: compileRouteTemplate(definition.route) }))
         .sort((a, b) => Number(a.route.isCatchAll) - Number(b.route.isCatchAll));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const functions = options.functions ?? (require('@azure/functions') as FunctionsObjects);
     const server = http.createServer((req, res) => {
         const trusted = options.adminWithoutSignIn === true && isLoopbackAddress(req.socket.remoteAddress);
-        runAsLocalCaller(trusted, () => serve(compiled, req, res, options.logHandler)).catch((error: unknown) => {
+        runAsLocalCaller(trusted, () => serve(compiled, functions, req, res, options.logHandler)).catch((error: unknown) => {
             // Only reachable if writing the response itself failed; the handlers never throw.
             console.error('local host: failed to write a response', error instanceof Error ? error.message : error);
             if (!res.headersSent) res.writeHead(500);
@@ -69,6 +79,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
 async function serve(
     routes: { definition: RouteDefinition; handler: HttpHandler; route: CompiledRoute }[],
+    { HttpRequest, HttpResponse, InvocationContext }: FunctionsObjects,
     req: http.IncomingMessage,
     res: http.ServerResponse,
     logHandler: LogHandler | undefined,

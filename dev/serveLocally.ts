@@ -8,7 +8,9 @@
  *    (`SCIM_OAUTH_CLIENT_ID` / `SCIM_OAUTH_CLIENT_SECRET`, dev only) for /oauth/token, whose access tokens
  *    are signed with a key generated in memory. Key Vault is for Azure: this host never constructs a
  *    managed-identity credential.
- * 4. The status page `/admin`, without sign-in: the host listens on 127.0.0.1 only (docs/activity.md).
+ * 4. App: the compiled sources (dist/functions), or with `--bundle` the deployment bundle, its routes serving
+ *    an app built by its own code (`npm run start:bundle`).
+ * 5. The status page `/admin`, without sign-in: the host listens on 127.0.0.1 only (docs/activity.md).
  * Ctrl-C flushes the activity records, stops the HTTP server and Azurite; nothing is left listening.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,7 +20,7 @@ import { closeApp, createApp } from '../shared/app';
 import { readLocalHostSettings, readSettings, type Environment } from '../shared/config';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from './embeddedAzurite';
 import { generateToken } from './generateToken';
-import { loadRouteTableQuietly } from './loadRouteTable';
+import { loadBundle, loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -45,8 +47,17 @@ async function main(): Promise<void> {
     env.SCIM_OAUTH_CLIENT_ID ||= randomUUID();
     env.SCIM_OAUTH_CLIENT_SECRET ||= generateToken();
 
-    const app = createApp(readSettings(env));
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), port, adminWithoutSignIn: true });
+    // `--bundle` (npm run start:bundle): the deployment bundle's routes and app instead of dist/functions.
+    const bundle = process.argv.includes('--bundle') ? loadBundle() : undefined;
+    const app = bundle ? bundle.createApp(bundle.readSettings(env)) : createApp(readSettings(env));
+    const host = await startLocalHost({
+        routes: bundle ? bundle.ROUTES : loadRouteTableQuietly(),
+        app: () => Promise.resolve(app),
+        port,
+        ...(bundle ? { functions: bundle } : {}),
+        adminWithoutSignIn: true,
+    });
+    if (bundle) console.log('App: the deployment bundle (package.json "main")');
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Status page (this machine only, no sign-in): http://localhost:${host.port}/admin`);

@@ -4,9 +4,9 @@
  * value, so nothing here can show the token. The same settings and rule as the verifier (shared/config.ts,
  * `tokenVersions.ts`), so the page says what the app does.
  */
-import { SecretClient } from '@azure/keyvault-secrets';
 import type { Settings } from '../config';
-import { lazyManagedIdentityCredential, type TokenVerifierDependencies } from './createTokenVerifier';
+import { secretClientOnFirstUse, type TokenVerifierDependencies } from './createTokenVerifier';
+import { managedIdentityCredential } from './managedIdentityCredential';
 import { describeError } from '../describeError';
 import { readTokenStatus, type TokenStatus } from './tokenVersions';
 
@@ -31,11 +31,8 @@ export function createTokenStatusReader(
         const report: TokenStatusReport = { source: settings.staticToken !== undefined ? 'setting' : 'none' };
         return () => Promise.resolve(report);
     }
-    const client = new SecretClient(
-        settings.keyVaultUrl,
-        deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId),
-        deps.secretClientOptions,
-    );
+    // The Key Vault SDK is loaded on the first listing (a status page view), never at start-up.
+    const client = secretClientOnFirstUse(settings.keyVaultUrl, deps.credential ?? managedIdentityCredential(managedIdentityClientId), deps.secretClientOptions);
     const now = deps.now ?? Date.now;
     const base = { source: 'keyVault' as const, secretName: settings.secretName, graceMinutes: settings.graceWindowMs / 60_000 };
     let cached: { report: TokenStatusReport; at: number } | undefined;

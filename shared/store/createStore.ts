@@ -3,6 +3,7 @@
  * a connection string (Azurite locally, tests) or the table endpoint with the app's managed identity (Azure).
  */
 import type { ActivityStore } from '../activity/ActivityStore';
+import { managedIdentityCredential } from '../auth/managedIdentityCredential';
 import type { StorageSettings } from '../config';
 import type { TableOptions } from './EntityTable';
 import { createTableActivityStore } from './TableActivityStore';
@@ -25,11 +26,8 @@ function tableConnection(storage: StorageSettings, managedIdentityClientId: stri
         return { options: { tableName: storage.tableName, connectionString: storage.connectionString }, extra: { allowInsecureConnection: insecure } };
     }
     if (storage.endpoint) {
-        // Constructed only in Azure (TABLES_ENDPOINT set, no connection string): the identity endpoint it
-        // talks to exists only there. Required lazily so tests and the local host never load it.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
-        const credential = managedIdentityClientId ? new ManagedIdentityCredential({ clientId: managedIdentityClientId }) : new ManagedIdentityCredential();
+        // Only in Azure (TABLES_ENDPOINT set, no connection string): the identity endpoint exists only there.
+        const credential = managedIdentityCredential(managedIdentityClientId || undefined);
         return { options: { tableName: storage.tableName, endpoint: storage.endpoint, credential }, extra: {} };
     }
     throw new Error('No table storage configured: set TABLES_CONNECTION_STRING (local) or TABLES_ENDPOINT (Azure)');
