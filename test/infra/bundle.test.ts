@@ -90,11 +90,11 @@ describe('registrations, as the Functions host receives them', () => {
         }
     });
 
-    it('registers the delete sweep timer on its schedule, and the start-up check', () => {
+    it('registers the delete sweep timer on its schedule, the start-up check and the shutdown flush of the activity records', () => {
         const others = registrations.filter((r) => r.trigger.type !== 'httpTrigger');
         expect(others).toEqual([{ name: 'SweepDeletedGroups', trigger: expect.objectContaining({ type: 'timerTrigger', schedule: SWEEP_SCHEDULE, runOnStartup: false }) }]);
         expect(registrations).toHaveLength(ROUTES.length + 1);
-        expect(hooks).toEqual(['appStart']);
+        expect(hooks).toEqual(['appStart', 'appTerminate']);
     });
 });
 
