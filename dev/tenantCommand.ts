@@ -16,6 +16,7 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { describeError } from '../shared/describeError';
+import { splitCommandLine } from './commandLine';
 import { tokenDigest } from '../shared/auth/tokenDigest';
 import { readSettings, type Environment, type Settings } from '../shared/config';
 import { scimBaseUrl } from '../shared/http/scimEndpoint';
@@ -209,19 +210,9 @@ interface ParsedArguments {
 }
 
 function parseArguments(argv: readonly string[]): ParsedArguments | string {
-    const positional: string[] = [];
-    let appUrl: string | undefined;
-    for (let index = 0; index < argv.length; index += 1) {
-        const argument = argv[index]!;
-        if (!argument.startsWith('--')) {
-            positional.push(argument);
-            continue;
-        }
-        const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-        if (flag !== 'app-url') return `Unknown option --${flag}.`;
-        appUrl = inlineValue ?? argv[(index += 1)];
-        if (appUrl === undefined || appUrl === '') return `Option --${flag} needs a value.`;
-    }
+    const line = splitCommandLine(argv, ['app-url']);
+    if (typeof line === 'string') return line;
+    const { positional, options: { 'app-url': appUrl } } = line;
     const [command, name, ...extra] = positional;
     if (!COMMANDS.includes(command as Command)) return command === undefined ? 'Missing command.' : `Unknown command '${command}'.`;
     if (command === 'list') {

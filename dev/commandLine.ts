@@ -1,0 +1,28 @@
+/**
+ * The command line of the dev commands (token, client, tenant): positional words, and options written
+ * `--flag value` or `--flag=value`. One parser, so every command refuses an unknown option or an option
+ * without a value in the same words.
+ */
+export interface CommandLine {
+    positional: string[];
+    options: Record<string, string>;
+}
+
+/** The split command line, or a message saying what is wrong with it. */
+export function splitCommandLine(argv: readonly string[], knownOptions: readonly string[]): CommandLine | string {
+    const options: Record<string, string> = {};
+    const positional: string[] = [];
+    for (let index = 0; index < argv.length; index += 1) {
+        const argument = argv[index]!;
+        if (!argument.startsWith('--')) {
+            positional.push(argument);
+            continue;
+        }
+        const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+        if (!knownOptions.includes(flag)) return `Unknown option --${flag}.`;
+        const value = inlineValue ?? argv[(index += 1)];
+        if (value === undefined || value === '') return `Option --${flag} needs a value.`;
+        options[flag] = value;
+    }
+    return { positional, options };
+}
