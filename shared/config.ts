@@ -3,6 +3,8 @@
  * Values come from `process.env`: app settings in Azure, `local.settings.json` under `func start`,
  * and the environment under `npm start`.
  */
+import { INDEXED_ATTRIBUTES_SETTING, readIndexConfiguration, type IndexConfiguration } from './scim/attributeIndexes';
+
 export interface StorageSettings {
     tableName: string;
     /** Local and tests: an Azurite or storage-account connection string. */
@@ -17,6 +19,11 @@ export interface Settings {
     publicBaseUrl?: string;
     /** Largest request body accepted, bytes (advertised as `bulk.maxPayloadSize`). */
     maxBodyBytes: number;
+    /**
+     * The equality indexes: the default set plus `SCIM_INDEXED_ATTRIBUTES` (comma-separated attribute paths).
+     * A path that cannot be indexed makes `readSettings` throw, naming it: the app does not start with it.
+     */
+    indexes: IndexConfiguration;
 }
 
 export const DEFAULT_TABLE_NAME = 'scim';
@@ -26,7 +33,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     const storage: StorageSettings = { tableName: env.SCIM_TABLE_NAME || DEFAULT_TABLE_NAME };
     if (env.TABLES_CONNECTION_STRING) storage.connectionString = env.TABLES_CONNECTION_STRING;
     else if (env.TABLES_ENDPOINT) storage.endpoint = env.TABLES_ENDPOINT;
-    const settings: Settings = { storage, maxBodyBytes: DEFAULT_MAX_BODY_BYTES };
+    const indexes = readIndexConfiguration(env[INDEXED_ATTRIBUTES_SETTING]);
+    const settings: Settings = { storage, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, indexes };
     if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
     return settings;
 }

@@ -54,6 +54,6 @@ export function useLocalSettings(settings: { connectionString: string; tableName
 async function build(): Promise<Dependencies> {
     const settings = readSettings();
     const verifier = createTokenVerifier(process.env, tokenVerifierDependencies);
-    const store = createStoreFromSettings(settings.storage);
+    const store = createStoreFromSettings(settings.storage, settings.indexes);
     return { settings, verifier, store };
 }

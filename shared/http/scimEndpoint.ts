@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import { bearerToken } from '../auth/bearer';
+import { requireWellFormedJson } from '../scim/caseFold';
 import { ScimError } from '../scim/errors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
 import { getDependencies } from './dependencies';
@@ -96,11 +97,15 @@ async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unk
     if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
         throw ScimError.badRequest('invalidSyntax', `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
     }
+    let body: unknown;
     try {
-        return JSON.parse(text);
+        body = JSON.parse(text);
     } catch {
         throw ScimError.badRequest('invalidSyntax', 'Request body is not valid JSON');
     }
+    // `"\ud800"` is valid JSON but not Unicode text: refused everywhere rather than stored or keyed (caseFold.ts).
+    requireWellFormedJson(body, 'request body');
+    return body;
 }
 
 /**

@@ -36,6 +36,7 @@
  *   `displayName`) cannot be removed: 400 `invalidValue`. The engine does not maintain `schemas` when an
  *   extension object appears or disappears; whoever renders the resource derives it.
  */
+import { caseFolded } from './caseFold';
 import { ScimError } from './errors';
 import {
     canonicalizeAttributeValue,
@@ -554,7 +555,7 @@ function elementMatchesGiven(subAttributes: readonly AttributeDefinition[], elem
         if (subDefinition === undefined) return false;
         const stored = element[subDefinition.name];
         if (typeof stored === 'string' && typeof givenValue === 'string' && !subDefinition.caseExact) {
-            return stored.toLowerCase() === givenValue.toLowerCase();
+            return caseFolded(stored) === caseFolded(givenValue);
         }
         return jsonEqual(stored, canonicalizeAttributeValue(subDefinition, givenValue));
     });

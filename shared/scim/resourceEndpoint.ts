@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
+import { unindexedFilterDetail } from './attributeIndexes';
 import { canonicalizeResource, isPlainObject } from './attributeValues';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
@@ -84,18 +85,26 @@ class Resources {
         return { status: 200, body: listResponse(resources, total, paging.startIndex) };
     }
 
-    /** Candidates from the query plan (an index read where possible), then the rest of the filter in memory. */
+    /**
+     * Candidates from the query plan (index reads where a usable index serves the filter), then the rest of
+     * the filter in memory. Without one, a scan of at most MAX_SCAN_RESOURCES, refused beyond that with a
+     * detail that names the attribute to index.
+     */
     private async *filtered(filterText: string): AsyncIterable<StoredResource> {
-        const plan = planQuery(parseFilter(filterText), this.resourceType);
+        const filter = parseFilter(filterText);
+        const catalog = await this.store.indexes(this.resourceType);
+        const plan = planQuery(filter, this.resourceType, catalog.usable);
+        const onlyLookup = plan.lookups?.length === 1 ? plan.lookups[0] : undefined;
+        const byId = onlyLookup?.kind === 'id' ? onlyLookup.value : undefined;
         // The membership probe `id eq "g" and members[value eq "u"]`: a miss costs one point read.
-        if (plan.requiredMember !== undefined && plan.lookup?.kind === 'id' && !(await this.store.hasMember(plan.lookup.value, plan.requiredMember))) return;
-        const candidates = plan.lookup ? await this.store.lookup(this.resourceType, plan.lookup) : this.store.list(this.resourceType, MAX_SCAN_RESOURCES + 1);
+        if (plan.requiredMember !== undefined && byId !== undefined && !(await this.store.hasMember(byId, plan.requiredMember))) return;
+        const candidates = plan.lookups ? await this.store.lookup(this.resourceType, plan.lookups) : this.store.list(this.resourceType, MAX_SCAN_RESOURCES + 1);
         let scanned = 0;
         for await (const stored of candidates) {
-            if (!plan.lookup && ++scanned > MAX_SCAN_RESOURCES) {
-                throw ScimError.badRequest('tooMany', `This filter needs a scan of more than ${MAX_SCAN_RESOURCES} resources; filter by id, userName, externalId or displayName`);
+            if (!plan.lookups && ++scanned > MAX_SCAN_RESOURCES) {
+                throw ScimError.badRequest('tooMany', unindexedFilterDetail(filter, this.resourceType, catalog, MAX_SCAN_RESOURCES));
             }
-            if (plan.requiredMember !== undefined && plan.lookup?.kind !== 'id' && !(await this.store.hasMember(stored.id, plan.requiredMember))) continue;
+            if (plan.requiredMember !== undefined && byId === undefined && !(await this.store.hasMember(stored.id, plan.requiredMember))) continue;
             if (plan.residual && !matchesFilter(plan.residual, this.fullRepresentation(stored), this.resourceType)) continue;
             yield stored;
         }

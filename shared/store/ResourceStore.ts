@@ -7,6 +7,7 @@
  * 413 / 400 (resource too large for a table entity) or 503 with Retry-After (storage unavailable,
  * throttled, timing out).
  */
+import type { IndexCatalog } from '../scim/attributeIndexes';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
 
@@ -60,8 +61,18 @@ export interface ResourceStore {
 
     get(resourceType: ResourceTypeName, id: string): Promise<StoredResource | undefined>;
 
-    /** Answers an index lookup with a point read or key-range read (never a scan). */
-    lookup(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<StoredResource[]>;
+    /**
+     * Answers index lookups with point reads and key-range reads (never a scan): the resources any of them
+     * names, in id order. Only lookups on ids and on indexes `indexes` lists as usable. More than
+     * `MAX_LOOKUP_RESOURCES` (TableResourceStore.ts) resources → 400 tooMany.
+     */
+    lookup(resourceType: ResourceTypeName, lookups: readonly IndexLookup[]): Promise<StoredResource[]>;
+
+    /**
+     * The equality indexes of a resource type (attributeIndexes.ts): those lookups may use now, and those
+     * configured but still being built (a lookup would miss resources written before; docs/operate.md).
+     */
+    indexes(resourceType: ResourceTypeName): Promise<IndexCatalog>;
 
     /**
      * Every resource of a type in a stable order (by id), read page by page from storage. Stops after

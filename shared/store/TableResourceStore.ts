@@ -11,27 +11,33 @@
  *
  * Versions are the resource row's ETag, encoded (keys.ts), so a conditional write is a plain If-Match.
  *
+ * Equality indexes (attributeIndexes.ts) beyond the built-in name and externalId rows are `ix:` rows in
+ * the same partition, written in the same transactions; the resource row lists them (`indexKeys`), and
+ * IndexStates.ts decides when one may be read.
+ *
  * Request costs (counted by requestCounter.ts, held to budgets in test/store/requestBudgets.test.ts):
- * get = 1 point read; userName/displayName eq = 1 (miss) or 2 (hit); externalId eq = 1 range read + 1;
+ * get = 1 point read; an indexed eq = 1 (miss) or 1 + k (k hits, 16 point reads in flight);
  * create = 1 transaction; update = read + 1 transaction, or just the transaction when `expectedVersion`
  * names the version this store instance last read or wrote; delete of a user never in a group =
  * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it.
  */
 import { TableClient, type TableEntity, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
+import { defaultIndexConfiguration, indexKeyOf, indexKeysOf, type AttributeIndex, type IndexCatalog, type IndexConfiguration } from '../scim/attributeIndexes';
 import { ScimError } from '../scim/errors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './ResourceStore';
 import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
-import { attributesOf, buildResourceRows, resourceRowOf, toStoredResource, type ResourceRow, type StoredRow } from './entities';
+import { attributesOf, buildResourceRows, indexRowKeysOf, resourceRowOf, toStoredResource, type ResourceRow, type StoredRow } from './entities';
+import { IndexStates } from './IndexStates';
 import {
     DELETION_MARKER_PREFIX,
     GROUPS_PARTITION,
-    caseFolded,
     deletionMarkerRowKey,
     etagOfVersion,
     externalIdRowPrefix,
+    indexRowPrefix,
     memberEdgePrefix,
     memberOfEdgePrefix,
     partitionOf,
@@ -72,6 +78,11 @@ const RECENT_ROW_FOR_MEMBERS_MS = 2000;
  * the deadline still complete: at most 4 more, of 100 rows each.
  */
 export const GROUP_DELETE_BUDGET_MS = 8_000;
+/**
+ * The most resources one filter's index lookups may name (the union of all of them): each costs a point
+ * read, so more is refused with 400 tooMany rather than read. A page of index rows holds 1,000.
+ */
+export const MAX_LOOKUP_RESOURCES = 1000;
 
 /**
  * `allowInsecureConnection` is for Azurite only (http://127.0.0.1); the SDK refuses http otherwise.
@@ -79,8 +90,13 @@ export const GROUP_DELETE_BUDGET_MS = 8_000;
  */
 export function createTableResourceStore(
     options: TableResourceStoreOptions,
-    extra: { allowInsecureConnection?: boolean; /** tests only */ groupDeleteBudgetMs?: number } = {},
-): ResourceStore {
+    extra: { allowInsecureConnection?: boolean; indexes?: IndexConfiguration; /** tests only */ groupDeleteBudgetMs?: number } = {},
+): TableResourceStore {
+    return new TableResourceStore(createEntityTable(options, extra), extra.groupDeleteBudgetMs, extra.indexes);
+}
+
+/** The table client with the store's retry, timeout and request-counting policies (also used by the `index` command). */
+export function createEntityTable(options: TableResourceStoreOptions, extra: { allowInsecureConnection?: boolean } = {}): EntityTable {
     const clientOptions: TableServiceClientOptions = { retryOptions: RETRY_OPTIONS };
     if (extra.allowInsecureConnection) clientOptions.allowInsecureConnection = true;
     const client =
@@ -98,27 +114,33 @@ export function createTableResourceStore(
         { phase: 'Retry' },
     );
     addStorageRequestCounter(client.pipeline);
-    return new TableResourceStore(new EntityTable(client), extra.groupDeleteBudgetMs);
+    return new EntityTable(client);
 }
 
 export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
     /** Recently read or written resource rows by partition + RowKey, to skip the read of a conditional update. */
     private readonly recentRows = new Map<string, { stored: StoredRow<ResourceRow>; at: number }>();
+    private readonly indexStates: IndexStates;
+    private prepared: Promise<void> | undefined;
 
     constructor(
         private readonly table: EntityTable,
         private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        private readonly indexConfiguration: IndexConfiguration = defaultIndexConfiguration(),
     ) {
         this.edges = new MembershipEdges(table);
+        this.indexStates = new IndexStates(table, indexConfiguration);
     }
 
     async create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource> {
         return this.guarded(async () => {
-            const rows = buildResourceRows(resourceType, id, attributes, { created: now, lastModified: now });
+            const rows = buildResourceRows(resourceType, id, attributes, { created: now, lastModified: now }, { indexes: this.indexConfiguration[resourceType] });
             if (resourceType === 'Group' && members && members.length > 0) await this.requireExisting(members);
             const actions: TransactionAction[] = [['create', rows.resource], ['create', rows.uniqueName]];
             if (rows.externalId) actions.push(['create', rows.externalId]);
+            // Upserts: keyed by the id, so nothing but a leftover of this very resource can be there already.
+            actions.push(...rows.indexRows.map((row): TransactionAction => ['upsert', row, 'Replace']));
             let etags: string[];
             try {
                 etags = await this.table.submit(actions);
@@ -144,45 +166,37 @@ export class TableResourceStore implements ResourceStore {
         });
     }
 
-    async lookup(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<StoredResource[]> {
+    /**
+     * The union of the lookups: index rows first (ids only), then the resources, 16 point reads in flight,
+     * in id order. More than `MAX_LOOKUP_RESOURCES` ids → 400 tooMany before any resource is read.
+     */
+    async lookup(resourceType: ResourceTypeName, lookups: readonly IndexLookup[]): Promise<StoredResource[]> {
         return this.guarded(async () => {
-            const partition = partitionOf(resourceType);
-            let candidates: StoredRow<ResourceRow>[];
-            switch (lookup.kind) {
-                case 'id': {
-                    const stored = await this.readResource(resourceType, lookup.value);
-                    candidates = stored ? [stored] : [];
-                    break;
-                }
-                case 'userName':
-                case 'displayName': {
-                    if (lookup.kind !== uniqueAttributeOf(resourceType)) return [];
-                    const index = await this.table.read(partition, uniqueNameRowKey(resourceType, lookup.value), ['id']);
-                    const stored = index && (await this.readResource(resourceType, String(index.id)));
-                    candidates = stored ? [stored] : [];
-                    break;
-                }
-                case 'externalId': {
-                    const ids: string[] = [];
-                    for await (const page of this.table.pages(partition, externalIdRowPrefix(lookup.value), { select: ['id'] })) {
-                        ids.push(...page.map((index) => String(index.id)));
-                    }
-                    candidates = await this.readResources(resourceType, ids);
-                    break;
+            const ids = new Set<string>();
+            for (const lookup of lookups) {
+                for (const id of await this.idsFor(resourceType, lookup)) ids.add(id);
+                if (ids.size > MAX_LOOKUP_RESOURCES) {
+                    throw ScimError.badRequest('tooMany', `More than ${MAX_LOOKUP_RESOURCES} ${resourceType}s match the indexed conditions of this filter; add a condition that narrows it`);
                 }
             }
-            // Hashed keys could in theory collide, so the stored attribute has the last word.
+            const candidates = await this.readResources(resourceType, [...ids]);
+            // Hashed keys could in theory collide, so the stored attributes have the last word.
             return candidates
-                .filter((stored) => matchesLookup(attributesOf(stored.row), lookup))
+                .filter((stored) => lookups.some((lookup) => this.matchesLookup(resourceType, stored.row.id, attributesOf(stored.row), lookup)))
+                .sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0))
                 .map((stored) => this.remember(resourceType, stored));
         });
+    }
+
+    async indexes(resourceType: ResourceTypeName): Promise<IndexCatalog> {
+        return this.guarded(() => this.indexStates.catalog(resourceType));
     }
 
     async *list(resourceType: ResourceTypeName, limit: number): AsyncIterable<StoredResource> {
         if (limit <= 0) return;
         let listed = 0;
         try {
-            await this.table.ensureExists();
+            await this.prepare();
             const pageSize = Math.min(MAX_PAGE_SIZE, limit);
             for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { pageSize })) {
                 for (const entity of page) {
@@ -219,7 +233,10 @@ export class TableResourceStore implements ResourceStore {
             let head: TransactionAction[];
             let updated: ResourceRow;
             if (change.attributes) {
-                const rows = buildResourceRows(resourceType, id, change.attributes, { created: current.row.created, lastModified: now }, current.row);
+                const rows = buildResourceRows(resourceType, id, change.attributes, { created: current.row.created, lastModified: now }, {
+                    ...(current.row.hasMemberships ? { hasMemberships: true } : {}),
+                    indexes: this.indexConfiguration[resourceType],
+                });
                 updated = rows.resource;
                 head = [['update', rows.resource, 'Replace', { etag: current.etag }]];
                 if (rows.uniqueName.rowKey !== current.row.uniqueNameKey) {
@@ -229,6 +246,12 @@ export class TableResourceStore implements ResourceStore {
                     if (current.row.externalIdKey) head.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.externalIdKey }]);
                     if (rows.externalId) head.push(['create', rows.externalId]);
                 }
+                // Generic index rows: the old ones the row lists (of any index, configured or not any more) go,
+                // the new ones come, the unchanged ones stay — all in this transaction.
+                const oldKeys = new Set(indexRowKeysOf(current.row));
+                const newKeys = new Set(rows.indexRows.map((row) => row.rowKey));
+                for (const rowKey of oldKeys) if (!newKeys.has(rowKey)) head.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey }]);
+                for (const row of rows.indexRows) if (!oldKeys.has(row.rowKey)) head.push(['upsert', row, 'Replace']);
             } else if (change.members) {
                 updated = { ...current.row, lastModified: now };
                 head = [this.versionBump(current.row, now, expectedEtag)];
@@ -256,7 +279,7 @@ export class TableResourceStore implements ResourceStore {
 
     async *members(groupId: string): AsyncIterable<GroupMember> {
         try {
-            await this.table.ensureExists();
+            await this.prepare();
             yield* this.edges.members(groupId);
         } catch (error) {
             throw toScimError(error);
@@ -424,7 +447,7 @@ export class TableResourceStore implements ResourceStore {
         return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
     }
 
-    /** Deletes the resource row and its index rows. */
+    /** Deletes the resource row and its index rows (the row first: the group marking reuses the rest). */
     private resourceDeletion(current: StoredRow<ResourceRow>): TransactionAction[] {
         const partitionKey = current.row.partitionKey;
         const actions: TransactionAction[] = [
@@ -432,7 +455,44 @@ export class TableResourceStore implements ResourceStore {
             ['delete', { partitionKey, rowKey: current.row.uniqueNameKey }],
         ];
         if (current.row.externalIdKey) actions.push(['delete', { partitionKey, rowKey: current.row.externalIdKey }]);
+        for (const rowKey of indexRowKeysOf(current.row)) actions.push(['delete', { partitionKey, rowKey }]);
         return actions;
+    }
+
+    // ---- index lookups
+
+    /** The ids one lookup names: no read for an id, one point read for the unique name, else a key range. */
+    private async idsFor(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<string[]> {
+        if (lookup.kind === 'id') return [lookup.value];
+        const index = this.configuredIndex(resourceType, lookup.attribute);
+        const key = indexKeyOf(index, lookup.value);
+        if (key === undefined) return [];
+        const partition = partitionOf(resourceType);
+        if (index.storage === 'uniqueName') {
+            const row = await this.table.read(partition, uniqueNameRowKey(resourceType, lookup.value), ['id']);
+            return row ? [String(row.id)] : [];
+        }
+        const prefix = index.storage === 'externalId' ? externalIdRowPrefix(key) : indexRowPrefix(index.path, key);
+        const ids: string[] = [];
+        for await (const page of this.table.pages(partition, prefix, { select: ['id'] })) {
+            ids.push(...page.map((row) => String(row.id)));
+            if (ids.length > MAX_LOOKUP_RESOURCES) break;
+        }
+        return ids;
+    }
+
+    private matchesLookup(resourceType: ResourceTypeName, id: string, attributes: ScimResource, lookup: IndexLookup): boolean {
+        if (lookup.kind === 'id') return id === lookup.value;
+        const index = this.configuredIndex(resourceType, lookup.attribute);
+        const key = indexKeyOf(index, lookup.value);
+        return key !== undefined && indexKeysOf(index, attributes).includes(key);
+    }
+
+    /** A lookup names an index of this store's configuration; anything else is a programming error. */
+    private configuredIndex(resourceType: ResourceTypeName, path: string): AttributeIndex {
+        const index = this.indexConfiguration[resourceType].find((candidate) => candidate.path === path);
+        if (!index) throw new Error(`no ${resourceType} index on ${path}`);
+        return index;
     }
 
     /** Refuses unknown member ids before anything is written (the add path checks again, race-safe). */
@@ -505,27 +565,29 @@ export class TableResourceStore implements ResourceStore {
         return ScimError.uniqueness(`A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
     }
 
-    /** Ensures the table, runs `work`, and lets only ScimError out. */
+    /**
+     * The one-time work before a store's first operation: the table exists and the index state rows this
+     * app's configuration implies are written (IndexStates.ts) — before the first write, so a new table's
+     * indexes start out complete. A failure is forgotten so the next operation tries again.
+     */
+    private prepare(): Promise<void> {
+        this.prepared ??= (async () => {
+            await this.table.ensureExists();
+            await this.indexStates.declare(new Date().toISOString());
+        })().catch((error: unknown) => {
+            this.prepared = undefined;
+            throw error;
+        });
+        return this.prepared;
+    }
+
+    /** Prepares the store, runs `work`, and lets only ScimError out. */
     private async guarded<T>(work: () => Promise<T>): Promise<T> {
         try {
-            await this.table.ensureExists();
+            await this.prepare();
             return await work();
         } catch (error) {
             throw toScimError(error);
         }
-    }
-}
-
-function matchesLookup(attributes: ScimResource, lookup: IndexLookup): boolean {
-    switch (lookup.kind) {
-        case 'id':
-            return true;
-        case 'userName':
-        case 'displayName': {
-            const value = attributes[lookup.kind];
-            return typeof value === 'string' && caseFolded(value) === caseFolded(lookup.value);
-        }
-        case 'externalId':
-            return attributes.externalId === lookup.value;
     }
 }

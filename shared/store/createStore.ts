@@ -3,13 +3,14 @@
  * a connection string (Azurite locally, tests) or the table endpoint with the app's managed identity (Azure).
  */
 import type { StorageSettings } from '../config';
+import type { IndexConfiguration } from '../scim/attributeIndexes';
 import type { ResourceStore } from './ResourceStore';
 import { createTableResourceStore } from './TableResourceStore';
 
-export function createStoreFromSettings(storage: StorageSettings): ResourceStore {
+export function createStoreFromSettings(storage: StorageSettings, indexes?: IndexConfiguration): ResourceStore {
     if (storage.connectionString) {
         const insecure = /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(storage.connectionString) || storage.connectionString.includes('UseDevelopmentStorage=true');
-        return createTableResourceStore({ tableName: storage.tableName, connectionString: storage.connectionString }, { allowInsecureConnection: insecure });
+        return createTableResourceStore({ tableName: storage.tableName, connectionString: storage.connectionString }, { allowInsecureConnection: insecure, ...(indexes ? { indexes } : {}) });
     }
     if (storage.endpoint) {
         // Constructed only in Azure (TABLES_ENDPOINT set, no connection string): the identity endpoint it
@@ -18,7 +19,7 @@ export function createStoreFromSettings(storage: StorageSettings): ResourceStore
         const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
         const clientId = process.env.AZURE_CLIENT_ID;
         const credential = clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
-        return createTableResourceStore({ tableName: storage.tableName, endpoint: storage.endpoint, credential });
+        return createTableResourceStore({ tableName: storage.tableName, endpoint: storage.endpoint, credential }, indexes ? { indexes } : {});
     }
     throw new Error('No table storage configured: set TABLES_CONNECTION_STRING (local) or TABLES_ENDPOINT (Azure)');
 }

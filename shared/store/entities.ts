@@ -7,11 +7,13 @@
  * (`attributes0`, `attributes1`, …) and a resource over 450,000 code units (≈ 900 KB as UTF-16) is refused
  * with 413 before storage is asked.
  */
+import { indexKeysOf, MAX_INDEX_ROWS_PER_RESOURCE, type AttributeIndex } from '../scim/attributeIndexes';
 import { ScimError } from '../scim/errors';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { ScimResource, StoredResource } from './ResourceStore';
 import {
     externalIdRowKey,
+    indexRowKey,
     partitionOf,
     resourceRowKey,
     uniqueAttributeOf,
@@ -41,6 +43,14 @@ export type ResourceRow = {
     hasMemberships?: boolean;
     /** Group only: deletion has begun; readers treat the group as gone. */
     deleting?: boolean;
+    /**
+     * The generic index rows of this resource (docs/storage.md, "Equality indexes"), as JSON
+     * `{"<index path>": ["ix:…", …]}`: an entry per index the writer maintained, empty when the resource has
+     * no value for it. The entry says the row is covered (a rebuild skips it); the keys let an update or a
+     * delete remove exactly these rows, even of an index no longer configured. Absent on rows written
+     * before indexes existed: covered by nothing.
+     */
+    indexKeys?: string;
     /** `attributes0` … `attributes<n-1>`. */
     [chunk: `attributes${number}`]: string;
 };
@@ -66,20 +76,49 @@ export interface StoredRow<T> {
     etag: string;
 }
 
-/** Builds the resource row and its index rows for the given attributes. */
+/** What `indexKeys` says: index path → the RowKeys of that index's rows for this resource. */
+export type IndexCoverage = Record<string, string[]>;
+
+export interface ResourceRows {
+    resource: ResourceRow;
+    uniqueName: IndexRow;
+    externalId?: IndexRow;
+    /** The generic index rows (one per distinct value per index), all listed in `resource.indexKeys`. */
+    indexRows: IndexRow[];
+}
+
+/**
+ * Builds the resource row and its index rows for the given attributes: the built-in unique-name and
+ * externalId rows, and a row per value of each generic index in `indexes` (the built-in ones in the list
+ * are skipped). More than `MAX_INDEX_ROWS_PER_RESOURCE` generic rows → 400 invalidValue naming the index
+ * with the most values: its rows and the old ones must fit one transaction.
+ */
 export function buildResourceRows(
     resourceType: ResourceTypeName,
     id: string,
     attributes: ScimResource,
     timestamps: { created: string; lastModified: string },
-    flags: { hasMemberships?: boolean } = {},
-): { resource: ResourceRow; uniqueName: IndexRow; externalId?: IndexRow } {
+    options: { hasMemberships?: boolean; indexes?: readonly AttributeIndex[] } = {},
+): ResourceRows {
     const partitionKey = partitionOf(resourceType);
     const uniqueValue = attributes[uniqueAttributeOf(resourceType)];
     if (typeof uniqueValue !== 'string' || uniqueValue === '') {
         throw ScimError.badRequest('invalidValue', `${uniqueAttributeOf(resourceType)} is required`);
     }
     const externalId = typeof attributes.externalId === 'string' && attributes.externalId !== '' ? attributes.externalId : undefined;
+    const coverage: IndexCoverage = {};
+    const indexRows: IndexRow[] = [];
+    let largest: { path: string; count: number } | undefined;
+    for (const index of options.indexes ?? []) {
+        if (index.storage !== 'rows') continue;
+        const rowKeys = indexKeysOf(index, attributes).map((key) => indexRowKey(index.path, key, id));
+        coverage[index.path] = rowKeys;
+        indexRows.push(...rowKeys.map((rowKey) => ({ partitionKey, rowKey, id })));
+        if (!largest || rowKeys.length > largest.count) largest = { path: index.path, count: rowKeys.length };
+    }
+    if (indexRows.length > MAX_INDEX_ROWS_PER_RESOURCE) {
+        throw ScimError.badRequest('invalidValue', `Too many values for indexed attributes (most for ${largest!.path}): at most ${MAX_INDEX_ROWS_PER_RESOURCE} in all`);
+    }
     const resource: ResourceRow = {
         partitionKey,
         rowKey: resourceRowKey(resourceType, id),
@@ -88,14 +127,37 @@ export function buildResourceRows(
         lastModified: timestamps.lastModified,
         uniqueNameKey: uniqueNameRowKey(resourceType, uniqueValue),
         ...(externalId === undefined ? {} : { externalIdKey: externalIdRowKey(externalId, id) }),
-        ...(flags.hasMemberships ? { hasMemberships: true } : {}),
+        ...(options.hasMemberships ? { hasMemberships: true } : {}),
+        ...(Object.keys(coverage).length === 0 ? {} : { indexKeys: JSON.stringify(coverage) }),
         ...chunkAttributes(attributes),
     };
     return {
         resource,
         uniqueName: { partitionKey, rowKey: resource.uniqueNameKey, id },
         ...(resource.externalIdKey === undefined ? {} : { externalId: { partitionKey, rowKey: resource.externalIdKey, id } }),
+        indexRows,
     };
+}
+
+/** The generic index rows a resource row lists; `{}` for a row written before indexes existed. */
+export function indexCoverageOf(row: { indexKeys?: unknown }): IndexCoverage {
+    if (typeof row.indexKeys !== 'string' || row.indexKeys === '') return {};
+    try {
+        const parsed: unknown = JSON.parse(row.indexKeys);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+        const coverage: IndexCoverage = {};
+        for (const [path, keys] of Object.entries(parsed)) {
+            if (Array.isArray(keys)) coverage[path] = keys.filter((key): key is string => typeof key === 'string');
+        }
+        return coverage;
+    } catch {
+        return {};
+    }
+}
+
+/** Every generic index RowKey a resource row lists. */
+export function indexRowKeysOf(row: { indexKeys?: unknown }): string[] {
+    return Object.values(indexCoverageOf(row)).flat();
 }
 
 function chunkAttributes(attributes: ScimResource): { attributesChunks: number } & Record<`attributes${number}`, string> {

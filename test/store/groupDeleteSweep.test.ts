@@ -76,9 +76,9 @@ describe('a group DELETE bounded by its time budget', () => {
         expect(await rowExists(deletionMarkerRowKey('g-big'))).toBe(true);
 
         expect(await store.get('Group', 'g-big')).toBeUndefined();
-        expect(await store.lookup('Group', { kind: 'id', value: 'g-big' })).toEqual([]);
-        expect(await store.lookup('Group', { kind: 'displayName', value: 'BIG GROUP' })).toEqual([]);
-        expect(await store.lookup('Group', { kind: 'externalId', value: 'ext-g-big' })).toEqual([]);
+        expect(await store.lookup('Group', [{ kind: 'id', value: 'g-big' }])).toEqual([]);
+        expect(await store.lookup('Group', [{ kind: 'attribute', attribute: 'displayName', value: 'BIG GROUP' }])).toEqual([]);
+        expect(await store.lookup('Group', [{ kind: 'attribute', attribute: 'externalId', value: 'ext-g-big' }])).toEqual([]);
         expect((await collect(store.list('Group', 1000))).map((resource) => resource.id)).not.toContain('g-big');
         expect((await store.existingIds(['g-big'])).size).toBe(0);
         // (Through hastyStore: `store` created the group under 2 s ago and may skip the read of a members-only change.)

@@ -35,10 +35,10 @@ async function seedUsers(raw: TableClient, prefix: string, count: number, flags:
 async function userOperationCosts(store: ResourceStore, existing: string): Promise<Record<string, number>> {
     const fresh = `fresh-${existing}`;
     const costs: Record<string, number> = {};
-    costs.userNameMiss = (await requestsOf(() => store.lookup('User', { kind: 'userName', value: 'nobody@example.com' }))).total;
-    costs.userNameHit = (await requestsOf(() => store.lookup('User', { kind: 'userName', value: `${existing.toUpperCase()}@example.com` }))).total;
-    costs.externalIdHit = (await requestsOf(() => store.lookup('User', { kind: 'externalId', value: `ext-${existing}` }))).total;
-    costs.externalIdMiss = (await requestsOf(() => store.lookup('User', { kind: 'externalId', value: 'ext-nobody' }))).total;
+    costs.userNameMiss = (await requestsOf(() => store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'nobody@example.com' }]))).total;
+    costs.userNameHit = (await requestsOf(() => store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: `${existing.toUpperCase()}@example.com` }]))).total;
+    costs.externalIdHit = (await requestsOf(() => store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: `ext-${existing}` }]))).total;
+    costs.externalIdMiss = (await requestsOf(() => store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'ext-nobody' }]))).total;
     costs.get = (await requestsOf(() => store.get('User', existing))).total;
     costs.create = (await requestsOf(() => store.create('User', fresh, user(`${fresh}@example.com`, `ext-${fresh}`), NOW))).total;
     costs.update = (await requestsOf(() => store.update('User', fresh, { attributes: user(`${fresh}.renamed@example.com`) }, LATER))).total;
@@ -97,7 +97,7 @@ describe('group operations', () => {
     async function groupOperationCosts(groupId: string, displayName: string, member: string, newMember: string): Promise<Record<string, StorageRequestCounts>> {
         return {
             get: await requestsOf(() => store.get('Group', groupId)),
-            displayNameHit: await requestsOf(() => store.lookup('Group', { kind: 'displayName', value: displayName.toLowerCase() })),
+            displayNameHit: await requestsOf(() => store.lookup('Group', [{ kind: 'attribute', attribute: 'displayName', value: displayName.toLowerCase() }])),
             hasMember: await requestsOf(() => store.hasMember(groupId, member)),
             removeOneMember: await requestsOf(() => store.update('Group', groupId, { members: { ...noChange, remove: [member] } }, LATER)),
             removeNonMember: await requestsOf(() => store.update('Group', groupId, { members: { ...noChange, remove: [member] } }, LATER)),

@@ -14,17 +14,17 @@ describe('users: create, read, uniqueness', () => {
 
         const read = await store.get('User', 'id-alice');
         expect(read).toEqual(created);
-        expect(await store.lookup('User', { kind: 'userName', value: 'alice@EXAMPLE.com' })).toEqual([created]);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'ext-alice' })).toEqual([created]);
-        expect(await store.lookup('User', { kind: 'id', value: 'id-alice' })).toEqual([created]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'alice@EXAMPLE.com' }])).toEqual([created]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'ext-alice' }])).toEqual([created]);
+        expect(await store.lookup('User', [{ kind: 'id', value: 'id-alice' }])).toEqual([created]);
     });
 
     it('answers misses with nothing', async () => {
         expect(await store.get('User', 'no-such-id')).toBeUndefined();
-        expect(await store.lookup('User', { kind: 'userName', value: 'nobody@example.com' })).toEqual([]);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'nobody' })).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'nobody@example.com' }])).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'nobody' }])).toEqual([]);
         // userName is a User index; a Group lookup by it answers nothing rather than reading the wrong index.
-        expect(await store.lookup('Group', { kind: 'userName', value: 'Alice@Example.com' })).toEqual([]);
+        await expect(store.lookup('Group', [{ kind: 'attribute', attribute: 'userName', value: 'Alice@Example.com' }])).rejects.toThrow(); // groups have no userName index
     });
 
     it('refuses a userName that differs only in case or Unicode composition with 409 uniqueness', async () => {
@@ -41,9 +41,9 @@ describe('users: create, read, uniqueness', () => {
     it('treats externalId as case-exact and not unique', async () => {
         await store.create('User', 'id-ext-1', user('ext1@example.com', 'SharedExt'), NOW);
         await store.create('User', 'id-ext-2', user('ext2@example.com', 'SharedExt'), NOW);
-        const both = await store.lookup('User', { kind: 'externalId', value: 'SharedExt' });
+        const both = await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'SharedExt' }]);
         expect(both.map((resource) => resource.id).sort()).toEqual(['id-ext-1', 'id-ext-2']);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'sharedext' })).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'sharedext' }])).toEqual([]);
     });
 
     it('stores keys with / \\ # ?, control characters, unicode and 2 KiB values', async () => {
@@ -58,14 +58,14 @@ describe('users: create, read, uniqueness', () => {
             const id = `awkward/${index}#?`; // ids from URLs are client text too
             const created = await store.create('User', id, user(value, value), NOW);
             expect(await store.get('User', id)).toEqual(created);
-            expect(await store.lookup('User', { kind: 'userName', value: value.toUpperCase() })).toEqual([created]);
-            expect(await store.lookup('User', { kind: 'externalId', value })).toEqual([created]);
+            expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: value.toUpperCase() }])).toEqual([created]);
+            expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value }])).toEqual([created]);
             expect((await scimErrorOf(store.create('User', `${id}-again`, user(value), NOW))).status).toBe(409);
         }
         // Two long values that share a 2 KiB prefix are still different keys (hashes, not truncation).
         await store.create('User', 'long-a', user('y'.repeat(2048) + 'a'), NOW);
         await store.create('User', 'long-b', user('y'.repeat(2048) + 'b'), NOW);
-        expect((await store.lookup('User', { kind: 'userName', value: 'y'.repeat(2048) + 'b' }))[0]?.id).toBe('long-b');
+        expect((await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'y'.repeat(2048) + 'b' }]))[0]?.id).toBe('long-b');
     });
 
     it('lets exactly one of concurrent creates of the same userName in varied case succeed', async () => {
@@ -75,7 +75,7 @@ describe('users: create, read, uniqueness', () => {
         for (const outcome of outcomes.filter((outcome) => outcome.status === 'rejected')) {
             expect((outcome as PromiseRejectedResult).reason).toMatchObject({ status: 409, scimType: 'uniqueness' });
         }
-        expect(await store.lookup('User', { kind: 'userName', value: 'race@example.com' })).toHaveLength(1);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'race@example.com' }])).toHaveLength(1);
     });
 
     it('round-trips a large resource split across properties and refuses one over the limit with 413', async () => {
@@ -99,10 +99,10 @@ describe('users: update and versions', () => {
         const after = await store.update('User', 'id-ren', { attributes: user('new.name@example.com', 'ren-ext-2') }, LATER, before.version);
         expect(after).toMatchObject({ created: NOW, lastModified: LATER });
         expect(after.version).not.toBe(before.version);
-        expect(await store.lookup('User', { kind: 'userName', value: 'old.name@example.com' })).toEqual([]);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'ren-ext' })).toEqual([]);
-        expect((await store.lookup('User', { kind: 'userName', value: 'NEW.name@example.com' }))[0]?.id).toBe('id-ren');
-        expect((await store.lookup('User', { kind: 'externalId', value: 'ren-ext-2' }))[0]?.id).toBe('id-ren');
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'old.name@example.com' }])).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'ren-ext' }])).toEqual([]);
+        expect((await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'NEW.name@example.com' }]))[0]?.id).toBe('id-ren');
+        expect((await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'ren-ext-2' }]))[0]?.id).toBe('id-ren');
         await store.create('User', 'id-takes-old', user('old.name@example.com'), LATER);
     });
 
@@ -148,8 +148,8 @@ describe('users: delete and list', () => {
         await store.create('User', 'id-del', user('del@example.com', 'del-ext'), NOW);
         expect(await store.delete('User', 'id-del')).toBe(true);
         expect(await store.get('User', 'id-del')).toBeUndefined();
-        expect(await store.lookup('User', { kind: 'userName', value: 'del@example.com' })).toEqual([]);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'del-ext' })).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'del@example.com' }])).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'del-ext' }])).toEqual([]);
         expect(await store.delete('User', 'id-del')).toBe(false);
         await store.create('User', 'id-del-2', user('del@example.com'), LATER); // the name is free again
     });
