@@ -140,10 +140,11 @@ export function buildResourceRows(
 }
 
 /** The generic index rows a resource row lists; `{}` for a row written before indexes existed. */
-export function indexCoverageOf(row: { indexKeys?: unknown }): IndexCoverage {
-    if (typeof row.indexKeys !== 'string' || row.indexKeys === '') return {};
+export function indexCoverageOf(row: object): IndexCoverage {
+    const { indexKeys } = row as { indexKeys?: unknown };
+    if (typeof indexKeys !== 'string' || indexKeys === '') return {};
     try {
-        const parsed: unknown = JSON.parse(row.indexKeys);
+        const parsed: unknown = JSON.parse(indexKeys);
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
         const coverage: IndexCoverage = {};
         for (const [path, keys] of Object.entries(parsed)) {
@@ -156,7 +157,7 @@ export function indexCoverageOf(row: { indexKeys?: unknown }): IndexCoverage {
 }
 
 /** Every generic index RowKey a resource row lists. */
-export function indexRowKeysOf(row: { indexKeys?: unknown }): string[] {
+export function indexRowKeysOf(row: object): string[] {
     return Object.values(indexCoverageOf(row)).flat();
 }
 
