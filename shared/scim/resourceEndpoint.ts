@@ -212,7 +212,7 @@ class Resources {
      * and `meta` (ours to set), readOnly attributes (RFC 7644 §3.3 says to ignore them on input), group
      * `members` and user `groups` (edges), `password` (writeOnly; this service authenticates nobody, so it
      * is not stored at all), and attributes outside our schemas — ignored like the PATCH engine ignores
-     * them, their names added to `ignored` for the log (docs/entra-protocol.md §13.13: custom mappings, roles).
+     * them, their names added to `ignored` for the log (docs/entra-protocol.md §13.13, §14.2: custom mappings).
      */
     private storedAttributes(resource: ScimResource, ignored: string[] = []): ScimResource {
         const kept: ScimResource = {};

@@ -4,7 +4,7 @@
  * validator (ajv), the filter evaluator and the PATCH engine read them through `resolveAttribute`.
  *
  * They describe every attribute of Entra's default user and group mappings for ALVAO
- * (docs/entra-protocol.md §5.2): Entra's schema discovery flattens `/Schemas` and fails on a missing one.
+ * (docs/entra-protocol.md §5.2): Entra's schema discovery flattens `/Schemas` and fails on a missing one (§4).
  */
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';

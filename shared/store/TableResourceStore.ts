@@ -150,7 +150,7 @@ export class TableResourceStore implements ResourceStore {
             }
             let stored: StoredRow<ResourceRow> = { row: rows.resource, etag: etags[0]! };
             if (resourceType === 'Group' && members && members.length > 0) {
-                // Entra creates groups empty and adds members by PATCH (docs/entra-protocol.md §7), so members at
+                // Entra creates groups empty and adds members by PATCH (docs/entra-protocol.md §6), so members at
                 // create take the ordinary add path rather than widening the create transaction.
                 const etag = await this.edges.change(id, [this.versionBump(stored.row, now)], { clear: false, add: members, remove: [] }, true);
                 stored = { row: { ...stored.row, lastModified: now }, etag: etag! };

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { infraDir, outputs, params, parseBicep, repoRoot } from './bicepTree';
 
 const doc = (name: string): string => readFileSync(path.join(repoRoot, 'docs', name), 'utf8');
-const DOCS = ['deploy.md', 'entra.md', 'operate.md'];
+const DOCS = ['deploy.md', 'entra.md', 'operate.md', 'entra-protocol.md', 'azure-notes.md'];
 
 /** Rows of the markdown table whose header row contains `headerCell`, as trimmed cells. */
 function tableRows(markdown: string, headerCell: string): string[][] {
