@@ -51,6 +51,9 @@ param scimTokenSecretName string = 'scim-token'
 @maxValue(10080)
 param scimTokenGraceMinutes int = 60
 
+@description('Attribute paths indexed for eq filters beyond the defaults, comma-separated (SCIM_INDEXED_ATTRIBUTES), e.g. phoneNumbers[type eq "mobile"].value. After adding one to a live table, run `npm run index -- rebuild <path>`.')
+param scimIndexedAttributes string = ''
+
 @description('Object id of the principal that may write the token secret (Key Vault Secrets Officer): the pipeline identity or an admin. Empty = none.')
 param deployerPrincipalId string = ''
 
@@ -131,6 +134,7 @@ module functionApp 'app/function.bicep' = {
     scimTableName: storage.outputs.scimTableName
     scimTokenSecretName: scimTokenSecretName
     scimTokenGraceMinutes: scimTokenGraceMinutes
+    scimIndexedAttributes: scimIndexedAttributes
     alwaysReadyInstanceCount: alwaysReadyInstanceCount
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB

@@ -30,11 +30,17 @@ export const DEFAULT_TABLE_NAME = 'scim';
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-    const storage: StorageSettings = { tableName: env.SCIM_TABLE_NAME || DEFAULT_TABLE_NAME };
-    if (env.TABLES_CONNECTION_STRING) storage.connectionString = env.TABLES_CONNECTION_STRING;
-    else if (env.TABLES_ENDPOINT) storage.endpoint = env.TABLES_ENDPOINT;
+    const storage = readStorageSettings(env);
     const indexes = readIndexConfiguration(env[INDEXED_ATTRIBUTES_SETTING]);
     const settings: Settings = { storage, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, indexes };
     if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
     return settings;
+}
+
+/** Where the table is: also what the `index` command reads (it needs nothing else of the app's settings). */
+export function readStorageSettings(env: NodeJS.ProcessEnv = process.env): StorageSettings {
+    const storage: StorageSettings = { tableName: env.SCIM_TABLE_NAME || DEFAULT_TABLE_NAME };
+    if (env.TABLES_CONNECTION_STRING) storage.connectionString = env.TABLES_CONNECTION_STRING;
+    else if (env.TABLES_ENDPOINT) storage.endpoint = env.TABLES_ENDPOINT;
+    return storage;
 }

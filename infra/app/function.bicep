@@ -35,6 +35,9 @@ param scimTokenSecretName string
 @description('Minutes the previous token version stays valid after a rotation (SCIM_TOKEN_GRACE_MINUTES).')
 param scimTokenGraceMinutes int
 
+@description('Attribute paths indexed beyond the defaults, comma-separated (SCIM_INDEXED_ATTRIBUTES).')
+param scimIndexedAttributes string
+
 @description('Always-ready instances for the HTTP trigger group (0 = scale to zero, cold starts).')
 @minValue(0)
 @maxValue(20)
@@ -136,6 +139,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'SCIM_TOKEN_GRACE_MINUTES'
           value: string(scimTokenGraceMinutes)
+        }
+        {
+          name: 'SCIM_INDEXED_ATTRIBUTES'
+          value: scimIndexedAttributes
         }
       ]
     }

@@ -26,9 +26,10 @@ async function main(): Promise<void> {
     let azurite: EmbeddedAzurite | undefined;
     if (!process.env.TABLES_CONNECTION_STRING) {
         const inMemory = process.env.SCIM_STORAGE === 'memory';
-        azurite = await startEmbeddedAzurite(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
+        azurite = await startAzuriteOnStandardPort(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
         process.env.TABLES_CONNECTION_STRING = azurite.connectionString;
         console.log(`Storage: embedded Azurite on 127.0.0.1:${azurite.port} (${inMemory ? 'in memory' : 'persisted in .azurite/'})`);
+        if (azurite.port !== AZURITE_TABLE_PORT) console.log(`TABLES_CONNECTION_STRING=${azurite.connectionString}`);
     } else {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
@@ -51,6 +52,22 @@ async function main(): Promise<void> {
     process.on('SIGINT', () => void stop());
     process.on('SIGTERM', () => void stop());
 }
+
+/**
+ * Azurite's standard table port (10002) when it is free, so `UseDevelopmentStorage=true` reaches this host's
+ * storage — which is how `npm run index` finds it with no settings; any free port otherwise.
+ */
+async function startAzuriteOnStandardPort(options: { persistDir?: string }): Promise<EmbeddedAzurite> {
+    try {
+        return await startEmbeddedAzurite({ ...options, port: AZURITE_TABLE_PORT });
+    } catch (error) {
+        if ((error as { code?: unknown } | null)?.code !== 'EADDRINUSE') throw error;
+        console.log(`Port ${AZURITE_TABLE_PORT} is taken; \`npm run index\` then needs TABLES_CONNECTION_STRING (printed below).`);
+        return startEmbeddedAzurite(options);
+    }
+}
+
+const AZURITE_TABLE_PORT = 10002;
 
 /** `local.settings.json` is the settings file of `func start`; the environment wins over it. */
 function loadLocalSettings(file: string): void {

@@ -64,10 +64,10 @@ export interface IndexCatalog {
 }
 
 /**
- * Indexed whatever the setting says: the attributes Entra matches by (userName, externalId, group
- * displayName; docs/entra-protocol.md §5.1), plus the attributes Microsoft's tutorial marks filterable and
- * recommends as matching attributes (docs/entra-protocol.md §5.2): user displayName, the work email and the
- * enterprise employeeNumber.
+ * Indexed whatever the setting says: the attributes the default mappings mark filterable and Entra matches
+ * by (userName, externalId, group displayName; docs/entra-protocol.md §5.1, §5.2), plus the matching
+ * attributes admins pick instead (docs/entra-protocol.md §14.1): the work email the tutorial suggests, user
+ * displayName and the enterprise employeeNumber.
  */
 export const DEFAULT_INDEXED_ATTRIBUTES: Readonly<Record<ResourceTypeName, readonly string[]>> = {
     User: [

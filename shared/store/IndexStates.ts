@@ -10,15 +10,23 @@
  *   `building` (`npm run index -- rebuild` backfills it and marks it complete). State rows of indexes this
  *   app does not configure are deleted: while an instance runs without an index, writes stop maintaining
  *   it, so it must not count as complete when it is configured again.
- * - **Read**: states are read at declaration and re-read at most every `STATE_REFRESH_MS` while an index is
- *   still building (one range read, only on a filter request that could use it), so a finished rebuild is
- *   picked up within that time. Complete indexes cost no further reads.
+ * - **Refresh**: a filter request that finds the states it knows older than `BUILDING_REFRESH_MS` while an
+ *   index is building (a finished rebuild is used within that time), or older than `COMPLETE_REFRESH_MS`
+ *   otherwise (an instance that started with another configuration and deleted a state row stops every
+ *   other instance from trusting that index too), starts a re-declaration in the background, outside its
+ *   own storage-request count: a request's cost never depends on the clock.
+ *
+ * What this does not catch: an instance that runs without an index and keeps writing after the rebuild
+ * marked it complete (its own start-up deleted the state row before the rebuild, which then found none to
+ * complete — unless another instance re-declared it). Hence the rule in docs/operate.md: rebuild once every
+ * instance runs the new setting (an app-setting change restarts them all).
  */
 import type { TransactionAction } from '@azure/data-tables';
 import type { IndexCatalog, IndexConfiguration } from '../scim/attributeIndexes';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { EntityTable } from './EntityTable';
 import { INDEX_STATE_PREFIX, indexStateRowKey, partitionOf, resourceRowPrefix } from './keys';
+import { outsideRequestCounts } from './requestCounter';
 import { storageStatusOf } from './storageErrors';
 
 export type IndexStatus = 'building' | 'complete';
@@ -39,10 +47,12 @@ export interface IndexStateRow {
     completedAt?: string;
 }
 
-const STATE_REFRESH_MS = 30_000;
+const BUILDING_REFRESH_MS = 30_000;
+const COMPLETE_REFRESH_MS = 5 * 60_000;
 
 export class IndexStates {
     private readonly known = new Map<ResourceTypeName, { statuses: Map<string, IndexStatus>; readAt: number }>();
+    private readonly refreshing = new Set<ResourceTypeName>();
 
     constructor(
         private readonly table: EntityTable,
@@ -55,20 +65,32 @@ export class IndexStates {
         for (const resourceType of ['User', 'Group'] as const) await this.declareFor(resourceType, now);
     }
 
+    /** The indexes usable now; call after `declare`. */
     async catalog(resourceType: ResourceTypeName): Promise<IndexCatalog> {
         const configured = this.configuration[resourceType];
         let known = this.known.get(resourceType);
-        const waiting = configured.some((index) => index.storage === 'rows' && known?.statuses.get(index.path) !== 'complete');
-        if (!known || (waiting && this.clock() - known.readAt >= STATE_REFRESH_MS)) {
-            this.remember(resourceType, await readIndexStates(this.table, partitionOf(resourceType)));
+        if (known === undefined) {
+            await this.declareFor(resourceType, new Date(this.clock()).toISOString());
             known = this.known.get(resourceType)!;
         }
+        const waiting = configured.some((index) => index.storage === 'rows' && known.statuses.get(index.path) !== 'complete');
+        if (this.clock() - known.readAt >= (waiting ? BUILDING_REFRESH_MS : COMPLETE_REFRESH_MS)) this.refreshInBackground(resourceType);
         const catalog: IndexCatalog = { usable: [], building: [] };
         for (const index of configured) {
             if (index.storage !== 'rows' || known.statuses.get(index.path) === 'complete') catalog.usable.push(index);
             else catalog.building.push(index);
         }
         return catalog;
+    }
+
+    private refreshInBackground(resourceType: ResourceTypeName): void {
+        if (this.refreshing.has(resourceType)) return;
+        this.refreshing.add(resourceType);
+        outsideRequestCounts(() => {
+            this.declareFor(resourceType, new Date(this.clock()).toISOString())
+                .catch(() => undefined) // storage trouble: the next request tries again
+                .finally(() => this.refreshing.delete(resourceType));
+        });
     }
 
     private async declareFor(resourceType: ResourceTypeName, now: string): Promise<void> {

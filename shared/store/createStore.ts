@@ -9,7 +9,7 @@ import { createTableResourceStore } from './TableResourceStore';
 
 export function createStoreFromSettings(storage: StorageSettings, indexes?: IndexConfiguration): ResourceStore {
     if (storage.connectionString) {
-        const insecure = /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(storage.connectionString) || storage.connectionString.includes('UseDevelopmentStorage=true');
+        const insecure = isLocalConnectionString(storage.connectionString);
         return createTableResourceStore({ tableName: storage.tableName, connectionString: storage.connectionString }, { allowInsecureConnection: insecure, ...(indexes ? { indexes } : {}) });
     }
     if (storage.endpoint) {
@@ -22,4 +22,9 @@ export function createStoreFromSettings(storage: StorageSettings, indexes?: Inde
         return createTableResourceStore({ tableName: storage.tableName, endpoint: storage.endpoint, credential }, indexes ? { indexes } : {});
     }
     throw new Error('No table storage configured: set TABLES_CONNECTION_STRING (local) or TABLES_ENDPOINT (Azure)');
+}
+
+/** Azurite on this machine speaks http; the SDK refuses http unless told (only ever for loopback). */
+export function isLocalConnectionString(connectionString: string): boolean {
+    return /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(connectionString) || connectionString.includes('UseDevelopmentStorage=true');
 }

@@ -141,6 +141,7 @@ const REQUIRED_APP_SETTINGS = [
     'KEY_VAULT_URL',
     'SCIM_TOKEN_SECRET_NAME',
     'SCIM_TOKEN_GRACE_MINUTES',
+    'SCIM_INDEXED_ATTRIBUTES',
 ];
 /** Local-only settings, secrets, and settings Flex Consumption rejects or ignores. */
 const FORBIDDEN_APP_SETTINGS = [
@@ -176,6 +177,7 @@ const appSettingsForTheCode: Check = (root) => {
     expect(settings.get('KEY_VAULT_URL')?.text).toBe('keyVaultUri');
     expect(settings.get('SCIM_TOKEN_SECRET_NAME')?.text).toBe('scimTokenSecretName');
     expect(settings.get('SCIM_TABLE_NAME')?.text).toBe('scimTableName');
+    expect(settings.get('SCIM_INDEXED_ATTRIBUTES')?.text).toBe('scimIndexedAttributes');
     expect(literal(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING'))).toBe('Authorization=AAD');
 };
 
@@ -454,6 +456,7 @@ describe('infra/main.bicep', () => {
         expect(literal(byName.get('scimTableName')?.defaultValue)).toBe('scim');
         expect(literal(byName.get('scimTokenSecretName')?.defaultValue)).toBe('scim-token');
         expect(literal(byName.get('scimTokenGraceMinutes')?.defaultValue)).toBe(60);
+        expect(literal(byName.get('scimIndexedAttributes')?.defaultValue)).toBe('');
         expect(literal(byName.get('deployerPrincipalId')?.defaultValue)).toBe('');
         expect(byName.get('location')?.defaultValue?.text).toBe('resourceGroup().location');
         for (const p of byName.values()) {
