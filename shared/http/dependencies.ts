@@ -42,10 +42,12 @@ export function resetDependencies(options: { tokenVerifier?: TokenVerifierDepend
  * benchmarks run it: the settings go into the environment (the one configuration path) and the
  * dependencies are rebuilt from it on the next request. Never Key Vault here: see serveLocally.ts.
  */
-export function useLocalSettings(settings: { connectionString: string; tableName: string; token: string }): void {
+export function useLocalSettings(settings: { connectionString: string; tableName: string; token: string; indexedAttributes?: string }): void {
     process.env.TABLES_CONNECTION_STRING = settings.connectionString;
     process.env.SCIM_TABLE_NAME = settings.tableName;
     process.env.SCIM_TOKEN = settings.token;
+    if (settings.indexedAttributes === undefined) delete process.env.SCIM_INDEXED_ATTRIBUTES;
+    else process.env.SCIM_INDEXED_ATTRIBUTES = settings.indexedAttributes;
     delete process.env.KEY_VAULT_URL;
     delete process.env.SCIM_PUBLIC_BASE_URL;
     resetDependencies();

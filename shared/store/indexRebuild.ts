@@ -37,6 +37,8 @@ export interface RebuildProgress {
     total: number;
     /** Rows this run covered (the rest were covered already). */
     covered: number;
+    /** Rows read again because the app changed or deleted them between the read and the cover. */
+    reread: number;
 }
 
 export type RebuildOutcome =
@@ -54,6 +56,8 @@ export interface RebuildOptions {
     onProgress?: (progress: RebuildProgress) => void;
     /** Checked between pages; true stops the run with the cursor saved. */
     shouldStop?: () => boolean;
+    /** Called after each page of rows is read and before it is covered: tests put concurrent writes here. */
+    afterRead?: () => Promise<void>;
     now?: () => string;
 }
 
@@ -65,7 +69,7 @@ export async function rebuildIndex(table: EntityTable, index: AttributeIndex, op
     const state = await readState(table, index);
     if (!state) return { outcome: 'notDeclared' };
 
-    const progress: RebuildProgress = { processed: 0, total: await countRows(table, index.resourceType), covered: 0 };
+    const progress: RebuildProgress = { processed: 0, total: await countRows(table, index.resourceType), covered: 0, reread: 0 };
     /** RowKey → id of rows that cannot be covered. */
     const uncoverable = new Map<string, string>();
     const saveState = async (changes: Partial<IndexStateRow>): Promise<boolean> => {
@@ -84,7 +88,8 @@ export async function rebuildIndex(table: EntityTable, index: AttributeIndex, op
         const pages = table.pages(partitionKey, prefix, { pageSize: BACKFILL_PAGE_SIZE, ...(state.cursor ? { after: state.cursor } : {}) });
         for await (const page of pages) {
             const rows = page.map(resourceRowOf).filter((stored) => needsCover(stored.row, index));
-            progress.covered += await coverRows(table, index, rows, uncoverable);
+            await options.afterRead?.();
+            await coverRows(table, index, rows, uncoverable, progress);
             progress.processed += page.length;
             if (!(await saveState({ cursor: String(page[page.length - 1]!.rowKey), processed: progress.processed, total: progress.total }))) {
                 return { outcome: 'notDeclared' };
@@ -110,7 +115,7 @@ export async function rebuildIndex(table: EntityTable, index: AttributeIndex, op
             return { outcome: 'complete', verifyPasses: pass, ...progress, processed: progress.total };
         }
         const rows = (await table.readMany(partitionKey, remaining)).map(resourceRowOf).filter((stored) => needsCover(stored.row, index));
-        progress.covered += await coverRows(table, index, rows, uncoverable);
+        await coverRows(table, index, rows, uncoverable, progress);
         if (pass === MAX_VERIFY_PASSES) return { outcome: 'unsettled', uncovered: remaining.length, ...progress };
     }
     return { outcome: 'unsettled', uncovered: 0, ...progress };
@@ -153,10 +158,15 @@ function needsCover(row: Record<string, unknown> | ResourceRow, index: Attribute
  * Covers rows in transactions of whole resources (≤ 100 operations each): per resource, a Merge of its
  * `indexKeys` with If-Match and an upsert per index row. A resource whose transaction operation fails
  * with 412 or 404 was changed or deleted by the app: it is read again and covered if it still needs it.
- * Returns how many rows this covered.
+ * Counts into `progress.covered` and `progress.reread`.
  */
-async function coverRows(table: EntityTable, index: AttributeIndex, rows: StoredRow<ResourceRow>[], uncoverable: Map<string, string>): Promise<number> {
-    let covered = 0;
+async function coverRows(
+    table: EntityTable,
+    index: AttributeIndex,
+    rows: StoredRow<ResourceRow>[],
+    uncoverable: Map<string, string>,
+    progress: RebuildProgress,
+): Promise<void> {
     let queue = rows.map((stored) => ({ stored, actions: coverActions(index, stored, uncoverable) })).filter((item) => item.actions.length > 0);
     while (queue.length > 0) {
         const batch: typeof queue = [];
@@ -168,7 +178,7 @@ async function coverRows(table: EntityTable, index: AttributeIndex, rows: Stored
         }
         try {
             await table.submit(batch.flatMap((item) => item.actions));
-            covered += batch.length;
+            progress.covered += batch.length;
         } catch (error) {
             const status = storageStatusOf(error);
             const failedAt = failedOperationIndex(error);
@@ -177,13 +187,13 @@ async function coverRows(table: EntityTable, index: AttributeIndex, rows: Stored
             let offset = 0;
             const failed = batch.find((item) => (offset += item.actions.length) > failedAt)!;
             const fresh = await table.read(failed.stored.row.partitionKey, failed.stored.row.rowKey);
+            progress.reread++;
             const rest = batch.filter((item) => item !== failed);
             const retry = fresh ? resourceRowOf(fresh) : undefined;
             const again = retry && needsCover(retry.row, index) ? [{ stored: retry, actions: coverActions(index, retry, uncoverable) }] : [];
             queue = [...rest, ...again.filter((item) => item.actions.length > 0), ...queue];
         }
     }
-    return covered;
 }
 
 /** The transaction operations that cover one row, or none if it cannot be covered (then noted in `uncoverable`). */

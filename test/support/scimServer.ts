@@ -33,11 +33,11 @@ export interface ScimTestServer {
 }
 
 /** `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts). */
-export async function startScimServer(options: { token?: string; connectionString?: string } = {}): Promise<ScimTestServer> {
+export async function startScimServer(options: { token?: string; connectionString?: string; tableName?: string; indexedAttributes?: string } = {}): Promise<ScimTestServer> {
     const token = options.token ?? randomBytes(24).toString('base64url');
-    const tableName = testTableName();
+    const tableName = options.tableName ?? testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    useLocalSettings({ connectionString, tableName, token });
+    useLocalSettings({ connectionString, tableName, token, ...(options.indexedAttributes !== undefined ? { indexedAttributes: options.indexedAttributes } : {}) });
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes: ROUTES,
