@@ -53,6 +53,23 @@ export function useLocalSettings(settings: { connectionString: string; tableName
     resetDependencies();
 }
 
+/**
+ * What a host runs when it starts: builds the dependencies and prepares the store (its table, its index state
+ * rows; IndexStates.ts), so that a bad setting — an attribute path SCIM_INDEXED_ATTRIBUTES cannot index, a
+ * missing token source or storage setting — is one log line before Entra's first request, and
+ * `npm run index` finds the indexes this app maintains. False if it could not.
+ */
+export async function startUp(log: (line: string) => void): Promise<boolean> {
+    try {
+        const { store } = await getDependencies();
+        await store.indexes('User');
+        return true;
+    } catch (error) {
+        log(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
+        return false;
+    }
+}
+
 async function build(): Promise<Dependencies> {
     const settings = readSettings();
     const verifier = createTokenVerifier(process.env, tokenVerifierDependencies);

@@ -3,7 +3,7 @@
  * `scimEndpoint.ts` is our auth (function keys would be a second, unrelated secret).
  */
 import { app } from '@azure/functions';
-import { getDependencies } from './dependencies';
+import { startUp } from './dependencies';
 import type { RouteDefinition } from './scimEndpoint';
 
 let startupHookRegistered = false;
@@ -15,19 +15,16 @@ export function registerRoute(route: RouteDefinition): RouteDefinition {
 }
 
 /**
- * Builds the dependencies when the host starts rather than on the first request, so a missing token
- * source ("every request will be refused") or storage setting is in the log at start-up, before Entra's
- * first Test Connection. Outside the host (tests, local host) the hook never fires (the package's test
- * mode skips it with a warning the local host and the test setup filter out).
+ * Runs `startUp` when the host starts rather than on the first request, so a missing token source ("every
+ * request will be refused"), storage setting or an attribute that cannot be indexed is in the log at
+ * start-up, before Entra's first Test Connection. Outside the host (tests, local host) the hook never fires
+ * (the package's test mode skips it with a warning the local host and the test setup filter out); the
+ * local host calls `startUp` itself.
  */
 function registerStartupCheck(): void {
     if (startupHookRegistered) return;
     startupHookRegistered = true;
     app.hook.appStart(async () => {
-        try {
-            await getDependencies();
-        } catch (error) {
-            console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
-        }
+        await startUp((line) => console.error(line));
     });
 }

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
+import { startUp } from './dependencies';
 import { loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
@@ -35,6 +36,11 @@ async function main(): Promise<void> {
     }
     if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
 
+    // As the Functions host does at start: a setting the app cannot run with stops it here, in one line.
+    if (!(await startUp((line) => console.error(line)))) {
+        await azurite?.stop();
+        process.exit(1);
+    }
     const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
