@@ -16,8 +16,9 @@
  * Run: npm run bench:growth [-- --users 100000 --members 50000 --reps 25 --seed-minutes 20]
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readIndexConfiguration } from '../shared/scim/attributeIndexes';
 import { createStoreFromSettings } from '../shared/store/createStore';
-import { startEmbeddedAzurite } from '../shared/store/embeddedAzurite';
+import { startEmbeddedAzurite } from '../dev/embeddedAzurite';
 import { Deadline, numberFlag } from './support/deadline';
 import * as entra from './support/entraRequests';
 import type { ScimRequestSpec } from './support/entraRequests';
@@ -132,8 +133,9 @@ async function main(): Promise<void> {
     try {
         console.log(`Growth: ${formatCount(SMALL_USERS)} vs ${formatCount(LARGE_USERS)} users; groups of ${SMALL_GROUP_MEMBERS} vs ${formatCount(BIG_GROUP_MEMBERS)} members; ${REPS} reps per probe`);
         const seedDeadline = new Deadline(SEED_BUDGET_MS);
-        const smallStore = createStoreFromSettings({ tableName: smallTable, connectionString: azurite.connectionString });
-        const largeStore = createStoreFromSettings({ tableName: largeTable, connectionString: azurite.connectionString });
+        // The app's default indexes, as the server processes have them: seeded users carry every index row.
+        const smallStore = createStoreFromSettings({ tableName: smallTable, connectionString: azurite.connectionString }, readIndexConfiguration(undefined));
+        const largeStore = createStoreFromSettings({ tableName: largeTable, connectionString: azurite.connectionString }, readIndexConfiguration(undefined));
         console.log('Seeding (through the store, not HTTP):');
         const smallTableAccess = { connectionString: azurite.connectionString, tableName: smallTable };
         const largeTableAccess = { connectionString: azurite.connectionString, tableName: largeTable };

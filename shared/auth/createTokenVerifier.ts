@@ -1,5 +1,5 @@
 /**
- * Decides once, at start-up, where the SCIM token comes from (settings in `tokenSettings.ts`):
+ * Decides once, at start-up, where the SCIM token comes from (settings read in shared/config.ts):
  *
  *   KEY_VAULT_URL set  → Key Vault, through the app's managed identity (production);
  *   else SCIM_TOKEN set → that literal token (local development only);
@@ -7,10 +7,10 @@
  */
 import { ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
-import { StaticTokenVerifier } from './bearer';
-import { KeyVaultTokenVerifier } from './keyVaultTokenVerifier';
+import type { Settings } from '../config';
+import { KeyVaultTokenVerifier } from './KeyVaultTokenVerifier';
+import { StaticTokenVerifier } from './StaticTokenVerifier';
 import type { TokenVerifier } from './TokenVerifier';
-import { readTokenSettings } from './tokenSettings';
 
 export interface TokenVerifierDependencies {
     /** The Key Vault credential; tests inject a fake. Without it a managed identity is used. */
@@ -28,13 +28,15 @@ export class RefuseAllTokenVerifier implements TokenVerifier {
     }
 }
 
-export function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}): TokenVerifier {
+export function createTokenVerifier(
+    { token: settings, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'>,
+    deps: TokenVerifierDependencies = {},
+): TokenVerifier {
     const log = deps.log ?? ((line: string) => console.warn(line));
-    const settings = readTokenSettings(env, log);
 
     if (settings.keyVaultUrl !== undefined) {
         if (settings.staticToken !== undefined) log('SCIM token: SCIM_TOKEN is ignored because KEY_VAULT_URL is set.');
-        const credential = deps.credential ?? lazyManagedIdentityCredential(settings.managedIdentityClientId);
+        const credential = deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId);
         log(`SCIM token: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
         return new KeyVaultTokenVerifier({
             secretClient: new SecretClient(settings.keyVaultUrl, credential, deps.secretClientOptions),

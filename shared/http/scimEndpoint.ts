@@ -1,24 +1,27 @@
 /**
  * Turns a SCIM handler into an Azure Functions HTTP handler. Everything every route needs happens here,
  * once, in protocol order: authenticate → check the method → read the body → handle → write the response
- * → log one summary line.
+ * → log one summary line. The app (verifier, store, settings) is passed in, never read from a global.
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
-import { bearerToken } from '../auth/bearer';
+import type { AppProvider } from '../app';
+import { bearerToken } from '../auth/bearerToken';
 import { requireWellFormedJson } from '../scim/caseFold';
 import { ScimError } from '../scim/errors';
+import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimResponse } from '../scim/request';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
-import { getDependencies } from './dependencies';
-import type { RequestLog, ScimHandler, ScimResponse } from '../scim/request';
 import { errorResponse, toHttpResponse } from './responses';
 
-/** One SCIM route, as registered with `app.http` and served by the local host. */
+/**
+ * One HTTP route, as registered with `app.http` (registerRoute.ts) and served by the local host (dev/):
+ * `handlerFor` binds it to the app it serves.
+ */
 export interface RouteDefinition {
     name: string;
     route: string;
     methods: HttpMethod[];
-    handler: HttpHandler;
+    handlerFor(app: AppProvider): HttpHandler;
 }
 
 /**
@@ -30,11 +33,11 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 export function scimRoute(options: { name: string; route: string; methods: string[]; resourceType?: string; handle: ScimHandler }): RouteDefinition {
     const allowed = new Set(options.methods);
-    const handler: HttpHandler = async (request, context) => {
+    const handlerFor = (app: AppProvider): HttpHandler => async (request, context) => {
         const started = Date.now();
         const log: RequestLog = options.resourceType ? { resourceType: options.resourceType } : {};
         const { result: response, requests } = await countStorageRequests(() =>
-            respond(request, context, log, async (scimRequest, store) => {
+            respond(app, request, context, log, async (scimRequest, store) => {
                 if (!allowed.has(scimRequest.method)) {
                     throw new ScimError(405, undefined, `Method ${scimRequest.method} is not supported here`, { Allow: [...allowed].join(', ') });
                 }
@@ -44,20 +47,21 @@ export function scimRoute(options: { name: string; route: string; methods: strin
         logSummary(context, request.method, log, response, requests, Date.now() - started);
         return toHttpResponse(response);
     };
-    return { name: options.name, route: options.route, methods: ALL_METHODS, handler };
+    return { name: options.name, route: options.route, methods: ALL_METHODS, handlerFor };
 }
 
 async function respond(
+    app: AppProvider,
     request: HttpRequest,
     context: InvocationContext,
     log: RequestLog,
     handle: ScimHandler,
 ): Promise<ScimResponse> {
     try {
-        const { verifier, settings, store } = await getDependencies();
+        const { verifier, settings, store } = await app();
         await authenticate(request, verifier);
         const method = request.method.toUpperCase();
-        const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, settings.maxBodyBytes) : undefined;
+        const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, MAX_REQUEST_BODY_BYTES) : undefined;
         return await handle({
             method,
             params: request.params,

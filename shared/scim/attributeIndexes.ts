@@ -21,7 +21,9 @@
  */
 import { caseFolded, requireWellFormedText } from './caseFold';
 import { comparedValues } from './filterEvaluator';
-import { parsePatchPath, printFilter, printPath, type FilterNode } from './filterSyntax';
+import { parsePatchPath } from './filterParser';
+import { printFilter, printPath, type FilterNode } from './filterSyntax';
+import type { EqualityIndex, IndexCatalog } from './store';
 import {
     findByName,
     RESOURCE_TYPES,
@@ -33,18 +35,8 @@ import {
     type ResourceTypeName,
 } from './schemas';
 
-export interface AttributeIndex {
-    resourceType: ResourceTypeName;
-    /** The canonical path: the index's name in settings, state rows, row keys and the `index` command. */
-    path: string;
-    /** userName (User) and displayName (Group): a second resource with the same key is a 409 uniqueness. */
-    unique: boolean;
-    /**
-     * How the store keeps the rows: the two built-in layouts every table has had from the start (`un:`/`dn:`
-     * for the unique name, `ext:` for externalId; always complete), or the generic `ix:` rows of any other
-     * index, which become usable once their state row says the index is complete.
-     */
-    storage: 'uniqueName' | 'externalId' | 'rows';
+/** An index as the store sees it (store.ts) plus what the planner matches filters with. */
+export interface AttributeIndex extends EqualityIndex {
     /** Where the compared values are: the attribute (its extension's URN in `schema`) and sub-attribute. */
     target: AttributeReference;
     /** Only elements this matches count (multi-valued attributes); paths are relative to one element. */
@@ -55,13 +47,7 @@ export interface AttributeIndex {
     caseExact: boolean;
 }
 
-export type IndexConfiguration = Record<ResourceTypeName, readonly AttributeIndex[]>;
-
-/** The indexes of a resource type that lookups may use now, and those configured but still being built. */
-export interface IndexCatalog {
-    usable: AttributeIndex[];
-    building: AttributeIndex[];
-}
+export type IndexConfiguration = Readonly<Record<ResourceTypeName, readonly AttributeIndex[]>>;
 
 /**
  * Indexed whatever the setting says: the attributes the default mappings mark filterable and Entra matches
@@ -83,13 +69,7 @@ export const DEFAULT_INDEXED_ATTRIBUTES: Readonly<Record<ResourceTypeName, reado
 /** The setting that adds indexes (read in shared/config.ts); named in refusals so an admin knows what to change. */
 export const INDEXED_ATTRIBUTES_SETTING = 'SCIM_INDEXED_ATTRIBUTES';
 
-/**
- * Generic index rows a resource may have in all, so that replacing every one of them still fits an
- * entity-group transaction of 100 operations: resource row + 40 deletes + 40 inserts + the built-in
- * name and externalId moves (4), leaving room for rows other features add to the same transaction.
- */
-export const MAX_INDEX_ROWS_PER_RESOURCE = 40;
-/** Configured indexes per resource type; with one value each they stay far below the row limit above. */
+/** Configured indexes per resource type; with one value each they stay far below the store's row limit per resource. */
 export const MAX_INDEXES_PER_RESOURCE_TYPE = 20;
 
 export type IndexParse = { index: AttributeIndex } | { problem: string };
@@ -145,6 +125,8 @@ export function parseIndexedAttribute(resourceType: ResourceTypeName, text: stri
         target,
         elementConjuncts: elementFilter === undefined ? [] : conjunctsOf(elementFilter).map(printFilter),
         caseExact: compared.caseExact,
+        keysOf: (attributes) => indexKeysOf(index, attributes),
+        keyOf: (value) => indexKeyOf(index, value),
     };
     if (elementFilter !== undefined) index.elementFilter = elementFilter;
     return { index };
@@ -182,6 +164,18 @@ export function readIndexConfiguration(setting: string | undefined): IndexConfig
         }
     }
     return configuration;
+}
+
+const byPath = new Map<string, AttributeIndex | undefined>();
+
+/** The index a path names (a state row, a catalog entry), parsed once; undefined if it cannot be one. */
+export function indexForPath(resourceType: ResourceTypeName, path: string): AttributeIndex | undefined {
+    const key = `${resourceType}\n${path}`;
+    if (!byPath.has(key)) {
+        const parse = parseIndexedAttribute(resourceType, path);
+        byPath.set(key, 'index' in parse ? parse.index : undefined);
+    }
+    return byPath.get(key);
 }
 
 let defaults: IndexConfiguration | undefined;
@@ -257,9 +251,9 @@ export function indexedEquality(index: AttributeIndex, node: FilterNode): string
 export function unindexedFilterDetail(filter: FilterNode, resourceType: ResourceTypeName, catalog: IndexCatalog, scanLimit: number): string {
     const endpoint = resourceTypeDefinition(resourceType).endpoint.slice(1);
     const lead = `This filter needs a scan of more than ${scanLimit.toLocaleString('en-US')} ${endpoint}`;
-    const usable = new Set(catalog.usable.map((index) => index.path));
+    const usable = new Set(catalog.usable);
     const wanted = indexPathsFor(filter, resourceType).find((path) => !usable.has(path));
-    if (wanted !== undefined && catalog.building.some((index) => index.path === wanted)) {
+    if (wanted !== undefined && catalog.building.includes(wanted)) {
         return `${lead}; the index on ${wanted} is not complete yet: an admin completes it with \`npm run index -- rebuild ${wanted}\` (progress: \`npm run index -- status\`)`;
     }
     if (wanted !== undefined) {

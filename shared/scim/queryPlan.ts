@@ -1,11 +1,11 @@
 /**
  * What the filter module tells the store about a filter (issue: filter query plan).
  *
- * `planQuery(ast, resourceType, indexes)` in `filter.ts` produces a `QueryPlan`: the part of the filter key
+ * `planQuery(ast, resourceType, indexes)` in `filterPlanner.ts` produces a `QueryPlan`: the part of the filter key
  * or index reads can answer, and what remains to check in memory. The store never sees filter text, so
  * filter values cannot inject into storage queries.
  */
-import type { FilterNode } from './filter';
+import type { FilterNode } from './filterSyntax';
 
 /** A lookup the store answers with a point read or a key-range read, never a scan. */
 export type IndexLookup =
@@ -20,7 +20,7 @@ export type IndexLookup =
 export interface QueryPlan {
     /**
      * The candidates are the union of these lookups (one for an `eq`, several for an `or` of them). Absent:
-     * no usable index answers the filter; the store scans at most `MAX_SCAN_RESOURCES` (filter.ts) and
+     * no usable index answers the filter; the store scans at most `MAX_SCAN_RESOURCES` (filterPlanner.ts) and
      * relies on `residual`, refusing larger scans with 400 `tooMany`.
      */
     lookups?: IndexLookup[];

@@ -8,8 +8,8 @@
  * checks, in batches, that added members exist (400 `invalidValue` otherwise).
  */
 import { randomUUID } from 'node:crypto';
-import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
-import { unindexedFilterDetail } from './attributeIndexes';
+import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './store';
+import { indexForPath, unindexedFilterDetail } from './attributeIndexes';
 import { canonicalizeResource, isPlainObject } from './attributeValues';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
@@ -93,7 +93,8 @@ class Resources {
     private async *filtered(filterText: string): AsyncIterable<StoredResource> {
         const filter = parseFilter(filterText);
         const catalog = await this.store.indexes(this.resourceType);
-        const plan = planQuery(filter, this.resourceType, catalog.usable);
+        const usable = catalog.usable.flatMap((path) => indexForPath(this.resourceType, path) ?? []);
+        const plan = planQuery(filter, this.resourceType, usable);
         const onlyLookup = plan.lookups?.length === 1 ? plan.lookups[0] : undefined;
         const byId = onlyLookup?.kind === 'id' ? onlyLookup.value : undefined;
         // The membership probe `id eq "g" and members[value eq "u"]`: a miss costs one point read.

@@ -22,8 +22,8 @@
  * instance runs the new setting (an app-setting change restarts them all).
  */
 import type { TransactionAction } from '@azure/data-tables';
-import type { IndexCatalog, IndexConfiguration } from '../scim/attributeIndexes';
 import type { ResourceTypeName } from '../scim/schemas';
+import type { EqualityIndexes, IndexCatalog } from '../scim/store';
 import type { EntityTable } from './EntityTable';
 import { INDEX_STATE_PREFIX, indexStateRowKey, partitionOf, resourceRowPrefix } from './keys';
 import { outsideRequestCounts } from './requestCounter';
@@ -56,7 +56,7 @@ export class IndexStates {
 
     constructor(
         private readonly table: EntityTable,
-        private readonly configuration: IndexConfiguration,
+        private readonly configuration: EqualityIndexes,
         private readonly clock: () => number = Date.now,
     ) {}
 
@@ -77,8 +77,8 @@ export class IndexStates {
         if (this.clock() - known.readAt >= (waiting ? BUILDING_REFRESH_MS : COMPLETE_REFRESH_MS)) this.refreshInBackground(resourceType);
         const catalog: IndexCatalog = { usable: [], building: [] };
         for (const index of configured) {
-            if (index.storage !== 'rows' || known.statuses.get(index.path) === 'complete') catalog.usable.push(index);
-            else catalog.building.push(index);
+            if (index.storage !== 'rows' || known.statuses.get(index.path) === 'complete') catalog.usable.push(index.path);
+            else catalog.building.push(index.path);
         }
         return catalog;
     }

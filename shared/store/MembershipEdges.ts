@@ -13,7 +13,7 @@
 import type { TransactionAction } from '@azure/data-tables';
 import { ScimError } from '../scim/errors';
 import type { ResourceTypeName } from '../scim/schemas';
-import type { GroupMember, MemberDelta } from './ResourceStore';
+import type { GroupMember, MemberDelta } from '../scim/store';
 import { EntityTable, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import type { EdgeRow } from './entities';
 import {

@@ -19,26 +19,36 @@
  * get = 1 point read; an indexed eq = 1 (miss) or 1 + k (k hits, 16 point reads in flight);
  * create = 1 transaction; update = read + 1 transaction, or just the transaction when `expectedVersion`
  * names the version this store instance last read or wrote; delete of a user never in a group =
- * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it.
+ * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it
+ * (GroupDeletion.ts).
+ *
+ * Besides the `ResourceStore` port the handlers see, it offers what only the timer and tests use:
+ * `sweepDeletedGroups` and `existingIds`.
  */
-import { TableClient, type TableEntity, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
+import { TableClient, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
-import { defaultIndexConfiguration, indexKeyOf, indexKeysOf, type AttributeIndex, type IndexCatalog, type IndexConfiguration } from '../scim/attributeIndexes';
 import { ScimError } from '../scim/errors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
-import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './ResourceStore';
+import type { EqualityIndex, EqualityIndexes, GroupMember, IndexCatalog, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../scim/store';
 import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
-import { attributesOf, buildResourceRows, indexRowKeysOf, resourceRowOf, toStoredResource, type ResourceRow, type StoredRow } from './entities';
+import {
+    attributesOf,
+    buildResourceRows,
+    indexRowKeysOf,
+    readResourceRow,
+    resourceDeletionActions,
+    resourceRowOf,
+    toStoredResource,
+    type ResourceRow,
+    type StoredRow,
+} from './entities';
+import { GROUP_DELETE_BUDGET_MS, GroupDeletion, MAX_DELETE_ATTEMPTS } from './GroupDeletion';
 import { IndexStates } from './IndexStates';
 import {
-    DELETION_MARKER_PREFIX,
-    GROUPS_PARTITION,
-    deletionMarkerRowKey,
     etagOfVersion,
     externalIdRowPrefix,
     indexRowPrefix,
-    memberEdgePrefix,
     memberOfEdgePrefix,
     partitionOf,
     resourceRowKey,
@@ -47,6 +57,7 @@ import {
     uniqueNameRowKey,
 } from './keys';
 import { MembershipEdges } from './MembershipEdges';
+import { RecentRows } from './RecentRows';
 import { addStorageRequestCounter } from './requestCounter';
 import { failedOperationIndex, storageStatusOf, toScimError, versionMismatch } from './storageErrors';
 
@@ -60,24 +71,6 @@ export type TableResourceStoreOptions =
  */
 const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
 const TRY_TIMEOUT_MS = 5000;
-/** Conflicting writers (412) a delete sits out before giving up with 503. */
-const MAX_DELETE_ATTEMPTS = 5;
-/** Rows remembered for conditional updates without a read (see `update`). */
-const RECENT_ROWS_LIMIT = 500;
-/**
- * How long a remembered row may stand in for a read before a members-only change. Such a change writes
- * no attribute (it merges `lastModified` without If-Match), so the row only shapes the returned resource.
- */
-const RECENT_ROW_FOR_MEMBERS_MS = 2000;
-/**
- * How long a group DELETE spends on edges before it answers. Entra's request timeout is undocumented
- * (docs/entra-protocol.md §10 advises staying well under ~10 s), while a 50,000-member group has 100,000 edge rows:
- * ~50 s at the ~2,000 entities/s partition target (docs/azure-notes.md §6), 65–86 s on Azurite. The group is invisible
- * from the marking transaction on, so the DELETE can answer 204 with edges left behind its `del:` marker and
- * the sweep (`sweepDeletedGroups`, timer function SweepDeletedGroups) finishes them. Transactions in flight at
- * the deadline still complete: at most 4 more, of 100 rows each.
- */
-export const GROUP_DELETE_BUDGET_MS = 8_000;
 /**
  * The most resources one filter's index lookups may name (the union of all of them): each costs a point
  * read, so more is refused with 400 tooMany rather than read. A page of index rows holds 1,000.
@@ -90,9 +83,9 @@ export const MAX_LOOKUP_RESOURCES = 1000;
  */
 export function createTableResourceStore(
     options: TableResourceStoreOptions,
-    extra: { allowInsecureConnection?: boolean; indexes?: IndexConfiguration; /** tests only */ groupDeleteBudgetMs?: number } = {},
+    extra: { indexes: EqualityIndexes; allowInsecureConnection?: boolean; /** tests only */ groupDeleteBudgetMs?: number },
 ): TableResourceStore {
-    return new TableResourceStore(createEntityTable(options, extra), extra.groupDeleteBudgetMs, extra.indexes);
+    return new TableResourceStore(createEntityTable(options, extra), extra.indexes, extra.groupDeleteBudgetMs);
 }
 
 /** The table client with the store's retry, timeout and request-counting policies (also used by the `index` command). */
@@ -119,17 +112,20 @@ export function createEntityTable(options: TableResourceStoreOptions, extra: { a
 
 export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
-    /** Recently read or written resource rows by partition + RowKey, to skip the read of a conditional update. */
-    private readonly recentRows = new Map<string, { stored: StoredRow<ResourceRow>; at: number }>();
+    private readonly groupDeletion: GroupDeletion;
+    /** Recently read or written resource rows, to skip the read of a conditional update. */
+    private readonly recentRows = new RecentRows();
     private readonly indexStates: IndexStates;
     private prepared: Promise<void> | undefined;
 
+    /** `indexes`: the equality indexes every write maintains (attributeIndexes.ts builds them from the settings). */
     constructor(
         private readonly table: EntityTable,
-        private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
-        private readonly indexConfiguration: IndexConfiguration = defaultIndexConfiguration(),
+        private readonly indexConfiguration: EqualityIndexes,
+        groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
     ) {
         this.edges = new MembershipEdges(table);
+        this.groupDeletion = new GroupDeletion(table, this.edges, groupDeleteBudgetMs);
         this.indexStates = new IndexStates(table, indexConfiguration);
     }
 
@@ -226,7 +222,7 @@ export class TableResourceStore implements ResourceStore {
                 if (expectedEtag === undefined) throw versionMismatch();
             }
             const membersOnly = change.attributes === undefined && change.members !== undefined;
-            const current = this.recalled(resourceType, id, expectedEtag, membersOnly) ?? (await this.readResource(resourceType, id));
+            const current = this.recentRows.recall(resourceType, id, expectedEtag, membersOnly) ?? (await this.readResource(resourceType, id));
             if (!current) throw ScimError.notFound();
             if (expectedEtag !== undefined && current.etag !== expectedEtag) throw versionMismatch();
 
@@ -274,7 +270,11 @@ export class TableResourceStore implements ResourceStore {
     }
 
     async delete(resourceType: ResourceTypeName, id: string): Promise<boolean> {
-        return this.guarded(() => (resourceType === 'User' ? this.deleteUser(id) : this.deleteGroup(id)));
+        return this.guarded(async () => {
+            if (resourceType === 'User') return this.deleteUser(id);
+            this.recentRows.forget('Group', id);
+            return this.groupDeletion.delete(id);
+        });
     }
 
     async *members(groupId: string): AsyncIterable<GroupMember> {
@@ -294,35 +294,21 @@ export class TableResourceStore implements ResourceStore {
         return this.guarded(() => this.edges.groupsOf(memberId));
     }
 
+    /** Which of these ids exist, and as what: batched reads, not one read per id (tests check edges with it). */
     async existingIds(ids: string[]): Promise<Map<string, ResourceTypeName>> {
         return this.guarded(() => this.edges.resolve(ids));
     }
 
     /**
-     * One range read of the `del:` markers, then each group's cleanup continued in turn until the budget
-     * runs out. A marker whose group row is live again cannot come from the store (marker and marking share a
-     * transaction); it is dropped without touching that group's edges.
+     * Continues the edge cleanup of groups whose DELETE answered before it was done, until `budgetMs` has
+     * passed (GroupDeletion.ts). Returns how many groups it finished and how many are still pending.
      */
     async sweepDeletedGroups(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }> {
-        return this.guarded(async () => {
-            const deadline = Date.now() + budgetMs;
-            const groupIds: string[] = [];
-            for await (const page of this.table.pages(GROUPS_PARTITION, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
-                groupIds.push(...page.map((marker) => String(marker.groupId)));
-            }
-            let groupsFinished = 0;
-            for (const id of groupIds) {
-                if (Date.now() >= deadline) break;
-                const current = await this.readRow('Group', id);
-                if (current && !current.row.deleting) await this.edges.deleteRowsIfPresent([deletionMarkerRowKey(id)]);
-                else if (!(await this.finishGroupDeletion(id, deadline))) continue;
-                groupsFinished++;
-            }
-            return { groupsFinished, groupsRemaining: groupIds.length - groupsFinished };
-        });
+        return this.guarded(() => this.groupDeletion.sweep(budgetMs));
     }
 
-    // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes)
+    // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes;
+    // groups in GroupDeletion.ts)
 
     /**
      * Edges first (both directions per transaction), then the user and its index rows in one transaction,
@@ -342,137 +328,44 @@ export class TableResourceStore implements ResourceStore {
             }
             if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
             try {
-                await this.table.submit(this.resourceDeletion(current));
+                await this.table.submit(resourceDeletionActions(current.row));
             } catch (error) {
                 if (storageStatusOf(error) === 404) continue; // deleted or renamed meanwhile: look again
                 throw error;
             }
-            this.forget('User', id);
+            this.recentRows.forget('User', id);
             if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
             return true;
         }
         throw ScimError.unavailable('The resource is being changed concurrently, retry later');
     }
 
-    /**
-     * One transaction marks the group `deleting`, writes its `del:` marker and deletes its dn/ext rows: from
-     * then on readers treat the group as gone and its name is free. Then its edges go in batches until the
-     * budget runs out; whatever is left the sweep finishes (`finishGroupDeletion`).
-     *
-     * True when this request made the group invisible (the client's 204, RFC 7644 §3.6), edges left or not.
-     * A DELETE of a group already `deleting` (marked by an earlier or a concurrent DELETE) continues the
-     * cleanup and is true only if that finishes it; otherwise false (404): the group is already deleted for
-     * every reader, and RFC 7644 §3.6 wants 404 for any operation on a deleted resource (Entra's validator
-     * expects 404 for a second DELETE, docs/entra-protocol.md §5.7).
-     */
-    private async deleteGroup(id: string): Promise<boolean> {
-        const deadline = Date.now() + this.groupDeleteBudgetMs;
-        let current = await this.readRow('Group', id);
-        let markedHere = false;
-        for (let attempt = 0; current && !current.row.deleting; attempt++) {
-            if (attempt >= MAX_DELETE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently, retry later');
-            const marking: TransactionAction[] = [
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
-                // Upsert, not create: a leftover marker must not block the delete.
-                ['upsert', this.deletionMarker(id), 'Replace'],
-                ...this.resourceDeletion(current).slice(1), // its dn and ext rows
-            ];
-            try {
-                const [etag] = await this.table.submit(marking);
-                current = { row: { ...current.row, deleting: true }, etag: etag! };
-                markedHere = true;
-            } catch (error) {
-                if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
-                current = await this.readRow('Group', id); // renamed, deleted or marked meanwhile
-            }
-        }
-        if (!current) {
-            // Gone already; sweep edges a crash right after an earlier finish may have left (as for users).
-            await this.edges.deleteAll(memberOfEdgePrefix(id), deadline);
-            await this.edges.deleteAll(memberEdgePrefix(id), deadline);
-            return false;
-        }
-        this.forget('Group', id);
-        const finished = await this.finishGroupDeletion(id, deadline);
-        if (markedHere) return true;
-        // A row marked by an interrupted delete of an older version has no marker: give it one, or no sweep finds it.
-        if (!finished) await this.ensureDeletionMarker(id);
-        return finished;
-    }
-
-    /**
-     * Continues the cleanup of a `deleting` group until `deadline`: its own memberships first (`mo:<group>:`,
-     * usually few), then its members (`m:<group>:`), then the group row and its marker in one transaction.
-     * True once both rows are gone, false if the deadline came first.
-     *
-     * Then one more read of both edge ranges, the deleter's half of the Dekker ordering (MembershipEdges.ts): a
-     * member add that read the group before the marking still writes the group row (Merge, If-Match `*`) in its
-     * first transaction, so that transaction either committed before the delete above and is found here, or
-     * failed with 404.
-     */
-    private async finishGroupDeletion(id: string, deadline: number): Promise<boolean> {
-        if (!(await this.edges.deleteAll(memberOfEdgePrefix(id), deadline))) return false;
-        if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
-        const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
-        try {
-            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
-        } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error;
-            // One of the two is gone: a concurrent DELETE or sweep finished first, or the row has no marker.
-            const current = await this.readRow('Group', id);
-            if (current && !current.row.deleting) {
-                await this.edges.deleteRowsIfPresent([rowKeys[1]!]); // never touch a live group's edges
-                return true;
-            }
-            await this.edges.deleteRowsIfPresent(current ? rowKeys : [rowKeys[1]!]);
-        }
-        await this.edges.deleteAll(memberEdgePrefix(id));
-        await this.edges.deleteAll(memberOfEdgePrefix(id));
-        return true;
-    }
-
-    /** Writes the marker of a `deleting` group, with the row in the transaction so nothing is written if the group is gone. */
-    private async ensureDeletionMarker(id: string): Promise<void> {
-        try {
-            await this.table.submit([
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
-                ['upsert', this.deletionMarker(id), 'Replace'],
-            ]);
-        } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error; // finished meanwhile
-        }
-    }
-
-    private deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
-        return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
-    }
-
-    /** Deletes the resource row and its index rows (the row first: the group marking reuses the rest). */
-    private resourceDeletion(current: StoredRow<ResourceRow>): TransactionAction[] {
-        const partitionKey = current.row.partitionKey;
-        const actions: TransactionAction[] = [
-            ['delete', { partitionKey, rowKey: current.row.rowKey }],
-            ['delete', { partitionKey, rowKey: current.row.uniqueNameKey }],
-        ];
-        if (current.row.externalIdKey) actions.push(['delete', { partitionKey, rowKey: current.row.externalIdKey }]);
-        for (const rowKey of indexRowKeysOf(current.row)) actions.push(['delete', { partitionKey, rowKey }]);
-        return actions;
-    }
-
     // ---- index lookups
 
-    /** The ids one lookup names: no read for an id, one point read for the unique name, else a key range. */
+    /**
+     * The ids one lookup names: none read for an id, one point read for the unique name, else a key range.
+     * The built-in unique name and externalId rows are keyed here as they always were (`un:`/`dn:` folded,
+     * `ext:` exact); any other index by its own `keyOf`.
+     */
     private async idsFor(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<string[]> {
         if (lookup.kind === 'id') return [lookup.value];
-        const index = this.configuredIndex(resourceType, lookup.attribute);
-        const key = indexKeyOf(index, lookup.value);
-        if (key === undefined) return [];
         const partition = partitionOf(resourceType);
-        if (index.storage === 'uniqueName') {
+        const builtIn = builtInIndex(resourceType, lookup.attribute);
+        if (builtIn === 'uniqueName') {
+            if (lookup.value === '') return [];
             const row = await this.table.read(partition, uniqueNameRowKey(resourceType, lookup.value), ['id']);
             return row ? [String(row.id)] : [];
         }
-        const prefix = index.storage === 'externalId' ? externalIdRowPrefix(key) : indexRowPrefix(index.path, key);
+        let prefix: string;
+        if (builtIn === 'externalId') {
+            if (lookup.value === '') return [];
+            prefix = externalIdRowPrefix(lookup.value);
+        } else {
+            const index = this.configuredIndex(resourceType, lookup.attribute);
+            const key = index.keyOf(lookup.value);
+            if (key === undefined) return [];
+            prefix = indexRowPrefix(index.path, key);
+        }
         const ids: string[] = [];
         for await (const page of this.table.pages(partition, prefix, { select: ['id'] })) {
             ids.push(...page.map((row) => String(row.id)));
@@ -481,16 +374,23 @@ export class TableResourceStore implements ResourceStore {
         return ids;
     }
 
+    /** Does the resource hold the looked-up value? Hashed keys could in theory collide: the attributes decide. */
     private matchesLookup(resourceType: ResourceTypeName, id: string, attributes: ScimResource, lookup: IndexLookup): boolean {
         if (lookup.kind === 'id') return id === lookup.value;
+        const builtIn = builtInIndex(resourceType, lookup.attribute);
+        if (builtIn === 'uniqueName') {
+            const value = attributes[uniqueAttributeOf(resourceType)];
+            return typeof value === 'string' && uniqueNameRowKey(resourceType, value) === uniqueNameRowKey(resourceType, lookup.value);
+        }
+        if (builtIn === 'externalId') return attributes.externalId === lookup.value;
         const index = this.configuredIndex(resourceType, lookup.attribute);
-        const key = indexKeyOf(index, lookup.value);
-        return key !== undefined && indexKeysOf(index, attributes).includes(key);
+        const key = index.keyOf(lookup.value);
+        return key !== undefined && index.keysOf(attributes).includes(key);
     }
 
     /** A lookup names an index of this store's configuration; anything else is a programming error. */
-    private configuredIndex(resourceType: ResourceTypeName, path: string): AttributeIndex {
-        const index = this.indexConfiguration[resourceType].find((candidate) => candidate.path === path);
+    private configuredIndex(resourceType: ResourceTypeName, path: string): EqualityIndex {
+        const index = this.indexConfiguration[resourceType].find((candidate) => candidate.path === path && candidate.storage === 'rows');
         if (!index) throw new Error(`no ${resourceType} index on ${path}`);
         return index;
     }
@@ -504,15 +404,9 @@ export class TableResourceStore implements ResourceStore {
 
     // ---- reading resource rows
 
-    /** The resource row including a group in the `deleting` state. */
-    private async readRow(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-        const entity = await this.table.read(partitionOf(resourceType), resourceRowKey(resourceType, id));
-        return entity && resourceRowOf(entity);
-    }
-
     /** The resource as readers see it: a group being deleted is already gone. */
     private async readResource(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-        const stored = await this.readRow(resourceType, id);
+        const stored = await readResourceRow(this.table, resourceType, id);
         return stored && !stored.row.deleting ? stored : undefined;
     }
 
@@ -531,30 +425,9 @@ export class TableResourceStore implements ResourceStore {
         return expectedEtag === undefined ? ['update', bump, 'Merge'] : ['update', bump, 'Merge', { etag: expectedEtag }];
     }
 
-    // ---- recently seen rows: a handler's GET-then-conditional-update costs no second read. Safe because the
-    // write carries If-Match with that very ETag: if the row changed since, storage answers 412.
-
     private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
-        const key = `${stored.row.partitionKey}\n${stored.row.rowKey}`;
-        this.recentRows.delete(key);
-        this.recentRows.set(key, { stored, at: Date.now() });
-        if (this.recentRows.size > RECENT_ROWS_LIMIT) this.recentRows.delete(this.recentRows.keys().next().value!);
+        this.recentRows.remember(stored);
         return toStoredResource(resourceType, stored);
-    }
-
-    /**
-     * The row this store last returned for `id`: with `etag`, only if it is that version (the write's
-     * If-Match then guards it); without, only for a members-only change and only if it is recent.
-     */
-    private recalled(resourceType: ResourceTypeName, id: string, etag: string | undefined, membersOnly: boolean): StoredRow<ResourceRow> | undefined {
-        const recent = this.recentRows.get(`${partitionOf(resourceType)}\n${resourceRowKey(resourceType, id)}`);
-        if (!recent) return undefined;
-        if (etag !== undefined) return recent.stored.etag === etag ? recent.stored : undefined;
-        return membersOnly && Date.now() - recent.at <= RECENT_ROW_FOR_MEMBERS_MS ? recent.stored : undefined;
-    }
-
-    private forget(resourceType: ResourceTypeName, id: string): void {
-        this.recentRows.delete(`${partitionOf(resourceType)}\n${resourceRowKey(resourceType, id)}`);
     }
 
     // ---- errors
@@ -590,4 +463,11 @@ export class TableResourceStore implements ResourceStore {
             throw toScimError(error);
         }
     }
+}
+
+/** The built-in index a lookup path names: `userName` (User) or `displayName` (Group), or `externalId`. */
+function builtInIndex(resourceType: ResourceTypeName, path: string): 'uniqueName' | 'externalId' | undefined {
+    if (path === uniqueAttributeOf(resourceType)) return 'uniqueName';
+    if (path === 'externalId') return 'externalId';
+    return undefined;
 }

@@ -7,10 +7,11 @@
  * (`attributes0`, `attributes1`, …) and a resource over 450,000 code units (≈ 900 KB as UTF-16) is refused
  * with 413 before storage is asked.
  */
-import { indexKeysOf, MAX_INDEX_ROWS_PER_RESOURCE, type AttributeIndex } from '../scim/attributeIndexes';
 import { ScimError } from '../scim/errors';
 import type { ResourceTypeName } from '../scim/schemas';
-import type { ScimResource, StoredResource } from './ResourceStore';
+import type { TransactionAction } from '@azure/data-tables';
+import type { EqualityIndex, ScimResource, StoredResource } from '../scim/store';
+import type { EntityTable } from './EntityTable';
 import {
     externalIdRowKey,
     indexRowKey,
@@ -22,6 +23,12 @@ import {
 } from './keys';
 
 const CHUNK_LENGTH = 30_000;
+/**
+ * Generic index rows a resource may have in all, so that replacing every one of them still fits an
+ * entity-group transaction of 100 operations: resource row + 40 deletes + 40 inserts + the built-in
+ * name and externalId moves (4), leaving room for rows other features add to the same transaction.
+ */
+export const MAX_INDEX_ROWS_PER_RESOURCE = 40;
 export const MAX_ATTRIBUTES_JSON_LENGTH = 450_000;
 
 /** A `u:<id>` / `g:<id>` row. */
@@ -98,7 +105,7 @@ export function buildResourceRows(
     id: string,
     attributes: ScimResource,
     timestamps: { created: string; lastModified: string },
-    options: { hasMemberships?: boolean; indexes?: readonly AttributeIndex[] } = {},
+    options: { hasMemberships?: boolean; indexes?: readonly EqualityIndex[] } = {},
 ): ResourceRows {
     const partitionKey = partitionOf(resourceType);
     const uniqueValue = attributes[uniqueAttributeOf(resourceType)];
@@ -111,7 +118,7 @@ export function buildResourceRows(
     let largest: { path: string; count: number } | undefined;
     for (const index of options.indexes ?? []) {
         if (index.storage !== 'rows') continue;
-        const rowKeys = indexKeysOf(index, attributes).map((key) => indexRowKey(index.path, key, id));
+        const rowKeys = index.keysOf(attributes).map((key) => indexRowKey(index.path, key, id));
         coverage[index.path] = rowKeys;
         indexRows.push(...rowKeys.map((rowKey) => ({ partitionKey, rowKey, id })));
         if (!largest || rowKeys.length > largest.count) largest = { path: index.path, count: rowKeys.length };
@@ -208,4 +215,22 @@ export function toStoredResource(resourceType: ResourceTypeName, stored: StoredR
 export function resourceRowOf(entity: Record<string, unknown>): StoredRow<ResourceRow> {
     const { etag, timestamp: _timestamp, ...row } = entity;
     return { row: row as unknown as ResourceRow, etag: String(etag) };
+}
+
+/** The resource row by id, including a group in the `deleting` state; undefined if there is none. */
+export async function readResourceRow(table: EntityTable, resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
+    const entity = await table.read(partitionOf(resourceType), resourceRowKey(resourceType, id));
+    return entity && resourceRowOf(entity);
+}
+
+/** The transaction actions that delete a resource row and its index rows (the row first). */
+export function resourceDeletionActions(row: ResourceRow): TransactionAction[] {
+    const { partitionKey } = row;
+    const actions: TransactionAction[] = [
+        ['delete', { partitionKey, rowKey: row.rowKey }],
+        ['delete', { partitionKey, rowKey: row.uniqueNameKey }],
+    ];
+    if (row.externalIdKey) actions.push(['delete', { partitionKey, rowKey: row.externalIdKey }]);
+    for (const rowKey of indexRowKeysOf(row)) actions.push(['delete', { partitionKey, rowKey }]);
+    return actions;
 }

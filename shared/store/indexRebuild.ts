@@ -17,10 +17,10 @@
  *   then does the app read from the index (IndexStates.ts).
  */
 import type { TransactionAction } from '@azure/data-tables';
-import { indexKeysOf, MAX_INDEX_ROWS_PER_RESOURCE, type AttributeIndex } from '../scim/attributeIndexes';
 import type { ResourceTypeName } from '../scim/schemas';
+import type { EqualityIndex } from '../scim/store';
 import { MAX_TRANSACTION_OPERATIONS, type EntityTable } from './EntityTable';
-import { attributesOf, indexCoverageOf, indexRowKeysOf, resourceRowOf, type ResourceRow, type StoredRow } from './entities';
+import { attributesOf, indexCoverageOf, indexRowKeysOf, MAX_INDEX_ROWS_PER_RESOURCE, resourceRowOf, type ResourceRow, type StoredRow } from './entities';
 import { readIndexStates, type IndexStateRow } from './IndexStates';
 import { indexRowKey, indexStateRowKey, partitionOf, resourceRowPrefix } from './keys';
 import { failedOperationIndex, storageStatusOf } from './storageErrors';
@@ -61,7 +61,7 @@ export interface RebuildOptions {
     now?: () => string;
 }
 
-export async function rebuildIndex(table: EntityTable, index: AttributeIndex, options: RebuildOptions = {}): Promise<RebuildOutcome> {
+export async function rebuildIndex(table: EntityTable, index: EqualityIndex, options: RebuildOptions = {}): Promise<RebuildOutcome> {
     const now = options.now ?? (() => new Date().toISOString());
     const partitionKey = partitionOf(index.resourceType);
     const prefix = resourceRowPrefix(index.resourceType);
@@ -150,7 +150,7 @@ export async function readIndexStatus(table: EntityTable): Promise<IndexStatusRe
 
 // ---- covering rows
 
-function needsCover(row: Record<string, unknown> | ResourceRow, index: AttributeIndex): boolean {
+function needsCover(row: Record<string, unknown> | ResourceRow, index: EqualityIndex): boolean {
     return row.deleting !== true && !(index.path in indexCoverageOf(row));
 }
 
@@ -162,7 +162,7 @@ function needsCover(row: Record<string, unknown> | ResourceRow, index: Attribute
  */
 async function coverRows(
     table: EntityTable,
-    index: AttributeIndex,
+    index: EqualityIndex,
     rows: StoredRow<ResourceRow>[],
     uncoverable: Map<string, string>,
     progress: RebuildProgress,
@@ -197,11 +197,11 @@ async function coverRows(
 }
 
 /** The transaction operations that cover one row, or none if it cannot be covered (then noted in `uncoverable`). */
-function coverActions(index: AttributeIndex, stored: StoredRow<ResourceRow>, uncoverable: Map<string, string>): TransactionAction[] {
+function coverActions(index: EqualityIndex, stored: StoredRow<ResourceRow>, uncoverable: Map<string, string>): TransactionAction[] {
     const { row } = stored;
     let keys: string[];
     try {
-        keys = indexKeysOf(index, attributesOf(row));
+        keys = index.keysOf(attributesOf(row));
     } catch {
         uncoverable.set(row.rowKey, row.id); // text no key can hold (a lone surrogate stored before they were refused)
         return [];
@@ -218,7 +218,7 @@ function coverActions(index: AttributeIndex, stored: StoredRow<ResourceRow>, unc
     ];
 }
 
-async function readState(table: EntityTable, index: AttributeIndex): Promise<IndexStateRow | undefined> {
+async function readState(table: EntityTable, index: EqualityIndex): Promise<IndexStateRow | undefined> {
     const entity = await table.read(partitionOf(index.resourceType), indexStateRowKey(index.path));
     if (!entity) return undefined;
     const { etag: _etag, timestamp: _timestamp, ...row } = entity;

@@ -48,7 +48,7 @@ describe('npm run index', () => {
 
     it('refuses to rebuild an index the app does not maintain (exit 1), rebuilds one it does, and reports both in status', async () => {
         const tableName = testTableName('cli');
-        const store = createTableResourceStore({ tableName, connectionString: testConnectionString() }, { allowInsecureConnection: true });
+        const store = createTableResourceStore({ tableName, connectionString: testConnectionString() }, { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined) });
         await store.create('User', 'u1', { userName: 'u1@example.com', title: 'CEO' }, '2026-01-01T00:00:00.000Z');
 
         const notDeclared = io(tableName);

@@ -8,7 +8,7 @@ import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIndexCommand } from '../../dev/indexCommand';
 import { readSettings } from '../../shared/config';
-import { getDependencies, startUp, useLocalSettings } from '../../shared/http/dependencies';
+import { createApp, startApp } from '../../shared/app';
 import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { MAX_SCAN_RESOURCES } from '../../shared/scim/filter';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../../shared/scim/schemas';
@@ -186,10 +186,6 @@ describe('one fold for filters, uniqueness and indexes', () => {
 });
 
 describe('SCIM_INDEXED_ATTRIBUTES', () => {
-    afterAll(() => {
-        delete process.env.SCIM_INDEXED_ATTRIBUTES;
-    });
-
     it('indexes an added attribute from the first write on a new table', async () => {
         const server = await startScimServer({ indexedAttributes: 'phoneNumbers[type eq "mobile"].value, title' });
         try {
@@ -207,12 +203,17 @@ describe('SCIM_INDEXED_ATTRIBUTES', () => {
     });
 
     it('stops the app at start with one line naming a path it cannot index', async () => {
-        expect(() => readSettings({ SCIM_INDEXED_ATTRIBUTES: 'title, nickname2' })).toThrow(/SCIM_INDEXED_ATTRIBUTES: 'nickname2' is not an attribute of Users/);
-        useLocalSettings({ connectionString: testConnectionString(), tableName: testTableName(), token: 'x'.repeat(32), indexedAttributes: 'emails' });
+        const env = { TABLES_CONNECTION_STRING: testConnectionString(), SCIM_TABLE_NAME: testTableName(), SCIM_TOKEN: 'x'.repeat(32) };
+        expect(() => readSettings({ ...env, SCIM_INDEXED_ATTRIBUTES: 'title, nickname2' })).toThrow(/SCIM_INDEXED_ATTRIBUTES: 'nickname2' is not an attribute of Users/);
         const lines: string[] = [];
-        expect(await startUp((line) => lines.push(line))).toBe(false);
+        expect(await startApp(async () => createApp(readSettings({ ...env, SCIM_INDEXED_ATTRIBUTES: 'emails' })), (line) => lines.push(line))).toBe(false);
         expect(lines).toHaveLength(1);
         expect(lines[0]).toMatch(/^scim start-up: SCIM_INDEXED_ATTRIBUTES: 'emails' is multi-valued: pick one element with a value filter/);
-        await expect(getDependencies()).rejects.toThrow(/SCIM_INDEXED_ATTRIBUTES/);
+        // With a good setting the start prepares the store: its index state rows are there for `npm run index`.
+        const good = { ...env, SCIM_INDEXED_ATTRIBUTES: 'title' };
+        expect(await startApp(async () => createApp(readSettings(good)), (line) => lines.push(line))).toBe(true);
+        const status: string[] = [];
+        expect(await runIndexCommand(['status'], { env: good, out: (line) => status.push(line), err: (line) => status.push(line), progress: () => undefined })).toBe(0);
+        expect(status.join('\n')).toMatch(/User\s+title\s+complete/);
     });
 });

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runTokenCommand } from '../../shared/auth/tokenCommand';
+import { runTokenCommand } from '../../dev/tokenCommand';
 import { startKeyVaultStub, stubSecretClient, type KeyVaultStub } from '../support/keyVaultStub';
 import { repoRoot } from './bicepTree';
 

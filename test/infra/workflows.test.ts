@@ -387,6 +387,7 @@ describe('infra/scripts/package-function.sh', () => {
     it('writes scim-functions.zip, the file the pipeline uploads', () => {
         expect(script).toMatch(/^set -euo pipefail$/m);
         expect(script).toContain('npm run build');
+        expect(script).toContain('rm -rf "$pkg/dist/test" "$pkg/dist/bench" "$pkg/dist/dev"');
         expect(script).toContain('scim-functions.zip');
     });
 
@@ -400,7 +401,7 @@ describe('infra/scripts/package-function.sh', () => {
 });
 
 describe('package.json scripts the pipeline and docs rely on', () => {
-    it.each(['build', 'test', 'lint', 'token', 'smoke'])('declares "%s"', (name) => {
+    it.each(['build', 'start', 'test', 'lint', 'token', 'smoke'])('declares "%s"', (name) => {
         const scripts = (JSON.parse(text('package.json')) as { scripts: Record<string, string> }).scripts;
         expect(scripts, `npm run ${name}`).toHaveProperty(name);
     });
@@ -412,8 +413,8 @@ describe('.funcignore', () => {
         .map((l) => l.trim())
         .filter((l) => l && !l.startsWith('#'));
 
-    it('excludes sources, tests, infra, docs and local settings', () => {
-        for (const entry of ['test', 'infra', 'bench', 'docs', '*.ts', '.azurite', 'local.settings.json', '*.js.map', '.git*', '.vscode']) {
+    it('excludes sources, tests, infra, docs and local settings (docs/azure-notes.md §2.4)', () => {
+        for (const entry of ['test', 'infra', 'bench', 'docs', '/dev', 'dist/dev', '*.ts', '.azurite', 'local.settings.json', '*.js.map', '.git*', '.vscode']) {
             expect(entries, entry).toContain(entry);
         }
     });

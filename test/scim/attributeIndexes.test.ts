@@ -254,8 +254,9 @@ function filterFor(path: string, value: string): string {
 
 describe('unindexedFilterDetail', () => {
     const configuration = readIndexConfiguration(undefined);
-    const complete = { usable: [...configuration.User], building: [] };
-    const building = { usable: configuration.User.filter((index) => index.path !== 'displayName'), building: configuration.User.filter((index) => index.path === 'displayName') };
+    const paths = configuration.User.map((index) => index.path);
+    const complete = { usable: paths, building: [] };
+    const building = { usable: paths.filter((path) => path !== 'displayName'), building: ['displayName'] };
 
     it('names the attribute and the setting for an unindexed equality', () => {
         const detail = unindexedFilterDetail(parseFilter('title eq "CEO"'), 'User', complete, 10_000);

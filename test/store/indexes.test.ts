@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { odata, TableClient, type TransactionAction } from '@azure/data-tables';
 import {
     DEFAULT_INDEXED_ATTRIBUTES,
-    MAX_INDEX_ROWS_PER_RESOURCE,
     parseIndexedAttribute,
     readIndexConfiguration,
     type AttributeIndex,
@@ -16,7 +15,7 @@ import {
 } from '../../shared/scim/attributeIndexes';
 import { ENTERPRISE_USER_SCHEMA } from '../../shared/scim/schemas';
 import { createEntityTable, createTableResourceStore, MAX_LOOKUP_RESOURCES } from '../../shared/store/TableResourceStore';
-import { buildResourceRows } from '../../shared/store/entities';
+import { buildResourceRows, MAX_INDEX_ROWS_PER_RESOURCE } from '../../shared/store/entities';
 import { rebuildIndex, readIndexStatus } from '../../shared/store/indexRebuild';
 import { INDEX_STATE_PREFIX } from '../../shared/store/keys';
 import { countStorageRequests } from '../../shared/store/requestCounter';
@@ -72,7 +71,7 @@ describe('index rows in the resource transaction', () => {
     it('declares the default indexes complete on a new table', async () => {
         const catalog = await store.indexes('User');
         expect(catalog.building).toEqual([]);
-        expect(catalog.usable.map((index) => index.path)).toEqual(DEFAULT_INDEXED_ATTRIBUTES.User);
+        expect(catalog.usable.map((path) => path)).toEqual(DEFAULT_INDEXED_ATTRIBUTES.User);
         const states = await collect(raw.listEntities({ queryOptions: { filter: odata`RowKey ge ${INDEX_STATE_PREFIX} and RowKey lt ${'ixstate;'}` } }));
         expect(states.map((state) => [state.path, state.status]).sort()).toEqual([[EMPLOYEE_NUMBER, 'complete'], ['displayName', 'complete'], [WORK, 'complete']].sort());
     });
@@ -161,7 +160,7 @@ describe('index state and rebuild', () => {
         await before.create('User', 'u-old2', person(6), NOW);
 
         const after = storeWith(tableName, 'title');
-        expect((await after.indexes('User')).building.map((index) => index.path)).toEqual(['title']);
+        expect((await after.indexes('User')).building.map((path) => path)).toEqual(['title']);
         // The app maintains it from now on: a create and an update by the configured app are covered.
         await after.create('User', 'u-new', person(11), NOW);
         await after.update('User', 'u-old2', { attributes: person(6, { title: 'Title 1' }) }, LATER);
@@ -170,7 +169,7 @@ describe('index state and rebuild', () => {
         const result = await rebuildIndex(tableOf(tableName), title);
         expect(result).toMatchObject({ outcome: 'complete', total: 3, covered: 1 });
         const restarted = storeWith(tableName, 'title');
-        expect((await restarted.indexes('User')).usable.map((index) => index.path)).toContain('title');
+        expect((await restarted.indexes('User')).usable.map((path) => path)).toContain('title');
         const hits = await restarted.lookup('User', by('title', 'title 1'));
         expect(hits.map((hit) => hit.id)).toEqual(['u-new', 'u-old', 'u-old2']);
         expect(await checkConsistency(testConnectionString(), tableName)).toEqual([]);
@@ -180,7 +179,7 @@ describe('index state and rebuild', () => {
         const tableName = testTableName('idx');
         await seedUnindexedUsers(tableName, 0, 450);
         const store = storeWith(tableName, 'title');
-        expect((await store.indexes('User')).building.map((index) => index.path)).toEqual(['displayName', WORK, EMPLOYEE_NUMBER, 'title']);
+        expect((await store.indexes('User')).building.map((path) => path)).toEqual(['displayName', WORK, EMPLOYEE_NUMBER, 'title']);
 
         let pages = 0;
         const stopped = await rebuildIndex(tableOf(tableName), title, { shouldStop: () => ++pages >= 1 });
@@ -234,7 +233,7 @@ describe('index state and rebuild', () => {
         const tableName = testTableName('idx');
         const first = storeWith(tableName, 'title');
         await first.create('User', 'u1', person(1), NOW);
-        expect((await first.indexes('User')).usable.map((index) => index.path)).toContain('title');
+        expect((await first.indexes('User')).usable.map((path) => path)).toContain('title');
 
         const without = storeWith(tableName, undefined);
         await without.update('User', 'u1', { attributes: person(1, { title: 'Changed without the index' }) }, LATER);
@@ -242,7 +241,7 @@ describe('index state and rebuild', () => {
         expect(await checkConsistency(testConnectionString(), tableName)).toEqual([]); // its rows went with the update
 
         const again = storeWith(tableName, 'title');
-        expect((await again.indexes('User')).building.map((index) => index.path)).toEqual(['title']);
+        expect((await again.indexes('User')).building.map((path) => path)).toEqual(['title']);
         expect(await rebuildIndex(tableOf(tableName), title)).toMatchObject({ outcome: 'complete', covered: 1 });
         expect((await storeWith(tableName, 'title').lookup('User', by('title', 'changed without the index'))).map((hit) => hit.id)).toEqual(['u1']);
     });

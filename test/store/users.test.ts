@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { createTableResourceStore } from '../../shared/store/TableResourceStore';
 import { checkConsistency } from '../support/consistencyChecker';
 import { LATER, NOW, collect, scimErrorOf, storeOnFreshTable, user } from './storeFixture';
@@ -130,7 +131,7 @@ describe('users: update and versions', () => {
         }
         expect((await store.get('User', 'id-ver'))?.attributes.userName).toBe('VER@example.com');
         // Another store instance (another Functions instance) knows nothing of this one's reads: still 412.
-        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
+        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined) });
         expect((await scimErrorOf(other.update('User', 'id-ver', { attributes: user('y@example.com') }, LATER, v2.version))).status).toBe(412);
         expect((await other.update('User', 'id-ver', { attributes: user('y@example.com') }, LATER, v3.version)).attributes.userName).toBe('y@example.com');
     });
@@ -177,7 +178,7 @@ describe('storage faults', () => {
                 tableName: 'unreachable',
                 connectionString: connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, `TableEndpoint=http://127.0.0.1:${port}`),
             },
-            { allowInsecureConnection: true },
+            { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined) },
         );
         const started = Date.now();
         for (const attempt of [down.get('User', 'x'), down.create('User', 'x', user('x@example.com'), NOW), collect(down.list('User', 5))]) {

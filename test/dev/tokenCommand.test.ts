@@ -3,8 +3,9 @@
  * line is run through `runTokenCommand` with the stub's client in place of the admin's credential.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyVaultTokenVerifier } from '../../shared/auth/keyVaultTokenVerifier';
-import { generateToken, readTokenStatus, rotateToken, runTokenCommand } from '../../shared/auth/tokenCommand';
+import { KeyVaultTokenVerifier } from '../../shared/auth/KeyVaultTokenVerifier';
+import { generateToken } from '../../dev/generateToken';
+import { readTokenStatus, rotateToken, runTokenCommand } from '../../dev/tokenCommand';
 import { startKeyVaultStub, stubSecretClient, type KeyVaultStub } from '../support/keyVaultStub';
 
 const SECRET = 'scim-token';

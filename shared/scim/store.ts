@@ -1,15 +1,16 @@
 /**
- * The storage interface the SCIM handlers use. One implementation: `TableResourceStore` (Azure Table Storage);
- * the key design is documented in docs/storage.md.
+ * The storage port of the protocol: the resource types the SCIM handlers work with and the store interface
+ * they call. It lives on the protocol side so that `shared/scim` depends on no storage code; the one
+ * implementation, `TableResourceStore` (shared/store, Azure Table Storage), depends on this file instead.
+ * The key design is documented in docs/storage.md.
  *
  * Users and Groups go through the same methods; membership edges are the only group-specific part.
  * Errors: every method throws only `ScimError` — 409 `uniqueness`, 404, 412 (version mismatch),
  * 413 / 400 (resource too large for a table entity) or 503 with Retry-After (storage unavailable,
  * throttled, timing out).
  */
-import type { IndexCatalog } from '../scim/attributeIndexes';
-import type { IndexLookup } from '../scim/queryPlan';
-import type { ResourceTypeName } from '../scim/schemas';
+import type { IndexLookup } from './queryPlan';
+import type { ResourceTypeName } from './schemas';
 
 /** A SCIM resource as JSON: core attributes at the top level, extension attributes under their URN key. */
 export type ScimResource = Record<string, unknown>;
@@ -30,6 +31,37 @@ export interface StoredResource {
      * handlers expose it as `meta.version` and the `ETag` header, and pass it back as `expectedVersion`.
      */
     version: string;
+}
+
+/**
+ * An equality index as the store keeps it: defined by the protocol (shared/scim/attributeIndexes.ts, which
+ * also plans with it) and handed to the store when the app is built, so the store computes keys with the
+ * protocol's own reading of a resource and its own case fold.
+ */
+export interface EqualityIndex {
+    resourceType: ResourceTypeName;
+    /** The canonical attribute path: the index's name in settings, state rows, row keys and lookups. */
+    path: string;
+    /** userName (User) and displayName (Group): a second resource with the same key is a 409 uniqueness. */
+    unique: boolean;
+    /**
+     * The built-in layouts every table has had from the start (`un:`/`dn:` for the unique name, `ext:` for
+     * externalId; always complete), or generic `ix:` rows, readable once their state row says complete.
+     */
+    storage: 'uniqueName' | 'externalId' | 'rows';
+    /** The keys a resource has in this index, without duplicates. 400 invalidValue for text that is not Unicode. */
+    keysOf(attributes: ScimResource): string[];
+    /** The key of one value a filter asks for; undefined if the index keeps none for it (empty, not simple). */
+    keyOf(value: unknown): string | undefined;
+}
+
+/** The indexes of each resource type (the default set plus the admin's; shared/config.ts reads them). */
+export type EqualityIndexes = Readonly<Record<ResourceTypeName, readonly EqualityIndex[]>>;
+
+/** Index paths lookups may use now, and those configured but still being built (docs/operate.md, "Indexes"). */
+export interface IndexCatalog {
+    usable: string[];
+    building: string[];
 }
 
 /** Member changes of one group PATCH/PUT, as the PATCH engine's delta (applied as edge writes). */
@@ -91,7 +123,7 @@ export interface ResourceStore {
     /**
      * Deletes the resource, its index rows and every membership edge to or from it. False if it did not exist.
      * A group is gone for every reader once this returns true, but a DELETE spends only a bounded time on its
-     * edges (a 50,000-member group has 100,000): what is left `sweepDeletedGroups` finishes. A DELETE of a group
+     * edges (a 50,000-member group has 100,000): what is left the store's sweep (timer SweepDeletedGroups) finishes. A DELETE of a group
      * whose cleanup is still pending continues it and is true only if that finishes the group, else false (404).
      */
     delete(resourceType: ResourceTypeName, id: string): Promise<boolean>;
@@ -110,14 +142,4 @@ export interface ResourceStore {
      * groups being deleted are left out even while their edges remain.
      */
     groupsOf(memberId: string): Promise<string[]>;
-
-    /** Which of these ids exist, and as what: batched reads, not one read per id. */
-    existingIds(ids: string[]): Promise<Map<string, ResourceTypeName>>;
-
-    /**
-     * Continues the edge cleanup of groups whose DELETE answered before it was done, until `budgetMs` has
-     * passed (transactions in flight then still finish). Finds them without a scan (one range read of the
-     * pending deletions). Returns how many groups it finished and how many are still pending.
-     */
-    sweepDeletedGroups(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }>;
 }

@@ -3,7 +3,7 @@
  * modules there makes @azure/functions warn that it runs in "test mode" and skips registration:
  * expected, so those two warnings are not shown; any other warning is.
  */
-import type { RouteDefinition } from './scimEndpoint';
+import type { RouteDefinition } from '../shared/http/scimEndpoint';
 
 export function loadRouteTableQuietly(): readonly RouteDefinition[] {
     const warn = console.warn;
@@ -13,7 +13,7 @@ export function loadRouteTableQuietly(): readonly RouteDefinition[] {
     };
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return (require('../../functions/routes') as typeof import('../../functions/routes')).ROUTES;
+        return (require('../functions/routes') as typeof import('../functions/routes')).ROUTES;
     } finally {
         console.warn = warn;
     }

@@ -8,43 +8,47 @@
  *    never constructs a managed-identity credential.
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
-import { startUp } from './dependencies';
+import { createApp, startApp } from '../shared/app';
+import { readSettings, type Environment } from '../shared/config';
+import { startEmbeddedAzurite, type EmbeddedAzurite } from './embeddedAzurite';
+import { generateToken } from './generateToken';
 import { loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 async function main(): Promise<void> {
-    loadLocalSettings(path.join(PROJECT_ROOT, 'local.settings.json'));
-    if (process.env.KEY_VAULT_URL) {
+    // The environment wins over local.settings.json, as under `func start`.
+    const env: Record<string, string | undefined> = { ...localSettings(path.join(PROJECT_ROOT, 'local.settings.json')), ...process.env };
+    if (env.KEY_VAULT_URL) {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
-        delete process.env.KEY_VAULT_URL;
+        delete env.KEY_VAULT_URL;
     }
     let azurite: EmbeddedAzurite | undefined;
-    if (!process.env.TABLES_CONNECTION_STRING) {
-        const inMemory = process.env.SCIM_STORAGE === 'memory';
+    if (!env.TABLES_CONNECTION_STRING) {
+        const inMemory = env.SCIM_STORAGE === 'memory';
         azurite = await startAzuriteOnStandardPort(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
-        process.env.TABLES_CONNECTION_STRING = azurite.connectionString;
+        env.TABLES_CONNECTION_STRING = azurite.connectionString;
         console.log(`Storage: embedded Azurite on 127.0.0.1:${azurite.port} (${inMemory ? 'in memory' : 'persisted in .azurite/'})`);
         if (azurite.port !== AZURITE_TABLE_PORT) console.log(`TABLES_CONNECTION_STRING=${azurite.connectionString}`);
     } else {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
-    if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
+    env.SCIM_TOKEN ||= generateToken();
 
-    // As the Functions host does at start: a setting the app cannot run with stops it here, in one line.
-    if (!(await startUp((line) => console.error(line)))) {
+    // A setting the app cannot run with (readSettings throws) ends main() below with one line; startApp then
+    // prepares the store as the Functions host does at start (index state rows for `npm run index`).
+    const app = createApp(readSettings(env));
+    if (!(await startApp(async () => app, (line) => console.error(line)))) {
         await azurite?.stop();
         process.exit(1);
     }
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
-    console.log(`Token (dev only): ${process.env.SCIM_TOKEN}`);
+    console.log(`Token (dev only): ${env.SCIM_TOKEN}`);
     console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
 
     let stopping = false;
@@ -75,13 +79,11 @@ async function startAzuriteOnStandardPort(options: { persistDir?: string }): Pro
 
 const AZURITE_TABLE_PORT = 10002;
 
-/** `local.settings.json` is the settings file of `func start`; the environment wins over it. */
-function loadLocalSettings(file: string): void {
-    if (!fs.existsSync(file)) return;
+/** `local.settings.json` is the settings file of `func start`: its `Values`, empty ones left out. */
+function localSettings(file: string): Environment {
+    if (!fs.existsSync(file)) return {};
     const values = (JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
-    for (const [name, value] of Object.entries(values)) {
-        if (process.env[name] === undefined && value !== '') process.env[name] = value;
-    }
+    return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ''));
 }
 
 main().catch((error: unknown) => {
