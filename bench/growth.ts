@@ -92,6 +92,18 @@ async function compare(
     return result;
 }
 
+/** `compare` for several probes in turn. */
+async function compareEach(
+    probes: { probe: string; request: (side: 'small' | 'large', rep: number) => ScimRequestSpec }[],
+    small: Side,
+    large: Side,
+    deadline: Deadline,
+): Promise<ProbeResult[]> {
+    const results: ProbeResult[] = [];
+    for (const { probe, request } of probes) results.push(await compare(probe, small, large, request, deadline, 200));
+    return results;
+}
+
 /** `2 (1 point read, 1 transaction)`; a count that varied between repetitions shows as a range. */
 function describeStorage(samples: Sample[]): string {
     const totals = samples.map((s) => s.storage.total);
@@ -169,6 +181,20 @@ async function main(): Promise<void> {
         const userResults = [
             await compare('userName eq (other case)', smallTenant, largeTenant, (w, rep) => entra.lookupUserName(entra.userNameOf(userNumber(w, rep), runId).toUpperCase()), probeDeadline, 200),
             await compare('externalId eq', smallTenant, largeTenant, (w, rep) => entra.lookupExternalId(entra.externalIdOf(userNumber(w, rep), runId)), probeDeadline, 200),
+            // Other matching attributes an admin may pick (default indexes): before the PATCH probe renames them.
+            ...(await compareEach(
+                (['workEmail', 'employeeNumber', 'displayName'] as const).map((attribute) => ({
+                    probe: `${{ workEmail: 'emails[type eq "work"].value', employeeNumber: 'enterprise employeeNumber', displayName: 'displayName' }[attribute]} eq`,
+                    request: (w: 'small' | 'large', rep: number) => entra.lookupUsersBy(attribute, entra.matchingValuesOf(userNumber(w, rep), runId)[attribute]),
+                })),
+                smallTenant,
+                largeTenant,
+                probeDeadline,
+            )),
+            await compare('or of two indexed eqs (userName or work email)', smallTenant, largeTenant, (w, rep) => {
+                const [a, b] = [userNumber(w, rep), userNumber(w, rep + 1)];
+                return { method: 'GET', path: `/Users?${new URLSearchParams({ filter: `userName eq "${entra.userNameOf(a, runId)}" or emails[type eq "work"].value eq "${entra.userNameOf(b, runId)}"` })}` };
+            }, probeDeadline, 200),
             await compare('GET user by id', smallTenant, largeTenant, (w, rep) => entra.getUser(userId(w, rep)), probeDeadline, 200),
             await compare('PATCH user (default dialect)', smallTenant, largeTenant, (w, rep) => entra.patchUserDefaultDialect(userId(w, rep), rep), probeDeadline, 200, 204),
             // Member adds check that the member exists, in the users partition: does that grow with the tenant?
