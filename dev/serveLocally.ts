@@ -10,8 +10,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createApp, startApp } from '../shared/app';
+import { createApp } from '../shared/app';
 import { readSettings, type Environment } from '../shared/config';
+import { checkStartup } from '../shared/http/registerRoute';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from './embeddedAzurite';
 import { generateToken } from './generateToken';
 import { loadRouteTableQuietly } from './loadRouteTable';
@@ -22,6 +23,8 @@ const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 async function main(): Promise<void> {
     // The environment wins over local.settings.json, as under `func start`.
     const env: Record<string, string | undefined> = { ...localSettings(path.join(PROJECT_ROOT, 'local.settings.json')), ...process.env };
+    // A setting the app cannot run with stops here, before Azurite starts, with the one line naming it.
+    readSettings(env, () => undefined);
     if (env.KEY_VAULT_URL) {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
         delete env.KEY_VAULT_URL;
@@ -38,13 +41,9 @@ async function main(): Promise<void> {
     }
     env.SCIM_TOKEN ||= generateToken();
 
-    // A setting the app cannot run with (readSettings throws) ends main() below with one line; startApp then
-    // prepares the store as the Functions host does at start (index state rows for `npm run index`).
     const app = createApp(readSettings(env));
-    if (!(await startApp(async () => app, (line) => console.error(line)))) {
-        await azurite?.stop();
-        process.exit(1);
-    }
+    // As the Functions host does at start: the store's index state rows are there before the first request.
+    await checkStartup(async () => app);
     const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);

@@ -7,13 +7,16 @@ import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
 import { resourceTypesRoute } from './ResourceTypes';
 import { schemasRoute } from './Schemas';
-import { serviceProviderConfigRoute } from './ServiceProviderConfig';
+import { searchRoute } from './Search';
+import { serviceConfigurationRoute, serviceProviderConfigRoute } from './ServiceProviderConfig';
 import { usersRoute } from './Users';
 
 export const ROUTES: readonly RouteDefinition[] = [
     usersRoute,
     groupsRoute,
     serviceProviderConfigRoute,
+    serviceConfigurationRoute,
+    searchRoute,
     resourceTypesRoute,
     schemasRoute,
     notFoundRoute,

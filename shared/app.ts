@@ -7,6 +7,7 @@
 import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { readSettings, type Settings } from './config';
+import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createStoreFromSettings } from './store/createStore';
 import type { TableResourceStore } from './store/TableResourceStore';
 
@@ -25,8 +26,14 @@ export interface AppOptions {
     tokenVerifier?: TokenVerifierDependencies;
 }
 
-/** Builds an app from settings; throws if they cannot work (no table storage configured). */
+/**
+ * Builds an app from settings; throws if they cannot work (no table storage configured). The schemas it
+ * serves — the core ones plus the declared extensions — become the process's schema registry, which every
+ * protocol function reads (shared/scim/schemaRegistry.ts): one process serves one schema.
+ */
 export function createApp(settings: Settings, options: AppOptions = {}): App {
+    useSchemaExtensions(settings.schemaExtensions);
+    if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
     return {
         settings,
         verifier: createTokenVerifier(settings, options.tokenVerifier),
@@ -47,19 +54,8 @@ export function appOfThisProcess(): Promise<App> {
     return processApp;
 }
 
-/**
- * What a host runs when it starts: builds the app and prepares its store (the table, the index state rows;
- * shared/store/IndexStates.ts), so that a setting the app cannot run with — an attribute path
- * SCIM_INDEXED_ATTRIBUTES cannot index, no table storage — is one log line before Entra's first request, and
- * `npm run index` finds the indexes this app maintains. False if it could not.
- */
-export async function startApp(provide: AppProvider, log: (line: string) => void): Promise<boolean> {
-    try {
-        const { store } = await provide();
-        await store.indexes('User');
-        return true;
-    } catch (error) {
-        log(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
-        return false;
-    }
+/** One start-up line saying which extensions are served (names and counts only). */
+function describeSchemaExtensions(settings: Settings): string {
+    const schemas = settings.schemaExtensions.map((e) => `${e.schema.id} (${e.resourceType}, ${e.schema.attributes.length} attributes)`);
+    return `SCIM schema extensions: ${schemas.join(', ')}`;
 }

@@ -11,8 +11,17 @@
  *   SCIM_TOKEN_GRACE_MINUTES       how long the previous version stays valid after a rotation (default 60)
  *   SCIM_TOKEN_CACHE_SECONDS       how long a fetched token is used before a background refresh (default 300)
  *   SCIM_TOKEN                     a literal token, for local development only (ignored when KEY_VAULT_URL is set)
+ *   SCIM_SCHEMA_EXTENSIONS         declared extension schemas, JSON or a file path (docs/schema-extensions.md)
+ *   SCIM_INDEXED_ATTRIBUTES        attribute paths indexed for eq filters beyond the defaults (docs/operate.md, "Indexes")
+ *
+ * A setting the app cannot run with is a `SettingsError` whose message names the setting and the problem
+ * (never a secret): logged as one line at start-up, and start-up stops (shared/http/registerRoute.ts, `npm start`).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { INDEXED_ATTRIBUTES_SETTING, readIndexConfiguration, type IndexConfiguration } from './scim/attributeIndexes';
+import { readSchemaExtensions, SchemaExtensionError } from './scim/schemaExtensions';
+import { SchemaRegistry, type SchemaExtension } from './scim/schemaRegistry';
 
 export interface StorageSettings {
     tableName: string;
@@ -39,10 +48,16 @@ export interface Settings {
     /** Public base URL of the SCIM root (`https://<app>/scim`), for `Location` and `meta.location`; else derived from the request. */
     publicBaseUrl?: string;
     /**
-     * The equality indexes: the default set plus `SCIM_INDEXED_ATTRIBUTES` (comma-separated attribute paths).
-     * A path that cannot be indexed makes `readSettings` throw, naming it: the app does not start with it.
+     * The equality indexes: the default set plus `SCIM_INDEXED_ATTRIBUTES` (comma-separated attribute paths),
+     * checked against the schemas these settings serve, declared extensions included.
      */
     indexes: IndexConfiguration;
+    /** `SCIM_SCHEMA_EXTENSIONS`: the extension schemas the admin declared, checked (docs/schema-extensions.md). */
+    schemaExtensions: SchemaExtension[];
+}
+
+export class SettingsError extends Error {
+    override name = 'SettingsError';
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -53,15 +68,17 @@ export const DEFAULT_GRACE_MINUTES = 60;
 export const DEFAULT_CACHE_SECONDS = 300;
 
 /**
- * Reads every setting; `log` hears about values that were unusable and replaced by their defaults (a typo
+ * Reads every setting; throws `SettingsError` for one the app cannot run with. `log` hears about values that were unusable and replaced by their defaults (a typo
  * in a number must not silently turn the grace window into zero or NaN).
  */
 export function readSettings(env: Environment = process.env, log: (line: string) => void = (line) => console.warn(line)): Settings {
+    const schemaExtensions = readSchemaExtensionsSetting(env.SCIM_SCHEMA_EXTENSIONS);
     const settings: Settings = {
         storage: readStorageSettings(env),
         token: readTokenSettings(env, log),
         managedIdentityClientId: nonEmpty(env.AZURE_CLIENT_ID),
-        indexes: readIndexConfiguration(env[INDEXED_ATTRIBUTES_SETTING]),
+        schemaExtensions,
+        indexes: readIndexesSetting(env[INDEXED_ATTRIBUTES_SETTING], new SchemaRegistry(schemaExtensions)),
     };
     if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
     return settings;
@@ -101,4 +118,37 @@ function readNonNegativeNumber(env: Environment, name: string, fallback: number,
         return fallback;
     }
     return value;
+}
+
+/**
+ * `SCIM_SCHEMA_EXTENSIONS` holds the JSON array itself (an app setting in Azure) or the path of a file
+ * holding it (absolute, or relative to the working directory: the project root under `npm start`).
+ */
+function readSchemaExtensionsSetting(value: string | undefined): SchemaExtension[] {
+    if (value === undefined || value.trim() === '') return [];
+    let text = value;
+    if (!value.trim().startsWith('[')) {
+        const file = path.resolve(value.trim());
+        try {
+            text = readFileSync(file, 'utf8');
+        } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+            throw new SettingsError(`SCIM_SCHEMA_EXTENSIONS: cannot read the file ${file} (${code}); the setting holds a JSON array or the path of a file holding one`);
+        }
+    }
+    try {
+        return readSchemaExtensions(text);
+    } catch (error) {
+        if (error instanceof SchemaExtensionError) throw new SettingsError(`SCIM_SCHEMA_EXTENSIONS: ${error.message}`);
+        throw error;
+    }
+}
+
+/** `SCIM_INDEXED_ATTRIBUTES` against the schemas these settings serve: a path no index can serve stops the start. */
+function readIndexesSetting(value: string | undefined, registry: SchemaRegistry): IndexConfiguration {
+    try {
+        return readIndexConfiguration(value, registry);
+    } catch (error) {
+        throw new SettingsError(error instanceof Error ? error.message : `${INDEXED_ATTRIBUTES_SETTING}: cannot be read`);
+    }
 }

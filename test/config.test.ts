@@ -8,6 +8,7 @@ describe('readSettings', () => {
             storage: { tableName: 'scim' },
             token: { keyVaultUrl: undefined, secretName: 'scim-token', graceWindowMs: 3_600_000, cacheTtlMs: 300_000, staticToken: undefined },
             managedIdentityClientId: undefined,
+            schemaExtensions: [],
         });
     });
 

@@ -24,12 +24,9 @@ import { comparedValues } from './filterEvaluator';
 import { parsePatchPath } from './filterParser';
 import { printFilter, printPath, type FilterNode } from './filterSyntax';
 import type { EqualityIndex, IndexCatalog } from './store';
+import { currentSchemas, type SchemaRegistry } from './schemaRegistry';
 import {
     findByName,
-    RESOURCE_TYPES,
-    resolveAttribute,
-    resourceTypeDefinition,
-    schemasOf,
     type AttributeDefinition,
     type AttributeReference,
     type ResourceTypeName,
@@ -78,7 +75,7 @@ export type IndexParse = { index: AttributeIndex } | { problem: string };
  * Reads one attribute path as an index of `resourceType`. A problem says, in words an admin can act on,
  * why the path cannot be indexed (it names the path, never a value).
  */
-export function parseIndexedAttribute(resourceType: ResourceTypeName, text: string): IndexParse {
+export function parseIndexedAttribute(resourceType: ResourceTypeName, text: string, registry: SchemaRegistry = currentSchemas()): IndexParse {
     const shown = `'${text}'`;
     let parsed;
     try {
@@ -86,8 +83,8 @@ export function parseIndexedAttribute(resourceType: ResourceTypeName, text: stri
     } catch {
         return { problem: `${shown} is not an attribute path` };
     }
-    const located = locateAttribute(resourceType, parsed.attribute);
-    if (located === undefined) return { problem: `${shown} is not an attribute of ${resourceTypeDefinition(resourceType).endpoint.slice(1)}` };
+    const located = locateAttribute(registry, resourceType, parsed.attribute);
+    if (located === undefined) return { problem: `${shown} is not an attribute of ${registry.of(resourceType).definition.endpoint.slice(1)}` };
     const { schema, definition } = located;
     if (definition.mutability === 'writeOnly' || (definition.mutability === 'readOnly' && definition.name !== 'id') || definition.name === 'members') {
         return { problem: `${shown} is not stored with the resource, so it cannot be indexed` };
@@ -137,20 +134,20 @@ export function parseIndexedAttribute(resourceType: ResourceTypeName, text: stri
  * whose schemas know it; `User:` or `Group:` in front limits it to one. Throws an Error naming the first
  * entry that cannot be indexed (the app refuses to start with it; docs/operate.md, "Indexes").
  */
-export function readIndexConfiguration(setting: string | undefined): IndexConfiguration {
+export function readIndexConfiguration(setting: string | undefined, registry: SchemaRegistry = currentSchemas()): IndexConfiguration {
     const configuration: Record<ResourceTypeName, AttributeIndex[]> = { User: [], Group: [] };
     const add = (index: AttributeIndex) => {
         const list = configuration[index.resourceType];
         if (!list.some((known) => known.path === index.path)) list.push(index);
     };
-    for (const type of RESOURCE_TYPES) {
-        for (const path of DEFAULT_INDEXED_ATTRIBUTES[type.id]) add(requireIndex(type.id, path));
+    for (const type of registry.resourceTypes) {
+        for (const path of DEFAULT_INDEXED_ATTRIBUTES[type.id]) add(requireIndex(type.id, path, registry));
     }
     for (const entry of splitSetting(setting ?? '')) {
         const qualified = /^(User|Group):/i.exec(entry);
-        const types: ResourceTypeName[] = qualified ? [qualified[1]!.toLowerCase() === 'user' ? 'User' : 'Group'] : RESOURCE_TYPES.map((type) => type.id);
+        const types: ResourceTypeName[] = qualified ? [qualified[1]!.toLowerCase() === 'user' ? 'User' : 'Group'] : registry.resourceTypes.map((type) => type.id);
         const path = qualified ? entry.slice(qualified[0].length) : entry;
-        const parses = types.map((type) => parseIndexedAttribute(type, path));
+        const parses = types.map((type) => parseIndexedAttribute(type, path, registry));
         const indexes = parses.flatMap((parse) => ('index' in parse ? [parse.index] : []));
         if (indexes.length === 0) {
             const problems = [...new Set(parses.map((parse) => ('problem' in parse ? parse.problem : '')))];
@@ -158,7 +155,7 @@ export function readIndexConfiguration(setting: string | undefined): IndexConfig
         }
         indexes.forEach(add);
     }
-    for (const type of RESOURCE_TYPES) {
+    for (const type of registry.resourceTypes) {
         if (configuration[type.id].length > MAX_INDEXES_PER_RESOURCE_TYPE) {
             throw new Error(`${INDEXED_ATTRIBUTES_SETTING}: more than ${MAX_INDEXES_PER_RESOURCE_TYPE} indexes for ${type.endpoint.slice(1)}`);
         }
@@ -166,24 +163,35 @@ export function readIndexConfiguration(setting: string | undefined): IndexConfig
     return configuration;
 }
 
-const byPath = new Map<string, AttributeIndex | undefined>();
+/** Per schema registry (one per process once the app is built): parsed indexes by path, and the defaults. */
+const parsedIndexes = new WeakMap<SchemaRegistry, { byPath: Map<string, AttributeIndex | undefined>; defaults?: IndexConfiguration }>();
 
-/** The index a path names (a state row, a catalog entry), parsed once; undefined if it cannot be one. */
+function parsedIn(registry: SchemaRegistry): { byPath: Map<string, AttributeIndex | undefined>; defaults?: IndexConfiguration } {
+    let parsed = parsedIndexes.get(registry);
+    if (parsed === undefined) {
+        parsed = { byPath: new Map() };
+        parsedIndexes.set(registry, parsed);
+    }
+    return parsed;
+}
+
+/** The index a path names (a catalog entry), parsed once per registry; undefined if it cannot be one. */
 export function indexForPath(resourceType: ResourceTypeName, path: string): AttributeIndex | undefined {
+    const registry = currentSchemas();
+    const { byPath } = parsedIn(registry);
     const key = `${resourceType}\n${path}`;
     if (!byPath.has(key)) {
-        const parse = parseIndexedAttribute(resourceType, path);
+        const parse = parseIndexedAttribute(resourceType, path, registry);
         byPath.set(key, 'index' in parse ? parse.index : undefined);
     }
     return byPath.get(key);
 }
 
-let defaults: IndexConfiguration | undefined;
-
-/** The default configuration (no setting). */
+/** The default configuration (no setting), against the schemas served now. */
 export function defaultIndexConfiguration(): IndexConfiguration {
-    defaults ??= readIndexConfiguration(undefined);
-    return defaults;
+    const parsed = parsedIn(currentSchemas());
+    parsed.defaults ??= readIndexConfiguration(undefined);
+    return parsed.defaults;
 }
 
 /**
@@ -225,7 +233,7 @@ export function indexedEquality(index: AttributeIndex, node: FilterNode): string
         return sameTarget(index, node.path) ? nonEmptyText(node.value) : undefined;
     }
     if (node.kind !== 'valuePath' || node.path.subAttribute !== undefined) return undefined;
-    const located = locateAttribute(index.resourceType, node.path);
+    const located = locateAttribute(currentSchemas(), index.resourceType, node.path);
     if (located === undefined || located.definition.name !== index.target.attribute || located.schema !== index.target.schema) return undefined;
     const conjuncts = conjunctsOf(node.filter);
     const normalised = conjuncts.map((conjunct) => normalisedElementFilter(conjunct, located.definition));
@@ -249,7 +257,7 @@ export function indexedEquality(index: AttributeIndex, node: FilterNode): string
  * never a value).
  */
 export function unindexedFilterDetail(filter: FilterNode, resourceType: ResourceTypeName, catalog: IndexCatalog, scanLimit: number): string {
-    const endpoint = resourceTypeDefinition(resourceType).endpoint.slice(1);
+    const endpoint = currentSchemas().of(resourceType).definition.endpoint.slice(1);
     const lead = `This filter needs a scan of more than ${scanLimit.toLocaleString('en-US')} ${endpoint}`;
     const usable = new Set(catalog.usable);
     const wanted = indexPathsFor(filter, resourceType).find((path) => !usable.has(path));
@@ -294,8 +302,8 @@ function indexPathsFor(node: FilterNode, resourceType: ResourceTypeName): string
 
 // ---- helpers
 
-function requireIndex(resourceType: ResourceTypeName, path: string): AttributeIndex {
-    const parse = parseIndexedAttribute(resourceType, path);
+function requireIndex(resourceType: ResourceTypeName, path: string, registry: SchemaRegistry): AttributeIndex {
+    const parse = parseIndexedAttribute(resourceType, path, registry);
     if ('problem' in parse) throw new Error(`default index ${parse.problem}`);
     return parse.index;
 }
@@ -311,12 +319,12 @@ function builtInStorage(resourceType: ResourceTypeName, target: AttributeReferen
  * The definition of an attribute path's attribute (ignoring any sub-attribute), core and common attributes
  * first, then (for an unqualified name) each extension — as the evaluator resolves it.
  */
-function locateAttribute(resourceType: ResourceTypeName, reference: AttributeReference): { schema?: string; definition: AttributeDefinition } | undefined {
+function locateAttribute(registry: SchemaRegistry, resourceType: ResourceTypeName, reference: AttributeReference): { schema?: string; definition: AttributeDefinition } | undefined {
     const attributeOnly: AttributeReference = reference.schema === undefined ? { attribute: reference.attribute } : { schema: reference.schema, attribute: reference.attribute };
     const candidates: AttributeReference[] = [attributeOnly];
-    if (reference.schema === undefined) candidates.push(...schemasOf(resourceType).extensions.map((extension) => ({ schema: extension.id, attribute: reference.attribute })));
+    if (reference.schema === undefined) candidates.push(...registry.of(resourceType).extensions.map((extension) => ({ schema: extension.id, attribute: reference.attribute })));
     for (const candidate of candidates) {
-        const resolved = resolveAttribute(resourceType, candidate);
+        const resolved = registry.resolveAttribute(resourceType, candidate);
         if (resolved === undefined) continue;
         return resolved.extension === undefined ? { definition: resolved.definition } : { schema: resolved.extension, definition: resolved.definition };
     }
@@ -325,7 +333,7 @@ function locateAttribute(resourceType: ResourceTypeName, reference: AttributeRef
 
 /** Does `path` (a filter's attribute path) name the values `index` holds? */
 function sameTarget(index: AttributeIndex, path: AttributeReference): boolean {
-    const located = locateAttribute(index.resourceType, path);
+    const located = locateAttribute(currentSchemas(), index.resourceType, path);
     if (located === undefined || located.definition.name !== index.target.attribute || located.schema !== index.target.schema) return false;
     let sub: string | undefined;
     if (path.subAttribute !== undefined) sub = findByName(located.definition.subAttributes ?? [], path.subAttribute)?.name ?? `?${path.subAttribute}`;

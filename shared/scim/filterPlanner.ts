@@ -11,7 +11,8 @@
  */
 import { defaultIndexConfiguration, indexedEquality, type AttributeIndex } from './attributeIndexes';
 import { ScimError } from './errors';
-import { resolveAttribute, schemasOf, type ResourceTypeName } from './schemas';
+import type { ResourceTypeName } from './schemas';
+import { resolveAttribute, schemasOf } from './schemaRegistry';
 import type { FilterNode } from './filterSyntax';
 import type { IndexLookup, QueryPlan } from './queryPlan';
 

@@ -8,7 +8,9 @@ import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIndexCommand } from '../../dev/indexCommand';
 import { readSettings } from '../../shared/config';
-import { createApp, startApp } from '../../shared/app';
+import { createApp } from '../../shared/app';
+import { SettingsError } from '../../shared/config';
+import { checkStartup } from '../../shared/http/registerRoute';
 import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { MAX_SCAN_RESOURCES } from '../../shared/scim/filter';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../../shared/scim/schemas';
@@ -187,7 +189,7 @@ describe('one fold for filters, uniqueness and indexes', () => {
 
 describe('SCIM_INDEXED_ATTRIBUTES', () => {
     it('indexes an added attribute from the first write on a new table', async () => {
-        const server = await startScimServer({ indexedAttributes: 'phoneNumbers[type eq "mobile"].value, title' });
+        const server = await startScimServer({ settings: { SCIM_INDEXED_ATTRIBUTES: 'phoneNumbers[type eq "mobile"].value, title' } });
         try {
             const created = await server.request('POST', '/Users', userBody(1, { title: 'CEO', phoneNumbers: [{ type: 'mobile', value: '+1 555 0100' }] }));
             expect(created.status).toBe(201);
@@ -206,12 +208,13 @@ describe('SCIM_INDEXED_ATTRIBUTES', () => {
         const env = { TABLES_CONNECTION_STRING: testConnectionString(), SCIM_TABLE_NAME: testTableName(), SCIM_TOKEN: 'x'.repeat(32) };
         expect(() => readSettings({ ...env, SCIM_INDEXED_ATTRIBUTES: 'title, nickname2' })).toThrow(/SCIM_INDEXED_ATTRIBUTES: 'nickname2' is not an attribute of Users/);
         const lines: string[] = [];
-        expect(await startApp(async () => createApp(readSettings({ ...env, SCIM_INDEXED_ATTRIBUTES: 'emails' })), (line) => lines.push(line))).toBe(false);
+        await expect(checkStartup(async () => createApp(readSettings({ ...env, SCIM_INDEXED_ATTRIBUTES: 'emails' })), (line) => lines.push(line))).rejects.toBeInstanceOf(SettingsError);
         expect(lines).toHaveLength(1);
         expect(lines[0]).toMatch(/^scim start-up: SCIM_INDEXED_ATTRIBUTES: 'emails' is multi-valued: pick one element with a value filter/);
         // With a good setting the start prepares the store: its index state rows are there for `npm run index`.
         const good = { ...env, SCIM_INDEXED_ATTRIBUTES: 'title' };
-        expect(await startApp(async () => createApp(readSettings(good)), (line) => lines.push(line))).toBe(true);
+        await checkStartup(async () => createApp(readSettings(good)), (line) => lines.push(line));
+        expect(lines).toHaveLength(1);
         const status: string[] = [];
         expect(await runIndexCommand(['status'], { env: good, out: (line) => status.push(line), err: (line) => status.push(line), progress: () => undefined })).toBe(0);
         expect(status.join('\n')).toMatch(/User\s+title\s+complete/);

@@ -39,17 +39,16 @@ export interface ScimTestServer {
     close(): Promise<void>;
 }
 
-/** `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts). */
-export async function startScimServer(options: { token?: string; connectionString?: string; tableName?: string; indexedAttributes?: string } = {}): Promise<ScimTestServer> {
+/**
+ * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts);
+ * `tableName`: a table of its own otherwise (a test that seeds it first, or restarts the app on it);
+ * `settings`: more settings for the app (e.g. SCIM_SCHEMA_EXTENSIONS, SCIM_INDEXED_ATTRIBUTES).
+ */
+export async function startScimServer(options: { token?: string; connectionString?: string; tableName?: string; settings?: Environment } = {}): Promise<ScimTestServer> {
     const token = options.token ?? randomBytes(24).toString('base64url');
     const tableName = options.tableName ?? testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    const baseSettings: Environment = {
-        TABLES_CONNECTION_STRING: connectionString,
-        SCIM_TABLE_NAME: tableName,
-        SCIM_TOKEN: token,
-        ...(options.indexedAttributes !== undefined ? { SCIM_INDEXED_ATTRIBUTES: options.indexedAttributes } : {}),
-    };
+    const baseSettings: Environment = { ...options.settings, TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token };
     let app: App = createApp(readSettings(baseSettings));
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
