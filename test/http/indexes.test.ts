@@ -4,6 +4,8 @@
  * which attribute to index, one case fold for filters and uniqueness, lone surrogates refused, and the start-up
  * line for a setting that cannot be indexed. Storage requests come from each request's summary log line.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIndexCommand } from '../../dev/indexCommand';
@@ -199,6 +201,25 @@ describe('SCIM_INDEXED_ATTRIBUTES', () => {
             expect(lastStorageRequests(server)).toBe(2);
             expect((await server.request('GET', query('title eq "ceo"'))).body.totalResults).toBe(1);
             expect(lastStorageRequests(server)).toBe(2);
+        } finally {
+            await server.close();
+        }
+    });
+
+    it('indexes attributes of declared schema extensions like built-in ones', async () => {
+        const extensions = readFileSync(path.join(__dirname, '../../docs/examples/alvao-schema-extensions.json'), 'utf8');
+        const costCenter = 'urn:ietf:params:scim:schemas:extension:alvao_tPersonCust:2.0:User:sCostCenterCode';
+        expect(() => readSettings({ SCIM_SCHEMA_EXTENSIONS: extensions, SCIM_INDEXED_ATTRIBUTES: `${costCenter.replace('sCostCenterCode', 'dContractEnd')}` })).toThrow(/dateTime values compare as instants/);
+        expect(() => readSettings({ SCIM_INDEXED_ATTRIBUTES: costCenter })).toThrow(SettingsError); // not declared: unknown
+        const server = await startScimServer({ settings: { SCIM_SCHEMA_EXTENSIONS: extensions, SCIM_INDEXED_ATTRIBUTES: `${costCenter}, urn:ietf:params:scim:schemas:extension:alvao_tblProperty:2.0:User:kindId_9` } });
+        try {
+            const created = await server.request('POST', '/Users', userBody(5, { [costCenter.slice(0, costCenter.lastIndexOf(':'))]: { sCostCenterCode: 'CC-42' } }));
+            expect(created.status).toBe(201);
+            const found = await server.request('GET', query(`${costCenter} eq "cc-42"`));
+            expect(found.body.Resources.map((resource: { id: string }) => resource.id)).toEqual([created.body.id]);
+            expect(lastStorageRequests(server)).toBe(2);
+            expect((await server.request('GET', query('sCostCenterCode eq "CC-42"'))).body.totalResults).toBe(1);
+            expect(await checkConsistency(testConnectionString(), server.tableName)).toEqual([]);
         } finally {
             await server.close();
         }
