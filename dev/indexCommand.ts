@@ -36,6 +36,8 @@ export interface IndexCommandIo {
     credential?: () => TokenCredential;
     /** Checked between pages of a rebuild (Ctrl-C). */
     shouldStop?: () => boolean;
+    /** Tests: the app's fail-fast storage retries instead of the command's patient ones (60 s per try, 5 retries). */
+    failFast?: boolean;
 }
 
 const USAGE = [
@@ -73,14 +75,14 @@ export async function runIndexCommand(argv: readonly string[], io: IndexCommandI
     let where: string;
     if (storage.connectionString !== undefined || storage.endpoint === undefined) {
         const connectionString = storage.connectionString ?? LOCAL_NPM_START;
-        table = createEntityTable({ tableName: storage.tableName, connectionString }, { allowInsecureConnection: isLocalConnectionString(connectionString) });
+        table = createEntityTable({ tableName: storage.tableName, connectionString }, { allowInsecureConnection: isLocalConnectionString(connectionString), patient: !io.failFast });
         where = storage.connectionString !== undefined ? `table ${storage.tableName} (TABLES_CONNECTION_STRING)` : `table ${storage.tableName} of the local npm start (127.0.0.1:10002)`;
     } else {
         if (!io.credential) {
             io.err('TABLES_ENDPOINT needs an Azure sign-in, which this run cannot build.');
             return 1;
         }
-        table = createEntityTable({ tableName: storage.tableName, endpoint: storage.endpoint, credential: io.credential() });
+        table = createEntityTable({ tableName: storage.tableName, endpoint: storage.endpoint, credential: io.credential() }, { patient: !io.failFast });
         where = `table ${storage.tableName} at ${storage.endpoint}`;
     }
 

@@ -71,6 +71,8 @@ export type TableResourceStoreOptions =
  */
 const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
 const TRY_TIMEOUT_MS = 5000;
+const PATIENT_RETRY_OPTIONS = { maxRetries: 5, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
+const PATIENT_TRY_TIMEOUT_MS = 60_000;
 /**
  * The most resources one filter's index lookups may name (the union of all of them): each costs a point
  * read, so more is refused with 400 tooMany rather than read. A page of index rows holds 1,000.
@@ -88,9 +90,13 @@ export function createTableResourceStore(
     return new TableResourceStore(createEntityTable(options, extra), extra.indexes, extra.groupDeleteBudgetMs);
 }
 
-/** The table client with the store's retry, timeout and request-counting policies (also used by the `index` command). */
-export function createEntityTable(options: TableResourceStoreOptions, extra: { allowInsecureConnection?: boolean } = {}): EntityTable {
-    const clientOptions: TableServiceClientOptions = { retryOptions: RETRY_OPTIONS };
+/**
+ * The table client with the store's retry, timeout and request-counting policies. `patient`: for the
+ * `index` command, a batch job that resumes anyway — 60 s per try and 5 retries instead of failing fast.
+ */
+export function createEntityTable(options: TableResourceStoreOptions, extra: { allowInsecureConnection?: boolean; patient?: boolean } = {}): EntityTable {
+    const clientOptions: TableServiceClientOptions = { retryOptions: extra.patient ? PATIENT_RETRY_OPTIONS : RETRY_OPTIONS };
+    const tryTimeoutMs = extra.patient ? PATIENT_TRY_TIMEOUT_MS : TRY_TIMEOUT_MS;
     if (extra.allowInsecureConnection) clientOptions.allowInsecureConnection = true;
     const client =
         'connectionString' in options
@@ -100,7 +106,7 @@ export function createEntityTable(options: TableResourceStoreOptions, extra: { a
         {
             name: 'storageTryTimeout',
             sendRequest: (request, next) => {
-                if (!request.timeout) request.timeout = TRY_TIMEOUT_MS;
+                if (!request.timeout) request.timeout = tryTimeoutMs;
                 return next(request);
             },
         },
