@@ -10,7 +10,7 @@
  * machine hits both sides alike, and compared two ways: storage round trips (goal: ratio 1.00 — the
  * same reads and writes whatever the size) and median latency (goal: ratio ≤ 1.5).
  *
- * Seeding writes through the store, not HTTP (bench/support/seeding.ts), with progress output. Every
+ * Seeding writes the rows the store writes, not through HTTP (bench/support/seeding.ts), with progress output. Every
  * loop is bounded by a count and by time.
  *
  * Run: npm run bench:growth [-- --users 100000 --members 50000 --reps 25 --seed-minutes 20]
@@ -145,15 +145,19 @@ async function main(): Promise<void> {
     try {
         console.log(`Growth: ${formatCount(SMALL_USERS)} vs ${formatCount(LARGE_USERS)} users; groups of ${SMALL_GROUP_MEMBERS} vs ${formatCount(BIG_GROUP_MEMBERS)} members; ${REPS} reps per probe`);
         const seedDeadline = new Deadline(SEED_BUDGET_MS);
-        // The app's default indexes, as the server processes have them: seeded users carry every index row.
-        const smallStore = createStoreFromSettings({ tableName: smallTable, connectionString: azurite.connectionString }, readIndexConfiguration(undefined));
-        const largeStore = createStoreFromSettings({ tableName: largeTable, connectionString: azurite.connectionString }, readIndexConfiguration(undefined));
-        console.log('Seeding (through the store, not HTTP):');
+        // The app's default indexes, as the server processes have them: seeded users carry every index row. Each
+        // store declares its indexes on the empty table first (complete: nothing to backfill), as a new deployment does.
+        const indexes = readIndexConfiguration(undefined);
+        const smallStore = createStoreFromSettings({ tableName: smallTable, connectionString: azurite.connectionString }, indexes);
+        const largeStore = createStoreFromSettings({ tableName: largeTable, connectionString: azurite.connectionString }, indexes);
+        await smallStore.indexes('User');
+        await largeStore.indexes('User');
+        console.log('Seeding (rows as the store writes them, not HTTP):');
         const smallTableAccess = { connectionString: azurite.connectionString, tableName: smallTable };
         const largeTableAccess = { connectionString: azurite.connectionString, tableName: largeTable };
-        const smallUsers = await seedUsers(smallStore, 'small tenant', 0, SMALL_USERS, runId, seedDeadline);
+        const smallUsers = await seedUsers(smallTableAccess, indexes, 'small tenant', 0, SMALL_USERS, runId, seedDeadline);
         const smallTenantGroup = await seedGroup(smallStore, smallTableAccess, `Small group ${runId}`, smallUsers.slice(0, SMALL_GROUP_MEMBERS), seedDeadline);
-        const largeUsers = await seedUsers(largeStore, 'large tenant', 0, LARGE_USERS, runId, seedDeadline);
+        const largeUsers = await seedUsers(largeTableAccess, indexes, 'large tenant', 0, LARGE_USERS, runId, seedDeadline);
         if (largeUsers.length < BIG_GROUP_MEMBERS + SPARE_USERS) throw new Error(`only ${largeUsers.length} users seeded; rerun with a smaller --users or --members`);
         const smallGroup = await seedGroup(largeStore, largeTableAccess, `Small group ${runId}`, largeUsers.slice(0, SMALL_GROUP_MEMBERS), seedDeadline);
         const bigGroup = await seedGroup(largeStore, largeTableAccess, `Big group ${runId}`, largeUsers.slice(0, BIG_GROUP_MEMBERS), seedDeadline);
