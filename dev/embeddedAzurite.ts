@@ -19,6 +19,10 @@ export interface EmbeddedAzurite {
     stop(): Promise<void>;
 }
 
+/** The parts of Azurite's (untyped, deep-imported) table server module this file uses. */
+type TableServerModule = { default: new (configuration: unknown) => AzuriteTableServer };
+type TableConfigurationModule = { default: new (...settings: unknown[]) => unknown };
+
 interface AzuriteTableServer {
     start(): Promise<void>;
     close(): Promise<void>;
@@ -35,9 +39,9 @@ export async function startEmbeddedAzurite(options: { port?: number; persistDir?
     usePartitionIndependentPointLookups();
     useRowKeyIndexForKeyRanges();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const TableServer = require('azurite/dist/src/table/TableServer').default;
+    const TableServer = (require('azurite/dist/src/table/TableServer') as TableServerModule).default;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').default;
+    const TableConfiguration = (require('azurite/dist/src/table/TableConfiguration') as TableConfigurationModule).default;
     const inMemory = options.persistDir === undefined;
     const dbPath = inMemory ? ':memory:' : path.join(options.persistDir!, '__azurite_db_table__.json');
     const configuration = new TableConfiguration(
@@ -62,7 +66,7 @@ export async function startEmbeddedAzurite(options: { port?: number; persistDir?
         const fs = await import('node:fs');
         fs.mkdirSync(options.persistDir!, { recursive: true });
     }
-    const server: AzuriteTableServer = new TableServer(configuration);
+    const server = new TableServer(configuration);
     await server.start();
     const address = server.getHttpServerAddress(); // "http://127.0.0.1:PORT"
     const port = Number(new URL(address).port);
@@ -84,8 +88,8 @@ export async function startEmbeddedAzurite(options: { port?: number; persistDir?
  */
 function usePartitionIndependentPointLookups(): void {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Collection = require('lokijs').Collection;
-    const prototype = Collection.prototype as { findOne(query: unknown): unknown; rowKeyFirst?: true };
+    const { Collection } = require('lokijs') as { Collection: { prototype: { findOne: (this: unknown, query: unknown) => unknown; rowKeyFirst?: true } } };
+    const prototype = Collection.prototype;
     if (prototype.rowKeyFirst) return;
     const findOne = prototype.findOne;
     prototype.findOne = function (this: unknown, query: unknown) {
@@ -108,11 +112,8 @@ function usePartitionIndependentPointLookups(): void {
  */
 function useRowKeyIndexForKeyRanges(): void {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Store = require('azurite/dist/src/table/persistence/LokiTableMetadataStore').default;
-    const prototype = Store.prototype as {
-        queryTableEntities(this: AzuriteStore, context: unknown, account: string, table: string, queryOptions: { filter?: string } | undefined, ...rest: unknown[]): Promise<unknown>;
-        rowKeyRanges?: true;
-    };
+    const { default: Store } = require('azurite/dist/src/table/persistence/LokiTableMetadataStore') as { default: { prototype: AzuriteStorePrototype } };
+    const prototype = Store.prototype;
     if (prototype.rowKeyRanges) return;
     const query = prototype.queryTableEntities;
     prototype.queryTableEntities = function (this: AzuriteStore, context, account, table, queryOptions, ...rest) {
@@ -134,6 +135,10 @@ function useRowKeyIndexForKeyRanges(): void {
     prototype.rowKeyRanges = true;
 }
 
+interface AzuriteStorePrototype {
+    queryTableEntities: (this: AzuriteStore, context: unknown, account: string, table: string, queryOptions: { filter?: string } | undefined, ...rest: unknown[]) => Promise<unknown>;
+    rowKeyRanges?: true;
+}
 interface AzuriteStore {
     getEntityCollection(account: string, table: string, context: unknown): LokiCollection;
 }
@@ -141,7 +146,7 @@ interface LokiResultset {
     find(query: unknown): LokiResultset;
 }
 interface LokiCollection {
-    chain(...args: unknown[]): LokiResultset;
+    chain: (this: LokiCollection, ...args: unknown[]) => LokiResultset;
 }
 
 const QUOTED = "'((?:[^']|'')*)'";

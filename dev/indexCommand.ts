@@ -7,7 +7,8 @@
  *   status               every index the app declared: building or complete, and how far a rebuild got.
  *
  * Options: --type User|Group (when the path names an attribute of both; default: each that has the index),
- * --table <name> (default SCIM_TABLE_NAME or `scim`).
+ * --tenant <name> (a named tenant's partitions; default: the default tenant), --table <name> (default
+ * SCIM_TABLE_NAME or `scim`).
  *
  * Storage: TABLES_CONNECTION_STRING (Azurite, a storage account), else TABLES_ENDPOINT with the admin's own
  * Azure sign-in (`az login`, environment, managed identity: DefaultAzureCredential, built only in `main`),
@@ -20,6 +21,7 @@ import { parseIndexedAttribute, type AttributeIndex } from '../shared/scim/attri
 import { readStorageSettings } from '../shared/config';
 import type { ResourceTypeName } from '../shared/scim/schemas';
 import { isLocalConnectionString } from '../shared/store/createStore';
+import { DEFAULT_PARTITIONS, isTenantName, partitionsOf, type Partitions } from '../shared/store/keys';
 import type { EntityTable } from '../shared/store/EntityTable';
 import { readIndexStatus, rebuildIndex, type RebuildProgress } from '../shared/store/indexRebuild';
 import { createEntityTable } from '../shared/store/TableResourceStore';
@@ -41,7 +43,7 @@ export interface IndexCommandIo {
 }
 
 const USAGE = [
-    'Usage: npm run index -- <rebuild <attribute>|status> [--type User|Group] [--table <name>]',
+    'Usage: npm run index -- <rebuild <attribute>|status> [--type User|Group] [--tenant <name>] [--table <name>]',
     '  rebuild <attribute>  backfill the index on an attribute path (as in SCIM_INDEXED_ATTRIBUTES) and mark it complete',
     '  status               show every index: building or complete, and a rebuild\'s progress',
 ];
@@ -86,10 +88,12 @@ export async function runIndexCommand(argv: readonly string[], io: IndexCommandI
         where = `table ${storage.tableName} at ${storage.endpoint}`;
     }
 
+    const partitions = parsed.tenant === undefined ? DEFAULT_PARTITIONS : partitionsOf(parsed.tenant);
+    if (parsed.tenant !== undefined) where = `tenant ${parsed.tenant} in ${where}`;
     try {
-        if (parsed.command === 'status') return await printStatus(table, where, io);
+        if (parsed.command === 'status') return await printStatus(table, partitions, where, io);
         let exitCode = 0;
-        for (const index of indexes) exitCode = Math.max(exitCode, await rebuild(table, index, where, io));
+        for (const index of indexes) exitCode = Math.max(exitCode, await rebuild(table, partitions, index, where, io));
         return exitCode;
     } catch (error) {
         // Never the SDK's message: it can quote RowKeys, which hold user names.
@@ -100,11 +104,12 @@ export async function runIndexCommand(argv: readonly string[], io: IndexCommandI
     }
 }
 
-async function rebuild(table: EntityTable, index: AttributeIndex, where: string, io: IndexCommandIo): Promise<number> {
+async function rebuild(table: EntityTable, partitions: Partitions, index: AttributeIndex, where: string, io: IndexCommandIo): Promise<number> {
     const label = `${index.resourceType} index on ${index.path}`;
     io.err(`Rebuilding the ${label} in ${where}.`);
     const result = await rebuildIndex(table, index, {
         onProgress: (progress) => io.progress(progressBar(progress, index.resourceType), false),
+        partitions,
         ...(io.shouldStop ? { shouldStop: io.shouldStop } : {}),
     });
     switch (result.outcome) {
@@ -130,8 +135,8 @@ async function rebuild(table: EntityTable, index: AttributeIndex, where: string,
     }
 }
 
-async function printStatus(table: EntityTable, where: string, io: IndexCommandIo): Promise<number> {
-    const reports = await readIndexStatus(table);
+async function printStatus(table: EntityTable, partitions: Partitions, where: string, io: IndexCommandIo): Promise<number> {
+    const reports = await readIndexStatus(table, partitions);
     io.out(`Indexes in ${where} (userName, externalId and group displayName are built in and always complete):`);
     if (reports.length === 0) io.out('  none declared yet: the app declares its indexes at start.');
     for (const report of reports) {
@@ -171,6 +176,7 @@ interface ParsedArguments {
     command: 'rebuild' | 'status';
     attribute?: string;
     type?: ResourceTypeName;
+    tenant?: string;
     table?: string;
 }
 
@@ -184,7 +190,7 @@ function parseArguments(argv: readonly string[]): ParsedArguments | string {
             continue;
         }
         const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-        if (!['type', 'table'].includes(flag)) return `Unknown option --${flag}.`;
+        if (!['type', 'tenant', 'table'].includes(flag)) return `Unknown option --${flag}.`;
         const value = inlineValue ?? argv[(index += 1)];
         if (value === undefined || value === '') return `Option --${flag} needs a value.`;
         options[flag] = value;
@@ -198,10 +204,12 @@ function parseArguments(argv: readonly string[]): ParsedArguments | string {
         if (!/^(user|group)s?$/i.test(options.type)) return `--type is User or Group, not '${options.type}'.`;
         type = options.type.toLowerCase().startsWith('user') ? 'User' : 'Group';
     }
+    if (options.tenant !== undefined && !isTenantName(options.tenant)) return `--tenant names a tenant (lower-case letters, digits and hyphens), not '${options.tenant}'.`;
     return {
         command,
         ...(rest[0] !== undefined ? { attribute: rest[0] } : {}),
         ...(type ? { type } : {}),
+        ...(options.tenant !== undefined ? { tenant: options.tenant } : {}),
         ...(options.table !== undefined ? { table: options.table } : {}),
     };
 }

@@ -4,14 +4,17 @@
  * 1. Settings: the environment, plus `local.settings.json` `Values` if present (the file `func start` reads).
  * 2. Storage: `TABLES_CONNECTION_STRING` if set; else Azurite's table service in this process, persisting
  *    under `.azurite/` (or in memory with `SCIM_STORAGE=memory`).
- * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset. Key Vault is for Azure: this host
- *    never constructs a managed-identity credential.
+ * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset; likewise the OAuth client
+ *    (`SCIM_OAUTH_CLIENT_ID` / `SCIM_OAUTH_CLIENT_SECRET`, dev only) for /oauth/token, whose access tokens
+ *    are signed with a key generated in memory. Key Vault is for Azure: this host never constructs a
+ *    managed-identity credential.
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createApp } from '../shared/app';
-import { readSettings, type Environment } from '../shared/config';
+import { readLocalHostSettings, readSettings, type Environment } from '../shared/config';
 import { checkStartup } from '../shared/http/registerRoute';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from './embeddedAzurite';
 import { generateToken } from './generateToken';
@@ -29,9 +32,9 @@ async function main(): Promise<void> {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
         delete env.KEY_VAULT_URL;
     }
+    const { port, storageInMemory: inMemory } = readLocalHostSettings(env);
     let azurite: EmbeddedAzurite | undefined;
     if (!env.TABLES_CONNECTION_STRING) {
-        const inMemory = env.SCIM_STORAGE === 'memory';
         azurite = await startAzuriteOnStandardPort(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
         env.TABLES_CONNECTION_STRING = azurite.connectionString;
         console.log(`Storage: embedded Azurite on 127.0.0.1:${azurite.port} (${inMemory ? 'in memory' : 'persisted in .azurite/'})`);
@@ -40,15 +43,19 @@ async function main(): Promise<void> {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
     env.SCIM_TOKEN ||= generateToken();
+    env.SCIM_OAUTH_CLIENT_ID ||= randomUUID();
+    env.SCIM_OAUTH_CLIENT_SECRET ||= generateToken();
 
     const app = createApp(readSettings(env));
     // As the Functions host does at start: the store's index state rows are there before the first request.
-    await checkStartup(async () => app);
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
+    await checkStartup(() => Promise.resolve(app));
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), port });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${env.SCIM_TOKEN}`);
     console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
+    console.log(`OAuth token endpoint: http://localhost:${host.port}/oauth/token`);
+    console.log(`Client id / secret (dev only): ${env.SCIM_OAUTH_CLIENT_ID} / ${env.SCIM_OAUTH_CLIENT_SECRET}`);
 
     let stopping = false;
     const stop = async () => {

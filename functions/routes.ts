@@ -1,17 +1,20 @@
 /**
- * The route table: every SCIM route of the app. The Functions host registers each file's route as it
- * loads it; the local host (`dev/localHost.ts`) and the tests serve this same list.
+ * The route table: every HTTP route of the app, the SCIM ones and the OAuth token endpoint. The SCIM routes are
+ * served under the default tenant's root `/scim` and under each named tenant's root `/tenants/{tenant}/scim` (same
+ * handlers). The Functions host registers each file's route (and a SCIM route's tenant twin) as it loads it
+ * (registerRoute.ts); the local host (`dev/localHost.ts`) and the tests serve this same list.
  */
-import type { RouteDefinition } from '../shared/http/scimEndpoint';
+import { tenantRouteOf, type RouteDefinition } from '../shared/http/scimEndpoint';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
+import { oauthTokenRoute } from './OAuthToken';
 import { resourceTypesRoute } from './ResourceTypes';
 import { schemasRoute } from './Schemas';
 import { searchRoute } from './Search';
 import { serviceConfigurationRoute, serviceProviderConfigRoute } from './ServiceProviderConfig';
 import { usersRoute } from './Users';
 
-export const ROUTES: readonly RouteDefinition[] = [
+const SCIM_ROUTES: readonly RouteDefinition[] = [
     usersRoute,
     groupsRoute,
     serviceProviderConfigRoute,
@@ -21,3 +24,5 @@ export const ROUTES: readonly RouteDefinition[] = [
     schemasRoute,
     notFoundRoute,
 ];
+
+export const ROUTES: readonly RouteDefinition[] = [...SCIM_ROUTES, ...SCIM_ROUTES.map(tenantRouteOf), oauthTokenRoute];

@@ -1,14 +1,17 @@
 /**
- * The composition root: what every function of the app shares (settings, token verifier, store), built once
+ * The composition root: what every function of the app shares (settings, token verifier, store, OAuth), built once
  * per process and handed to the endpoint wrapper (`RouteDefinition.handlerFor`) and the timer. Under the
  * Functions host that is `appOfThisProcess`, built from the environment on first use; the local host, the
  * tests and the benchmarks build their own with `createApp` from settings they pass in.
  */
-import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import { createTenantTokenVerifier, createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from './auth/oauth/createOAuth';
+import type { TenantTokenVerifier } from './auth/TenantTokenVerifier';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { readSettings, type Settings } from './config';
 import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createStoreFromSettings } from './store/createStore';
+import { isTenantName, partitionsOf } from './store/keys';
 import type { TableResourceStore } from './store/TableResourceStore';
 
 export interface App {
@@ -16,6 +19,38 @@ export interface App {
     verifier: TokenVerifier;
     /** Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep. */
     store: TableResourceStore;
+    /** The token endpoint and the access-token check; undefined when OAuth is not configured. */
+    oauth: OAuth | undefined;
+    /** Named tenants (`/tenants/<tenant>/scim`): the same handlers, each tenant's own token and partitions. */
+    tenants: Tenants;
+}
+
+/**
+ * The per-tenant half of the composition root. Everything a tenant has of its own hangs off its name: its
+ * token check (registry row, cached) and its store (the shared table through its partitions, keys.ts
+ * `partitionsOf`), so whatever the store learns to do, every tenant does in its own partitions.
+ */
+export interface Tenants {
+    /** True if `token` is the Secret Token of the active tenant `name`; false for a name no tenant can have. */
+    verify(name: string, token: string): Promise<boolean>;
+    /** The tenant's store, built on first use and kept (called only after `verify`, so only real tenants get one). */
+    store(name: string): TableResourceStore;
+    /** The token check itself (`forget` drops a tenant's cached row on this instance). */
+    verifier: TenantTokenVerifier;
+}
+
+function tenantsOf(settings: Settings, store: TableResourceStore, options: AppOptions): Tenants {
+    const verifier = createTenantTokenVerifier(settings, store.tenantRegistry(), options.tokenVerifier);
+    const stores = new Map<string, TableResourceStore>();
+    return {
+        verifier,
+        verify: async (name, token) => isTenantName(name) && verifier.verify(name, token),
+        store(name) {
+            let tenantStore = stores.get(name);
+            if (!tenantStore) stores.set(name, (tenantStore = store.withPartitions(partitionsOf(name))));
+            return tenantStore;
+        },
+    };
 }
 
 /** How a route or timer reaches the app: a promise, because the process's app is built on first use. */
@@ -24,6 +59,8 @@ export type AppProvider = () => Promise<App>;
 export interface AppOptions {
     /** Tests hand the token verifier a fake Key Vault credential, stub client options and a clock. */
     tokenVerifier?: TokenVerifierDependencies;
+    /** The same for the OAuth side (Key Vault secret and key clients, a clock, the log). */
+    oauth?: OAuthDependencies;
 }
 
 /**
@@ -34,10 +71,15 @@ export interface AppOptions {
 export function createApp(settings: Settings, options: AppOptions = {}): App {
     useSchemaExtensions(settings.schemaExtensions);
     if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
+    const oauth = createOAuth(settings, options.oauth);
+    const store = createStoreFromSettings(settings.storage, settings.indexes, settings.managedIdentityClientId);
     return {
         settings,
-        verifier: createTokenVerifier(settings, options.tokenVerifier),
-        store: createStoreFromSettings(settings.storage, settings.indexes, settings.managedIdentityClientId),
+        // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).
+        verifier: withAccessTokens(createTokenVerifier(settings, options.tokenVerifier), oauth),
+        store,
+        oauth,
+        tenants: tenantsOf(settings, store, options),
     };
 }
 

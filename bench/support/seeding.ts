@@ -12,12 +12,14 @@ import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { canonicalizeResource } from '../../shared/scim/attributeValues';
 import type { EqualityIndexes, ResourceStore, ScimResource } from '../../shared/scim/store';
 import { buildResourceRows } from '../../shared/store/entities';
-import { GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey, resourceRowKey, USERS_PARTITION } from '../../shared/store/keys';
+import { DEFAULT_PARTITIONS, GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey, partitionsOf, resourceRowKey, USERS_PARTITION, type Partitions } from '../../shared/store/keys';
+import type { TableResourceStore } from '../../shared/store/TableResourceStore';
 import { Deadline } from './deadline';
 import * as entra from './entraRequests';
 import { formatCount } from './stats';
 
 const TRANSACTIONS_IN_FLIGHT = 4;
+const WRITES_IN_FLIGHT = 16;
 const PROGRESS_EVERY_MS = 5_000;
 /** Table Storage's limit of operations per transaction. */
 const OPERATIONS_PER_TRANSACTION = 100;
@@ -29,12 +31,13 @@ function storedUserAttributes(n: number, runId: string): ScimResource {
 }
 
 /**
- * Creates users `from` … `to − 1` (named `entra.userNameOf(n, runId)`) in `table`, with the rows of `indexes`;
- * returns their ids, index n − from. Stops early at the deadline; the returned array then ends where seeding
- * stopped (whole transactions, so without gaps).
+ * Creates users `from` … `to − 1` (named `entra.userNameOf(n, runId)`) in `table` (the partitions of a tenant),
+ * with the rows of `indexes`; returns their ids, index n − from. Stops early at the deadline; the returned array
+ * then ends where seeding stopped (whole transactions, so without gaps). Let a store of the same indexes declare
+ * them first (`store.indexes('User')` on the empty partitions), as the app does before its first write.
  */
 export async function seedUsers(
-    table: { connectionString: string; tableName: string },
+    table: { connectionString: string; tableName: string; partitions?: Partitions },
     indexes: EqualityIndexes,
     label: string,
     from: number,
@@ -62,7 +65,7 @@ export async function seedUsers(
             const actions: TransactionAction[] = [];
             while (next < to) {
                 const id = randomUUID();
-                const rows = buildResourceRows('User', id, storedUserAttributes(next, runId), { created: now, lastModified: now }, { indexes: indexes.User });
+                const rows = buildResourceRows('User', id, storedUserAttributes(next, runId), table.partitions ?? DEFAULT_PARTITIONS, { created: now, lastModified: now }, { indexes: indexes.User });
                 const userActions: TransactionAction[] = [['create', rows.resource], ['create', rows.uniqueName], ...(rows.externalId ? [['create', rows.externalId] as TransactionAction] : [])];
                 userActions.push(...rows.indexRows.map((row): TransactionAction => ['create', row]));
                 if (actions.length + userActions.length > OPERATIONS_PER_TRANSACTION) break;
@@ -141,4 +144,32 @@ export async function seedGroup(
     await Promise.all(Array.from({ length: 4 }, writer));
     console.log(`  ${displayName}: ${formatCount(memberIds.length)} members (${done} transactions) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     return id;
+}
+
+/**
+ * Registers `names` as tenants (registry rows holding `tokenDigest`) and gives each `usersEach` users in its own
+ * partitions, many writes in flight; one progress line every few seconds. Returns how many tenants were seeded.
+ */
+export async function seedTenants(store: TableResourceStore, names: readonly string[], tokenDigest: string, usersEach: number, runId: string, deadline: Deadline): Promise<number> {
+    const registry = store.tenantRegistry();
+    let next = 0;
+    let done = 0;
+    const started = Date.now();
+    let lastReport = started;
+    const writer = async () => {
+        while (next < names.length && !deadline.expired()) {
+            const name = names[next++]!;
+            await registry.add({ name, state: 'active', created: new Date().toISOString(), tokenDigest });
+            const tenantStore = store.withPartitions(partitionsOf(name));
+            for (let n = 0; n < usersEach; n++) await tenantStore.create('User', randomUUID(), storedUserAttributes(n, runId), new Date().toISOString());
+            done++;
+            if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
+                lastReport = Date.now();
+                console.log(`  tenants: ${formatCount(done)} / ${formatCount(names.length)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: WRITES_IN_FLIGHT }, writer));
+    console.log(`  tenants: ${formatCount(done)} / ${formatCount(names.length)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return done;
 }

@@ -17,10 +17,11 @@
  *   messages can quote a response body (Node's JSON parse errors do), and a response body can hold the token.
  */
 import type { SecretClient } from '@azure/keyvault-secrets';
+import { describeError } from '../describeError';
 import { ScimError } from '../scim/errors';
 import type { TokenVerifier } from './TokenVerifier';
 import { matchesDigest, tokenDigest } from './tokenDigest';
-import { listSecretVersions, selectAcceptedVersions, statusCodeOf } from './tokenVersions';
+import { listSecretVersions, selectAcceptedVersions } from './tokenVersions';
 
 export interface KeyVaultTokenVerifierOptions {
     secretClient: SecretClient;
@@ -36,6 +37,8 @@ export interface KeyVaultTokenVerifierOptions {
     /** The clock, in milliseconds since the epoch (tests move it). */
     now?: () => number;
     log?: (line: string) => void;
+    /** What the secret is, at the start of each log line. Default `SCIM token` (the OAuth client secret reuses this class). */
+    label?: string;
 }
 
 /** One accepted token, as a digest, with the time it stops being accepted. */
@@ -54,6 +57,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
     readonly #mismatchRecheckMs: number;
     readonly #now: () => number;
     readonly #log: (line: string) => void;
+    readonly #label: string;
 
     /** Undefined until the first successful load; an empty list means Key Vault holds no usable version. */
     #accepted: AcceptedToken[] | undefined;
@@ -72,6 +76,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         this.#mismatchRecheckMs = options.mismatchRecheckMs ?? 60_000;
         this.#now = options.now ?? (() => Date.now());
         this.#log = options.log ?? ((line) => console.warn(line));
+        this.#label = options.label ?? 'SCIM token';
     }
 
     async verify(presented: string): Promise<boolean> {
@@ -125,7 +130,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
             const consequence = this.#accepted === undefined
                 ? 'nothing is cached, so requests get 503 until it answers'
                 : 'keeping the cached token';
-            this.#log(`SCIM token: reading secret '${this.#secretName}' from Key Vault failed (${describeError(error)}); ${consequence}.`);
+            this.#log(`${this.#label}: reading secret '${this.#secretName}' from Key Vault failed (${describeError(error)}); ${consequence}.`);
         }
     }
 
@@ -157,23 +162,11 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
                 .join(' and ');
         if (summary === this.#lastAcceptedSummary) return;
         this.#lastAcceptedSummary = summary;
-        this.#log(accepted.length === 0 ? `SCIM token: ${summary}.` : `SCIM token: accepting ${summary}.`);
+        this.#log(accepted.length === 0 ? `${this.#label}: ${summary}.` : `${this.#label}: accepting ${summary}.`);
     }
 
     #unavailable(): ScimError {
         const retryAfterSeconds = Math.max(1, Math.ceil((this.#nextRefreshAt - this.#now()) / 1000));
         return ScimError.unavailable('The token store is temporarily unavailable, retry later', retryAfterSeconds);
     }
-}
-
-/** `RestError status=503 code=ServiceUnavailable` — never the message (see the file comment). */
-export function describeError(error: unknown): string {
-    const name = error instanceof Error ? error.name : typeof error;
-    const parts = [name];
-    const status = statusCodeOf(error);
-    if (status !== undefined) parts.push(`status=${status}`);
-    if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-        parts.push(`code=${error.code}`);
-    }
-    return parts.join(' ');
 }

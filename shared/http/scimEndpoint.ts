@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import type { AppProvider } from '../app';
 import { bearerToken } from '../auth/bearerToken';
+import { describeError } from '../describeError';
 import { requireWellFormedJson } from '../scim/caseFold';
 import { ScimError } from '../scim/errors';
 import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimResponse } from '../scim/request';
+import { scimErrorOf, StoreError } from '../scim/storeErrors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
 import { errorResponse, toHttpResponse } from './responses';
 
@@ -50,6 +52,14 @@ export function scimRoute(options: { name: string; route: string; methods: strin
     return { name: options.name, route: options.route, methods: ALL_METHODS, handlerFor };
 }
 
+/**
+ * The same route under a named tenant's root, `tenants/{tenant}/scim/…` (docs/operate.md, "Tenants"): the same
+ * handler; `respond` picks the tenant's token check and store from the `tenant` parameter.
+ */
+export function tenantRouteOf(route: RouteDefinition): RouteDefinition {
+    return { ...route, name: `Tenant${route.name}`, route: `tenants/{tenant}/${route.route}` };
+}
+
 async function respond(
     app: AppProvider,
     request: HttpRequest,
@@ -58,8 +68,12 @@ async function respond(
     handle: ScimHandler,
 ): Promise<ScimResponse> {
     try {
-        const { verifier, settings, store } = await app();
-        await authenticate(request, verifier);
+        const { verifier, settings, store: defaultStore, tenants } = await app();
+        // A route under /tenants/{tenant}/scim serves that tenant: its token, its partitions (shared/app.ts).
+        const tenant = request.params.tenant;
+        const baseUrl = tenant === undefined ? (settings.publicBaseUrl ?? scimBaseUrl(request.url)) : scimBaseUrl(settings.publicBaseUrl ?? request.url, tenant);
+        await authenticate(request, tenant === undefined ? (token) => verifier.verify(token, { scimBaseUrl: baseUrl }) : (token) => tenants.verify(tenant, token));
+        const store = tenant === undefined ? defaultStore : tenants.store(tenant);
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, MAX_REQUEST_BODY_BYTES) : undefined;
         return await handle({
@@ -68,21 +82,26 @@ async function respond(
             query: request.query,
             header: (name) => request.headers.get(name) ?? undefined,
             body,
-            baseUrl: settings.publicBaseUrl ?? scimBaseUrl(request.url),
+            baseUrl,
             log,
         }, store);
     } catch (error) {
         if (error instanceof ScimError) return errorResponse(error);
+        if (error instanceof StoreError) return errorResponse(scimErrorOf(error));
         // Unexpected: log where it happened with the invocation id, answer without internals. Only the error's
-        // name and stack frames: a message may quote request data (a value, a token in an SDK parse error).
-        context.error(`scim unexpected error invocationId=${context.invocationId} ${describeUnexpected(error)}`);
+        // name, status and stack frames: a message may quote request data (a value, a token in an SDK parse error).
+        context.error(`scim unexpected error invocationId=${context.invocationId} ${describeError(error, { stackFrames: 10 })}`);
         return errorResponse(new ScimError(500, undefined, `Internal error (invocation ${context.invocationId})`));
     }
 }
 
-async function authenticate(request: HttpRequest, verifier: { verify(token: string): Promise<boolean> }): Promise<void> {
+/**
+ * The Secret Token or, with OAuth, an access token for this SCIM base URL (its audience). A named tenant's
+ * routes accept only that tenant's Secret Token (OAuth clients per tenant are not built yet).
+ */
+async function authenticate(request: HttpRequest, verify: (token: string) => Promise<boolean>): Promise<void> {
     const token = bearerToken(request.headers.get('authorization'));
-    if (token === undefined || !(await verifier.verify(token))) {
+    if (token === undefined || !(await verify(token))) {
         throw new ScimError(401, undefined, 'Authorization failed: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer' });
     }
 }
@@ -141,21 +160,23 @@ function jsonNestingDepth(text: string): number {
     return deepest;
 }
 
-function describeUnexpected(error: unknown): string {
-    if (!(error instanceof Error)) return typeof error;
-    const frames = (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 10);
-    return [error.name, ...frames].join('\n');
-}
-
 function tooLarge(maxBytes: number): ScimError {
     return new ScimError(413, undefined, `Request body exceeds ${maxBytes} bytes`);
 }
 
-/** `https://host/scim/Users/1?x` → `https://host/scim`: everything up to and including the `scim` segment. */
-export function scimBaseUrl(requestUrl: string): string {
-    const url = new URL(requestUrl);
-    const match = /^(.*?\/scim)(?:\/|$)/i.exec(url.pathname);
-    return url.origin + (match ? match[1] : '/scim');
+/**
+ * The SCIM root a request was made under, from its URL or from SCIM_PUBLIC_BASE_URL (the default tenant's
+ * root): `https://host/scim/Users/1?x` → `https://host/scim`; with a tenant, `https://host/tenants/acme/scim`.
+ */
+export function scimBaseUrl(url: string, tenant?: string): string {
+    const { origin, pathname } = new URL(url);
+    if (tenant !== undefined) {
+        // Everything before `/tenants/` (a request URL) or before the trailing `/scim` (the public base URL).
+        const prefix = /^(.*?)\/tenants\//i.exec(pathname)?.[1] ?? pathname.replace(/\/scim\/?$/i, '').replace(/\/+$/, '');
+        return `${origin}${prefix}/tenants/${tenant}/scim`;
+    }
+    const match = /^(.*?\/scim)(?:\/|$)/i.exec(pathname);
+    return origin + (match ? match[1] : '/scim');
 }
 
 /**

@@ -19,11 +19,12 @@
  *
  * Pure: no storage here.
  */
-import { caseFolded, requireWellFormedText } from './caseFold';
+import { caseFolded, hasLoneSurrogate } from './caseFold';
 import { comparedValues } from './filterEvaluator';
 import { parsePatchPath } from './filterParser';
 import { printFilter, printPath, type FilterNode } from './filterSyntax';
 import type { EqualityIndex, IndexCatalog } from './store';
+import { StoreError } from './storeErrors';
 import { currentSchemas, type SchemaRegistry } from './schemaRegistry';
 import {
     findByName,
@@ -216,7 +217,8 @@ export function indexKeyOf(index: AttributeIndex, value: unknown): string | unde
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return undefined;
     const text = String(value);
     if (text === '') return undefined;
-    requireWellFormedText(text, index.path);
+    // Thrown inside the store (keysOf), so a store error: 400 invalidValue, naming the index, not the value.
+    if (hasLoneSurrogate(text)) throw new StoreError('invalidChange', `A value of ${index.path} holds text with a lone surrogate, which is not Unicode text`);
     return index.caseExact ? text : caseFolded(text);
 }
 

@@ -1,6 +1,7 @@
 /**
  * Attribute values as the schema definitions describe them: the one place that turns what a client sent
- * into what we store, shared by the POST/PUT validator and the PATCH engine.
+ * into what we store, and the one type check (`checkAttributeValue`), shared by the POST/PUT validator and
+ * the PATCH engine.
  *
  * - Booleans: Entra sends `"True"` / `"False"` strings for boolean attributes (`active`, `primary`) in POST
  *   and in its default PATCH dialect (docs/entra-protocol.md §5.2, §5.5). They become booleans, but only where the
@@ -193,10 +194,20 @@ function setOwnProperty(object: Record<string, unknown>, key: string, value: unk
 export function checkAttributeValue(definition: AttributeDefinition, value: unknown, path: string): void {
     if (definition.multiValued) {
         if (!Array.isArray(value)) throw invalidValue(path, 'an array');
-        for (const element of value) checkSingleValue(definition, element, path);
+        value.forEach((element, index) => checkSingleValue(definition, element, `${path}[${index}]`));
         return;
     }
     checkSingleValue(definition, value, path);
+}
+
+/**
+ * xsd:dateTime (RFC 7643 §2.3.5), e.g. `2008-01-23T04:56:22Z`: date, `T`, time with optional fraction and
+ * optional zone. `Date.parse` alone would take `2008` or `Jan 23 2008`.
+ */
+const XSD_DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/;
+
+function isDateTime(value: unknown): boolean {
+    return typeof value === 'string' && XSD_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 function checkSingleValue(definition: AttributeDefinition, value: unknown, path: string): void {
@@ -207,7 +218,7 @@ function checkSingleValue(definition: AttributeDefinition, value: unknown, path:
             if (typeof value !== 'string') throw invalidValue(path, 'a string');
             return;
         case 'dateTime':
-            if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw invalidValue(path, 'an xsd:dateTime string');
+            if (!isDateTime(value)) throw invalidValue(path, 'an xsd:dateTime string');
             return;
         case 'boolean':
             if (typeof value !== 'boolean') throw invalidValue(path, 'a boolean');

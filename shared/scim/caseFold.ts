@@ -41,7 +41,7 @@ export function requireWellFormedJson(value: unknown, what: string): void {
         if (typeof next === 'string') {
             if (hasLoneSurrogate(next)) throw loneSurrogateError(what);
         } else if (Array.isArray(next)) {
-            pending.push(...next);
+            pending.push(...(next as unknown[]));
         } else if (typeof next === 'object' && next !== null) {
             for (const [key, inner] of Object.entries(next)) {
                 if (hasLoneSurrogate(key)) throw loneSurrogateError(what);

@@ -43,7 +43,7 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
         // with the same value would take away: an element holding every sub-attribute given, compared as the
         // schema says (so a role Entra re-adds as `{value, display}` matches the role it created with `type`
         // and `primary` too, docs/entra-protocol.md §14.3).
-        const existing = Array.isArray(current) ? current : [];
+        const existing: unknown[] = Array.isArray(current) ? current : [];
         const subAttributes = definition.subAttributes ?? [];
         const next = [...existing];
         for (const element of elements) {
@@ -145,7 +145,9 @@ function simpleValue(definition: AttributeDefinition, value: unknown, path: stri
 
 /**
  * The elements of a value for a multi-valued attribute, canonical and checked. A single element is
- * accepted in place of an array (RFC 7644 §3.5.2.1 shows arrays; clients send either).
+ * accepted in place of an array (RFC 7644 §3.5.2.1 shows arrays; clients send either). Of several given as
+ * `primary: true` the first stays primary (RFC 7643 §2.4: at most one), so adding the same value twice
+ * finds the elements the first add wrote.
  */
 function elementsFromValue(target: Target, value: unknown, draft: Draft): Record<string, unknown>[] {
     const { definition, text } = target;
@@ -154,7 +156,7 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
     for (const given of items) {
         if (given === null) continue;
         // Entra's role shapes (a JSON string in `value`, `displayName`) read as the RFC's (roles.ts).
-        const item = isRolesAttribute(definition) ? readRoleElement(given) : given;
+        const item: unknown = isRolesAttribute(definition) ? readRoleElement(given) : given;
         if (!isPlainObject(item)) throw invalidValue(text, 'an object or an array of objects');
         let element: Record<string, unknown> = {};
         for (const [key, subValue] of Object.entries(item)) {
@@ -167,7 +169,7 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
         }
         if (hasContent(element)) elements.push(element);
     }
-    return elements;
+    return withSinglePrimary([], elements).filter(isPlainObject);
 }
 
 /** A copy of `object` with a sub-attribute set, or removed for `""` / `null`; other spellings of its name go. */
@@ -208,7 +210,7 @@ function withSinglePrimary(before: unknown[], after: unknown[]): unknown[] {
 function withoutValues(target: Target, current: unknown, value: unknown): unknown {
     if (!Array.isArray(current)) return current;
     const subAttributes = target.definition.subAttributes ?? [];
-    const given = (Array.isArray(value) ? value : [value]).map((g) => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
+    const given = (Array.isArray(value) ? (value as unknown[]) : [value]).map((g): unknown => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
     const remaining = current.filter((element) => !given.some((g) => elementMatchesGiven(subAttributes, element, g)));
     return nonEmptyArray(remaining);
 }

@@ -5,12 +5,12 @@
  * Ordered so that a crash at any point leaves nothing a reader trips over and a retry finishes the job.
  */
 import type { TableEntity, TransactionAction } from '@azure/data-tables';
-import { ScimError } from '../scim/errors';
+import { statusCodeOf } from '../statusCodeOf';
 import type { EntityTable } from './EntityTable';
-import { readResourceRow, resourceDeletionActions } from './entities';
-import { DELETION_MARKER_PREFIX, GROUPS_PARTITION, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
+import { readResourceRow, resourceDeletionActions, type ResourceRow, type StoredRow } from './entities';
+import { DELETION_MARKER_PREFIX, type Partitions, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
 import type { MembershipEdges } from './MembershipEdges';
-import { storageStatusOf } from './storageErrors';
+import { beingChangedConcurrently, MAX_DELETE_ATTEMPTS, versionConflict } from './storageErrors';
 
 /**
  * How long a group DELETE spends on edges before it answers. Entra's request timeout is undocumented
@@ -21,12 +21,11 @@ import { storageStatusOf } from './storageErrors';
  * the deadline still complete: at most 4 more, of 100 rows each.
  */
 export const GROUP_DELETE_BUDGET_MS = 8_000;
-/** Conflicting writers (412) a delete sits out before giving up with 503. */
-export const MAX_DELETE_ATTEMPTS = 5;
 
 export class GroupDeletion {
     constructor(
         private readonly table: EntityTable,
+        private readonly partitions: Partitions,
         private readonly edges: MembershipEdges,
         private readonly budgetMs = GROUP_DELETE_BUDGET_MS,
     ) {}
@@ -41,17 +40,26 @@ export class GroupDeletion {
      * cleanup and is true only if that finishes it; otherwise false (404): the group is already deleted for
      * every reader, and RFC 7644 §3.6 wants 404 for any operation on a deleted resource (Entra's validator
      * expects 404 for a second DELETE, docs/entra-protocol.md §5.7).
+     *
+     * With `expected` (If-Match, RFC 7644 §3.14) the marking transaction carries If-Match on that version, so
+     * the storage request itself is the version check: a group changed since fails with `versionConflict` and
+     * nothing is deleted; a group already being deleted is gone (false). `expected.current` is the row as last
+     * read at that version, if the caller has it (no read then).
      */
-    async delete(id: string): Promise<boolean> {
+    async delete(id: string, expected?: { etag: string; current?: StoredRow<ResourceRow> }): Promise<boolean> {
         const deadline = Date.now() + this.budgetMs;
-        let current = await readResourceRow(this.table, 'Group', id);
+        let current = expected?.current ?? (await readResourceRow(this.table, this.partitions, 'Group', id));
+        if (expected !== undefined) {
+            if (!current || current.row.deleting) return false;
+            if (current.etag !== expected.etag) throw versionConflict();
+        }
         let markedHere = false;
         for (let attempt = 0; current && !current.row.deleting; attempt++) {
-            if (attempt >= MAX_DELETE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+            if (attempt >= MAX_DELETE_ATTEMPTS) throw beingChangedConcurrently();
             const marking: TransactionAction[] = [
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
+                ['update', { partitionKey: this.partitions.groups, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
                 // Upsert, not create: a leftover marker must not block the delete.
-                ['upsert', deletionMarker(id), 'Replace'],
+                ['upsert', this.deletionMarker(id), 'Replace'],
                 ...resourceDeletionActions(current.row).slice(1), // its dn and ext rows
             ];
             try {
@@ -59,8 +67,9 @@ export class GroupDeletion {
                 current = { row: { ...current.row, deleting: true }, etag: etag! };
                 markedHere = true;
             } catch (error) {
-                if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
-                current = await readResourceRow(this.table, 'Group', id); // renamed, deleted or marked meanwhile
+                if (statusCodeOf(error) !== 412 && statusCodeOf(error) !== 404) throw error;
+                if (expected !== undefined) throw versionConflict(); // changed, renamed or deleted since that version
+                current = await readResourceRow(this.table, this.partitions, 'Group', id); // renamed, deleted or marked meanwhile
             }
         }
         if (!current) {
@@ -85,13 +94,13 @@ export class GroupDeletion {
     async sweep(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }> {
         const deadline = Date.now() + budgetMs;
         const groupIds: string[] = [];
-        for await (const page of this.table.pages(GROUPS_PARTITION, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
+        for await (const page of this.table.pages(this.partitions.groups, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
             groupIds.push(...page.map((marker) => String(marker.groupId)));
         }
         let groupsFinished = 0;
         for (const id of groupIds) {
             if (Date.now() >= deadline) break;
-            const current = await readResourceRow(this.table, 'Group', id);
+            const current = await readResourceRow(this.table, this.partitions, 'Group', id);
             if (current && !current.row.deleting) await this.edges.deleteRowsIfPresent([deletionMarkerRowKey(id)]);
             else if (!(await this.finish(id, deadline))) continue;
             groupsFinished++;
@@ -114,11 +123,11 @@ export class GroupDeletion {
         if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
         const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
         try {
-            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: this.partitions.groups, rowKey }]));
         } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error;
+            if (statusCodeOf(error) !== 404) throw error;
             // One of the two is gone: a concurrent DELETE or sweep finished first, or the row has no marker.
-            const current = await readResourceRow(this.table, 'Group', id);
+            const current = await readResourceRow(this.table, this.partitions, 'Group', id);
             if (current && !current.row.deleting) {
                 await this.edges.deleteRowsIfPresent([rowKeys[1]!]); // never touch a live group's edges
                 return true;
@@ -134,15 +143,15 @@ export class GroupDeletion {
     private async ensureMarker(id: string): Promise<void> {
         try {
             await this.table.submit([
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
-                ['upsert', deletionMarker(id), 'Replace'],
+                ['update', { partitionKey: this.partitions.groups, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
+                ['upsert', this.deletionMarker(id), 'Replace'],
             ]);
         } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error; // finished meanwhile
+            if (statusCodeOf(error) !== 404) throw error; // finished meanwhile
         }
     }
-}
 
-function deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
-    return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
+    private deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
+        return { partitionKey: this.partitions.groups, rowKey: deletionMarkerRowKey(groupId), groupId };
+    }
 }

@@ -25,9 +25,9 @@ import type { TransactionAction } from '@azure/data-tables';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { EqualityIndexes, IndexCatalog } from '../scim/store';
 import type { EntityTable } from './EntityTable';
-import { INDEX_STATE_PREFIX, indexStateRowKey, partitionOf, resourceRowPrefix } from './keys';
+import { INDEX_STATE_PREFIX, indexStateRowKey, partitionOf, resourceRowPrefix, type Partitions } from './keys';
 import { outsideRequestCounts } from './requestCounter';
-import { storageStatusOf } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
 
 export type IndexStatus = 'building' | 'complete';
 
@@ -57,6 +57,8 @@ export class IndexStates {
     constructor(
         private readonly table: EntityTable,
         private readonly configuration: EqualityIndexes,
+        /** Whose indexes: the state rows live in the tenant's own partitions. */
+        private readonly partitions: Partitions,
         private readonly clock: () => number = Date.now,
     ) {}
 
@@ -94,7 +96,7 @@ export class IndexStates {
     }
 
     private async declareFor(resourceType: ResourceTypeName, now: string): Promise<void> {
-        const partitionKey = partitionOf(resourceType);
+        const partitionKey = partitionOf(resourceType, this.partitions);
         const configured = this.configuration[resourceType].filter((index) => index.storage === 'rows');
         const configuredPaths = new Set(configured.map((index) => index.path));
         let states = await readIndexStates(this.table, partitionKey);
@@ -114,7 +116,7 @@ export class IndexStates {
     }
 
     private async hasResources(resourceType: ResourceTypeName): Promise<boolean> {
-        for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { select: [], pageSize: 1 })) {
+        for await (const page of this.table.pages(partitionOf(resourceType, this.partitions), resourceRowPrefix(resourceType), { select: [], pageSize: 1 })) {
             if (page.length > 0) return true;
         }
         return false;
@@ -124,7 +126,7 @@ export class IndexStates {
         try {
             await this.table.submit(actions);
         } catch (error) {
-            if (storageStatusOf(error) !== raceStatus) throw error;
+            if (statusCodeOf(error) !== raceStatus) throw error;
         }
     }
 

@@ -1,7 +1,8 @@
 /**
  * The Azure Table Storage implementation of `ResourceStore` (the key design is in docs/storage.md).
  *
- * One table, two partitions:
+ * One table, two partitions per tenant (`users`/`groups` for the default tenant, `<tenant>~users`/`<tenant>~groups`
+ * for a named one, keys.ts `partitionsOf`; the layout below is the same in each):
  *   users   u:<id>  un:<userName key>  ext:<externalId key>:<id>
  *   groups  g:<id>  dn:<displayName key>  ext:<externalId key>:<id>  m:<group>:<member>  mo:<member>:<group>
  *           del:<id> (a group delete whose edge cleanup is pending)
@@ -19,47 +20,50 @@
  * get = 1 point read; an indexed eq = 1 (miss) or 1 + k (k hits, 16 point reads in flight);
  * create = 1 transaction; update = read + 1 transaction, or just the transaction when `expectedVersion`
  * names the version this store instance last read or wrote; delete of a user never in a group =
- * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it
- * (GroupDeletion.ts).
+ * read + 1 transaction (UserDeletion.ts); a group delete is bounded by `GROUP_DELETE_BUDGET_MS`,
+ * `sweepDeletedGroups` finishes it (GroupDeletion.ts).
  *
  * Besides the `ResourceStore` port the handlers see, it offers what only the timer and tests use:
  * `sweepDeletedGroups` and `existingIds`.
  */
 import { TableClient, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
-import { ScimError } from '../scim/errors';
+import { StoreError } from '../scim/storeErrors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { EqualityIndex, EqualityIndexes, GroupMember, IndexCatalog, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../scim/store';
-import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
+import { EntityTable, MAX_PAGE_SIZE, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import {
     attributesOf,
     buildResourceRows,
     indexRowKeysOf,
     readResourceRow,
-    resourceDeletionActions,
     resourceRowOf,
     toStoredResource,
     type ResourceRow,
     type StoredRow,
 } from './entities';
-import { GROUP_DELETE_BUDGET_MS, GroupDeletion, MAX_DELETE_ATTEMPTS } from './GroupDeletion';
+import { GROUP_DELETE_BUDGET_MS, GroupDeletion } from './GroupDeletion';
 import { IndexStates } from './IndexStates';
 import {
     etagOfVersion,
     externalIdRowPrefix,
     indexRowPrefix,
-    memberOfEdgePrefix,
+    DEFAULT_PARTITIONS,
     partitionOf,
+    type Partitions,
     resourceRowKey,
     resourceRowPrefix,
     uniqueAttributeOf,
     uniqueNameRowKey,
 } from './keys';
-import { MembershipEdges } from './MembershipEdges';
+import { MembershipEdges, unknownMembers } from './MembershipEdges';
 import { RecentRows } from './RecentRows';
+import { TenantRegistry } from './TenantRegistry';
+import { UserDeletion } from './UserDeletion';
 import { addStorageRequestCounter } from './requestCounter';
-import { failedOperationIndex, storageStatusOf, toScimError, versionMismatch } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
+import { asStoreError, failedOperationIndex, versionConflict } from './storageErrors';
 
 export type TableResourceStoreOptions =
     | { tableName: string; connectionString: string }
@@ -118,26 +122,38 @@ export function createEntityTable(options: TableResourceStoreOptions, extra: { a
 
 export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
+    private readonly userDeletion: UserDeletion;
     private readonly groupDeletion: GroupDeletion;
     /** Recently read or written resource rows, to skip the read of a conditional update. */
     private readonly recentRows = new RecentRows();
     private readonly indexStates: IndexStates;
     private prepared: Promise<void> | undefined;
 
-    /** `indexes`: the equality indexes every write maintains (attributeIndexes.ts builds them from the settings). */
+    /** `indexConfiguration`: the equality indexes every write maintains (attributeIndexes.ts builds them from the settings). */
     constructor(
         private readonly table: EntityTable,
         private readonly indexConfiguration: EqualityIndexes,
-        groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        /** Whose resources this store holds: the default tenant's partitions unless `forTenant` chose others. */
+        readonly partitions: Partitions = DEFAULT_PARTITIONS,
     ) {
-        this.edges = new MembershipEdges(table);
-        this.groupDeletion = new GroupDeletion(table, this.edges, groupDeleteBudgetMs);
-        this.indexStates = new IndexStates(table, indexConfiguration);
+        this.edges = new MembershipEdges(table, partitions);
+        this.userDeletion = new UserDeletion(table, partitions, this.edges);
+        this.groupDeletion = new GroupDeletion(table, partitions, this.edges, groupDeleteBudgetMs);
+        this.indexStates = new IndexStates(table, indexConfiguration, partitions);
+    }
+
+    /**
+     * The same table seen through another tenant's partitions (keys.ts `partitionsOf`). Shares the table client
+     * (and its one table-exists check) with this store; caches nothing across tenants.
+     */
+    withPartitions(partitions: Partitions): TableResourceStore {
+        return new TableResourceStore(this.table, this.indexConfiguration, this.groupDeleteBudgetMs, partitions);
     }
 
     async create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource> {
         return this.guarded(async () => {
-            const rows = buildResourceRows(resourceType, id, attributes, { created: now, lastModified: now }, { indexes: this.indexConfiguration[resourceType] });
+            const rows = buildResourceRows(resourceType, id, attributes, this.partitions, { created: now, lastModified: now }, { indexes: this.indexConfiguration[resourceType] });
             if (resourceType === 'Group' && members && members.length > 0) await this.requireExisting(members);
             const actions: TransactionAction[] = [['create', rows.resource], ['create', rows.uniqueName]];
             if (rows.externalId) actions.push(['create', rows.externalId]);
@@ -147,7 +163,7 @@ export class TableResourceStore implements ResourceStore {
             try {
                 etags = await this.table.submit(actions);
             } catch (error) {
-                if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, failedOperationIndex(error));
+                if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, failedOperationIndex(error));
                 throw error;
             }
             let stored: StoredRow<ResourceRow> = { row: rows.resource, etag: etags[0]! };
@@ -157,7 +173,7 @@ export class TableResourceStore implements ResourceStore {
                 const etag = await this.edges.change(id, [this.versionBump(stored.row, now)], { clear: false, add: members, remove: [] }, true);
                 stored = { row: { ...stored.row, lastModified: now }, etag: etag! };
             }
-            return this.remember(resourceType, stored);
+            return this.remember(resourceType, stored, attributes);
         });
     }
 
@@ -170,7 +186,7 @@ export class TableResourceStore implements ResourceStore {
 
     /**
      * The union of the lookups: index rows first (ids only), then the resources, 16 point reads in flight,
-     * in id order. More than `MAX_LOOKUP_RESOURCES` ids → 400 tooMany before any resource is read.
+     * in id order. More than `MAX_LOOKUP_RESOURCES` ids → tooMany before any resource is read.
      */
     async lookup(resourceType: ResourceTypeName, lookups: readonly IndexLookup[]): Promise<StoredResource[]> {
         return this.guarded(async () => {
@@ -178,15 +194,16 @@ export class TableResourceStore implements ResourceStore {
             for (const lookup of lookups) {
                 for (const id of await this.idsFor(resourceType, lookup)) ids.add(id);
                 if (ids.size > MAX_LOOKUP_RESOURCES) {
-                    throw ScimError.badRequest('tooMany', `More than ${MAX_LOOKUP_RESOURCES} ${resourceType}s match the indexed conditions of this filter; add a condition that narrows it`);
+                    throw new StoreError('tooMany', `More than ${MAX_LOOKUP_RESOURCES} ${resourceType}s match the indexed conditions of this filter; add a condition that narrows it`);
                 }
             }
             const candidates = await this.readResources(resourceType, [...ids]);
             // Hashed keys could in theory collide, so the stored attributes have the last word.
             return candidates
-                .filter((stored) => lookups.some((lookup) => this.matchesLookup(resourceType, stored.row.id, attributesOf(stored.row), lookup)))
-                .sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0))
-                .map((stored) => this.remember(resourceType, stored));
+                .map((stored) => ({ stored, attributes: attributesOf(stored.row) }))
+                .filter(({ stored, attributes }) => lookups.some((lookup) => this.matchesLookup(resourceType, stored.row.id, attributes, lookup)))
+                .sort((a, b) => (a.stored.row.id < b.stored.row.id ? -1 : a.stored.row.id > b.stored.row.id ? 1 : 0))
+                .map(({ stored, attributes }) => this.remember(resourceType, stored, attributes));
         });
     }
 
@@ -200,7 +217,7 @@ export class TableResourceStore implements ResourceStore {
         try {
             await this.prepare();
             const pageSize = Math.min(MAX_PAGE_SIZE, limit);
-            for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { pageSize })) {
+            for await (const page of this.table.pages(partitionOf(resourceType, this.partitions), resourceRowPrefix(resourceType), { pageSize })) {
                 for (const entity of page) {
                     const stored = resourceRowOf(entity);
                     if (stored.row.deleting) continue;
@@ -209,7 +226,7 @@ export class TableResourceStore implements ResourceStore {
                 }
             }
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
         }
     }
 
@@ -221,21 +238,21 @@ export class TableResourceStore implements ResourceStore {
      */
     async update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource> {
         return this.guarded(async () => {
-            if (change.members && resourceType !== 'Group') throw ScimError.badRequest('invalidValue', 'Only groups have members');
+            if (change.members && resourceType !== 'Group') throw new StoreError('invalidChange', 'Only groups have members');
             let expectedEtag: string | undefined;
             if (expectedVersion !== undefined) {
                 expectedEtag = etagOfVersion(expectedVersion);
-                if (expectedEtag === undefined) throw versionMismatch();
+                if (expectedEtag === undefined) throw versionConflict();
             }
             const membersOnly = change.attributes === undefined && change.members !== undefined;
             const current = this.recentRows.recall(resourceType, id, expectedEtag, membersOnly) ?? (await this.readResource(resourceType, id));
-            if (!current) throw ScimError.notFound();
-            if (expectedEtag !== undefined && current.etag !== expectedEtag) throw versionMismatch();
+            if (!current) throw new StoreError('notFound', 'Resource not found');
+            if (expectedEtag !== undefined && current.etag !== expectedEtag) throw versionConflict();
 
             let head: TransactionAction[];
             let updated: ResourceRow;
             if (change.attributes) {
-                const rows = buildResourceRows(resourceType, id, change.attributes, { created: current.row.created, lastModified: now }, {
+                const rows = buildResourceRows(resourceType, id, change.attributes, this.partitions, { created: current.row.created, lastModified: now }, {
                     ...(current.row.hasMemberships ? { hasMemberships: true } : {}),
                     indexes: this.indexConfiguration[resourceType],
                 });
@@ -267,19 +284,26 @@ export class TableResourceStore implements ResourceStore {
                     ? await this.edges.change(id, head, change.members, change.attributes !== undefined)
                     : (await this.table.submit(head))[0];
             } catch (error) {
-                if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
+                if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
                 throw error;
             }
             if (etag === undefined) return this.remember(resourceType, current); // a members-only change that changed nothing
-            return this.remember(resourceType, { row: updated, etag });
+            return this.remember(resourceType, { row: updated, etag }, change.attributes);
         });
     }
 
-    async delete(resourceType: ResourceTypeName, id: string): Promise<boolean> {
+    async delete(resourceType: ResourceTypeName, id: string, expectedVersion?: string): Promise<boolean> {
         return this.guarded(async () => {
-            if (resourceType === 'User') return this.deleteUser(id);
-            this.recentRows.forget('Group', id);
-            return this.groupDeletion.delete(id);
+            let expected: { etag: string; current?: StoredRow<ResourceRow> } | undefined;
+            if (expectedVersion !== undefined) {
+                const etag = etagOfVersion(expectedVersion);
+                if (etag === undefined) throw versionConflict();
+                const current = this.recentRows.recall(resourceType, id, etag, false);
+                expected = current ? { etag, current } : { etag };
+            }
+            this.recentRows.forget(resourceType, id);
+            if (resourceType === 'Group') return this.groupDeletion.delete(id, expected);
+            return expected === undefined ? this.userDeletion.delete(id) : this.userDeletion.deleteAtVersion(id, expected.etag, expected.current);
         });
     }
 
@@ -288,7 +312,7 @@ export class TableResourceStore implements ResourceStore {
             await this.prepare();
             yield* this.edges.members(groupId);
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
         }
     }
 
@@ -313,37 +337,41 @@ export class TableResourceStore implements ResourceStore {
         return this.guarded(() => this.groupDeletion.sweep(budgetMs));
     }
 
-    // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes;
-    // groups in GroupDeletion.ts)
+    /** The tenant registry, in the same table (TenantRegistry.ts). */
+    tenantRegistry(): TenantRegistry {
+        return new TenantRegistry(this.table);
+    }
+
+    /** Rows in this store's partitions (a tenant removal's progress total). Reads keys only. */
+    async countRows(): Promise<number> {
+        return this.guardedRows(async () => {
+            let count = 0;
+            for (const partition of [this.partitions.users, this.partitions.groups]) {
+                for await (const page of this.table.partitionPages(partition, { select: ['RowKey'] })) count += page.length;
+            }
+            return count;
+        });
+    }
 
     /**
-     * Edges first (both directions per transaction), then the user and its index rows in one transaction,
-     * then one more edge read: the deleter's half of the Dekker ordering (MembershipEdges.ts). A user never
-     * added to a group has no edges, so that costs just the read and the transaction.
-     *
-     * The transaction cannot carry If-Match on the user row (the SDK sends every transactional delete with
-     * If-Match `*`), so a concurrent rename shows up as a 404 on the old index row: read again and retry.
+     * Deletes up to `maxRows` rows of this store's partitions (one page read, then transactions of ≤ 100),
+     * returning how many it deleted: 0 once both partitions are empty. Removing a tenant calls it until then,
+     * so the work is bounded per call and an interrupted removal simply continues.
      */
-    private async deleteUser(id: string): Promise<boolean> {
-        for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
-            const current = await this.readResource('User', id);
-            if (!current) {
-                // Gone already; finish an edge cleanup an earlier, interrupted delete may have left.
-                await this.edges.deleteAll(memberOfEdgePrefix(id));
-                return false;
+    async deleteSomeRows(maxRows: number): Promise<number> {
+        return this.guardedRows(async () => {
+            for (const partition of [this.partitions.users, this.partitions.groups]) {
+                for await (const page of this.table.partitionPages(partition, { select: ['RowKey'], pageSize: Math.min(maxRows, MAX_PAGE_SIZE) })) {
+                    const rowKeys = page.slice(0, maxRows).map((entity) => String(entity.rowKey));
+                    for (let start = 0; start < rowKeys.length; start += MAX_TRANSACTION_OPERATIONS) {
+                        const batch = rowKeys.slice(start, start + MAX_TRANSACTION_OPERATIONS);
+                        await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: partition, rowKey }]));
+                    }
+                    return rowKeys.length;
+                }
             }
-            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
-            try {
-                await this.table.submit(resourceDeletionActions(current.row));
-            } catch (error) {
-                if (storageStatusOf(error) === 404) continue; // deleted or renamed meanwhile: look again
-                throw error;
-            }
-            this.recentRows.forget('User', id);
-            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
-            return true;
-        }
-        throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+            return 0;
+        });
     }
 
     // ---- index lookups
@@ -355,7 +383,7 @@ export class TableResourceStore implements ResourceStore {
      */
     private async idsFor(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<string[]> {
         if (lookup.kind === 'id') return [lookup.value];
-        const partition = partitionOf(resourceType);
+        const partition = partitionOf(resourceType, this.partitions);
         const builtIn = builtInIndex(resourceType, lookup.attribute);
         if (builtIn === 'uniqueName') {
             if (lookup.value === '') return [];
@@ -405,14 +433,14 @@ export class TableResourceStore implements ResourceStore {
     private async requireExisting(memberIds: string[]): Promise<void> {
         const found = await this.edges.resolve(memberIds);
         const unknownCount = new Set(memberIds.filter((id) => !found.has(id))).size;
-        if (unknownCount > 0) throw ScimError.badRequest('invalidValue', `${unknownCount} member value(s) do not refer to an existing User or Group`);
+        if (unknownCount > 0) throw unknownMembers(unknownCount);
     }
 
     // ---- reading resource rows
 
-    /** The resource as readers see it: a group being deleted is already gone. */
+    /** The resource as readers see it: one being deleted is already gone. */
     private async readResource(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-        const stored = await readResourceRow(this.table, resourceType, id);
+        const stored = await readResourceRow(this.table, this.partitions, resourceType, id);
         return stored && !stored.row.deleting ? stored : undefined;
     }
 
@@ -421,7 +449,7 @@ export class TableResourceStore implements ResourceStore {
             const stored = ids[0] === undefined ? undefined : await this.readResource(resourceType, ids[0]);
             return stored ? [stored] : [];
         }
-        const entities: Entity[] = await this.table.readMany(partitionOf(resourceType), ids.map((id) => resourceRowKey(resourceType, id)));
+        const entities: Entity[] = await this.table.readMany(partitionOf(resourceType, this.partitions), ids.map((id) => resourceRowKey(resourceType, id)));
         return entities.map(resourceRowOf).filter((stored) => !stored.row.deleting);
     }
 
@@ -431,17 +459,18 @@ export class TableResourceStore implements ResourceStore {
         return expectedEtag === undefined ? ['update', bump, 'Merge'] : ['update', bump, 'Merge', { etag: expectedEtag }];
     }
 
-    private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
+    /** Remembers a row this store read or wrote; `attributes` are the row's, when the caller has them unparsed. */
+    private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>, attributes?: ScimResource): StoredResource {
         this.recentRows.remember(stored);
-        return toStoredResource(resourceType, stored);
+        return toStoredResource(resourceType, stored, attributes);
     }
 
     // ---- errors
 
     /** A 409 from a write: the failing operation tells which row clashed (0 = the resource row itself). */
-    private uniquenessError(resourceType: ResourceTypeName, failedIndex: number | undefined): ScimError {
-        if (failedIndex === 0) return ScimError.uniqueness(`A ${resourceType} with this id already exists`);
-        return ScimError.uniqueness(`A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
+    private uniquenessError(resourceType: ResourceTypeName, failedIndex: number | undefined): StoreError {
+        if (failedIndex === 0) return new StoreError('uniqueness', `A ${resourceType} with this id already exists`);
+        return new StoreError('uniqueness', `A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
     }
 
     /**
@@ -460,13 +489,23 @@ export class TableResourceStore implements ResourceStore {
         return this.prepared;
     }
 
-    /** Prepares the store, runs `work`, and lets only ScimError out. */
+    /** Prepares the store, runs `work`, and reports storage failures as the store's errors (storageErrors.ts). */
     private async guarded<T>(work: () => Promise<T>): Promise<T> {
         try {
             await this.prepare();
             return await work();
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
+        }
+    }
+
+    /** As `guarded`, for work on the rows as such (a tenant's removal): the table only, no index state rows written. */
+    private async guardedRows<T>(work: () => Promise<T>): Promise<T> {
+        try {
+            await this.table.ensureExists();
+            return await work();
+        } catch (error) {
+            throw asStoreError(error);
         }
     }
 }

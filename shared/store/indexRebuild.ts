@@ -22,8 +22,9 @@ import type { EqualityIndex } from '../scim/store';
 import { MAX_TRANSACTION_OPERATIONS, type EntityTable } from './EntityTable';
 import { attributesOf, indexCoverageOf, indexRowKeysOf, MAX_INDEX_ROWS_PER_RESOURCE, resourceRowOf, type ResourceRow, type StoredRow } from './entities';
 import { readIndexStates, type IndexStateRow } from './IndexStates';
-import { indexRowKey, indexStateRowKey, partitionOf, resourceRowPrefix } from './keys';
-import { failedOperationIndex, storageStatusOf } from './storageErrors';
+import { DEFAULT_PARTITIONS, indexRowKey, indexStateRowKey, partitionOf, resourceRowPrefix, type Partitions } from './keys';
+import { statusCodeOf } from '../statusCodeOf';
+import { failedOperationIndex } from './storageErrors';
 
 /** Verification passes before giving up on a table where uncovered rows keep appearing. */
 const MAX_VERIFY_PASSES = 3;
@@ -58,18 +59,21 @@ export interface RebuildOptions {
     shouldStop?: () => boolean;
     /** Called after each page of rows is read and before it is covered: tests put concurrent writes here. */
     afterRead?: () => Promise<void>;
+    /** Whose resources: a named tenant's partitions (keys.ts `partitionsOf`); the default tenant's otherwise. */
+    partitions?: Partitions;
     now?: () => string;
 }
 
 export async function rebuildIndex(table: EntityTable, index: EqualityIndex, options: RebuildOptions = {}): Promise<RebuildOutcome> {
     const now = options.now ?? (() => new Date().toISOString());
-    const partitionKey = partitionOf(index.resourceType);
+    const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+    const partitionKey = partitionOf(index.resourceType, partitions);
     const prefix = resourceRowPrefix(index.resourceType);
     await table.ensureExists();
-    const state = await readState(table, index);
+    const state = await readState(table, index, partitions);
     if (!state) return { outcome: 'notDeclared' };
 
-    const progress: RebuildProgress = { processed: 0, total: await countRows(table, index.resourceType), covered: 0, reread: 0 };
+    const progress: RebuildProgress = { processed: 0, total: await countRows(table, index.resourceType, partitions), covered: 0, reread: 0 };
     /** RowKey → id of rows that cannot be covered. */
     const uncoverable = new Map<string, string>();
     const saveState = async (changes: Partial<IndexStateRow>): Promise<boolean> => {
@@ -77,7 +81,7 @@ export async function rebuildIndex(table: EntityTable, index: EqualityIndex, opt
             await table.submit([['update', { partitionKey, rowKey: state.rowKey, ...changes, updatedAt: now() }, 'Merge']]);
             return true;
         } catch (error) {
-            if (storageStatusOf(error) === 404) return false; // an instance without the index deleted it
+            if (statusCodeOf(error) === 404) return false; // an instance without the index deleted it
             throw error;
         }
     };
@@ -132,11 +136,11 @@ export interface IndexStatusReport {
 }
 
 /** The state row of every generic index the app declared, both resource types. */
-export async function readIndexStatus(table: EntityTable): Promise<IndexStatusReport[]> {
+export async function readIndexStatus(table: EntityTable, partitions: Partitions = DEFAULT_PARTITIONS): Promise<IndexStatusReport[]> {
     await table.ensureExists();
     const reports: IndexStatusReport[] = [];
     for (const resourceType of ['User', 'Group'] as const) {
-        for (const state of await readIndexStates(table, partitionOf(resourceType))) {
+        for (const state of await readIndexStates(table, partitionOf(resourceType, partitions))) {
             const report: IndexStatusReport = { resourceType, path: state.path, status: state.status };
             if (state.processed !== undefined) report.processed = state.processed;
             if (state.total !== undefined) report.total = state.total;
@@ -180,7 +184,7 @@ async function coverRows(
             await table.submit(batch.flatMap((item) => item.actions));
             progress.covered += batch.length;
         } catch (error) {
-            const status = storageStatusOf(error);
+            const status = statusCodeOf(error);
             const failedAt = failedOperationIndex(error);
             if ((status !== 412 && status !== 404) || failedAt === undefined) throw error;
             // Find the resource the failed operation belongs to, read it again, and retry the rest with it.
@@ -218,17 +222,17 @@ function coverActions(index: EqualityIndex, stored: StoredRow<ResourceRow>, unco
     ];
 }
 
-async function readState(table: EntityTable, index: EqualityIndex): Promise<IndexStateRow | undefined> {
-    const entity = await table.read(partitionOf(index.resourceType), indexStateRowKey(index.path));
+async function readState(table: EntityTable, index: EqualityIndex, partitions: Partitions): Promise<IndexStateRow | undefined> {
+    const entity = await table.read(partitionOf(index.resourceType, partitions), indexStateRowKey(index.path));
     if (!entity) return undefined;
     const { etag: _etag, timestamp: _timestamp, ...row } = entity;
     return row as unknown as IndexStateRow;
 }
 
 /** Resource rows of a type, counted with RowKey-only pages (for the progress bar). */
-async function countRows(table: EntityTable, resourceType: ResourceTypeName): Promise<number> {
+async function countRows(table: EntityTable, resourceType: ResourceTypeName, partitions: Partitions): Promise<number> {
     let count = 0;
-    for await (const page of table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { select: [] })) count += page.length;
+    for await (const page of table.pages(partitionOf(resourceType, partitions), resourceRowPrefix(resourceType), { select: [] })) count += page.length;
     return count;
 }
 

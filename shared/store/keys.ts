@@ -7,17 +7,50 @@
  * goes through `encodeKeyPart`.
  */
 import { createHash } from 'node:crypto';
-import { caseFolded, requireWellFormedText } from '../scim/caseFold';
+import { caseFolded, hasLoneSurrogate } from '../scim/caseFold';
+import { StoreError } from '../scim/storeErrors';
 import type { ResourceTypeName } from '../scim/schemas';
 
-/** All users and their index rows share one partition, so a create or rename is one transaction. */
-export const USERS_PARTITION = 'users';
-/** Groups, their index rows and every membership edge (both directions): one transaction can cover a group
- * row, an edge and its reverse edge. */
-export const GROUPS_PARTITION = 'groups';
+/**
+ * The partitions of one tenant (docs/storage.md, "Tenants"). All users and their index rows share one
+ * partition, so a create or rename is one transaction; groups, their index rows and every membership edge
+ * (both directions) share the other, so one transaction can cover a group row, an edge and its reverse edge.
+ * Tenants never share a partition, so one tenant's traffic never counts against another's partition target.
+ */
+export interface Partitions {
+    users: string;
+    groups: string;
+}
 
-export function partitionOf(resourceType: ResourceTypeName): string {
-    return resourceType === 'User' ? USERS_PARTITION : GROUPS_PARTITION;
+/** The default tenant (plain `/scim`): the partitions every deployment had before tenants, kept as they were. */
+export const USERS_PARTITION = 'users';
+export const GROUPS_PARTITION = 'groups';
+export const DEFAULT_PARTITIONS: Partitions = { users: USERS_PARTITION, groups: GROUPS_PARTITION };
+
+/**
+ * A named tenant's partitions: `<tenant>~users`, `<tenant>~groups`. `~` never occurs in a tenant name
+ * (`isTenantName`) nor in the default partitions, so no two tenants' partitions can coincide.
+ */
+export function partitionsOf(tenant: string | undefined): Partitions {
+    if (tenant === undefined) return DEFAULT_PARTITIONS;
+    if (!isTenantName(tenant)) throw new Error('not a tenant name');
+    return { users: `${tenant}~${USERS_PARTITION}`, groups: `${tenant}~${GROUPS_PARTITION}` };
+}
+
+export function partitionOf(resourceType: ResourceTypeName, partitions: Partitions): string {
+    return resourceType === 'User' ? partitions.users : partitions.groups;
+}
+
+/** Tenant names: lower-case letters, digits and hyphens, 3–40 characters (they appear in URLs and partition names). */
+export function isTenantName(name: string): boolean {
+    return /^[a-z0-9-]{3,40}$/.test(name);
+}
+
+/** The tenant registry: one row per tenant (`TenantRegistry.ts`), in a partition no tenant's data uses. */
+export const TENANTS_PARTITION = 'tenants';
+
+export function tenantRowKey(tenant: string): string {
+    return 't:' + tenant;
 }
 
 /** The attribute each resource type keeps unique case-insensitively (userName: RFC 7643 §4.1.1; displayName: Entra matches groups by it). */
@@ -38,10 +71,15 @@ const MAX_INDEX_NAME_LENGTH = 100;
  * `%`, control characters and non-ASCII; it leaves `'` alone, which the `odata` template escapes in
  * filters. Too-long values are replaced by `$` + SHA-256 hex: `$` never survives `encodeURIComponent`,
  * so a hash cannot collide with an encoded value. Readers compare the stored attribute anyway.
- * Text with a lone surrogate is refused (400 invalidValue, caseFold.ts): it has no faithful encoding.
+ * Text with a lone surrogate is refused (`invalidChange`, 400 invalidValue; caseFold.ts): it has no faithful
+ * encoding (the request body and filter checks refuse it first).
  */
-export function encodeKeyPart(value: string, maxLength = MAX_ENCODED_PART_LENGTH): string {
-    requireWellFormedText(value, 'value');
+export function encodeKeyPart(value: string): string {
+    return encodeWithin(value, MAX_ENCODED_PART_LENGTH);
+}
+
+function encodeWithin(value: string, maxLength: number): string {
+    if (hasLoneSurrogate(value)) throw new StoreError('invalidChange', 'A value holds text with a lone surrogate, which is not Unicode text');
     const encoded = encodeURIComponent(value);
     if (encoded.length <= maxLength) return encoded;
     return '$' + createHash('sha256').update(value, 'utf8').digest('hex');
@@ -84,7 +122,7 @@ export function indexRowKey(indexPath: string, key: string, id: string): string 
 }
 
 export function indexRowPrefix(indexPath: string, key: string): string {
-    return INDEX_ROW_PREFIX + encodeKeyPart(indexPath, MAX_INDEX_NAME_LENGTH) + ':' + encodeKeyPart(key) + ':';
+    return INDEX_ROW_PREFIX + encodeWithin(indexPath, MAX_INDEX_NAME_LENGTH) + ':' + encodeKeyPart(key) + ':';
 }
 
 export const INDEX_ROW_PREFIX = 'ix:';
@@ -94,7 +132,7 @@ export const INDEX_ROW_PREFIX = 'ix:';
  * (every resource row is covered) and how far a rebuild got. Outside the `ix:` range (`s` sorts after `;`).
  */
 export function indexStateRowKey(indexPath: string): string {
-    return INDEX_STATE_PREFIX + encodeKeyPart(indexPath, MAX_INDEX_NAME_LENGTH);
+    return INDEX_STATE_PREFIX + encodeWithin(indexPath, MAX_INDEX_NAME_LENGTH);
 }
 
 export const INDEX_STATE_PREFIX = 'ixstate:';

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { progressBar, runIndexCommand, type IndexCommandIo } from '../../dev/indexCommand';
 import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
+import { partitionsOf } from '../../shared/store/keys';
 import { createTableResourceStore } from '../../shared/store/TableResourceStore';
 import { testConnectionString, testTableName } from '../support/tables';
 
@@ -70,6 +71,26 @@ describe('npm run index', () => {
         expect(await runIndexCommand(['status', `--table=${tableName}`], after)).toBe(0);
         expect(after.lines.join('\n')).toMatch(/User\s+title\s+complete since \d{4}-/);
         expect(after.lines.join('\n')).toMatch(/User\s+displayName\s+complete/);
+    });
+
+    it('works on a named tenant\'s partitions with --tenant, and only on them', async () => {
+        const tableName = testTableName('cli');
+        const store = createTableResourceStore({ tableName, connectionString: testConnectionString() }, { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined) });
+        await store.withPartitions(partitionsOf('acme')).create('User', 'u1', { userName: 'u1@example.com', title: 'CEO' }, '2026-01-01T00:00:00.000Z');
+        const titled = createTableResourceStore({ tableName, connectionString: testConnectionString() }, { allowInsecureConnection: true, indexes: readIndexConfiguration('title') });
+        await titled.withPartitions(partitionsOf('acme')).indexes('User'); // the tenant's store declares title: building
+        await titled.indexes('User'); // the default tenant has no users: complete at once
+
+        const before = io(tableName);
+        expect(await runIndexCommand(['status', '--tenant', 'acme'], before)).toBe(0);
+        expect(before.lines.join('\n')).toMatch(/tenant acme .*\n.*User\s+title\s+building/s);
+        const rebuild = io(tableName);
+        expect(await runIndexCommand(['rebuild', 'title', '--tenant', 'acme'], rebuild)).toBe(0);
+        expect(rebuild.lines.join('\n')).toContain('is complete: 1 resource(s), 1 covered');
+        const defaultTenant = io(tableName);
+        expect(await runIndexCommand(['status'], defaultTenant)).toBe(0);
+        expect(defaultTenant.lines.join('\n')).toMatch(/User\s+title\s+complete/);
+        expect(await runIndexCommand(['status', '--tenant', 'Not A Tenant'], io(tableName))).toBe(2);
     });
 
     it('needs an Azure sign-in for TABLES_ENDPOINT and never builds one itself', async () => {

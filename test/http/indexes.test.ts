@@ -17,6 +17,7 @@ import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { MAX_SCAN_RESOURCES } from '../../shared/scim/filter';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../../shared/scim/schemas';
 import { buildResourceRows } from '../../shared/store/entities';
+import { DEFAULT_PARTITIONS } from '../../shared/store/keys';
 import { checkConsistency } from '../support/consistencyChecker';
 import { summaryLines } from '../reliability/support/summaryLines';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
@@ -54,7 +55,7 @@ describe(`a tenant past the scan cap (${MAX_SCAN_RESOURCES.toLocaleString('en-US
         const actions: TransactionAction[] = [];
         for (let n = 0; n < users; n++) {
             const { schemas: _schemas, ...attributes } = userBody(n);
-            const rows = buildResourceRows('User', `id-${n}`, attributes, { created: NOW, lastModified: NOW }, { indexes: n % 2 === 0 ? indexes : [] });
+            const rows = buildResourceRows('User', `id-${n}`, attributes, DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW }, { indexes: n % 2 === 0 ? indexes : [] });
             actions.push(['create', rows.resource], ['create', rows.uniqueName], ['create', rows.externalId!], ...rows.indexRows.map((row): TransactionAction => ['create', row]));
         }
         await submitInTransactions(raw, actions);
@@ -229,12 +230,12 @@ describe('SCIM_INDEXED_ATTRIBUTES', () => {
         const env = { TABLES_CONNECTION_STRING: testConnectionString(), SCIM_TABLE_NAME: testTableName(), SCIM_TOKEN: 'x'.repeat(32) };
         expect(() => readSettings({ ...env, SCIM_INDEXED_ATTRIBUTES: 'title, nickname2' })).toThrow(/SCIM_INDEXED_ATTRIBUTES: 'nickname2' is not an attribute of Users/);
         const lines: string[] = [];
-        await expect(checkStartup(async () => createApp(readSettings({ ...env, SCIM_INDEXED_ATTRIBUTES: 'emails' })), (line) => lines.push(line))).rejects.toBeInstanceOf(SettingsError);
+        await expect(checkStartup(() => Promise.resolve().then(() => createApp(readSettings({ ...env, SCIM_INDEXED_ATTRIBUTES: 'emails' }))), (line) => lines.push(line))).rejects.toBeInstanceOf(SettingsError);
         expect(lines).toHaveLength(1);
         expect(lines[0]).toMatch(/^scim start-up: SCIM_INDEXED_ATTRIBUTES: 'emails' is multi-valued: pick one element with a value filter/);
         // With a good setting the start prepares the store: its index state rows are there for `npm run index`.
         const good = { ...env, SCIM_INDEXED_ATTRIBUTES: 'title' };
-        await checkStartup(async () => createApp(readSettings(good)), (line) => lines.push(line));
+        await checkStartup(() => Promise.resolve(createApp(readSettings(good))), (line) => lines.push(line));
         expect(lines).toHaveLength(1);
         const status: string[] = [];
         expect(await runIndexCommand(['status'], { env: good, out: (line) => status.push(line), err: (line) => status.push(line), progress: () => undefined })).toBe(0);

@@ -15,7 +15,7 @@ import {
     unindexedFilterDetail,
     type AttributeIndex,
 } from '../../shared/scim/attributeIndexes';
-import { ScimError } from '../../shared/scim/errors';
+import { scimErrorOf, StoreError } from '../../shared/scim/storeErrors';
 import { matchesFilter, parseFilter } from '../../shared/scim/filter';
 import { ENTERPRISE_USER_SCHEMA, type ResourceTypeName } from '../../shared/scim/schemas';
 
@@ -150,7 +150,15 @@ describe('indexKeysOf and indexKeyOf', () => {
 
     it('refuses a lone surrogate with 400 invalidValue and never keys an empty value', () => {
         const index = indexOf('User', 'displayName');
-        expect(() => indexKeyOf(index, 'a\uD800')).toThrow(ScimError);
+        let error: unknown;
+        try {
+            indexKeyOf(index, 'a\uD800');
+        } catch (caught) {
+            error = caught;
+        }
+        expect(error).toBeInstanceOf(StoreError);
+        expect(scimErrorOf(error as StoreError)).toMatchObject({ status: 400, scimType: 'invalidValue' });
+        expect((error as StoreError).message).toContain('displayName');
         expect(indexKeyOf(index, '')).toBeUndefined();
         expect(indexKeyOf(index, { value: 'x' })).toBeUndefined();
     });

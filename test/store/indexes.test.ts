@@ -17,11 +17,11 @@ import { ENTERPRISE_USER_SCHEMA } from '../../shared/scim/schemas';
 import { createEntityTable, createTableResourceStore, MAX_LOOKUP_RESOURCES } from '../../shared/store/TableResourceStore';
 import { buildResourceRows, MAX_INDEX_ROWS_PER_RESOURCE } from '../../shared/store/entities';
 import { rebuildIndex, readIndexStatus } from '../../shared/store/indexRebuild';
-import { INDEX_STATE_PREFIX } from '../../shared/store/keys';
+import { DEFAULT_PARTITIONS, INDEX_STATE_PREFIX } from '../../shared/store/keys';
 import { countStorageRequests } from '../../shared/store/requestCounter';
 import { checkConsistency } from '../support/consistencyChecker';
 import { testConnectionString, testTableName } from '../support/tables';
-import { NOW, LATER, collect, scimErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
+import { NOW, LATER, collect, storeErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
 
 const WORK = 'emails[type eq "work"].value';
 const EMPLOYEE_NUMBER = `${ENTERPRISE_USER_SCHEMA}:employeeNumber`;
@@ -59,7 +59,7 @@ async function seedUnindexedUsers(tableName: string, from: number, count: number
     const raw = TableClient.fromConnectionString(testConnectionString(), tableName, { allowInsecureConnection: true });
     const actions: TransactionAction[] = [];
     for (let n = from; n < from + count; n++) {
-        const rows = buildResourceRows('User', `old-${String(n).padStart(5, '0')}`, person(n), { created: NOW, lastModified: NOW });
+        const rows = buildResourceRows('User', `old-${String(n).padStart(5, '0')}`, person(n), DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW });
         actions.push(['create', rows.resource], ['create', rows.uniqueName], ['create', rows.externalId!]);
     }
     await submitInTransactions(raw, actions);
@@ -119,11 +119,10 @@ describe('index rows in the resource transaction', () => {
 
     it(`refuses more than ${MAX_INDEX_ROWS_PER_RESOURCE} index rows with 400 invalidValue, writing nothing`, async () => {
         const emails = Array.from({ length: MAX_INDEX_ROWS_PER_RESOURCE }, (_, n) => ({ type: 'work', value: `many${n}@example.com` }));
-        const error = await scimErrorOf(store.create('User', 'id-many', person(3, { emails }), NOW));
-        expect(error.status).toBe(400);
-        expect(error.scimType).toBe('invalidValue');
-        expect(error.detail).toContain(WORK);
-        expect(error.detail).not.toContain('many0@example.com');
+        const error = await storeErrorOf(store.create('User', 'id-many', person(3, { emails }), NOW));
+        expect(error.kind).toBe('invalidChange'); // 400 invalidValue (storeErrors.ts)
+        expect(error.message).toContain(WORK);
+        expect(error.message).not.toContain('many0@example.com');
         expect(await store.get('User', 'id-many')).toBeUndefined();
     });
 
@@ -131,7 +130,7 @@ describe('index rows in the resource transaction', () => {
         const actions: TransactionAction[] = [];
         const indexes = readIndexConfiguration(undefined).User;
         for (let n = 0; n <= MAX_LOOKUP_RESOURCES; n++) {
-            const rows = buildResourceRows('User', `crowd-${n}`, person(1000 + n, { displayName: 'Crowd' }), { created: NOW, lastModified: NOW }, { indexes });
+            const rows = buildResourceRows('User', `crowd-${n}`, person(1000 + n, { displayName: 'Crowd' }), DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW }, { indexes });
             actions.push(['create', rows.resource], ['create', rows.uniqueName], ['create', rows.externalId!], ...rows.indexRows.map((row): TransactionAction => ['create', row]));
         }
         await submitInTransactions(raw, actions);
@@ -139,7 +138,7 @@ describe('index rows in the resource transaction', () => {
         const cost = await countStorageRequests(async () => {
             error = await store.lookup('User', by('displayName', 'crowd')).catch((caught: unknown) => caught);
         });
-        expect(error).toMatchObject({ status: 400, scimType: 'tooMany' });
+        expect(error).toMatchObject({ kind: 'tooMany' }); // 400 tooMany (storeErrors.ts)
         expect(cost.requests.pointRead).toBe(0);
         expect(cost.requests.rangeRead).toBeLessThanOrEqual(2);
     });

@@ -12,7 +12,7 @@ import type { ResourceStore } from '../../shared/scim/store';
 import { createEntityTable } from '../../shared/store/TableResourceStore';
 import { rebuildIndex } from '../../shared/store/indexRebuild';
 import { buildResourceRows } from '../../shared/store/entities';
-import { GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey } from '../../shared/store/keys';
+import { DEFAULT_PARTITIONS, GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey } from '../../shared/store/keys';
 import { countStorageRequests, type StorageRequestCounts } from '../../shared/store/requestCounter';
 import { checkConsistency } from '../support/consistencyChecker';
 import { LATER, NOW, group, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
@@ -28,7 +28,7 @@ async function seedUsers(raw: TableClient, prefix: string, count: number, flags:
     for (let index = 0; index < count; index++) {
         const id = `${prefix}-${index}`;
         ids.push(id);
-        const rows = buildResourceRows('User', id, user(`${id}@example.com`, `ext-${id}`), { created: NOW, lastModified: NOW }, flags);
+        const rows = buildResourceRows('User', id, user(`${id}@example.com`, `ext-${id}`), DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW }, flags);
         actions.push(['create', rows.resource], ['create', rows.uniqueName], ['create', rows.externalId!]);
     }
     await submitInTransactions(raw, actions);
@@ -186,7 +186,7 @@ async function seedIndexedUsers(fixture: ReturnType<typeof storeOnFreshTable>, c
             emails: [{ type: 'work', value: `work-${n}@example.com` }],
             [ENTERPRISE_USER_SCHEMA]: { employeeNumber: `E${n}` },
         });
-        const rows = buildResourceRows('User', `indexed-${n}`, attributes, { created: NOW, lastModified: NOW }, { indexes });
+        const rows = buildResourceRows('User', `indexed-${n}`, attributes, DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW }, { indexes });
         actions.push(['create', rows.resource], ['create', rows.uniqueName], ['create', rows.externalId!], ...rows.indexRows.map((row): TransactionAction => ['create', row]));
     }
     await submitInTransactions(fixture.raw, actions);
