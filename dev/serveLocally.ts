@@ -8,6 +8,8 @@
  *    (`SCIM_OAUTH_CLIENT_ID` / `SCIM_OAUTH_CLIENT_SECRET`, dev only) for /oauth/token, whose access tokens
  *    are signed with a key generated in memory. Key Vault is for Azure: this host never constructs a
  *    managed-identity credential.
+ * 4. App: the compiled sources (dist/functions), or with `--bundle` the deployment bundle, its routes serving
+ *    an app built by its own code (`npm run start:bundle`).
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,7 +20,7 @@ import { readLocalHostSettings, readSettings, type Environment } from '../shared
 import { checkStartup } from '../shared/http/registerRoute';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from './embeddedAzurite';
 import { generateToken } from './generateToken';
-import { loadRouteTableQuietly } from './loadRouteTable';
+import { loadBundle, loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -46,10 +48,18 @@ async function main(): Promise<void> {
     env.SCIM_OAUTH_CLIENT_ID ||= randomUUID();
     env.SCIM_OAUTH_CLIENT_SECRET ||= generateToken();
 
-    const app = createApp(readSettings(env));
+    // `--bundle` (npm run start:bundle): the deployment bundle's routes and app instead of dist/functions.
+    const bundle = process.argv.includes('--bundle') ? loadBundle() : undefined;
+    const app = bundle ? bundle.createApp(bundle.readSettings(env)) : createApp(readSettings(env));
+    const host = await startLocalHost({
+        routes: bundle ? bundle.ROUTES : loadRouteTableQuietly(),
+        app: () => Promise.resolve(app),
+        port,
+        ...(bundle ? { functions: bundle } : {}),
+    });
+    if (bundle) console.log('App: the deployment bundle (package.json "main")');
     // As the Functions host does at start: the store's index state rows are there before the first request.
     await checkStartup(() => Promise.resolve(app));
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), port });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${env.SCIM_TOKEN}`);

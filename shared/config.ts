@@ -5,6 +5,7 @@
  *
  *   TABLES_CONNECTION_STRING / TABLES_ENDPOINT / SCIM_TABLE_NAME   where the store keeps resources
  *   SCIM_PUBLIC_BASE_URL                                           public URL of the SCIM root
+ *   WEBSITE_HOSTNAME               set by the platform in Azure: the default for the public URL
  *   AZURE_CLIENT_ID                client id of a user-assigned managed identity (system-assigned when absent)
  *   KEY_VAULT_URL                  vault holding the token, e.g. https://myvault.vault.azure.net (Azure)
  *   SCIM_TOKEN_SECRET_NAME         secret name in that vault (default `scim-token`)
@@ -60,7 +61,10 @@ export interface Settings {
     token: TokenSettings;
     /** Client id of the user-assigned managed identity for Key Vault and Table Storage; undefined: system-assigned. */
     managedIdentityClientId: string | undefined;
-    /** Public base URL of the SCIM root (`https://<app>/scim`), for `Location` and `meta.location`; else derived from the request. */
+    /**
+     * Public base URL of the SCIM root (`https://<app>/scim`), for `Location` and `meta.location`. Undefined only
+     * outside Azure (local host, tests), where it is derived from the request.
+     */
     publicBaseUrl?: string;
     /**
      * The equality indexes: the default set plus `SCIM_INDEXED_ATTRIBUTES` (comma-separated attribute paths),
@@ -98,7 +102,8 @@ export function readSettings(env: Environment = process.env, log: (line: string)
         schemaExtensions,
         indexes: readIndexesSetting(env[INDEXED_ATTRIBUTES_SETTING], new SchemaRegistry(schemaExtensions)),
     };
-    if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
+    const publicBaseUrl = publicBaseUrlOf(env);
+    if (publicBaseUrl !== undefined) settings.publicBaseUrl = publicBaseUrl;
     return settings;
 }
 
@@ -108,6 +113,17 @@ export function readStorageSettings(env: Environment = process.env): StorageSett
     if (env.TABLES_CONNECTION_STRING) storage.connectionString = env.TABLES_CONNECTION_STRING;
     else if (env.TABLES_ENDPOINT) storage.endpoint = env.TABLES_ENDPOINT;
     return storage;
+}
+
+/**
+ * SCIM_PUBLIC_BASE_URL (a gateway or custom domain in front of the app); else, in Azure, the app's own default
+ * host name, which App Service sets in WEBSITE_HOSTNAME (https://learn.microsoft.com/azure/app-service/reference-app-settings),
+ * over https (the app is https-only). Never the request's Host header: a client could point `Location` anywhere.
+ */
+function publicBaseUrlOf(env: Environment): string | undefined {
+    if (env.SCIM_PUBLIC_BASE_URL) return env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
+    const hostName = env.WEBSITE_HOSTNAME?.trim();
+    return hostName ? `https://${hostName}/scim` : undefined;
 }
 
 /** `npm start` (dev/serveLocally.ts): the local host's own settings. */

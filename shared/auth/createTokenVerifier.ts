@@ -5,10 +5,12 @@
  *   else SCIM_TOKEN set → that literal token (local development only);
  *   else               → every request is refused, and a log line says why (fail closed).
  */
-import { ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import type { TokenCredential } from '@azure/identity';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import type { Settings } from '../config';
-import { KeyVaultTokenVerifier } from './KeyVaultTokenVerifier';
+import { isB64Token } from './bearerToken';
+import { KeyVaultTokenVerifier, type SecretReader } from './KeyVaultTokenVerifier';
+import { managedIdentityCredential } from './managedIdentityCredential';
 import { StaticTokenVerifier } from './StaticTokenVerifier';
 import { TenantTokenVerifier } from './TenantTokenVerifier';
 import type { TenantRegistry } from '../store/TenantRegistry';
@@ -38,10 +40,10 @@ export function createTokenVerifier(
 
     if (settings.keyVaultUrl !== undefined) {
         if (settings.staticToken !== undefined) log('SCIM token: SCIM_TOKEN is ignored because KEY_VAULT_URL is set.');
-        const credential = deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId);
+        const credential = deps.credential ?? managedIdentityCredential(managedIdentityClientId);
         log(`SCIM token: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
         return new KeyVaultTokenVerifier({
-            secretClient: new SecretClient(settings.keyVaultUrl, credential, deps.secretClientOptions),
+            secretClient: secretClientOnFirstUse(settings.keyVaultUrl, credential, deps.secretClientOptions),
             secretName: settings.secretName,
             graceWindowMs: settings.graceWindowMs,
             cacheTtlMs: settings.cacheTtlMs,
@@ -52,6 +54,9 @@ export function createTokenVerifier(
 
     if (settings.staticToken !== undefined) {
         log('SCIM token: using the SCIM_TOKEN setting (local development only; use KEY_VAULT_URL in Azure).');
+        if (!isB64Token(settings.staticToken)) {
+            log('SCIM token: SCIM_TOKEN holds characters a bearer token cannot carry (RFC 6750 b64token: letters, digits, - . _ ~ + / and trailing =); no request can match it.');
+        }
         return new StaticTokenVerifier(settings.staticToken);
     }
 
@@ -69,12 +74,12 @@ export function createTenantTokenVerifier(
     deps: TokenVerifierDependencies = {},
 ): TenantTokenVerifier {
     const log = deps.log ?? ((line: string) => console.warn(line));
-    let secretClient: SecretClient | undefined;
+    let secretClient: SecretReader | undefined;
     const keyVaultUrl = settings.keyVaultUrl;
     const keyVaultVerifier = keyVaultUrl === undefined
         ? undefined
         : (secretName: string) => {
-            secretClient ??= new SecretClient(keyVaultUrl, deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId), deps.secretClientOptions);
+            secretClient ??= secretClientOnFirstUse(keyVaultUrl, deps.credential ?? managedIdentityCredential(managedIdentityClientId), deps.secretClientOptions);
             return new KeyVaultTokenVerifier({
                 secretClient,
                 secretName,
@@ -94,16 +99,20 @@ export function createTenantTokenVerifier(
 }
 
 /**
- * A `ManagedIdentityCredential` created on the first token request rather than at start-up, so merely
- * building the verifier never touches the identity endpoint (and tests, which always inject a
- * credential, could not construct one even by accident of ordering).
+ * Key Vault's `SecretClient`, with its SDK imported on the first call (the verifier's first Key Vault read,
+ * on the first request) rather than at start-up: a SCIM_TOKEN run never loads it, and the deployment bundle
+ * keeps it in a file of its own that only this import reads (infra/scripts/bundle.mjs, bench/RESULTS.md
+ * "Cold start").
  */
-export function lazyManagedIdentityCredential(clientId: string | undefined): TokenCredential {
-    let credential: ManagedIdentityCredential | undefined;
+export function secretClientOnFirstUse(vaultUrl: string, credential: TokenCredential, options: SecretClientOptions | undefined): SecretReader {
+    let client: Promise<SecretReader> | undefined;
+    const load = () => (client ??= import('@azure/keyvault-secrets').then(({ SecretClient }) => new SecretClient(vaultUrl, credential, options)));
     return {
-        getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
-            credential ??= clientId === undefined ? new ManagedIdentityCredential() : new ManagedIdentityCredential({ clientId });
-            return credential.getToken(scopes, options);
+        async getSecret(name, getOptions) {
+            return (await load()).getSecret(name, getOptions);
+        },
+        async *listPropertiesOfSecretVersions(name) {
+            yield* (await load()).listPropertiesOfSecretVersions(name);
         },
     };
 }

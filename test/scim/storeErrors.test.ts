@@ -10,6 +10,7 @@ const EXPECTED: Record<StoreErrorKind, { status: number; scimType?: string }> = 
     tooLarge: { status: 413 },
     invalidChange: { status: 400, scimType: 'invalidValue' },
     tooMany: { status: 400, scimType: 'tooMany' },
+    throttled: { status: 429 },
     unavailable: { status: 503 },
 };
 
