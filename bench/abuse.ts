@@ -26,6 +26,7 @@ import { checkConsistency } from '../test/support/consistencyChecker';
 import type { RequestSummary } from '../test/reliability/support/summaryLines';
 import { MAX_LOG_LINE_BYTES, SUMMARY_PREFIX } from '../shared/http/summaryLine';
 import { MAX_LISTED_REFERENCES } from '../shared/scim/resourceEndpoint';
+import { readIndexConfiguration } from '../shared/scim/attributeIndexes';
 import { createTableResourceStore } from '../shared/store/TableResourceStore';
 import { Deadline, numberFlag } from './support/deadline';
 import * as entra from './support/entraRequests';
@@ -171,8 +172,10 @@ async function main(): Promise<void> {
 
         console.log('\nSeeding (through the store, and edges straight into the table)');
         const deadline = new Deadline(SEED_BUDGET_MS);
-        const store = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
-        const tenant: Tenant = { userIds: await seedUsers(store, 'users', 0, USERS, runId, deadline), groupIds: [] };
+        const indexes = readIndexConfiguration(undefined);
+        const store = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true, indexes });
+        await store.indexes('User'); // declares the default indexes on the empty table, as the app does before its first write
+        const tenant: Tenant = { userIds: await seedUsers({ connectionString, tableName }, indexes, 'users', 0, USERS, runId, deadline), groupIds: [] };
         if (tenant.userIds.length < USERS) throw new Error('seeding ran out of time; raise --seed-seconds');
         const initialMembers = (g: number) => Array.from({ length: MEMBERS_PER_GROUP }, (_, k) => (g * MEMBERS_PER_GROUP + k) % USERS);
         for (let g = 0; g < GROUPS; g++) {

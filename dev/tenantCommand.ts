@@ -199,8 +199,8 @@ function tenantUrl(settings: Settings, env: Environment, appUrl: string | undefi
 
 /** The admin's store: the connection string (local), or the table endpoint with the admin's own Azure identity. */
 function openAdminStore(settings: Settings): TableResourceStore {
-    if (settings.storage.connectionString || !settings.storage.endpoint) return createStoreFromSettings(settings.storage);
-    return createTableResourceStore({ tableName: settings.storage.tableName, endpoint: settings.storage.endpoint, credential: new DefaultAzureCredential() });
+    if (settings.storage.connectionString || !settings.storage.endpoint) return createStoreFromSettings(settings.storage, settings.indexes);
+    return createTableResourceStore({ tableName: settings.storage.tableName, endpoint: settings.storage.endpoint, credential: new DefaultAzureCredential() }, { indexes: settings.indexes });
 }
 
 interface ParsedArguments {
