@@ -13,6 +13,7 @@ import { OUTCOMES } from '../shared/activity/requestActivity';
 import { formatDuration, type StatusSummary } from '../shared/activity/statusSummary';
 import { OPERATION_LABELS, OUTCOME_LABELS } from '../shared/admin/statusPage';
 import { OPERATIONS } from '../shared/scim/operations';
+import { splitCommandLine } from './commandLine';
 
 export interface ActivityCommandIo {
     out: (line: string) => void;
@@ -24,7 +25,7 @@ export interface ActivityCommandIo {
 
 const USAGE = 'Usage: npm run activity -- [--url <https://app/admin>] [--json]';
 
-export async function runActivityCommand(argv: string[], io: ActivityCommandIo): Promise<number> {
+export async function runActivityCommand(argv: readonly string[], io: ActivityCommandIo): Promise<number> {
     const options = parseArguments(argv);
     if (typeof options === 'string') {
         io.err(options);
@@ -138,19 +139,14 @@ function utc(time: string): string {
     return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
-function parseArguments(argv: string[]): { url?: string; json: boolean } | string {
-    const options: { url?: string; json: boolean } = { json: false };
-    for (let index = 0; index < argv.length; index++) {
-        const arg = argv[index]!;
-        if (arg === '--json') options.json = true;
-        else if (arg === '--url' || arg.startsWith('--url=')) {
-            const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++index];
-            if (!value) return 'Option --url needs a value.';
-            if (!/^https?:\/\//.test(value)) return `Not a URL: ${value}`;
-            options.url = value;
-        } else return `Unknown argument '${arg}'.`;
-    }
-    return options;
+function parseArguments(argv: readonly string[]): { url?: string; json: boolean } | string {
+    const line = splitCommandLine(argv, ['url'], ['json']);
+    if (typeof line === 'string') return line;
+    const { positional, options, switches } = line;
+    if (positional.length > 0) return `Unexpected argument '${positional[0]}'.`;
+    const url = options.url;
+    if (url !== undefined && !/^https?:\/\//.test(url)) return `Not a URL: ${url}`;
+    return { json: switches.has('json'), ...(url !== undefined ? { url } : {}) };
 }
 
 async function main(): Promise<void> {

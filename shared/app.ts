@@ -93,7 +93,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
     if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
     const activityStore = createActivityStoreFromSettings(settings.storage, settings.managedIdentityClientId);
     const oauth = createOAuth(settings, options.oauth);
-    const store = createStoreFromSettings(settings.storage, settings.managedIdentityClientId);
+    const store = createStoreFromSettings(settings.storage, settings.indexes, settings.managedIdentityClientId);
     return {
         settings,
         // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).

@@ -9,7 +9,7 @@
  * here, bounded to the most recent hours and failures.
  */
 import { describeError } from '../describeError';
-import { withoutRequestCounting } from '../store/requestCounter';
+import { outsideRequestCounts } from '../store/requestCounter';
 import type { ActivityBatch, ActivityStore } from './ActivityStore';
 import { failureOf, type FailureRecord } from './failures';
 import { addRequest, emptyHour, hourOf, mergeHours, type HourCounts, type HourKey } from './hourlyCounts';
@@ -99,7 +99,7 @@ export class ActivityRecorder {
      * Its storage requests are not counted against whichever request happens to be running.
      */
     flush(): Promise<void> {
-        this.flushing ??= withoutRequestCounting(() => this.flushNow()).finally(() => {
+        this.flushing ??= outsideRequestCounts(() => this.flushNow()).finally(() => {
             this.flushing = undefined;
         });
         return this.flushing;
@@ -145,7 +145,7 @@ export class ActivityRecorder {
     /** Created outside any request's storage-request scope, so the flushes it runs count against none. */
     private startTimer(): void {
         if (this.timer) return;
-        this.timer = withoutRequestCounting(() => setInterval(() => void this.flush(), this.options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS));
+        this.timer = outsideRequestCounts(() => setInterval(() => void this.flush(), this.options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS));
         this.timer.unref(); // never keeps a process alive that is otherwise done
     }
 }

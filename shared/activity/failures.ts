@@ -5,6 +5,8 @@
  * the invocation id (to find the request's log line): never a detail text, which may quote a filter or a path
  * with a value in it.
  */
+import { INDEXED_ATTRIBUTES_SETTING, type IndexConfiguration } from '../scim/attributeIndexes';
+import { MAX_SCAN_RESOURCES } from '../scim/filterPlanner';
 import { OPERATIONS, type Operation } from '../scim/operations';
 import type { RequestActivity } from './requestActivity';
 
@@ -22,6 +24,16 @@ export interface FailureRecord {
 export interface FailureMeaning {
     meaning: string;
     action: string;
+}
+
+/**
+ * The attribute paths the app indexes per resource type (its index configuration: the defaults plus
+ * `SCIM_INDEXED_ATTRIBUTES`, shared/scim/attributeIndexes.ts), which a `tooMany` meaning names.
+ */
+export type IndexedAttributes = Readonly<Record<string, readonly string[] | undefined>>;
+
+export function indexedAttributesOf(configuration: IndexConfiguration): IndexedAttributes {
+    return { User: configuration.User.map((index) => index.path), Group: configuration.Group.map((index) => index.path) };
 }
 
 /** A resource id from a URL is the client's text: kept short in a record, like in a log line. */
@@ -70,8 +82,8 @@ export function failureFromJson(json: string): FailureRecord | undefined {
     return record;
 }
 
-/** What a failed answer means for an admin, and what to do about it. */
-export function meaningOf(failure: { status: number; scimType?: string | undefined; resourceType?: string | undefined }): FailureMeaning {
+/** What a failed answer means for an admin, and what to do about it; `indexed`: the app's index configuration. */
+export function meaningOf(failure: { status: number; scimType?: string | undefined; resourceType?: string | undefined }, indexed: IndexedAttributes = {}): FailureMeaning {
     const { status, scimType } = failure;
     if (status === 404 && failure.resourceType === undefined) {
         return {
@@ -109,10 +121,7 @@ export function meaningOf(failure: { status: number; scimType?: string | undefin
                 action: 'Report it with the request from Entra\'s provisioning log.',
             };
         case 'tooMany':
-            return {
-                meaning: 'A filter on an attribute without an index would have to scan too many resources.',
-                action: 'Use a matching attribute the service indexes (userName, externalId, displayName) in the attribute mappings (docs/entra.md, Matching).',
-            };
+            return tooManyMeaning(failure.resourceType, indexed);
         case 'invalidValue':
         case 'invalidSyntax':
         case 'invalidPath':
@@ -150,6 +159,23 @@ export function meaningOf(failure: { status: number; scimType?: string | undefin
                 action: 'Find the object in Entra\'s provisioning log; the request there shows what was sent.',
             };
     }
+}
+
+/**
+ * A 400 tooMany (docs/operate.md, "Indexes"). For Entra it is a matching filter: on an attribute no complete index
+ * serves, over more resources than a filter may scan, or on an indexed value so many resources share that the
+ * lookup is refused. The record keeps no detail text (it may quote the value); the detail in Entra's
+ * provisioning log names the attribute and the command to run.
+ */
+function tooManyMeaning(resourceType: string | undefined, indexed: IndexedAttributes): FailureMeaning {
+    const paths = resourceType === undefined ? undefined : indexed[resourceType];
+    const which = paths && paths.length > 0 ? `the ${resourceType} attributes indexed here (${paths.join(', ')})` : 'an indexed attribute';
+    return {
+        meaning: `A filter that no complete index answers would have to read more than ${MAX_SCAN_RESOURCES.toLocaleString('en-US')} resources, `
+            + 'or an indexed value matched more resources than one lookup reads: Entra cannot match this object.',
+        action: `Match on one of ${which} in the attribute mappings (docs/entra.md, Matching), with unique values. For another attribute, add it to `
+            + `${INDEXED_ATTRIBUTES_SETTING} and run \`npm run index -- rebuild <attribute>\` (docs/operate.md, Indexes); the error in Entra's provisioning log names the attribute.`,
+    };
 }
 
 function shortText(value: unknown, max: number): string | undefined {

@@ -5,7 +5,7 @@
  */
 import type { TokenStatusReport } from '../auth/tokenStatusReader';
 import type { StoredTotals } from './ActivityStore';
-import { meaningOf, type FailureMeaning, type FailureRecord } from './failures';
+import { meaningOf, type FailureMeaning, type FailureRecord, type IndexedAttributes } from './failures';
 import { emptyHour, hoursEndingAt, mergeHours, type HourCounts, type HourKey } from './hourlyCounts';
 import { OPERATIONS, type Operation } from '../scim/operations';
 import { addTotals, OUTCOMES, type Outcome } from './requestActivity';
@@ -55,6 +55,8 @@ export interface SummaryInput {
     token: TokenStatusReport;
     /** No request for longer than this is a warning. */
     quietPeriodMs: number;
+    /** The app's index configuration, which a tooMany failure's meaning names. */
+    indexedAttributes: IndexedAttributes;
 }
 
 export function summarize(input: SummaryInput): StatusSummary {
@@ -78,7 +80,7 @@ export function summarize(input: SummaryInput): StatusSummary {
         hours: byHour.map(({ hour, counts }) => ({ hour, requests: counts.requests, outcomes: fullRecord(OUTCOMES, counts.outcomes) })),
         last24Hours: periodCounts(byHour.slice(-24).map((h) => h.counts)),
         last7Days: periodCounts(byHour.map((h) => h.counts)),
-        failures: newestFailures([...input.unflushed.failures, ...input.storedFailures]).map((failure) => ({ ...failure, ...meaningOf(failure) })),
+        failures: newestFailures([...input.unflushed.failures, ...input.storedFailures]).map((failure) => ({ ...failure, ...meaningOf(failure, input.indexedAttributes) })),
         token: input.token,
     };
     if (lastContact) summary.lastContact = lastContact;

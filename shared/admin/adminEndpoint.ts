@@ -12,6 +12,7 @@
  */
 import type { Cookie, HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { hoursEndingAt } from '../activity/hourlyCounts';
+import { indexedAttributesOf } from '../activity/failures';
 import { CHART_HOURS, LISTED_FAILURES, summarize, type StatusSummary } from '../activity/statusSummary';
 import { AdminSignInError, randomValue, type AdminPrincipal, type AdminSignIn } from '../auth/adminSignIn';
 import { bearerToken } from '../auth/bearerToken';
@@ -85,7 +86,7 @@ async function handle(appOf: AppProvider, request: HttpRequest): Promise<HttpRes
     return { status: 200, headers: { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' }, body: html };
 }
 
-/** Stored activity of the chart's window, this process's unflushed counts, and the token status. */
+/** Stored activity of the chart's window, this process's unflushed counts, the token status and the configured indexes (no storage read). */
 export async function readSummary(app: App, now: number): Promise<StatusSummary> {
     const window = hoursEndingAt(now, CHART_HOURS);
     const [stored, storedTotals, storedFailures, token] = await Promise.all([
@@ -102,6 +103,7 @@ export async function readSummary(app: App, now: number): Promise<StatusSummary>
         unflushed: app.activity.unflushed(),
         token,
         quietPeriodMs: app.settings.quietPeriodMs,
+        indexedAttributes: indexedAttributesOf(app.settings.indexes),
     });
 }
 

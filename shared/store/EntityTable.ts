@@ -35,13 +35,18 @@ export type TableOptions =
  */
 const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
 const TRY_TIMEOUT_MS = 5000;
+const PATIENT_RETRY_OPTIONS = { maxRetries: 5, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
+const PATIENT_TRY_TIMEOUT_MS = 60_000;
 
 /**
- * A table client with our retry and timeout policy and the storage request counter. `allowInsecureConnection`
- * is for Azurite only (http://127.0.0.1); the SDK refuses http otherwise.
+ * A table client with our retry and timeout policy and the storage request counter (the resource store, the
+ * activity store and the index command each make one). `allowInsecureConnection` is for Azurite only
+ * (http://127.0.0.1); the SDK refuses http otherwise. `patient`: for the `index` command, a batch job that
+ * resumes anyway — 60 s per try and 5 retries instead of failing fast.
  */
-export function connectEntityTable(options: TableOptions, extra: { allowInsecureConnection?: boolean } = {}): EntityTable {
-    const clientOptions: TableServiceClientOptions = { retryOptions: RETRY_OPTIONS };
+export function createEntityTable(options: TableOptions, extra: { allowInsecureConnection?: boolean; patient?: boolean } = {}): EntityTable {
+    const clientOptions: TableServiceClientOptions = { retryOptions: extra.patient ? PATIENT_RETRY_OPTIONS : RETRY_OPTIONS };
+    const tryTimeoutMs = extra.patient ? PATIENT_TRY_TIMEOUT_MS : TRY_TIMEOUT_MS;
     if (extra.allowInsecureConnection) clientOptions.allowInsecureConnection = true;
     const client =
         'connectionString' in options
@@ -51,7 +56,7 @@ export function connectEntityTable(options: TableOptions, extra: { allowInsecure
         {
             name: 'storageTryTimeout',
             sendRequest: (request, next) => {
-                if (!request.timeout) request.timeout = TRY_TIMEOUT_MS;
+                if (!request.timeout) request.timeout = tryTimeoutMs;
                 return next(request);
             },
         },

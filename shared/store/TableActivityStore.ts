@@ -16,7 +16,7 @@ import { failureFromJson, type FailureRecord } from '../activity/failures';
 import { emptyHour, hourFromJson, mergeHours, type HourCounts, type HourKey } from '../activity/hourlyCounts';
 import { addTotals } from '../activity/requestActivity';
 import type { ActivityBatch, ActivityStore, StoredTotals } from '../activity/ActivityStore';
-import { connectEntityTable, MAX_TRANSACTION_OPERATIONS, type Entity, type EntityTable, type TableOptions } from './EntityTable';
+import { createEntityTable, MAX_TRANSACTION_OPERATIONS, type Entity, type EntityTable, type TableOptions } from './EntityTable';
 import {
     ACTIVITY_FAILURE_PREFIX,
     ACTIVITY_HOUR_PREFIX,
@@ -37,7 +37,7 @@ const APPLIED_MEMORY_MS = 24 * 3_600_000;
 export const MAX_BATCH_ROWS = MAX_TRANSACTION_OPERATIONS - 1;
 
 export function createTableActivityStore(options: TableOptions, extra: { allowInsecureConnection?: boolean } = {}): ActivityStore {
-    return new TableActivityStore(connectEntityTable(options, extra));
+    return new TableActivityStore(createEntityTable(options, extra));
 }
 
 /** The totals row as stored: the counts, since when, and the batches already in. */

@@ -55,11 +55,12 @@ export async function countStorageRequests<T>(
 }
 
 /**
- * Runs `fn` outside every counting scope: background work that happens to start during a request (the
- * activity flush, shared/activity/ActivityRecorder.ts) is not that request's cost. Timers created inside
- * inherit this, so their callbacks are uncounted too.
+ * Runs `fn` outside every `countStorageRequests` scope: for background work a request merely starts (and
+ * does not wait for), which must not count as that request's cost (the activity flush,
+ * shared/activity/ActivityRecorder.ts; the index state refresh, IndexStates.ts). Timers created inside
+ * inherit this, so their callbacks are uncounted too. Global listeners still see it.
  */
-export function withoutRequestCounting<T>(fn: () => T): T {
+export function outsideRequestCounts<T>(fn: () => T): T {
     return activeScopes.exit(fn);
 }
 

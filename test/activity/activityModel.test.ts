@@ -4,10 +4,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { failureFromJson, failureOf, meaningOf } from '../../shared/activity/failures';
+import { failureFromJson, failureOf, indexedAttributesOf, meaningOf } from '../../shared/activity/failures';
 import { addRequest, emptyHour, hourFromJson, hourOf, hoursEndingAt, mergeHours, type HourCounts } from '../../shared/activity/hourlyCounts';
 import { operationOf, outcomeOf, type RequestActivity } from '../../shared/activity/requestActivity';
 import { CHART_HOURS, formatDuration, summarize, type SummaryInput } from '../../shared/activity/statusSummary';
+import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { NO_CHANGE, OPERATIONS, totalsOfCreate, totalsOfDelete, totalsOfUpdate } from '../../shared/scim/operations';
 
 const NOW = Date.parse('2026-03-04T12:30:00Z');
@@ -157,6 +158,20 @@ describe('a failure record', () => {
         }
         expect(meanings.size).toBe(cases.length);
     });
+
+    it('names, for tooMany, the attributes this app really indexes for that resource type', () => {
+        const indexed = indexedAttributesOf(readIndexConfiguration('User:phoneNumbers[type eq "mobile"].value'));
+        const forUsers = meaningOf({ status: 400, scimType: 'tooMany', resourceType: 'User' }, indexed).action;
+        for (const path of ['userName', 'externalId', 'displayName', 'emails[type eq "work"].value', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber', 'phoneNumbers[type eq "mobile"].value']) {
+            expect(forUsers).toContain(path);
+        }
+        const forGroups = meaningOf({ status: 400, scimType: 'tooMany', resourceType: 'Group' }, indexed).action;
+        expect(forGroups).toContain('(displayName, externalId)');
+        expect(forGroups).not.toContain('phoneNumbers');
+        for (const action of [forUsers, forGroups]) expect(action).toMatch(/SCIM_INDEXED_ATTRIBUTES and run `npm run index -- rebuild <attribute>`/);
+        // Without the configuration it names no attribute rather than guessing one.
+        expect(meaningOf({ status: 400, scimType: 'tooMany', resourceType: 'User' }).action).not.toContain('userName');
+    });
 });
 
 describe('the summary', () => {
@@ -168,6 +183,7 @@ describe('the summary', () => {
         unflushed: { hours: new Map(), totals: NO_CHANGE, failures: [] },
         token: { source: 'setting' },
         quietPeriodMs: 3_600_000,
+        indexedAttributes: {},
         ...overrides,
     });
     const hourWith = (...requests: RequestActivity[]) => {
@@ -205,6 +221,10 @@ describe('the summary', () => {
         const summary = summarize(base({ storedFailures: failures.slice(0, 25), unflushed: { hours: new Map(), totals: NO_CHANGE, failures: failures.slice(20) } }));
         expect(summary.failures.map((f) => f.invocationId)).toEqual(failures.slice(0, 20).map((f) => f.invocationId));
         expect(summary.failures[0]!.meaning).toMatch(/does not exist/);
+
+        const tooMany = failureOf(activity({ status: 400, scimType: 'tooMany', resourceType: 'Group' }))!;
+        const indexedAttributes = indexedAttributesOf(readIndexConfiguration(undefined));
+        expect(summarize(base({ storedFailures: [tooMany], indexedAttributes })).failures[0]!.action).toContain('(displayName, externalId)');
     });
 
     it('reports the token rotation grace window, and a vault without a usable version', () => {

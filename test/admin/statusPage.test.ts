@@ -23,7 +23,7 @@ describe('the status page', () => {
             storedFailures: [{ ...failureOf({ at: NOW, method: 'GET', operation: 'read', status: 404, invocationId: '<img src=x onerror=alert(2)>', resourceType: 'User', resourceId: hostile })! }],
             unflushed: { hours: new Map(), totals: NO_CHANGE, failures: [] },
             token: { source: 'keyVault', secretName: '<b>scim-token</b>', unavailable: 'RestError <i>status=403</i>' },
-            quietPeriodMs: 3_600_000,
+            quietPeriodMs: 3_600_000, indexedAttributes: {},
         });
         const html = renderStatusPage(summary, { jsonUrl: '/admin?format=json&x="y"' });
         expect(html).not.toMatch(/<script|<img|<b>|<i>/i);
@@ -42,7 +42,7 @@ describe('the status page', () => {
             return [hour, counts];
         }));
         const failures = Array.from({ length: 500 }, (_, i) => failureOf({ at: NOW - i * 1000, method: 'PATCH', operation: 'update', status: 400, scimType: 'invalidValue', invocationId: `inv-${i}`, resourceType: 'User', resourceId: 'x'.repeat(300) })!);
-        const summary = summarize({ now: NOW, stored, storedTotals: undefined, storedFailures: failures, unflushed: { hours: new Map(), totals: NO_CHANGE, failures: [] }, token: { source: 'setting' }, quietPeriodMs: 3_600_000 });
+        const summary = summarize({ now: NOW, stored, storedTotals: undefined, storedFailures: failures, unflushed: { hours: new Map(), totals: NO_CHANGE, failures: [] }, token: { source: 'setting' }, quietPeriodMs: 3_600_000, indexedAttributes: {} });
         const html = renderStatusPage(summary, { jsonUrl: '/admin?format=json', signOutUrl: '/admin/signout' });
         expect(html.match(/<g class="hour">/g)).toHaveLength(168);
         expect(html.match(/<rect /g)!.length).toBeLessThanOrEqual(168 * OUTCOMES.length + OUTCOMES.length); // bars + legend
@@ -54,7 +54,7 @@ describe('the status page', () => {
     });
 
     it('says plainly when nothing was recorded', () => {
-        const summary = summarize({ now: NOW, stored: new Map(), storedTotals: undefined, storedFailures: [], unflushed: { hours: new Map(), totals: NO_CHANGE, failures: [] }, token: { source: 'none' }, quietPeriodMs: 3_600_000 });
+        const summary = summarize({ now: NOW, stored: new Map(), storedTotals: undefined, storedFailures: [], unflushed: { hours: new Map(), totals: NO_CHANGE, failures: [] }, token: { source: 'none' }, quietPeriodMs: 3_600_000, indexedAttributes: {} });
         const html = renderStatusPage(summary, { jsonUrl: '/admin?format=json' });
         expect(html).toContain('None recorded in the last 7 days');
         expect(html).toContain('Nothing counted yet.');

@@ -106,8 +106,25 @@ describe('npm run activity', () => {
         const nowhere = await run([], { port: 9 });
         expect(nowhere.code).toBe(1);
         expect(nowhere.err.join('\n')).toContain('Is `npm start` running?');
-        expect((await run(['--colour'])).code).toBe(2);
-        expect((await run(['--url', 'app.example/admin'])).code).toBe(2);
+    });
+
+    it('refuses a wrong command line in the words of the other dev commands (dev/commandLine.ts), before any request', async () => {
+        const cases: [string[], string][] = [
+            [['--colour'], 'Unknown option --colour.'],
+            [['--url'], 'Option --url needs a value.'],
+            [['--url='], 'Option --url needs a value.'],
+            [['--json=yes'], 'Option --json takes no value.'],
+            [['--url', 'app.example/admin'], 'Not a URL: app.example/admin'],
+            [['status'], "Unexpected argument 'status'."],
+        ];
+        for (const [argv, message] of cases) {
+            const result = await run(argv, { port: 9 }); // nothing listens there: a request would fail with 1, not 2
+            expect(result.code, argv.join(' ')).toBe(2);
+            expect(result.err).toEqual([message, 'Usage: npm run activity -- [--url <https://app/admin>] [--json]']);
+        }
+        const both = await run([`--url=${local.origin}/admin`, '--json']);
+        expect(both.code).toBe(0);
+        expect(JSON.parse(both.out.join('\n')).hours).toHaveLength(168);
     });
 
     it('runs every `npm run activity` line of docs/ as written', async () => {

@@ -57,18 +57,27 @@ export interface ScimTestServer {
 
 /**
  * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts);
- * `settings`: more settings for the app (e.g. SCIM_SCHEMA_EXTENSIONS, the admin sign-in ones);
+ * `tableName`: a table of its own otherwise (a test that seeds it first, or restarts the app on it);
+ * `settings`: more settings for the app (e.g. SCIM_SCHEMA_EXTENSIONS, SCIM_INDEXED_ATTRIBUTES, the admin sign-in ones);
  * `code`: the routes and app builder to serve, by default the sources'; the deployment bundle's in
  * test/infra/bundle.test.ts, so that every module behind the routes is the bundle's own;
  * `adminWithoutSignIn`: `/admin` open to this machine, as under `npm start` (default: sign-in required).
  */
 export async function startScimServer(
-    options: { token?: string; connectionString?: string; settings?: Environment; code?: ServedCode; adminWithoutSignIn?: boolean; appOptions?: AppOptions } = {},
+    options: {
+        token?: string;
+        connectionString?: string;
+        tableName?: string;
+        settings?: Environment;
+        code?: ServedCode;
+        adminWithoutSignIn?: boolean;
+        appOptions?: AppOptions;
+    } = {},
 ): Promise<ScimTestServer> {
     const code = options.code ?? SOURCES;
     const { ROUTES: routes, createApp, readSettings } = code;
     const token = options.token ?? randomBytes(24).toString('base64url');
-    const tableName = testTableName();
+    const tableName = options.tableName ?? testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
     const baseSettings: Environment = { ...options.settings, TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token };
     let app: App = createApp(readSettings(baseSettings), options.appOptions);
