@@ -1,5 +1,5 @@
 /**
- * The command line of the dev commands (token, client, tenant): positional words, and options written
+ * The command line of the dev commands (token, client, tenant, index): positional words, and options written
  * `--flag value` or `--flag=value`. One parser, so every command refuses an unknown option or an option
  * without a value in the same words.
  */
