@@ -5,7 +5,7 @@
  * (`shared/http/responses.ts`) is the only place that turns it into an HTTP response.
  */
 
-/** `scimType` values defined by RFC 7644 §3.12, Table 9. */
+/** `scimType` values defined by RFC 7644 §3.12, Table 9, and the cursor errors RFC 9865 §2.1 adds to it. */
 export type ScimType =
     | 'invalidFilter'
     | 'tooMany'
@@ -16,7 +16,10 @@ export type ScimType =
     | 'noTarget'
     | 'invalidValue'
     | 'invalidVers'
-    | 'sensitive';
+    | 'sensitive'
+    | 'invalidCursor'
+    | 'expiredCursor'
+    | 'invalidCount';
 
 /** The status each scimType belongs with (RFC 7644 §3.12: all are 400 except uniqueness → 409). */
 const statusOfScimType: Record<ScimType, number> = {
@@ -30,6 +33,9 @@ const statusOfScimType: Record<ScimType, number> = {
     invalidValue: 400,
     invalidVers: 400,
     sensitive: 400,
+    invalidCursor: 400,
+    expiredCursor: 400,
+    invalidCount: 400,
 };
 
 export class ScimError extends Error {

@@ -44,10 +44,16 @@ export class EntityTable {
         }
     }
 
-    /** Every entity whose RowKey starts with `prefix`, page by page, in RowKey order. */
-    async *pages(partitionKey: string, prefix: string, options: { select?: string[]; pageSize?: number } = {}): AsyncIterable<Entity[]> {
+    /**
+     * Every entity whose RowKey starts with `prefix` (and, with `after`, sorts after that RowKey), page by
+     * page, in RowKey order.
+     */
+    async *pages(partitionKey: string, prefix: string, options: { select?: string[]; pageSize?: number; after?: string } = {}): AsyncIterable<Entity[]> {
         const { from, to } = prefixRange(prefix);
-        const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to}`;
+        const filter =
+            options.after === undefined
+                ? odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to}`
+                : odata`PartitionKey eq ${partitionKey} and RowKey gt ${options.after} and RowKey lt ${to}`;
         const select = options.select ? ['RowKey', ...options.select] : undefined;
         const entities = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(select ? { select } : {}) } });
         // Pages may be short or even empty with a continuation token (docs/azure-notes.md §6); byPage follows tokens.

@@ -19,18 +19,21 @@
  */
 import { TableClient, type TableEntity, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
+import { changedAttributes, eventTypeOf, externalIdOf, type EventDraft } from '../feed/events';
 import { ScimError } from '../scim/errors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './ResourceStore';
 import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
-import { attributesOf, buildResourceRows, resourceRowOf, toStoredResource, type ResourceRow, type StoredRow } from './entities';
+import { attributesOf, buildResourceRows, resourceRowOf, toStoredResource, versionOfRow, type ResourceRow, type StoredRow } from './entities';
+import { FeedLog } from './FeedLog';
+import { FeedReader } from './FeedReader';
 import {
     DELETION_MARKER_PREFIX,
     GROUPS_PARTITION,
+    USERS_PARTITION,
     caseFolded,
     deletionMarkerRowKey,
-    etagOfVersion,
     externalIdRowPrefix,
     memberEdgePrefix,
     memberOfEdgePrefix,
@@ -39,8 +42,9 @@ import {
     resourceRowPrefix,
     uniqueAttributeOf,
     uniqueNameRowKey,
+    versionOfPosition,
 } from './keys';
-import { MembershipEdges } from './MembershipEdges';
+import { MembershipEdges, type MemberChangeEvent } from './MembershipEdges';
 import { addStorageRequestCounter } from './requestCounter';
 import { failedOperationIndex, storageStatusOf, toScimError, versionMismatch } from './storageErrors';
 
@@ -56,6 +60,8 @@ const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1
 const TRY_TIMEOUT_MS = 5000;
 /** Conflicting writers (412) a delete sits out before giving up with 503. */
 const MAX_DELETE_ATTEMPTS = 5;
+/** Writes of an unchanged version whose row's ETag moved meanwhile (a first group membership flags a user) before giving up. */
+const MAX_UPDATE_ATTEMPTS = 3;
 /** Rows remembered for conditional updates without a read (see `update`). */
 const RECENT_ROWS_LIMIT = 500;
 /**
@@ -103,35 +109,48 @@ export function createTableResourceStore(
 
 export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
+    /** The change feed's write side: every change's events go into its transactions (docs/storage.md, "Change feed"). */
+    private readonly feed: FeedLog;
+    /** Reading the change feed written by this table (the `/changes` route). */
+    readonly changes: FeedReader;
     /** Recently read or written resource rows by partition + RowKey, to skip the read of a conditional update. */
     private readonly recentRows = new Map<string, { stored: StoredRow<ResourceRow>; at: number }>();
+    private ready: Promise<unknown> | undefined;
 
     constructor(
         private readonly table: EntityTable,
         private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
     ) {
-        this.edges = new MembershipEdges(table);
+        this.feed = new FeedLog(table);
+        this.edges = new MembershipEdges(table, this.feed);
+        this.changes = new FeedReader(table, this.feed);
     }
 
     async create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource> {
         return this.guarded(async () => {
             const rows = buildResourceRows(resourceType, id, attributes, { created: now, lastModified: now });
             if (resourceType === 'Group' && members && members.length > 0) await this.requireExisting(members);
-            const actions: TransactionAction[] = [['create', rows.resource], ['create', rows.uniqueName]];
-            if (rows.externalId) actions.push(['create', rows.externalId]);
-            let etags: string[];
+            const externalId = externalIdOf(attributes);
+            let written: { etags: string[]; firstPosition: number };
             try {
-                etags = await this.table.submit(actions);
+                written = await this.feed.append(rows.resource.partitionKey, (position) => {
+                    const version = versionOfPosition(position);
+                    const actions: TransactionAction[] = [['create', { ...rows.resource, version }], ['create', rows.uniqueName]];
+                    if (rows.externalId) actions.push(['create', rows.externalId]);
+                    const event: EventDraft = { type: 'prov:create', resourceType, resourceId: id, ...(externalId === undefined ? {} : { externalId }), version, attributes: changedAttributes({}, attributes) };
+                    return { actions, events: [event] };
+                });
             } catch (error) {
                 if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, failedOperationIndex(error));
                 throw error;
             }
-            let stored: StoredRow<ResourceRow> = { row: rows.resource, etag: etags[0]! };
+            let stored: StoredRow<ResourceRow> = { row: { ...rows.resource, version: versionOfPosition(written.firstPosition) }, etag: written.etags[0]! };
             if (resourceType === 'Group' && members && members.length > 0) {
                 // Entra creates groups empty and adds members by PATCH (docs/entra-protocol.md §6), so members at
                 // create take the ordinary add path rather than widening the create transaction.
-                const etag = await this.edges.change(id, [this.versionBump(stored.row, now)], { clear: false, add: members, remove: [] }, true);
-                stored = { row: { ...stored.row, lastModified: now }, etag: etag! };
+                const event: MemberChangeEvent = { type: 'prov:patch', ...(externalId === undefined ? {} : { externalId }) };
+                const added = await this.edges.change(id, (version) => [this.versionBump(stored.row, now, version)], { clear: false, add: members, remove: [] }, true, event);
+                stored = { row: { ...stored.row, lastModified: now, version: added!.version }, etag: added!.etag };
             }
             return this.remember(resourceType, stored);
         });
@@ -206,48 +225,72 @@ export class TableResourceStore implements ResourceStore {
     async update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource> {
         return this.guarded(async () => {
             if (change.members && resourceType !== 'Group') throw ScimError.badRequest('invalidValue', 'Only groups have members');
-            let expectedEtag: string | undefined;
-            if (expectedVersion !== undefined) {
-                expectedEtag = etagOfVersion(expectedVersion);
-                if (expectedEtag === undefined) throw versionMismatch();
-            }
             const membersOnly = change.attributes === undefined && change.members !== undefined;
-            const current = this.recalled(resourceType, id, expectedEtag, membersOnly) ?? (await this.readResource(resourceType, id));
-            if (!current) throw ScimError.notFound();
-            if (expectedEtag !== undefined && current.etag !== expectedEtag) throw versionMismatch();
-
-            let head: TransactionAction[];
-            let updated: ResourceRow;
-            if (change.attributes) {
-                const rows = buildResourceRows(resourceType, id, change.attributes, { created: current.row.created, lastModified: now }, current.row);
-                updated = rows.resource;
-                head = [['update', rows.resource, 'Replace', { etag: current.etag }]];
-                if (rows.uniqueName.rowKey !== current.row.uniqueNameKey) {
-                    head.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.uniqueNameKey }], ['create', rows.uniqueName]);
+            for (let attempt = 1; ; attempt++) {
+                const current = (attempt === 1 ? this.recalled(resourceType, id, expectedVersion, membersOnly) : undefined) ?? (await this.readResource(resourceType, id));
+                if (!current) throw ScimError.notFound();
+                if (expectedVersion !== undefined && versionOfRow(current) !== expectedVersion) throw versionMismatch();
+                // The write's If-Match is the ETag of the row whose version was checked.
+                const ifMatch = expectedVersion === undefined ? undefined : current.etag;
+                try {
+                    return await this.writeChange(resourceType, id, current, change, now, ifMatch);
+                } catch (error) {
+                    if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
+                    // 412 on the row itself: it changed since it was read. Still the version the caller expects? Then
+                    // only its ETag moved (a first membership flagged a user): read it again and retry.
+                    const rowChanged = storageStatusOf(error) === 412 && failedOperationIndex(error) === 0;
+                    if (!rowChanged || expectedVersion === undefined || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
+                    this.forget(resourceType, id);
                 }
-                if (rows.externalId?.rowKey !== current.row.externalIdKey) {
-                    if (current.row.externalIdKey) head.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.externalIdKey }]);
-                    if (rows.externalId) head.push(['create', rows.externalId]);
-                }
-            } else if (change.members) {
-                updated = { ...current.row, lastModified: now };
-                head = [this.versionBump(current.row, now, expectedEtag)];
-            } else {
-                return this.remember(resourceType, current);
             }
-
-            let etag: string | undefined;
-            try {
-                etag = change.members
-                    ? await this.edges.change(id, head, change.members, change.attributes !== undefined)
-                    : (await this.table.submit(head))[0];
-            } catch (error) {
-                if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
-                throw error;
-            }
-            if (etag === undefined) return this.remember(resourceType, current); // a members-only change that changed nothing
-            return this.remember(resourceType, { row: updated, etag });
         });
+    }
+
+    /**
+     * Attribute changes replace the resource row (with `ifMatch`) and move index rows in the same transaction.
+     * Member changes go through MembershipEdges with the group row update at the head of the first transaction:
+     * Replace for attribute changes, otherwise Merge of `lastModified` and the version. Every transaction
+     * carries its event (FeedLog).
+     */
+    private async writeChange(resourceType: ResourceTypeName, id: string, current: StoredRow<ResourceRow>, change: ResourceChange, now: string, ifMatch: string | undefined): Promise<StoredResource> {
+        const before = attributesOf(current.row);
+        const after = change.attributes ?? before;
+        const externalId = externalIdOf(after);
+        const event: MemberChangeEvent = { type: eventTypeOf(change.kind ?? 'patch', before, after), ...(externalId === undefined ? {} : { externalId }) };
+        let head: (version: string) => TransactionAction[];
+        let updated: ResourceRow;
+        if (change.attributes) {
+            const rows = buildResourceRows(resourceType, id, change.attributes, { created: current.row.created, lastModified: now }, current.row);
+            updated = rows.resource;
+            event.attributes = changedAttributes(before, change.attributes);
+            const indexMoves: TransactionAction[] = [];
+            if (rows.uniqueName.rowKey !== current.row.uniqueNameKey) {
+                indexMoves.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.uniqueNameKey }], ['create', rows.uniqueName]);
+            }
+            if (rows.externalId?.rowKey !== current.row.externalIdKey) {
+                if (current.row.externalIdKey) indexMoves.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.externalIdKey }]);
+                if (rows.externalId) indexMoves.push(['create', rows.externalId]);
+            }
+            head = (version) => [['update', { ...rows.resource, version }, 'Replace', { etag: ifMatch ?? current.etag }], ...indexMoves];
+        } else if (change.members) {
+            updated = { ...current.row, lastModified: now };
+            head = (version) => [this.versionBump(current.row, now, version, ifMatch)];
+        } else {
+            return this.remember(resourceType, current);
+        }
+
+        let written: { etag: string; version: string } | undefined;
+        if (change.members) {
+            written = await this.edges.change(id, head, change.members, change.attributes !== undefined, event);
+        } else {
+            const { etags, firstPosition } = await this.feed.append(current.row.partitionKey, (position) => {
+                const version = versionOfPosition(position);
+                return { actions: head(version), events: [{ ...event, resourceType, resourceId: id, version }] };
+            });
+            written = { etag: etags[0]!, version: versionOfPosition(firstPosition) };
+        }
+        if (written === undefined) return this.remember(resourceType, current); // a members-only change that changed nothing
+        return this.remember(resourceType, { row: { ...updated, version: written.version }, etag: written.etag });
     }
 
     async delete(resourceType: ResourceTypeName, id: string): Promise<boolean> {
@@ -310,22 +353,23 @@ export class TableResourceStore implements ResourceStore {
      * If-Match `*`), so a concurrent rename shows up as a 404 on the old index row: read again and retry.
      */
     private async deleteUser(id: string): Promise<boolean> {
+        const cascade = { resourceType: 'User', resourceId: id } as const;
         for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
             const current = await this.readResource('User', id);
             if (!current) {
                 // Gone already; finish an edge cleanup an earlier, interrupted delete may have left.
-                await this.edges.deleteAll(memberOfEdgePrefix(id));
+                await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
                 return false;
             }
-            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
+            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
             try {
-                await this.table.submit(this.resourceDeletion(current));
+                await this.feed.append(USERS_PARTITION, () => ({ actions: this.resourceDeletion(current), events: [this.deletionEvent('User', id, current)] }));
             } catch (error) {
                 if (storageStatusOf(error) === 404) continue; // deleted or renamed meanwhile: look again
                 throw error;
             }
             this.forget('User', id);
-            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id));
+            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
             return true;
         }
         throw ScimError.unavailable('The resource is being changed concurrently, retry later');
@@ -355,8 +399,9 @@ export class TableResourceStore implements ResourceStore {
                 ...this.resourceDeletion(current).slice(1), // its dn and ext rows
             ];
             try {
-                const [etag] = await this.table.submit(marking);
-                current = { row: { ...current.row, deleting: true }, etag: etag! };
+                const marked = current;
+                const { etags } = await this.feed.append(GROUPS_PARTITION, () => ({ actions: marking, events: [this.deletionEvent('Group', id, marked)] }));
+                current = { row: { ...current.row, deleting: true }, etag: etags[0]! };
                 markedHere = true;
             } catch (error) {
                 if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
@@ -365,7 +410,7 @@ export class TableResourceStore implements ResourceStore {
         }
         if (!current) {
             // Gone already; sweep edges a crash right after an earlier finish may have left (as for users).
-            await this.edges.deleteAll(memberOfEdgePrefix(id), deadline);
+            await this.edges.deleteAll(memberOfEdgePrefix(id), deadline, { resourceType: 'Group', resourceId: id });
             await this.edges.deleteAll(memberEdgePrefix(id), deadline);
             return false;
         }
@@ -388,7 +433,8 @@ export class TableResourceStore implements ResourceStore {
      * failed with 404.
      */
     private async finishGroupDeletion(id: string, deadline: number): Promise<boolean> {
-        if (!(await this.edges.deleteAll(memberOfEdgePrefix(id), deadline))) return false;
+        const cascade = { resourceType: 'Group', resourceId: id } as const;
+        if (!(await this.edges.deleteAll(memberOfEdgePrefix(id), deadline, cascade))) return false;
         if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
         const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
         try {
@@ -404,7 +450,7 @@ export class TableResourceStore implements ResourceStore {
             await this.edges.deleteRowsIfPresent(current ? rowKeys : [rowKeys[1]!]);
         }
         await this.edges.deleteAll(memberEdgePrefix(id));
-        await this.edges.deleteAll(memberOfEdgePrefix(id));
+        await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
         return true;
     }
 
@@ -422,6 +468,12 @@ export class TableResourceStore implements ResourceStore {
 
     private deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
         return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
+    }
+
+    /** The event of a DELETE, written with the transaction that makes the resource gone for readers. */
+    private deletionEvent(resourceType: ResourceTypeName, id: string, current: StoredRow<ResourceRow>): EventDraft {
+        const externalId = externalIdOf(attributesOf(current.row));
+        return { type: 'prov:delete', resourceType, resourceId: id, ...(externalId === undefined ? {} : { externalId }) };
     }
 
     /** Deletes the resource row and its index rows. */
@@ -466,8 +518,8 @@ export class TableResourceStore implements ResourceStore {
     }
 
     /** The group row update that makes a members-only change visible as a new version. */
-    private versionBump(row: ResourceRow, now: string, expectedEtag?: string): TransactionAction {
-        const bump = { partitionKey: row.partitionKey, rowKey: row.rowKey, lastModified: now };
+    private versionBump(row: ResourceRow, now: string, version: string, expectedEtag?: string): TransactionAction {
+        const bump = { partitionKey: row.partitionKey, rowKey: row.rowKey, lastModified: now, version };
         return expectedEtag === undefined ? ['update', bump, 'Merge'] : ['update', bump, 'Merge', { etag: expectedEtag }];
     }
 
@@ -483,13 +535,13 @@ export class TableResourceStore implements ResourceStore {
     }
 
     /**
-     * The row this store last returned for `id`: with `etag`, only if it is that version (the write's
-     * If-Match then guards it); without, only for a members-only change and only if it is recent.
+     * The row this store last returned for `id`: with `version`, only if it is that version (the write's
+     * If-Match on its ETag then guards it); without, only for a members-only change and only if it is recent.
      */
-    private recalled(resourceType: ResourceTypeName, id: string, etag: string | undefined, membersOnly: boolean): StoredRow<ResourceRow> | undefined {
+    private recalled(resourceType: ResourceTypeName, id: string, version: string | undefined, membersOnly: boolean): StoredRow<ResourceRow> | undefined {
         const recent = this.recentRows.get(`${partitionOf(resourceType)}\n${resourceRowKey(resourceType, id)}`);
         if (!recent) return undefined;
-        if (etag !== undefined) return recent.stored.etag === etag ? recent.stored : undefined;
+        if (version !== undefined) return versionOfRow(recent.stored) === version ? recent.stored : undefined;
         return membersOnly && Date.now() - recent.at <= RECENT_ROW_FOR_MEMBERS_MS ? recent.stored : undefined;
     }
 
@@ -505,10 +557,20 @@ export class TableResourceStore implements ResourceStore {
         return ScimError.uniqueness(`A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
     }
 
-    /** Ensures the table, runs `work`, and lets only ScimError out. */
+    /**
+     * Ensures the table exists and this store knows both streams' heads (read once per store, like the table
+     * creation, so a write costs no read of them), runs `work`, and lets only ScimError out.
+     */
     private async guarded<T>(work: () => Promise<T>): Promise<T> {
         try {
-            await this.table.ensureExists();
+            this.ready ??= this.table
+                .ensureExists()
+                .then(() => Promise.all([this.feed.head(USERS_PARTITION), this.feed.head(GROUPS_PARTITION)]))
+                .catch((error: unknown) => {
+                    this.ready = undefined;
+                    throw error;
+                });
+            await this.ready;
             return await work();
         } catch (error) {
             throw toScimError(error);

@@ -41,6 +41,11 @@ export type ResourceRow = {
     hasMemberships?: boolean;
     /** Group only: deletion has begun; readers treat the group as gone. */
     deleting?: boolean;
+    /**
+     * The SCIM version, set by every write that changes the resource (keys.ts `versionOfPosition`); rows
+     * written before the change feed have none and use their ETag's.
+     */
+    version?: string;
     /** `attributes0` … `attributes<n-1>`. */
     [chunk: `attributes${number}`]: string;
 };
@@ -73,6 +78,7 @@ export function buildResourceRows(
     attributes: ScimResource,
     timestamps: { created: string; lastModified: string },
     flags: { hasMemberships?: boolean } = {},
+    version?: string,
 ): { resource: ResourceRow; uniqueName: IndexRow; externalId?: IndexRow } {
     const partitionKey = partitionOf(resourceType);
     const uniqueValue = attributes[uniqueAttributeOf(resourceType)];
@@ -89,6 +95,7 @@ export function buildResourceRows(
         uniqueNameKey: uniqueNameRowKey(resourceType, uniqueValue),
         ...(externalId === undefined ? {} : { externalIdKey: externalIdRowKey(externalId, id) }),
         ...(flags.hasMemberships ? { hasMemberships: true } : {}),
+        ...(version === undefined ? {} : { version }),
         ...chunkAttributes(attributes),
     };
     return {
@@ -99,23 +106,36 @@ export function buildResourceRows(
 }
 
 function chunkAttributes(attributes: ScimResource): { attributesChunks: number } & Record<`attributes${number}`, string> {
-    // U+2028/U+2029 are written as JSON escapes (same value after parsing): Azurite's transaction parser
-    // fails a batch holding them raw with 500 "Transaction Failed", which became a 503 retried forever.
-    const json = JSON.stringify(attributes).replace(/[\u2028\u2029]/g, (separator) => `\\u${separator.charCodeAt(0).toString(16)}`);
+    const json = jsonForStorage(attributes);
     if (json.length > MAX_ATTRIBUTES_JSON_LENGTH) {
         // 413 without scimType: RFC 7644 §3.12 has no scimType for size, and the request was well formed.
         throw new ScimError(413, undefined, 'The resource is too large to store');
     }
     const chunks: Record<`attributes${number}`, string> = {};
-    let count = 0;
-    for (let start = 0; start < json.length || count === 0; count++) {
+    const parts = jsonChunks(json);
+    parts.forEach((part, index) => (chunks[`attributes${index}`] = part));
+    return { attributesChunks: parts.length, ...chunks };
+}
+
+/**
+ * JSON as the table stores it. U+2028/U+2029 are written as JSON escapes (same value after parsing): Azurite's
+ * transaction parser fails a batch holding them raw with 500 "Transaction Failed", which became a 503 retried forever.
+ */
+export function jsonForStorage(value: unknown): string {
+    return JSON.stringify(value).replace(/[\u2028\u2029]/g, (separator) => `\\u${separator.charCodeAt(0).toString(16)}`);
+}
+
+/** Splits JSON text into string properties of at most 30,000 UTF-16 units, never inside a surrogate pair; at least one. */
+export function jsonChunks(json: string): string[] {
+    const chunks: string[] = [];
+    for (let start = 0; start < json.length || chunks.length === 0; ) {
         let end = Math.min(start + CHUNK_LENGTH, json.length);
         // Never split a surrogate pair: a lone surrogate is not valid UTF-16 text for the service.
         if (end < json.length && isHighSurrogate(json.charCodeAt(end - 1))) end--;
-        chunks[`attributes${count}`] = json.slice(start, end);
+        chunks.push(json.slice(start, end));
         start = end;
     }
-    return { attributesChunks: count, ...chunks };
+    return chunks;
 }
 
 function isHighSurrogate(code: number): boolean {
@@ -137,8 +157,13 @@ export function toStoredResource(resourceType: ResourceTypeName, stored: StoredR
         attributes: attributesOf(stored.row),
         created: stored.row.created,
         lastModified: stored.row.lastModified,
-        version: versionOfEtag(stored.etag),
+        version: versionOfRow(stored),
     };
+}
+
+/** The SCIM version of a resource row: the one it stores, else (a row older than the change feed) its ETag's. */
+export function versionOfRow(stored: StoredRow<ResourceRow>): string {
+    return stored.row.version ?? versionOfEtag(stored.etag);
 }
 
 /** Reads a resource row out of an SDK entity (which also carries `etag` and `timestamp`). */
