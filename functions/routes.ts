@@ -3,6 +3,7 @@
  * loads it; the local host (`shared/http/localHost.ts`) and the tests serve this same list.
  */
 import type { RouteDefinition } from '../shared/http/scimEndpoint';
+import { changesRoute } from './Changes';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
 import { resourceTypesRoute } from './ResourceTypes';
@@ -16,5 +17,6 @@ export const ROUTES: readonly RouteDefinition[] = [
     serviceProviderConfigRoute,
     resourceTypesRoute,
     schemasRoute,
+    changesRoute,
     notFoundRoute,
 ];

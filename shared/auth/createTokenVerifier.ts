@@ -10,7 +10,7 @@ import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets'
 import { StaticTokenVerifier } from './bearer';
 import { KeyVaultTokenVerifier } from './keyVaultTokenVerifier';
 import type { TokenVerifier } from './TokenVerifier';
-import { readTokenSettings } from './tokenSettings';
+import { readTokenSettings, TOKEN_SETTING_NAMES, type TokenKind } from './tokenSettings';
 
 export interface TokenVerifierDependencies {
     /** The Key Vault credential; tests inject a fake. Without it a managed identity is used. */
@@ -28,30 +28,32 @@ export class RefuseAllTokenVerifier implements TokenVerifier {
     }
 }
 
-export function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}): TokenVerifier {
+export function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}, kind: TokenKind = 'scim'): TokenVerifier {
     const log = deps.log ?? ((line: string) => console.warn(line));
-    const settings = readTokenSettings(env, log);
+    const settings = readTokenSettings(env, log, kind);
+    const { label, staticToken } = TOKEN_SETTING_NAMES[kind];
 
     if (settings.keyVaultUrl !== undefined) {
-        if (settings.staticToken !== undefined) log('SCIM token: SCIM_TOKEN is ignored because KEY_VAULT_URL is set.');
+        if (settings.staticToken !== undefined) log(`${label}: ${staticToken} is ignored because KEY_VAULT_URL is set.`);
         const credential = deps.credential ?? lazyManagedIdentityCredential(settings.managedIdentityClientId);
-        log(`SCIM token: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
+        log(`${label}: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
         return new KeyVaultTokenVerifier({
             secretClient: new SecretClient(settings.keyVaultUrl, credential, deps.secretClientOptions),
             secretName: settings.secretName,
             graceWindowMs: settings.graceWindowMs,
             cacheTtlMs: settings.cacheTtlMs,
             log,
+            label,
             ...(deps.now ? { now: deps.now } : {}),
         });
     }
 
     if (settings.staticToken !== undefined) {
-        log('SCIM token: using the SCIM_TOKEN setting (local development only; use KEY_VAULT_URL in Azure).');
+        log(`${label}: using the ${staticToken} setting (local development only; use KEY_VAULT_URL in Azure).`);
         return new StaticTokenVerifier(settings.staticToken);
     }
 
-    log('SCIM token: neither KEY_VAULT_URL nor SCIM_TOKEN is set; every SCIM request will be refused with 401.');
+    log(`${label}: neither KEY_VAULT_URL nor ${staticToken} is set; every ${kind === 'scim' ? 'SCIM' : 'change feed'} request will be refused with 401.`);
     return new RefuseAllTokenVerifier();
 }
 

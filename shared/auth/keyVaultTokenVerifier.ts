@@ -36,6 +36,8 @@ export interface KeyVaultTokenVerifierOptions {
     /** The clock, in milliseconds since the epoch (tests move it). */
     now?: () => number;
     log?: (line: string) => void;
+    /** What log lines call this token (default `SCIM token`; the change feed's is `Feed token`). */
+    label?: string;
 }
 
 /** One accepted token, as a digest, with the time it stops being accepted. */
@@ -54,6 +56,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
     readonly #mismatchRecheckMs: number;
     readonly #now: () => number;
     readonly #log: (line: string) => void;
+    readonly #label: string;
 
     /** Undefined until the first successful load; an empty list means Key Vault holds no usable version. */
     #accepted: AcceptedToken[] | undefined;
@@ -72,6 +75,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         this.#mismatchRecheckMs = options.mismatchRecheckMs ?? 60_000;
         this.#now = options.now ?? (() => Date.now());
         this.#log = options.log ?? ((line) => console.warn(line));
+        this.#label = options.label ?? 'SCIM token';
     }
 
     async verify(presented: string): Promise<boolean> {
@@ -125,7 +129,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
             const consequence = this.#accepted === undefined
                 ? 'nothing is cached, so requests get 503 until it answers'
                 : 'keeping the cached token';
-            this.#log(`SCIM token: reading secret '${this.#secretName}' from Key Vault failed (${describeError(error)}); ${consequence}.`);
+            this.#log(`${this.#label}: reading secret '${this.#secretName}' from Key Vault failed (${describeError(error)}); ${consequence}.`);
         }
     }
 
@@ -157,7 +161,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
                 .join(' and ');
         if (summary === this.#lastAcceptedSummary) return;
         this.#lastAcceptedSummary = summary;
-        this.#log(accepted.length === 0 ? `SCIM token: ${summary}.` : `SCIM token: accepting ${summary}.`);
+        this.#log(accepted.length === 0 ? `${this.#label}: ${summary}.` : `${this.#label}: accepting ${summary}.`);
     }
 
     #unavailable(): ScimError {

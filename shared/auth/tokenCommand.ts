@@ -8,7 +8,9 @@
  *   generate  print a fresh token without touching Key Vault (for the local SCIM_TOKEN setting)
  *
  * Options: --vault-url <url> (default KEY_VAULT_URL), --secret-name <name> (default SCIM_TOKEN_SECRET_NAME
- * or `scim-token`), --grace-minutes <n> (default SCIM_TOKEN_GRACE_MINUTES or 60: must match the app's).
+ * or `scim-token`), --grace-minutes <n> (default SCIM_TOKEN_GRACE_MINUTES or 60: must match the app's),
+ * --feed (the change feed's token instead: SCIM_FEED_TOKEN_SECRET_NAME or `scim-feed-token`, same grace rules;
+ * docs/feed.md).
  *
  * The Key Vault work is in exported functions that take a `SecretClient`, so tests run them against a stub;
  * only `main` builds the admin's `DefaultAzureCredential` (az login, environment, …).
@@ -17,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { describeError } from './keyVaultTokenVerifier';
-import { readTokenSettings } from './tokenSettings';
+import { readTokenSettings, TOKEN_SETTING_NAMES } from './tokenSettings';
 import { listSecretVersions, selectAcceptedVersions } from './tokenVersions';
 
 /** 256 random bits, base64url: 43 characters that survive copy-paste and HTTP headers unchanged. */
@@ -33,9 +35,9 @@ export interface RotationResult {
     previous?: { version: string; acceptedUntil: Date };
 }
 
-export async function rotateToken(client: SecretClient, secretName: string, graceWindowMs: number, now = new Date()): Promise<RotationResult> {
+export async function rotateToken(client: SecretClient, secretName: string, graceWindowMs: number, now = new Date(), contentType = 'SCIM bearer token'): Promise<RotationResult> {
     const token = generateToken();
-    const written = await client.setSecret(secretName, token, { contentType: 'SCIM bearer token' });
+    const written = await client.setSecret(secretName, token, { contentType });
     const version = written.properties.version;
     const createdOn = written.properties.createdOn;
     if (version === undefined || createdOn === undefined) {
@@ -80,10 +82,11 @@ export interface TokenCommandIo {
 }
 
 const USAGE = [
-    'Usage: npm run token -- <rotate|status|generate> [--vault-url <url>] [--secret-name <name>] [--grace-minutes <n>]',
+    'Usage: npm run token -- <rotate|status|generate> [--feed] [--vault-url <url>] [--secret-name <name>] [--grace-minutes <n>]',
     '  rotate    write a new random token to Key Vault and print it once (paste it into Entra\'s Secret Token)',
     '  status    show the current version and whether the previous one is still accepted',
     '  generate  print a random token without touching Key Vault (for the local SCIM_TOKEN setting)',
+    '  --feed    the change feed\'s token (the application reading /changes) instead of Entra\'s',
 ];
 
 /** Runs one command; returns the process exit code (0 ok, 1 failed, 2 usage error). */
@@ -94,8 +97,10 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
         USAGE.forEach((line) => io.err(line));
         return 2;
     }
+    const kind = parsed.feed ? 'feed' : 'scim';
+    const names = TOKEN_SETTING_NAMES[kind];
     if (parsed.command === 'generate') {
-        io.err('A new token (for SCIM_TOKEN in local.settings.json; it is not stored anywhere):');
+        io.err(`A new token (for ${names.staticToken} in local.settings.json; it is not stored anywhere):`);
         io.out(generateToken());
         return 0;
     }
@@ -103,9 +108,9 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
     const settings = readTokenSettings({
         ...io.env,
         ...(parsed.vaultUrl !== undefined ? { KEY_VAULT_URL: parsed.vaultUrl } : {}),
-        ...(parsed.secretName !== undefined ? { SCIM_TOKEN_SECRET_NAME: parsed.secretName } : {}),
+        ...(parsed.secretName !== undefined ? { [names.secretName]: parsed.secretName } : {}),
         ...(parsed.graceMinutes !== undefined ? { SCIM_TOKEN_GRACE_MINUTES: parsed.graceMinutes } : {}),
-    }, io.err);
+    }, io.err, kind);
     if (settings.keyVaultUrl === undefined) {
         io.err('No vault: pass --vault-url https://<vault>.vault.azure.net or set KEY_VAULT_URL.');
         return 2;
@@ -117,19 +122,23 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
 
     try {
         if (parsed.command === 'rotate') {
-            const result = await rotateToken(client, settings.secretName, settings.graceWindowMs, now());
+            const result = await rotateToken(client, settings.secretName, settings.graceWindowMs, now(), parsed.feed ? 'Change feed bearer token' : 'SCIM bearer token');
             io.err(`Wrote version ${result.version} of ${where} (created ${result.createdOn.toISOString()}).`);
-            io.err('Paste this token into Entra (Provisioning → Admin Credentials → Secret Token) and Test Connection; it is shown only once:');
+            io.err(parsed.feed
+                ? 'Give this token to the application that reads the change feed (GET /changes); it is shown only once:'
+                : 'Paste this token into Entra (Provisioning → Admin Credentials → Secret Token) and Test Connection; it is shown only once:');
             io.out(result.token);
             io.err(result.previous
                 ? `The previous token (version ${result.previous.version}) stays valid until ${result.previous.acceptedUntil.toISOString()} `
-                    + `(grace window ${graceMinutes} min, if the app's SCIM_TOKEN_GRACE_MINUTES is the same). Update Entra before then.`
+                    + `(grace window ${graceMinutes} min, if the app's SCIM_TOKEN_GRACE_MINUTES is the same). Update ${parsed.feed ? 'the application' : 'Entra'} before then.`
                 : 'No previous version was valid, so only the new token is accepted.');
         } else {
             const status = await readTokenStatus(client, settings.secretName, settings.graceWindowMs, now());
             io.out(`${where}: ${status.versionCount} version(s).`);
             if (!status.current) {
-                io.out('No enabled version: the app refuses every SCIM request. Run `npm run token -- rotate`.');
+                io.out(parsed.feed
+                    ? 'No enabled version: the app refuses every change feed request. Run `npm run token -- rotate --feed`.'
+                    : 'No enabled version: the app refuses every SCIM request. Run `npm run token -- rotate`.');
                 return 0;
             }
             io.out(`Current version ${status.current.version}, created ${status.current.createdOn.toISOString()}.`);
@@ -147,6 +156,8 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
 
 interface ParsedArguments {
     command: 'rotate' | 'status' | 'generate';
+    /** The change feed's token rather than Entra's. */
+    feed: boolean;
     vaultUrl?: string;
     secretName?: string;
     graceMinutes?: string;
@@ -156,10 +167,15 @@ interface ParsedArguments {
 function parseArguments(argv: readonly string[]): ParsedArguments | string {
     const options: Record<string, string> = {};
     const positional: string[] = [];
+    let feed = false;
     for (let index = 0; index < argv.length; index += 1) {
         const argument = argv[index]!;
         if (!argument.startsWith('--')) {
             positional.push(argument);
+            continue;
+        }
+        if (argument === '--feed') {
+            feed = true;
             continue;
         }
         const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
@@ -175,6 +191,7 @@ function parseArguments(argv: readonly string[]): ParsedArguments | string {
     if (extra.length > 0) return `Unexpected argument '${extra[0]}'.`;
     return {
         command,
+        feed,
         ...(options['vault-url'] !== undefined ? { vaultUrl: options['vault-url'] } : {}),
         ...(options['secret-name'] !== undefined ? { secretName: options['secret-name'] } : {}),
         ...(options['grace-minutes'] !== undefined ? { graceMinutes: options['grace-minutes'] } : {}),

@@ -8,9 +8,22 @@
  *   SCIM_TOKEN_GRACE_MINUTES       how long the previous version stays valid after a rotation (default 60)
  *   SCIM_TOKEN_CACHE_SECONDS       how long a fetched token is used before a background refresh (default 300)
  *   SCIM_TOKEN                     a literal token, for local development only (ignored when KEY_VAULT_URL is set)
+ *
+ * The change feed (`/changes`, docs/feed.md) has a credential of its own, read by the same rules from
+ *   SCIM_FEED_TOKEN_SECRET_NAME    (default `scim-feed-token`) and SCIM_FEED_TOKEN (local development only).
  */
 
 export const DEFAULT_SECRET_NAME = 'scim-token';
+export const DEFAULT_FEED_SECRET_NAME = 'scim-feed-token';
+
+/** Which bearer token: Entra's for `/scim`, or the application's for the change feed. Neither opens the other's routes. */
+export type TokenKind = 'scim' | 'feed';
+
+/** The setting names of each kind of token. */
+export const TOKEN_SETTING_NAMES: Record<TokenKind, { secretName: string; defaultSecretName: string; staticToken: string; label: string }> = {
+    scim: { secretName: 'SCIM_TOKEN_SECRET_NAME', defaultSecretName: DEFAULT_SECRET_NAME, staticToken: 'SCIM_TOKEN', label: 'SCIM token' },
+    feed: { secretName: 'SCIM_FEED_TOKEN_SECRET_NAME', defaultSecretName: DEFAULT_FEED_SECRET_NAME, staticToken: 'SCIM_FEED_TOKEN', label: 'Feed token' },
+};
 export const DEFAULT_GRACE_MINUTES = 60;
 export const DEFAULT_CACHE_SECONDS = 300;
 
@@ -27,15 +40,17 @@ export interface TokenSettings {
  * Reads the settings; `log` hears about values that were unusable and replaced by their defaults (a typo
  * in a number must not silently turn the grace window into zero or NaN).
  */
-export function readTokenSettings(env: NodeJS.ProcessEnv, log: (line: string) => void = () => undefined): TokenSettings {
+export function readTokenSettings(env: NodeJS.ProcessEnv, log: (line: string) => void = () => undefined, kind: TokenKind = 'scim'): TokenSettings {
+    const names = TOKEN_SETTING_NAMES[kind];
+    const staticToken = env[names.staticToken];
     return {
         keyVaultUrl: nonEmpty(env.KEY_VAULT_URL),
-        secretName: nonEmpty(env.SCIM_TOKEN_SECRET_NAME) ?? DEFAULT_SECRET_NAME,
+        secretName: nonEmpty(env[names.secretName]) ?? names.defaultSecretName,
         managedIdentityClientId: nonEmpty(env.AZURE_CLIENT_ID),
         graceWindowMs: readNonNegativeNumber(env, 'SCIM_TOKEN_GRACE_MINUTES', DEFAULT_GRACE_MINUTES, log) * 60_000,
         cacheTtlMs: readNonNegativeNumber(env, 'SCIM_TOKEN_CACHE_SECONDS', DEFAULT_CACHE_SECONDS, log) * 1000,
         // Not trimmed on purpose: the token is compared exactly as configured.
-        staticToken: env.SCIM_TOKEN === '' ? undefined : env.SCIM_TOKEN,
+        staticToken: staticToken === '' ? undefined : staticToken,
     };
 }
 

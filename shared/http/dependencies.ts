@@ -6,13 +6,17 @@
 import { createTokenVerifier, type TokenVerifierDependencies } from '../auth/createTokenVerifier';
 import type { TokenVerifier } from '../auth/TokenVerifier';
 import { readSettings, type Settings } from '../config';
-import type { ResourceStore } from '../store/ResourceStore';
 import { createStoreFromSettings } from '../store/createStore';
+import type { TableResourceStore } from '../store/TableResourceStore';
 
 export interface Dependencies {
     settings: Settings;
+    /** Entra's token, for `/scim`. */
     verifier: TokenVerifier;
-    store: ResourceStore;
+    /** The application's token, for the change feed (`/changes`, docs/feed.md). */
+    feedVerifier: TokenVerifier;
+    /** Handlers see it as the `ResourceStore` port; the feed route and the timers use its change feed and sweep. */
+    store: TableResourceStore;
 }
 
 let dependencies: Promise<Dependencies> | undefined;
@@ -42,10 +46,12 @@ export function resetDependencies(options: { tokenVerifier?: TokenVerifierDepend
  * benchmarks run it: the settings go into the environment (the one configuration path) and the
  * dependencies are rebuilt from it on the next request. Never Key Vault here: see serveLocally.ts.
  */
-export function useLocalSettings(settings: { connectionString: string; tableName: string; token: string }): void {
+export function useLocalSettings(settings: { connectionString: string; tableName: string; token: string; feedToken?: string }): void {
     process.env.TABLES_CONNECTION_STRING = settings.connectionString;
     process.env.SCIM_TABLE_NAME = settings.tableName;
     process.env.SCIM_TOKEN = settings.token;
+    if (settings.feedToken === undefined) delete process.env.SCIM_FEED_TOKEN;
+    else process.env.SCIM_FEED_TOKEN = settings.feedToken;
     delete process.env.KEY_VAULT_URL;
     delete process.env.SCIM_PUBLIC_BASE_URL;
     resetDependencies();
@@ -54,6 +60,7 @@ export function useLocalSettings(settings: { connectionString: string; tableName
 async function build(): Promise<Dependencies> {
     const settings = readSettings();
     const verifier = createTokenVerifier(process.env, tokenVerifierDependencies);
+    const feedVerifier = createTokenVerifier(process.env, tokenVerifierDependencies, 'feed');
     const store = createStoreFromSettings(settings.storage);
-    return { settings, verifier, store };
+    return { settings, verifier, feedVerifier, store };
 }

@@ -6,10 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import { bearerToken } from '../auth/bearer';
+import type { TokenVerifier } from '../auth/TokenVerifier';
+import type { ChangeFeed } from '../feed/ChangeFeed';
 import { ScimError } from '../scim/errors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
-import { getDependencies } from './dependencies';
-import type { RequestLog, ScimHandler, ScimResponse } from '../scim/request';
+import { getDependencies, type Dependencies } from './dependencies';
+import type { RequestLog, ScimHandler, ScimRequest, ScimResponse } from '../scim/request';
 import { errorResponse, toHttpResponse } from './responses';
 
 /** One SCIM route, as registered with `app.http` and served by the local host. */
@@ -28,16 +30,32 @@ const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEA
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 export function scimRoute(options: { name: string; route: string; methods: string[]; resourceType?: string; handle: ScimHandler }): RouteDefinition {
+    return endpoint(options, (dependencies) => dependencies.verifier, (request, dependencies) => options.handle(request, dependencies.store));
+}
+
+/**
+ * A route of the change feed (docs/feed.md): the same wrapper, but authenticated with the feed token, which
+ * opens no SCIM route (and Entra's token opens no feed route).
+ */
+export function feedRoute(options: { name: string; route: string; methods: string[]; handle: (request: ScimRequest, feed: ChangeFeed) => Promise<ScimResponse> }): RouteDefinition {
+    return endpoint(options, (dependencies) => dependencies.feedVerifier, (request, dependencies) => options.handle(request, dependencies.store.changes));
+}
+
+function endpoint(
+    options: { name: string; route: string; methods: string[]; resourceType?: string },
+    verifierOf: (dependencies: Dependencies) => TokenVerifier,
+    handle: (request: ScimRequest, dependencies: Dependencies) => Promise<ScimResponse>,
+): RouteDefinition {
     const allowed = new Set(options.methods);
     const handler: HttpHandler = async (request, context) => {
         const started = Date.now();
         const log: RequestLog = options.resourceType ? { resourceType: options.resourceType } : {};
         const { result: response, requests } = await countStorageRequests(() =>
-            respond(request, context, log, async (scimRequest, store) => {
+            respond(request, context, log, verifierOf, async (scimRequest, dependencies) => {
                 if (!allowed.has(scimRequest.method)) {
                     throw new ScimError(405, undefined, `Method ${scimRequest.method} is not supported here`, { Allow: [...allowed].join(', ') });
                 }
-                return options.handle(scimRequest, store);
+                return handle(scimRequest, dependencies);
             }),
         );
         logSummary(context, request.method, log, response, requests, Date.now() - started);
@@ -50,11 +68,13 @@ async function respond(
     request: HttpRequest,
     context: InvocationContext,
     log: RequestLog,
-    handle: ScimHandler,
+    verifierOf: (dependencies: Dependencies) => TokenVerifier,
+    handle: (request: ScimRequest, dependencies: Dependencies) => Promise<ScimResponse>,
 ): Promise<ScimResponse> {
     try {
-        const { verifier, settings, store } = await getDependencies();
-        await authenticate(request, verifier);
+        const dependencies = await getDependencies();
+        const { settings } = dependencies;
+        await authenticate(request, verifierOf(dependencies));
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, settings.maxBodyBytes) : undefined;
         return await handle({
@@ -65,7 +85,7 @@ async function respond(
             body,
             baseUrl: settings.publicBaseUrl ?? scimBaseUrl(request.url),
             log,
-        }, store);
+        }, dependencies);
     } catch (error) {
         if (error instanceof ScimError) return errorResponse(error);
         // Unexpected: log where it happened with the invocation id, answer without internals. Only the error's

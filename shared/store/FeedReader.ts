@@ -15,18 +15,12 @@
  *   retention removed events the reader has not seen: `expiredCursor` (retention keeps each stream's newest event).
  */
 import { createHash } from 'node:crypto';
+import type { FeedPage } from '../feed/ChangeFeed';
 import type { ChangeEvent } from '../feed/events';
 import { decodeCursor, encodeCursor, expiredCursor, FEED_STREAMS, type FeedCursor, type FeedStream, type StreamCursor } from '../feed/cursor';
 import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
 import { eventDraftOf, type FeedLog } from './FeedLog';
 import { EVENT_ROW_PREFIX, eventRowKey, partitionOfStream, positionOfEventRowKey } from './keys';
-
-export const MAX_FEED_PAGE_SIZE = MAX_PAGE_SIZE;
-
-export interface FeedPage {
-    events: ChangeEvent[];
-    nextCursor: string;
-}
 
 interface ReadEvent {
     position: number;
@@ -61,7 +55,7 @@ export class FeedReader {
 
     /** The same, on a decoded cursor (the queue forwarder keeps its checkpoint decoded). */
     async page(cursor: FeedCursor, count: number): Promise<{ events: ChangeEvent[]; next: FeedCursor }> {
-        const size = Math.max(0, Math.min(MAX_FEED_PAGE_SIZE, Math.floor(count)));
+        const size = Math.max(0, Math.min(MAX_PAGE_SIZE, Math.floor(count)));
         // Groups before users: a membership event commits after the user it names was created, so reading the
         // groups stream first means any user a group event names is already visible to the users read.
         const states: StreamState[] = ['groups', 'users'].map((stream) => ({

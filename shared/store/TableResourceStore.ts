@@ -28,6 +28,7 @@ import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
 import { attributesOf, buildResourceRows, resourceRowOf, toStoredResource, versionOfRow, type ResourceRow, type StoredRow } from './entities';
 import { FeedLog } from './FeedLog';
 import { FeedReader } from './FeedReader';
+import { TableChangeFeed } from './TableChangeFeed';
 import {
     DELETION_MARKER_PREFIX,
     GROUPS_PARTITION,
@@ -86,7 +87,7 @@ export const GROUP_DELETE_BUDGET_MS = 8_000;
 export function createTableResourceStore(
     options: TableResourceStoreOptions,
     extra: { allowInsecureConnection?: boolean; /** tests only */ groupDeleteBudgetMs?: number } = {},
-): ResourceStore {
+): TableResourceStore {
     const clientOptions: TableServiceClientOptions = { retryOptions: RETRY_OPTIONS };
     if (extra.allowInsecureConnection) clientOptions.allowInsecureConnection = true;
     const client =
@@ -111,8 +112,8 @@ export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
     /** The change feed's write side: every change's events go into its transactions (docs/storage.md, "Change feed"). */
     private readonly feed: FeedLog;
-    /** Reading the change feed written by this table (the `/changes` route). */
-    readonly changes: FeedReader;
+    /** The change feed written by this store: the `/changes` route and the push timer read it. */
+    readonly changes: TableChangeFeed;
     /** Recently read or written resource rows by partition + RowKey, to skip the read of a conditional update. */
     private readonly recentRows = new Map<string, { stored: StoredRow<ResourceRow>; at: number }>();
     private ready: Promise<unknown> | undefined;
@@ -123,7 +124,7 @@ export class TableResourceStore implements ResourceStore {
     ) {
         this.feed = new FeedLog(table);
         this.edges = new MembershipEdges(table, this.feed);
-        this.changes = new FeedReader(table, this.feed);
+        this.changes = new TableChangeFeed(table, new FeedReader(table, this.feed), () => this.whenReady());
     }
 
     async create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource> {
@@ -558,23 +559,30 @@ export class TableResourceStore implements ResourceStore {
     }
 
     /**
-     * Ensures the table exists and this store knows both streams' heads (read once per store, like the table
-     * creation, so a write costs no read of them), runs `work`, and lets only ScimError out.
+     * Ensures the table and the streams' heads (`whenReady`), runs `work`, and lets only ScimError out.
      */
     private async guarded<T>(work: () => Promise<T>): Promise<T> {
         try {
-            this.ready ??= this.table
-                .ensureExists()
-                .then(() => Promise.all([this.feed.head(USERS_PARTITION), this.feed.head(GROUPS_PARTITION)]))
-                .catch((error: unknown) => {
-                    this.ready = undefined;
-                    throw error;
-                });
-            await this.ready;
+            await this.whenReady();
             return await work();
         } catch (error) {
             throw toScimError(error);
         }
+    }
+
+    /**
+     * The table exists and this store knows both streams' heads: read once per store, like the table creation,
+     * so a write costs no read of them. A failure is forgotten so the next request tries again.
+     */
+    private whenReady(): Promise<unknown> {
+        this.ready ??= this.table
+            .ensureExists()
+            .then(() => Promise.all([this.feed.head(USERS_PARTITION), this.feed.head(GROUPS_PARTITION)]))
+            .catch((error: unknown) => {
+                this.ready = undefined;
+                throw error;
+            });
+        return this.ready;
     }
 }
 

@@ -3,10 +3,9 @@
  * a connection string (Azurite locally, tests) or the table endpoint with the app's managed identity (Azure).
  */
 import type { StorageSettings } from '../config';
-import type { ResourceStore } from './ResourceStore';
-import { createTableResourceStore } from './TableResourceStore';
+import { createTableResourceStore, type TableResourceStore } from './TableResourceStore';
 
-export function createStoreFromSettings(storage: StorageSettings): ResourceStore {
+export function createStoreFromSettings(storage: StorageSettings): TableResourceStore {
     if (storage.connectionString) {
         const insecure = /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(storage.connectionString) || storage.connectionString.includes('UseDevelopmentStorage=true');
         return createTableResourceStore({ tableName: storage.tableName, connectionString: storage.connectionString }, { allowInsecureConnection: insecure });

@@ -2,12 +2,11 @@
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { expect } from 'vitest';
 import { ScimError } from '../../shared/scim/errors';
-import type { ResourceStore } from '../../shared/store/ResourceStore';
-import { createTableResourceStore } from '../../shared/store/TableResourceStore';
+import { createTableResourceStore, type TableResourceStore } from '../../shared/store/TableResourceStore';
 import { testConnectionString, testTableName } from '../support/tables';
 
 export interface StoreFixture {
-    store: ResourceStore;
+    store: TableResourceStore;
     tableName: string;
     connectionString: string;
     /** A raw client on the same table, for planting rows and seeding. */
