@@ -20,7 +20,11 @@ export interface ScimReply {
 export interface ScimTestServer {
     /** `http://127.0.0.1:PORT/scim` */
     base: string;
+    /** `http://127.0.0.1:PORT`: the change feed is `${origin}/changes`. */
+    origin: string;
     token: string;
+    /** The change feed's own token (SCIM_FEED_TOKEN). */
+    feedToken: string;
     tableName: string;
     connectionString: string;
     logs: string[];
@@ -35,9 +39,10 @@ export interface ScimTestServer {
 /** `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts). */
 export async function startScimServer(options: { token?: string; connectionString?: string } = {}): Promise<ScimTestServer> {
     const token = options.token ?? randomBytes(24).toString('base64url');
+    const feedToken = randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    useLocalSettings({ connectionString, tableName, token });
+    useLocalSettings({ connectionString, tableName, token, feedToken });
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes: ROUTES,
@@ -46,7 +51,9 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const base = `${host.url}/scim`;
     return {
         base,
+        origin: host.url,
         token,
+        feedToken,
         tableName,
         connectionString,
         logs,
