@@ -6,7 +6,9 @@
 import { createTokenVerifier, type TokenVerifierDependencies } from '../auth/createTokenVerifier';
 import type { TokenVerifier } from '../auth/TokenVerifier';
 import { readSettings, type Settings } from '../config';
+import type { EventQueue } from '../feed/forwardChanges';
 import { createStoreFromSettings } from '../store/createStore';
+import { createEventQueue } from '../store/StorageQueue';
 import type { TableResourceStore } from '../store/TableResourceStore';
 
 export interface Dependencies {
@@ -17,6 +19,8 @@ export interface Dependencies {
     feedVerifier: TokenVerifier;
     /** Handlers see it as the `ResourceStore` port; the feed route and the timers use its change feed and sweep. */
     store: TableResourceStore;
+    /** Where the change feed is pushed; undefined when push is off (no SCIM_FEED_QUEUE). */
+    eventQueue: EventQueue | undefined;
 }
 
 let dependencies: Promise<Dependencies> | undefined;
@@ -62,5 +66,6 @@ async function build(): Promise<Dependencies> {
     const verifier = createTokenVerifier(process.env, tokenVerifierDependencies);
     const feedVerifier = createTokenVerifier(process.env, tokenVerifierDependencies, 'feed');
     const store = createStoreFromSettings(settings.storage);
-    return { settings, verifier, feedVerifier, store };
+    const eventQueue = createEventQueue(settings.feed, process.env.AZURE_CLIENT_ID);
+    return { settings, verifier, feedVerifier, store, eventQueue };
 }
