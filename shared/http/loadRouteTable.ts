@@ -6,6 +6,11 @@
 import type { RouteDefinition } from './scimEndpoint';
 
 export function loadRouteTableQuietly(): readonly RouteDefinition[] {
+    return loadFunctionModuleQuietly<typeof import('../../functions/routes')>('routes').ROUTES;
+}
+
+/** A module of functions/ (a route table, a timer), loaded without the "test mode" warnings. */
+export function loadFunctionModuleQuietly<T>(name: string): T {
     const warn = console.warn;
     console.warn = (...args: unknown[]) => {
         const text = String(args[0] ?? '');
@@ -13,7 +18,7 @@ export function loadRouteTableQuietly(): readonly RouteDefinition[] {
     };
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return (require('../../functions/routes') as typeof import('../../functions/routes')).ROUTES;
+        return require(`../../functions/${name}`) as T;
     } finally {
         console.warn = warn;
     }

@@ -4,15 +4,18 @@
  * 1. Settings: the environment, plus `local.settings.json` `Values` if present (the file `func start` reads).
  * 2. Storage: `TABLES_CONNECTION_STRING` if set; else Azurite's table service in this process, persisting
  *    under `.azurite/` (or in memory with `SCIM_STORAGE=memory`).
- * 3. Token: `SCIM_TOKEN` (dev only), generated and printed when unset. Key Vault is for Azure: this host
- *    never constructs a managed-identity credential.
+ * 3. Tokens: `SCIM_TOKEN` and the change feed's `SCIM_FEED_TOKEN` (dev only), each generated and printed
+ *    when unset. Key Vault is for Azure: this host never constructs a managed-identity credential.
+ * 4. Push (optional): with `SCIM_FEED_QUEUE` set and no `QUEUES_CONNECTION_STRING`, Azurite's queue service in
+ *    this process (in memory), and the change feed's timer run every minute as the Functions host would.
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startEmbeddedAzurite, type EmbeddedAzurite } from '../store/embeddedAzurite';
-import { loadRouteTableQuietly } from './loadRouteTable';
+import { InvocationContext } from '@azure/functions';
+import { startEmbeddedAzurite, startEmbeddedQueueService, type EmbeddedAzurite } from '../store/embeddedAzurite';
+import { loadFunctionModuleQuietly, loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -33,23 +36,54 @@ async function main(): Promise<void> {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
     if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
+    if (!process.env.SCIM_FEED_TOKEN) process.env.SCIM_FEED_TOKEN = randomBytes(32).toString('base64url');
+    let queues: EmbeddedAzurite | undefined;
+    if (process.env.SCIM_FEED_QUEUE && !process.env.QUEUES_CONNECTION_STRING) {
+        queues = await startEmbeddedQueueService();
+        process.env.QUEUES_CONNECTION_STRING = queues.connectionString;
+        console.log(`Push: queue '${process.env.SCIM_FEED_QUEUE}' on embedded Azurite 127.0.0.1:${queues.port} (in memory)`);
+    }
 
     const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${process.env.SCIM_TOKEN}`);
     console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
+    console.log(`Change feed: http://localhost:${host.port}/changes (npm run feed -- tail)`);
+    console.log(`Feed token (dev only): ${process.env.SCIM_FEED_TOKEN}`);
+    const maintenance = startChangeFeedTimer();
 
     let stopping = false;
     const stop = async () => {
         if (stopping) return;
         stopping = true;
+        clearInterval(maintenance);
         await host.close();
+        await queues?.stop();
         await azurite?.stop();
         process.exit(0);
     };
     process.on('SIGINT', () => void stop());
     process.on('SIGTERM', () => void stop());
+}
+
+/**
+ * The change feed's timer (push, retention) every minute, as the Functions host runs functions/MaintainChangeFeed.ts.
+ * Loaded like the route table, so the function module's registration is skipped quietly.
+ */
+function startChangeFeedTimer(): NodeJS.Timeout {
+    const { runChangeFeedMaintenance } = loadFunctionModuleQuietly<typeof import('../../functions/MaintainChangeFeed')>('MaintainChangeFeed');
+    let running = false;
+    const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        const context = new InvocationContext({ functionName: 'MaintainChangeFeed', logHandler: (_level, ...args) => console.log(...args) });
+        runChangeFeedMaintenance({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, context)
+            .catch((error: unknown) => console.error('change feed maintenance failed:', error instanceof Error ? error.message : error))
+            .finally(() => (running = false));
+    }, 60_000);
+    timer.unref();
+    return timer;
 }
 
 /** `local.settings.json` is the settings file of `func start`; the environment wins over it. */
