@@ -51,6 +51,17 @@ param scimTokenSecretName string = 'scim-token'
 @maxValue(10080)
 param scimTokenGraceMinutes int = 60
 
+@description('Key Vault secret that holds the change feed token (SCIM_FEED_TOKEN_SECRET_NAME); written by `npm run token -- rotate --feed`, never by this template.')
+param feedTokenSecretName string = 'scim-feed-token'
+
+@description('Days the change feed keeps events (SCIM_FEED_RETENTION_DAYS).')
+@minValue(1)
+@maxValue(365)
+param feedRetentionDays int = 30
+
+@description('Storage queue the change feed is pushed to (SCIM_FEED_QUEUE): created, with the app allowed to send to it, when set. Empty = push off.')
+param feedQueueName string = ''
+
 @description('Object id of the principal that may write the token secret (Key Vault Secrets Officer): the pipeline identity or an admin. Empty = none.')
 param deployerPrincipalId string = ''
 
@@ -105,6 +116,7 @@ module storage 'app/storage.bicep' = {
     skuName: storageSkuName
     deploymentContainerName: deploymentContainerName
     scimTableName: scimTableName
+    feedQueueName: feedQueueName
   }
 }
 
@@ -131,6 +143,9 @@ module functionApp 'app/function.bicep' = {
     scimTableName: storage.outputs.scimTableName
     scimTokenSecretName: scimTokenSecretName
     scimTokenGraceMinutes: scimTokenGraceMinutes
+    feedTokenSecretName: feedTokenSecretName
+    feedRetentionDays: feedRetentionDays
+    feedQueueName: storage.outputs.feedQueueName
     alwaysReadyInstanceCount: alwaysReadyInstanceCount
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
@@ -144,6 +159,7 @@ module rbac 'app/rbac.bicep' = {
     storageAccountName: storage.outputs.storageAccountName
     keyVaultName: keyVault.outputs.keyVaultName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    feedQueueName: storage.outputs.feedQueueName
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
   }

@@ -32,6 +32,15 @@ param scimTableName string
 @description('Key Vault secret that holds the bearer token (SCIM_TOKEN_SECRET_NAME).')
 param scimTokenSecretName string
 
+@description('Key Vault secret that holds the change feed token (SCIM_FEED_TOKEN_SECRET_NAME).')
+param feedTokenSecretName string
+
+@description('Days the change feed keeps events (SCIM_FEED_RETENTION_DAYS).')
+param feedRetentionDays int
+
+@description('Queue the change feed is pushed to (SCIM_FEED_QUEUE); empty = push off.')
+param feedQueueName string
+
 @description('Minutes the previous token version stays valid after a rotation (SCIM_TOKEN_GRACE_MINUTES).')
 param scimTokenGraceMinutes int
 
@@ -136,6 +145,23 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'SCIM_TOKEN_GRACE_MINUTES'
           value: string(scimTokenGraceMinutes)
+        }
+        // The change feed (docs/feed.md): its token's secret, retention, and push (off while SCIM_FEED_QUEUE is empty).
+        {
+          name: 'SCIM_FEED_TOKEN_SECRET_NAME'
+          value: feedTokenSecretName
+        }
+        {
+          name: 'SCIM_FEED_RETENTION_DAYS'
+          value: string(feedRetentionDays)
+        }
+        {
+          name: 'SCIM_FEED_QUEUE'
+          value: feedQueueName
+        }
+        {
+          name: 'QUEUES_ENDPOINT'
+          value: storageAccount.properties.primaryEndpoints.queue
         }
       ]
     }

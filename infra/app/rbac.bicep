@@ -13,6 +13,9 @@ param keyVaultName string
 @description('Application Insights component the app reports to.')
 param applicationInsightsName string
 
+@description('Queue the change feed is pushed to; empty = push off, no assignment.')
+param feedQueueName string = ''
+
 @description('Object id of the principal that writes the token secret (pipeline identity or admin). Empty = no assignment.')
 param deployerPrincipalId string = ''
 
@@ -35,9 +38,22 @@ var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 // Monitoring Metrics Publisher: send telemetry to Application Insights with Entra ID auth.
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
+// Storage Queue Data Message Sender: push change feed events to the feed queue (only that queue).
+var storageQueueDataMessageSenderRoleId = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-01' existing = {
+  parent: storageAccount
+  name: 'default'
+}
+
+// Named only when push is on: the assignment below is skipped otherwise.
+resource feedQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' existing = {
+  parent: queueService
+  name: empty(feedQueueName) ? 'none' : feedQueueName
 }
 
 resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
@@ -83,6 +99,16 @@ resource appMonitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@
   scope: applicationInsights
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appFeedQueueMessageSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(feedQueueName)) {
+  name: guid(feedQueue.id, appPrincipalId, storageQueueDataMessageSenderRoleId)
+  scope: feedQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataMessageSenderRoleId)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

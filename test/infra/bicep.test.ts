@@ -68,6 +68,10 @@ const storageContainersAndTable: Check = (root) => {
     expect(prop(container.body, 'name')?.text).toBe('deploymentContainerName');
     const table = only(root, 'Microsoft.Storage/storageAccounts/tableServices/tables');
     expect(prop(table.body, 'name')?.text).toBe('scimTableName');
+    // The change feed's queue exists only when push is on.
+    const queue = only(root, 'Microsoft.Storage/storageAccounts/queueServices/queues');
+    expect(prop(queue.body, 'name')?.text).toBe('feedQueueName');
+    expect(queue.condition?.text).toBe('(!empty(feedQueueName))');
 };
 
 const planIsFlexConsumption: Check = (root) => {
@@ -145,6 +149,8 @@ const REQUIRED_APP_SETTINGS = [
 /** Local-only settings, secrets, and settings Flex Consumption rejects or ignores. */
 const FORBIDDEN_APP_SETTINGS = [
     'SCIM_TOKEN',
+    'SCIM_FEED_TOKEN',
+    'QUEUES_CONNECTION_STRING',
     'TABLES_CONNECTION_STRING',
     'AzureWebJobsStorage',
     'AZURE_CLIENT_ID',
@@ -176,6 +182,9 @@ const appSettingsForTheCode: Check = (root) => {
     expect(settings.get('KEY_VAULT_URL')?.text).toBe('keyVaultUri');
     expect(settings.get('SCIM_TOKEN_SECRET_NAME')?.text).toBe('scimTokenSecretName');
     expect(settings.get('SCIM_TABLE_NAME')?.text).toBe('scimTableName');
+    expect(settings.get('SCIM_FEED_TOKEN_SECRET_NAME')?.text).toBe('feedTokenSecretName');
+    expect(settings.get('SCIM_FEED_QUEUE')?.text).toBe('feedQueueName');
+    expect(settings.get('QUEUES_ENDPOINT')?.text).toContain('primaryEndpoints.queue');
     expect(literal(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING'))).toBe('Authorization=AAD');
 };
 
@@ -208,6 +217,8 @@ interface ExpectedRole {
     principal: string;
     principalType: string;
     conditional: boolean;
+    /** The condition when it is not `!empty(principal)`. */
+    condition?: string;
 }
 
 const EXPECTED_ROLES: ExpectedRole[] = [
@@ -246,6 +257,16 @@ const EXPECTED_ROLES: ExpectedRole[] = [
         principal: 'appPrincipalId',
         principalType: "'ServicePrincipal'",
         conditional: false,
+    },
+    {
+        variable: 'storageQueueDataMessageSenderRoleId',
+        guid: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a',
+        roleName: 'Storage Queue Data Message Sender',
+        scopeType: 'Microsoft.Storage/storageAccounts/queueServices/queues',
+        principal: 'appPrincipalId',
+        principalType: "'ServicePrincipal'",
+        conditional: true,
+        condition: '(!empty(feedQueueName))',
     },
     {
         variable: 'keyVaultSecretsOfficerRoleId',
@@ -289,7 +310,7 @@ const roleAssignments: Check = (root) => {
         const nameIds = identifiersIn(name!);
         for (const id of [scope!, role.principal, role.variable]) expect(nameIds.has(id), `name uses ${id}`).toBe(true);
 
-        if (role.conditional) expect(a.condition?.text).toBe(`(!empty(${role.principal}))`);
+        if (role.conditional) expect(a.condition?.text).toBe(role.condition ?? `(!empty(${role.principal}))`);
         else expect(a.condition, `${role.roleName} is unconditional`).toBeUndefined();
     }
 };
@@ -543,6 +564,7 @@ const MUTATIONS: { check: string; from: string | RegExp; to: string }[] = [
     { check: 'storage account security', from: 'supportsHttpsTrafficOnly: true', to: 'supportsHttpsTrafficOnly: false' },
     { check: 'storage account security', from: 'allowBlobPublicAccess: false', to: 'allowBlobPublicAccess: true' },
     { check: 'deployment container and SCIM table', from: "publicAccess: 'None'", to: "publicAccess: 'Blob'" },
+    { check: 'deployment container and SCIM table', from: "queues@2024-01-01' = if (!empty(feedQueueName)) {", to: "queues@2024-01-01' = {" },
     { check: 'Flex Consumption plan', from: "name: 'FC1'", to: "name: 'Y1'" },
     { check: 'function app security', from: 'httpsOnly: true', to: 'httpsOnly: false' },
     { check: 'function app security', from: "      minTlsVersion: '1.2'", to: "      minTlsVersion: '1.0'" },
@@ -567,6 +589,10 @@ const MUTATIONS: { check: string; from: string | RegExp; to: string }[] = [
     { check: 'role assignments (GUID, comment, scope, principal)', from: /(appKeyVaultSecretsUser[\s\S]*?scope: )keyVault/, to: '$1storageAccount' },
     { check: 'role assignments (GUID, comment, scope, principal)', from: /(appStorageTableDataContributor[\s\S]*?principalId: )appPrincipalId/, to: "$1'00000000-0000-0000-0000-000000000000'" },
     { check: 'role assignments (GUID, comment, scope, principal)', from: 'if (!empty(deployerPrincipalId)) ', to: '' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a', to: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: /(appFeedQueueMessageSender[\s\S]*?scope: )feedQueue/, to: '$1storageAccount' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: "= if (!empty(feedQueueName)) {\n  name: guid(feedQueue.id", to: "= {\n  name: guid(feedQueue.id" },
+    { check: 'app settings the code reads', from: "name: 'QUEUES_ENDPOINT'", to: "name: 'QUEUES_CONNECTION_STRING'" },
 ];
 
 describe('mutations: every check fails on a weakened template', () => {
