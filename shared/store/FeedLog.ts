@@ -4,8 +4,8 @@
  *
  * Positions are allocated in commit order: the head row `feed:head` holds the last position, and a
  * transaction that records events k+1 … k+n updates it from k to k+n with If-Match on the ETag it read.
- * Two transactions can therefore never both commit from head k: the second fails with 412 and takes the
- * next positions. A committed event's position is thus always greater than every position committed
+ * Two transactions can therefore never both commit from head k: the second fails (412 on the head, or 409
+ * on the event row it inserts) and takes the next positions. A committed event's position is thus always greater than every position committed
  * before it, and a reader that has seen position p never later finds an event at a position ≤ p.
  *
  * The price is that writers of one partition take turns. Within a process they queue here (one
