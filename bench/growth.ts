@@ -13,12 +13,16 @@
  * Seeding writes through the store, not HTTP (bench/support/seeding.ts), with progress output. Every
  * loop is bounded by a count and by time.
  *
- * Run: npm run bench:growth [-- --users 100000 --members 50000 --reps 25 --seed-minutes 20]
+ * The change feed's probe (bench/feedGrowth.ts) reads 100 events at 1k vs 1M events (`--feed-events N`).
+ *
+ * Run: npm run bench:growth [-- --users 100000 --members 50000 --reps 25 --seed-minutes 20 --feed-events 1000000]
+ *      npm run bench:growth -- --only feed     (just the change feed probe)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createStoreFromSettings } from '../shared/store/createStore';
 import { startEmbeddedAzurite } from '../shared/store/embeddedAzurite';
-import { Deadline, numberFlag } from './support/deadline';
+import { feedGrowthProbe } from './feedGrowth';
+import { Deadline, numberFlag, stringFlag } from './support/deadline';
 import * as entra from './support/entraRequests';
 import type { ScimRequestSpec } from './support/entraRequests';
 import { markdownTable } from './support/markdown';
@@ -39,6 +43,8 @@ const SMALL_GROUP_MEMBERS = 10;
 const SEED_BUDGET_MS = numberFlag('seed-minutes', 20) * 60_000;
 const PROBE_BUDGET_MS = numberFlag('probe-minutes', 5) * 60_000;
 const LATENCY_GOAL = 1.5;
+const FEED_EVENTS = numberFlag('feed-events', 1_000_000);
+const ONLY = stringFlag('only', 'all');
 
 /** One side of a comparison: a server process and the client that talks to it. */
 interface Side {
@@ -121,7 +127,25 @@ function resultRow(result: ProbeResult): string[] {
     ];
 }
 
+/** The change feed probe on the benchmark's Azurite, after the tenant probes. */
+async function feedOnlyWith(azurite: Awaited<ReturnType<typeof startEmbeddedAzurite>>): Promise<void> {
+    const markdown = await feedGrowthProbe(azurite, { smallLength: 1000, largeLength: FEED_EVENTS, reps: REPS, seedDeadline: new Deadline(SEED_BUDGET_MS) });
+    console.log(`\n${markdown}`);
+    writeResultsSection('growth-feed', markdown);
+}
+
+/** The change feed probe alone: its own results section, so it can be rerun without reseeding tenants. */
+async function feedOnly(): Promise<void> {
+    const azurite = await startEmbeddedAzurite();
+    try {
+        await feedOnlyWith(azurite);
+    } finally {
+        await azurite.stop();
+    }
+}
+
 async function main(): Promise<void> {
+    if (ONLY === 'feed') return feedOnly();
     const token = randomBytes(24).toString('base64url');
     const runId = entra.newRunId();
     const smallTable = `growsmall${randomUUID().replace(/-/g, '').slice(0, 12)}`;
@@ -219,6 +243,7 @@ async function main(): Promise<void> {
         ].join('\n');
         console.log(`\n${markdown}`);
         writeResultsSection('growth', markdown);
+        await feedOnlyWith(azurite);
     } finally {
         await Promise.all(clients.map((client) => client.close()));
         for (const server of started.reverse()) await server.stop();
