@@ -12,7 +12,7 @@ import { TableClient } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import type { FeedCursor } from '../shared/feed/cursor';
 import { createStoreFromSettings } from '../shared/store/createStore';
-import type { EmbeddedAzurite } from '../shared/store/embeddedAzurite';
+import type { EmbeddedAzurite } from '../dev/embeddedAzurite';
 import { eventRow } from '../shared/store/FeedLog';
 import { FEED_HEAD_ROW_KEY, GROUPS_PARTITION, USERS_PARTITION } from '../shared/store/keys';
 import { countStorageRequests } from '../shared/store/requestCounter';

@@ -20,7 +20,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createStoreFromSettings } from '../shared/store/createStore';
-import { startEmbeddedAzurite } from '../shared/store/embeddedAzurite';
+import { startEmbeddedAzurite } from '../dev/embeddedAzurite';
 import { feedGrowthProbe } from './feedGrowth';
 import { Deadline, numberFlag, stringFlag } from './support/deadline';
 import * as entra from './support/entraRequests';

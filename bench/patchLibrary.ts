@@ -13,7 +13,7 @@
 import { scimPatch, type ScimPatchOperation, type ScimResource as ScimPatchResource } from 'scim-patch';
 import { applyPatch } from '../shared/scim/patch';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, type ResourceTypeName } from '../shared/scim/schemas';
-import type { ScimResource } from '../shared/store/ResourceStore';
+import type { ScimResource } from '../shared/scim/store';
 
 /** Each sample runs until this many milliseconds or `MAX_ITERATIONS_PER_SAMPLE` calls, whichever first. */
 const SAMPLE_MILLISECONDS = 200;

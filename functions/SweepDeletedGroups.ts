@@ -4,7 +4,7 @@
  * `dist/functions/*.js` (docs/azure-notes.md §2.3) and this file's `app.timer` registers it; the local host serves routes only.
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { getDependencies } from '../shared/http/dependencies';
+import { appOfThisProcess, type AppProvider } from '../shared/app';
 
 /**
  * Cleanup time per run: well under the 5-minute interval and the Functions timeout, so a run ends before the
@@ -13,12 +13,15 @@ import { getDependencies } from '../shared/http/dependencies';
  */
 export const SWEEP_BUDGET_MS = 3 * 60_000;
 
-export async function sweepDeletedGroups(_timer: Timer, context: InvocationContext): Promise<void> {
-    const started = Date.now();
-    const { store } = await getDependencies();
-    const { groupsFinished, groupsRemaining } = await store.sweepDeletedGroups(SWEEP_BUDGET_MS);
-    // One line per run, like `scim request {json}`: groups remaining after several runs mean a stuck cleanup.
-    context.log(`group delete sweep ${JSON.stringify({ groupsFinished, groupsRemaining, durationMs: Date.now() - started })}`);
+/** The timer handler, bound to the app whose store it sweeps. */
+export function sweepDeletedGroups(getApp: AppProvider): (timer: Timer, context: InvocationContext) => Promise<void> {
+    return async (_timer, context) => {
+        const started = Date.now();
+        const { store } = await getApp();
+        const { groupsFinished, groupsRemaining } = await store.sweepDeletedGroups(SWEEP_BUDGET_MS);
+        // One line per run, like `scim request {json}`: groups remaining after several runs mean a stuck cleanup.
+        context.log(`group delete sweep ${JSON.stringify({ groupsFinished, groupsRemaining, durationMs: Date.now() - started })}`);
+    };
 }
 
-app.timer('SweepDeletedGroups', { schedule: '0 */5 * * * *', runOnStartup: false, handler: sweepDeletedGroups });
+app.timer('SweepDeletedGroups', { schedule: '0 */5 * * * *', runOnStartup: false, handler: sweepDeletedGroups(appOfThisProcess) });

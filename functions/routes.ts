@@ -1,6 +1,6 @@
 /**
  * The route table: every SCIM route of the app. The Functions host registers each file's route as it
- * loads it; the local host (`shared/http/localHost.ts`) and the tests serve this same list.
+ * loads it; the local host (`dev/localHost.ts`) and the tests serve this same list.
  */
 import type { RouteDefinition } from '../shared/http/scimEndpoint';
 import { changesRoute } from './Changes';

@@ -1,8 +1,11 @@
 // SCIM 2.0 service provider for Microsoft Entra ID provisioning: Azure Functions (Flex Consumption)
-// on Azure Table Storage, bearer token in Key Vault, telemetry in Application Insights.
-// Deployed into an existing resource group:
+// on Azure Table Storage, bearer token in Key Vault, telemetry and alerts in Azure Monitor.
+// Deployed into an existing resource group, the same template on all three paths (docs/deploy.md):
 //   az deployment group create -g <rg> -f infra/main.bicep -p @infra/main.parameters.json
-// See docs/deploy.md.
+//   azd up                                    (azure.yaml at the repository root)
+//   .github/workflows/deploy.yml              (push to main)
+// infra/main.parameters.json is the one source of truth for every setting: siteConfig.appSettings
+// replaces the whole list on each deployment, so a value set in the portal lasts until the next push.
 targetScope = 'resourceGroup'
 
 @minLength(1)
@@ -13,13 +16,16 @@ param environmentName string
 @description('Azure region for all resources; must offer the Flex Consumption plan.')
 param location string = resourceGroup().location
 
+// ---- scale and resilience ---------------------------------------------------------------------
+
 @description('Always-ready instances for the HTTP functions. 1 keeps each 40-minute Entra provisioning cycle from starting cold; 0 scales to zero (cheapest, cold starts).')
 @minValue(0)
 @maxValue(20)
 param alwaysReadyInstanceCount int = 1
 
-@description('Maximum instances the function app scales out to.')
-@minValue(1)
+// Azure rejects values below 40 outside a few preview regions; Microsoft's Flex samples use the same bounds.
+@description('Maximum instances the function app scales out to (40-1000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -31,19 +37,17 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('Storage replication.')
-@allowed([
-  'Standard_LRS'
-  'Standard_ZRS'
-])
-param storageSkuName string = 'Standard_LRS'
+@description('Zone redundancy: the Flex plan spreads instances over availability zones (at least two always-ready instances are then billed) and the storage account becomes Standard_ZRS. The region must support both.')
+param zoneRedundant bool = false
 
-@description('Table that holds users, groups and membership edges (SCIM_TABLE_NAME).')
+// ---- settings the SCIM code reads (README "Settings"; one parameter each) ----------------------
+
+@description('Table that holds users, groups and membership edges (SCIM_TABLE_NAME): 3-63 letters and digits, starting with a letter.')
 @minLength(3)
 @maxLength(63)
 param scimTableName string = 'scim'
 
-@description('Key Vault secret that holds the SCIM bearer token (SCIM_TOKEN_SECRET_NAME). Only the name: the value is written by the pipeline or an admin, never by this template.')
+@description('Key Vault secret that holds the SCIM bearer token (SCIM_TOKEN_SECRET_NAME). Only the name: the value is written by the token command, never by this template.')
 param scimTokenSecretName string = 'scim-token'
 
 @description('Minutes the previous token version stays valid after a rotation (SCIM_TOKEN_GRACE_MINUTES).')
@@ -51,7 +55,15 @@ param scimTokenSecretName string = 'scim-token'
 @maxValue(10080)
 param scimTokenGraceMinutes int = 60
 
-@description('Key Vault secret that holds the change feed token (SCIM_FEED_TOKEN_SECRET_NAME); written by `npm run token -- rotate --feed`, never by this template.')
+@description('Seconds a token read from Key Vault is used before a background refresh (SCIM_TOKEN_CACHE_SECONDS).')
+@minValue(0)
+@maxValue(86400)
+param scimTokenCacheSeconds int = 300
+
+@description('Public URL of the SCIM root, e.g. behind a gateway (SCIM_PUBLIC_BASE_URL). Empty: the app uses https://<its own host name>/scim.')
+param scimPublicBaseUrl string = ''
+
+@description('Key Vault secret that holds the change feed token (SCIM_FEED_TOKEN_SECRET_NAME). Only the name: the value is written by `npm run token -- rotate --feed`, never by this template.')
 param feedTokenSecretName string = 'scim-feed-token'
 
 @description('Days the change feed keeps events (SCIM_FEED_RETENTION_DAYS).')
@@ -59,24 +71,45 @@ param feedTokenSecretName string = 'scim-feed-token'
 @maxValue(365)
 param feedRetentionDays int = 30
 
-@description('Storage queue the change feed is pushed to (SCIM_FEED_QUEUE): created, with the app allowed to send to it, when set. Empty = push off.')
+@description('Storage queue the change feed is pushed to (SCIM_FEED_QUEUE): created, and the app may send to it, when set. Empty: no queue, no push.')
 param feedQueueName string = ''
 
-@description('Object id of the principal that may write the token secret (Key Vault Secrets Officer): the pipeline identity or an admin. Empty = none.')
-param deployerPrincipalId string = ''
+@description('Attribute paths indexed for equality filters on top of the built-in set (SCIM_INDEXED_ATTRIBUTES, joined with commas), e.g. phoneNumbers[type eq "mobile"].value.')
+param scimIndexedAttributes array = []
 
-@description('Type of deployerPrincipalId.')
+@description('Declared schema extensions, RFC 7643 section 7 shape plus "resourceType" (SCIM_SCHEMA_EXTENSIONS, written as JSON). Empty: none.')
+param scimSchemaExtensions array = []
+
+// ---- who may touch the token -------------------------------------------------------------------
+
+@description('Object ids of the admins (users or, better, one group) who read, rotate and revoke the token: Key Vault Secrets Officer on this vault only.')
+param adminPrincipalIds array = []
+
+@description('Type of the adminPrincipalIds.')
 @allowed([
-  'ServicePrincipal'
   'User'
   'Group'
 ])
-param deployerPrincipalType string = 'ServicePrincipal'
+param adminPrincipalType string = 'Group'
+
+@description('Object id of the deployment pipeline\'s service principal. Empty = none. While the token secret does not exist it may create it (Key Vault Secrets Officer on the vault, removed again by the pipeline); afterwards it may only read that one secret, for the smoke test.')
+param deployerPrincipalId string = ''
+
+@description('Whether the token secret already exists (the pipeline looks it up before deploying). Chooses the deployer\'s narrow grant.')
+param scimTokenSecretExists bool = false
+
+// ---- operations ---------------------------------------------------------------------------------
 
 @description('Days Log Analytics keeps data.')
 @minValue(30)
 @maxValue(730)
 param logRetentionInDays int = 30
+
+@description('E-mail addresses the alerts go to (one action group). Empty: alerts still fire and show in the portal, nobody is mailed.')
+param alertEmailAddresses array = []
+
+@description('Inbound access restriction: CIDR ranges ("203.0.113.0/24") and service tags ("AzureActiveDirectory") allowed to call the app; everything else gets 403. Empty (default): open to the internet, the bearer token is the gate. Entra\'s outbound addresses change: see docs/deploy.md.')
+param allowedInboundAddresses array = []
 
 @description('Extra tags for every resource.')
 param tags object = {}
@@ -94,7 +127,29 @@ var storageAccountName = '${abbrs.storageStorageAccounts}scim${resourceToken}'
 var keyVaultName = '${abbrs.keyVaultVaults}scim-${resourceToken}'
 var logAnalyticsName = '${abbrs.operationalInsightsWorkspaces}scim-${resourceToken}'
 var applicationInsightsName = '${abbrs.insightsComponents}scim-${resourceToken}'
+var actionGroupName = '${abbrs.insightsActionGroups}scim-${resourceToken}'
 var deploymentContainerName = 'app-package-${resourceToken}'
+
+// Azure Table names: letters and digits, starting with a letter (length checked by the decorators).
+var letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+var lettersAndDigits = '${letters}0123456789'
+var scimTableNameIsValid = contains(letters, first(scimTableName)) && empty(filter(range(0, length(scimTableName)), i => !contains(lettersAndDigits, substring(scimTableName, i, 1))))
+var validScimTableName = scimTableNameIsValid ? scimTableName : fail('scimTableName must be 3-63 letters and digits and start with a letter.')
+
+// The app settings the SCIM code reads (shared/config.ts), one line each. The platform settings
+// (host storage, Application Insights, storage and vault endpoints) are added in app/function.bicep.
+var scimAppSettings = {
+  SCIM_TABLE_NAME: validScimTableName
+  SCIM_TOKEN_SECRET_NAME: scimTokenSecretName
+  SCIM_TOKEN_GRACE_MINUTES: string(scimTokenGraceMinutes)
+  SCIM_TOKEN_CACHE_SECONDS: string(scimTokenCacheSeconds)
+  SCIM_PUBLIC_BASE_URL: scimPublicBaseUrl
+  SCIM_INDEXED_ATTRIBUTES: join(scimIndexedAttributes, ',')
+  SCIM_SCHEMA_EXTENSIONS: empty(scimSchemaExtensions) ? '' : string(scimSchemaExtensions)
+  SCIM_FEED_TOKEN_SECRET_NAME: feedTokenSecretName
+  SCIM_FEED_RETENTION_DAYS: string(feedRetentionDays)
+  SCIM_FEED_QUEUE: feedQueueName
+}
 
 module monitoring 'app/monitoring.bicep' = {
   name: 'monitoring'
@@ -113,9 +168,9 @@ module storage 'app/storage.bicep' = {
     storageAccountName: storageAccountName
     location: location
     tags: allTags
-    skuName: storageSkuName
+    zoneRedundant: zoneRedundant
     deploymentContainerName: deploymentContainerName
-    scimTableName: scimTableName
+    scimTableName: validScimTableName
     feedQueueName: feedQueueName
   }
 }
@@ -126,6 +181,7 @@ module keyVault 'app/keyvault.bicep' = {
     keyVaultName: keyVaultName
     location: location
     tags: allTags
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -140,15 +196,12 @@ module functionApp 'app/function.bicep' = {
     deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultUri: keyVault.outputs.keyVaultUri
-    scimTableName: storage.outputs.scimTableName
-    scimTokenSecretName: scimTokenSecretName
-    scimTokenGraceMinutes: scimTokenGraceMinutes
-    feedTokenSecretName: feedTokenSecretName
-    feedRetentionDays: feedRetentionDays
-    feedQueueName: storage.outputs.feedQueueName
+    scimAppSettings: scimAppSettings
     alwaysReadyInstanceCount: alwaysReadyInstanceCount
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    zoneRedundant: zoneRedundant
+    allowedInboundAddresses: allowedInboundAddresses
   }
 }
 
@@ -159,9 +212,23 @@ module rbac 'app/rbac.bicep' = {
     storageAccountName: storage.outputs.storageAccountName
     keyVaultName: keyVault.outputs.keyVaultName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    scimTokenSecretName: scimTokenSecretName
     feedQueueName: storage.outputs.feedQueueName
+    adminPrincipalIds: adminPrincipalIds
+    adminPrincipalType: adminPrincipalType
     deployerPrincipalId: deployerPrincipalId
-    deployerPrincipalType: deployerPrincipalType
+    scimTokenSecretExists: scimTokenSecretExists
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    actionGroupName: actionGroupName
+    location: location
+    tags: allTags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    alertEmailAddresses: alertEmailAddresses
   }
 }
 
@@ -176,3 +243,5 @@ output keyVaultName string = keyVault.outputs.keyVaultName
 output keyVaultUrl string = keyVault.outputs.keyVaultUri
 @description('Name of the bearer-token secret in the vault.')
 output scimTokenSecretName string = scimTokenSecretName
+@description('Role assignment that lets the pipeline create the first token; the pipeline deletes it once the token exists. Empty when none was made.')
+output tokenBootstrapAssignmentId string = rbac.outputs.deployerBootstrapAssignmentId

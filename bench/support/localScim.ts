@@ -5,10 +5,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { LogLevel } from '@azure/functions';
-import { resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
-import { loadRouteTableQuietly } from '../../shared/http/loadRouteTable';
-import { startLocalHost } from '../../shared/http/localHost';
-import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
+import { startEmbeddedAzurite } from '../../dev/embeddedAzurite';
+import { loadRouteTableQuietly } from '../../dev/loadRouteTable';
+import { startLocalHost } from '../../dev/localHost';
+import { createApp } from '../../shared/app';
+import { readSettings } from '../../shared/config';
 
 export interface LocalScim {
     /** `http://127.0.0.1:PORT/scim` */
@@ -24,8 +25,8 @@ export async function startLocalScim(options: { connectionString?: string; table
     const connectionString = options.connectionString ?? azurite!.connectionString;
     const tableName = options.tableName ?? `bench${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const token = options.token || randomBytes(24).toString('base64url');
-    useLocalSettings({ connectionString, tableName, token });
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), logHandler: printWarningsOnly, ...(options.port !== undefined ? { port: options.port } : {}) });
+    const app = createApp(readSettings({ TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token }));
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, logHandler: printWarningsOnly, ...(options.port !== undefined ? { port: options.port } : {}) });
     return {
         base: `${host.url}/scim`,
         token,
@@ -33,7 +34,6 @@ export async function startLocalScim(options: { connectionString?: string; table
         tableName,
         async close() {
             await host.close();
-            resetDependencies();
             await azurite?.stop();
         },
     };

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { canonicalizeResource } from '../../shared/scim/attributeValues';
 import { GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey, resourceRowKey, USERS_PARTITION } from '../../shared/store/keys';
-import type { ResourceStore, ScimResource } from '../../shared/store/ResourceStore';
+import type { ResourceStore, ScimResource } from '../../shared/scim/store';
 import { Deadline } from './deadline';
 import * as entra from './entraRequests';
 import { formatCount } from './stats';

@@ -13,7 +13,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
+import { startEmbeddedAzurite } from '../../dev/embeddedAzurite';
 import { startScimmyPeer } from '../scimmyPeer';
 import { startLocalScim } from './localScim';
 import { countAllStorageRequests, type StorageCounts } from './storageCounts';

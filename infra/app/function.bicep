@@ -1,6 +1,7 @@
 // Flex Consumption plan (FC1) + Linux function app running the SCIM endpoints on Node 22.
 // Identity-based everywhere: host storage, deployment container, Table Storage, Key Vault and
 // Application Insights all use the system-assigned identity (roles in rbac.bicep).
+// Flex Consumption: https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to
 
 @description('Function app name.')
 param functionAppName string
@@ -26,23 +27,8 @@ param applicationInsightsName string
 @description('Key Vault URI (KEY_VAULT_URL).')
 param keyVaultUri string
 
-@description('Table that holds the SCIM data (SCIM_TABLE_NAME).')
-param scimTableName string
-
-@description('Key Vault secret that holds the bearer token (SCIM_TOKEN_SECRET_NAME).')
-param scimTokenSecretName string
-
-@description('Key Vault secret that holds the change feed token (SCIM_FEED_TOKEN_SECRET_NAME).')
-param feedTokenSecretName string
-
-@description('Days the change feed keeps events (SCIM_FEED_RETENTION_DAYS).')
-param feedRetentionDays int
-
-@description('Queue the change feed is pushed to (SCIM_FEED_QUEUE); empty = push off.')
-param feedQueueName string
-
-@description('Minutes the previous token version stays valid after a rotation (SCIM_TOKEN_GRACE_MINUTES).')
-param scimTokenGraceMinutes int
+@description('The settings the SCIM code reads, name to string value (built in main.bicep from its parameters).')
+param scimAppSettings object
 
 @description('Always-ready instances for the HTTP trigger group (0 = scale to zero, cold starts).')
 @minValue(0)
@@ -50,7 +36,7 @@ param scimTokenGraceMinutes int
 param alwaysReadyInstanceCount int
 
 @description('Upper limit of instances the app scales out to.')
-@minValue(1)
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int
 
@@ -62,6 +48,12 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
+@description('Spread the plan over availability zones (needs Standard_ZRS storage, set in storage.bicep).')
+param zoneRedundant bool
+
+@description('CIDR ranges and service tags allowed to call the app; empty = no restriction.')
+param allowedInboundAddresses array
+
 // Always-ready instances are set per trigger group; all HTTP functions form the group 'http'.
 var alwaysReadyHttp = [
   {
@@ -69,6 +61,33 @@ var alwaysReadyHttp = [
     instanceCount: alwaysReadyInstanceCount
   }
 ]
+
+// The service name azd deploys the code to (azure.yaml `services.api`); azd finds the app by this tag.
+var azdServiceName = 'api'
+
+// Settings the platform needs, one line each; the SCIM settings come from main.bicep. Flex Consumption
+// takes no FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION / WEBSITE_RUN_FROM_PACKAGE: the runtime
+// lives in functionAppConfig below.
+var platformAppSettings = {
+  // Host storage through the managed identity (system-assigned: the account name is enough).
+  AzureWebJobsStorage__accountName: storageAccount.name
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  TABLES_ENDPOINT: storageAccount.properties.primaryEndpoints.table
+  KEY_VAULT_URL: keyVaultUri
+  // Where SCIM_FEED_QUEUE lives when the change feed's push is on (docs/feed.md).
+  QUEUES_ENDPOINT: storageAccount.properties.primaryEndpoints.queue
+}
+
+// Inbound access restriction: an entry with a '/' is a CIDR range, anything else a service tag
+// (e.g. AzureActiveDirectory). Off when the list is empty.
+var inboundAllowRules = [for (entry, i) in allowedInboundAddresses: {
+  name: 'allow-${i}'
+  action: 'Allow'
+  priority: 100 + i
+  tag: contains(entry, '/') ? 'Default' : 'ServiceTag'
+  ipAddress: entry
+}]
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
@@ -89,13 +108,14 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   }
   properties: {
     reserved: true // Linux
+    zoneRedundant: zoneRedundant
   }
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   name: functionAppName
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': azdServiceName })
   kind: 'functionapp,linux'
   identity: {
     type: 'SystemAssigned'
@@ -109,61 +129,16 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      // Flex Consumption: no FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION /
-      // WEBSITE_RUN_FROM_PACKAGE here; the runtime lives in functionAppConfig below.
-      appSettings: [
-        // Host storage through the managed identity (system-assigned: the account name is enough).
-        {
-          name: 'AzureWebJobsStorage__accountName'
-          value: storageAccount.name
-        }
-        {
-          name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-          value: applicationInsights.properties.ConnectionString
-        }
-        {
-          name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
-          value: 'Authorization=AAD'
-        }
-        // Settings the SCIM code reads (shared/config.ts).
-        {
-          name: 'TABLES_ENDPOINT'
-          value: storageAccount.properties.primaryEndpoints.table
-        }
-        {
-          name: 'SCIM_TABLE_NAME'
-          value: scimTableName
-        }
-        {
-          name: 'KEY_VAULT_URL'
-          value: keyVaultUri
-        }
-        {
-          name: 'SCIM_TOKEN_SECRET_NAME'
-          value: scimTokenSecretName
-        }
-        {
-          name: 'SCIM_TOKEN_GRACE_MINUTES'
-          value: string(scimTokenGraceMinutes)
-        }
-        // The change feed (docs/feed.md): its token's secret, retention, and push (off while SCIM_FEED_QUEUE is empty).
-        {
-          name: 'SCIM_FEED_TOKEN_SECRET_NAME'
-          value: feedTokenSecretName
-        }
-        {
-          name: 'SCIM_FEED_RETENTION_DAYS'
-          value: string(feedRetentionDays)
-        }
-        {
-          name: 'SCIM_FEED_QUEUE'
-          value: feedQueueName
-        }
-        {
-          name: 'QUEUES_ENDPOINT'
-          value: storageAccount.properties.primaryEndpoints.queue
-        }
-      ]
+      // The whole list, every deployment: main.parameters.json is where a setting is changed.
+      appSettings: [for setting in items(union(platformAppSettings, scimAppSettings)): {
+        name: setting.key
+        value: setting.value
+      }]
+      ipSecurityRestrictions: inboundAllowRules
+      ipSecurityRestrictionsDefaultAction: empty(allowedInboundAddresses) ? 'Allow' : 'Deny'
+      // The deployment endpoint (SCM) keeps its own, open list: the pipeline's runners have no fixed
+      // addresses, and basic publishing credentials are off, so it only takes Entra ID tokens.
+      scmIpSecurityRestrictionsUseMain: false
     }
     functionAppConfig: {
       deployment: {

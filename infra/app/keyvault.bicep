@@ -13,6 +13,9 @@ param location string
 @description('Tags applied to every resource.')
 param tags object
 
+@description('Log Analytics workspace that receives the vault\'s audit log.')
+param logAnalyticsWorkspaceId string
+
 resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: keyVaultName
   location: location
@@ -37,6 +40,24 @@ resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' = {
       defaultAction: 'Allow'
       bypass: 'AzureServices'
     }
+  }
+}
+
+// Audit log (category AuditEvent): every read, write and failed attempt on the token, with the caller's
+// identity and address, in the resource-specific table AZKVAuditLogs (docs/operate.md has the queries).
+// https://learn.microsoft.com/azure/key-vault/general/logging
+resource auditToLogAnalytics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'audit-to-log-analytics'
+  scope: keyVault
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      {
+        category: 'AuditEvent'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -1,5 +1,6 @@
 // Role assignments. The function app's system-assigned identity gets exactly what the SCIM service
-// needs; optionally the deploying principal (pipeline or admin) may write the token secret.
+// needs; the admins get the token (Key Vault Secrets Officer on this vault only); the deployment
+// pipeline gets no more than its token bootstrap needs (see the two deployer assignments below).
 
 @description('Principal (object) id of the function app\'s system-assigned identity.')
 param appPrincipalId string
@@ -13,19 +14,27 @@ param keyVaultName string
 @description('Application Insights component the app reports to.')
 param applicationInsightsName string
 
+@description('Name of the bearer-token secret (SCIM_TOKEN_SECRET_NAME).')
+param scimTokenSecretName string
+
 @description('Queue the change feed is pushed to; empty = push off, no assignment.')
 param feedQueueName string = ''
 
-@description('Object id of the principal that writes the token secret (pipeline identity or admin). Empty = no assignment.')
-param deployerPrincipalId string = ''
+@description('Object ids of the admins who read, rotate and revoke the token.')
+param adminPrincipalIds array = []
 
-@description('Type of deployerPrincipalId.')
+@description('Type of the adminPrincipalIds.')
 @allowed([
-  'ServicePrincipal'
   'User'
   'Group'
 ])
-param deployerPrincipalType string = 'ServicePrincipal'
+param adminPrincipalType string = 'Group'
+
+@description('Object id of the deployment pipeline\'s service principal. Empty = no assignment.')
+param deployerPrincipalId string = ''
+
+@description('Whether the token secret exists already: then the pipeline may only read it.')
+param scimTokenSecretExists bool = false
 
 // Built-in role definition ids (the same in every tenant).
 // Storage Blob Data Owner: host storage (AzureWebJobsStorage) and the Flex deployment container.
@@ -34,15 +43,35 @@ var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageTableDataContributorRoleId = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 // Key Vault Secrets User: read the bearer-token secret.
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
-// Key Vault Secrets Officer: create and rotate the bearer-token secret (deployer only).
+// Key Vault Secrets Officer: create, rotate and disable versions of the bearer-token secret.
 var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 // Monitoring Metrics Publisher: send telemetry to Application Insights with Entra ID auth.
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Storage Queue Data Message Sender: push change feed events to the feed queue (only that queue).
 var storageQueueDataMessageSenderRoleId = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
 
+// Only while the secret does not exist: a role cannot be scoped to a secret that is not there yet, and
+// no built-in role narrower than Secrets Officer may create one. The pipeline deletes this assignment
+// once the token exists (output deployerBootstrapAssignmentId).
+var deployerBootstraps = !empty(deployerPrincipalId) && !scimTokenSecretExists
+// Afterwards: read that one secret for the smoke test, nothing else in the vault.
+var deployerReadsToken = !empty(deployerPrincipalId) && scimTokenSecretExists
+
 resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
+}
+
+resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+  name: keyVaultName
+}
+
+resource tokenSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' existing = {
+  parent: keyVault
+  name: scimTokenSecretName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
 }
 
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-01' existing = {
@@ -54,14 +83,6 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-0
 resource feedQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' existing = {
   parent: queueService
   name: empty(feedQueueName) ? 'none' : feedQueueName
-}
-
-resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
-  name: keyVaultName
-}
-
-resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
-  name: applicationInsightsName
 }
 
 resource appStorageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -114,12 +135,34 @@ resource appFeedQueueMessageSender 'Microsoft.Authorization/roleAssignments@2022
   }
 }
 
-resource deployerKeyVaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+resource adminKeyVaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for adminPrincipalId in adminPrincipalIds: {
+  name: guid(keyVault.id, adminPrincipalId, keyVaultSecretsOfficerRoleId)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficerRoleId)
+    principalId: adminPrincipalId
+    principalType: adminPrincipalType
+  }
+}]
+
+resource deployerTokenBootstrap 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployerBootstraps) {
   name: guid(keyVault.id, deployerPrincipalId, keyVaultSecretsOfficerRoleId)
   scope: keyVault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficerRoleId)
     principalId: deployerPrincipalId
-    principalType: deployerPrincipalType
+    principalType: 'ServicePrincipal'
   }
 }
+
+resource deployerTokenReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployerReadsToken) {
+  name: guid(tokenSecret.id, deployerPrincipalId, keyVaultSecretsUserRoleId)
+  scope: tokenSecret
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUserRoleId)
+    principalId: deployerPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output deployerBootstrapAssignmentId string = deployerBootstraps ? deployerTokenBootstrap.id : ''

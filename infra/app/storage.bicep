@@ -13,12 +13,8 @@ param location string
 @description('Tags applied to every resource.')
 param tags object
 
-@description('Replication. ZRS survives a zone outage where the region has zones.')
-@allowed([
-  'Standard_LRS'
-  'Standard_ZRS'
-])
-param skuName string = 'Standard_LRS'
+@description('Zone-redundant storage (Standard_ZRS), required by a zone-redundant Flex plan; otherwise Standard_LRS.')
+param zoneRedundant bool = false
 
 @description('Blob container that holds the Flex Consumption deployment package.')
 param deploymentContainerName string
@@ -37,7 +33,9 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   tags: tags
   kind: 'StorageV2'
   sku: {
-    name: skuName
+    // ZRS keeps three copies in three zones, so host storage, the package and the SCIM table survive a
+    // zone outage together with the zone-redundant plan; LRS keeps them in one datacenter.
+    name: zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
   }
   properties: {
     accessTier: 'Hot'

@@ -17,8 +17,8 @@ mkdir -p "$pkg"
 
 npm run build
 cp -R dist "$pkg/dist"
-# Only what the host loads ("main": "dist/functions/*.js" and what it imports); no tests, benches or maps.
-rm -rf "$pkg/dist/test" "$pkg/dist/bench"
+# Only what the host loads ("main": "dist/functions/*.js" and what it imports); no tests, benches, dev tools or maps.
+rm -rf "$pkg/dist/test" "$pkg/dist/bench" "$pkg/dist/dev"
 find "$pkg/dist" -name '*.js.map' -delete
 cp host.json package.json package-lock.json "$pkg/"
 

@@ -1,5 +1,6 @@
 /**
- * Decides once, at start-up, where the SCIM token comes from (settings in `tokenSettings.ts`):
+ * Decides once, at start-up, where a bearer token comes from (settings read in shared/config.ts) — Entra's SCIM
+ * token, or the change feed's (`kind` 'feed': SCIM_FEED_TOKEN_SECRET_NAME / SCIM_FEED_TOKEN, docs/feed.md):
  *
  *   KEY_VAULT_URL set  → Key Vault, through the app's managed identity (production);
  *   else SCIM_TOKEN set → that literal token (local development only);
@@ -7,10 +8,10 @@
  */
 import { ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
-import { StaticTokenVerifier } from './bearer';
-import { KeyVaultTokenVerifier } from './keyVaultTokenVerifier';
+import { TOKEN_SETTING_NAMES, type Settings, type TokenKind } from '../config';
+import { KeyVaultTokenVerifier } from './KeyVaultTokenVerifier';
+import { StaticTokenVerifier } from './StaticTokenVerifier';
 import type { TokenVerifier } from './TokenVerifier';
-import { readTokenSettings, TOKEN_SETTING_NAMES, type TokenKind } from './tokenSettings';
 
 export interface TokenVerifierDependencies {
     /** The Key Vault credential; tests inject a fake. Without it a managed identity is used. */
@@ -28,14 +29,19 @@ export class RefuseAllTokenVerifier implements TokenVerifier {
     }
 }
 
-export function createTokenVerifier(env: NodeJS.ProcessEnv, deps: TokenVerifierDependencies = {}, kind: TokenKind = 'scim'): TokenVerifier {
+export function createTokenVerifier(
+    { token, feedToken, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'> & Partial<Pick<Settings, 'feedToken'>>,
+    deps: TokenVerifierDependencies = {},
+    kind: TokenKind = 'scim',
+): TokenVerifier {
     const log = deps.log ?? ((line: string) => console.warn(line));
-    const settings = readTokenSettings(env, log, kind);
+    const settings = kind === 'feed' ? feedToken : token;
     const { label, staticToken } = TOKEN_SETTING_NAMES[kind];
+    if (settings === undefined) throw new Error(`No settings for the ${label}`);
 
     if (settings.keyVaultUrl !== undefined) {
         if (settings.staticToken !== undefined) log(`${label}: ${staticToken} is ignored because KEY_VAULT_URL is set.`);
-        const credential = deps.credential ?? lazyManagedIdentityCredential(settings.managedIdentityClientId);
+        const credential = deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId);
         log(`${label}: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
         return new KeyVaultTokenVerifier({
             secretClient: new SecretClient(settings.keyVaultUrl, credential, deps.secretClientOptions),

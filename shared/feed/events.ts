@@ -106,3 +106,9 @@ function sameJson(a: unknown, b: unknown): boolean {
     const keys = Object.keys(a);
     return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && sameJson(a[key], b[key]));
 }
+
+/** The event of a DELETE: the resource and its externalId, nothing else (RFC 9967 §2.4.4: no payload). */
+export function deletionEvent(resourceType: ResourceTypeName, resourceId: string, attributes: Record<string, unknown>): EventDraft {
+    const externalId = externalIdOf(attributes);
+    return { type: 'prov:delete', resourceType, resourceId, ...(externalId === undefined ? {} : { externalId }) };
+}

@@ -3,19 +3,19 @@
  * `scimEndpoint.ts` is our auth (function keys would be a second, unrelated secret).
  */
 import { app } from '@azure/functions';
-import { getDependencies } from './dependencies';
+import { appOfThisProcess } from '../app';
 import type { RouteDefinition } from './scimEndpoint';
 
 let startupHookRegistered = false;
 
 export function registerRoute(route: RouteDefinition): RouteDefinition {
     registerStartupCheck();
-    app.http(route.name, { route: route.route, methods: route.methods, authLevel: 'anonymous', handler: route.handler });
+    app.http(route.name, { route: route.route, methods: route.methods, authLevel: 'anonymous', handler: route.handlerFor(appOfThisProcess) });
     return route;
 }
 
 /**
- * Builds the dependencies when the host starts rather than on the first request, so a missing token
+ * Builds the app when the host starts rather than on the first request, so a missing token
  * source ("every request will be refused") or storage setting is in the log at start-up, before Entra's
  * first Test Connection. Outside the host (tests, local host) the hook never fires (the package's test
  * mode skips it with a warning the local host and the test setup filter out).
@@ -25,7 +25,7 @@ function registerStartupCheck(): void {
     startupHookRegistered = true;
     app.hook.appStart(async () => {
         try {
-            await getDependencies();
+            await appOfThisProcess();
         } catch (error) {
             console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
         }

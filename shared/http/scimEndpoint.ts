@@ -1,25 +1,28 @@
 /**
  * Turns a SCIM handler into an Azure Functions HTTP handler. Everything every route needs happens here,
  * once, in protocol order: authenticate → check the method → read the body → handle → write the response
- * → log one summary line.
+ * → log one summary line. The app (verifier, store, settings) is passed in, never read from a global.
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
-import { bearerToken } from '../auth/bearer';
+import type { App, AppProvider } from '../app';
+import { bearerToken } from '../auth/bearerToken';
 import type { TokenVerifier } from '../auth/TokenVerifier';
 import type { ChangeFeed } from '../feed/ChangeFeed';
 import { ScimError } from '../scim/errors';
+import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimRequest, type ScimResponse } from '../scim/request';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
-import { getDependencies, type Dependencies } from './dependencies';
-import type { RequestLog, ScimHandler, ScimRequest, ScimResponse } from '../scim/request';
 import { errorResponse, toHttpResponse } from './responses';
 
-/** One SCIM route, as registered with `app.http` and served by the local host. */
+/**
+ * One HTTP route, as registered with `app.http` (registerRoute.ts) and served by the local host (dev/):
+ * `handlerFor` binds it to the app it serves.
+ */
 export interface RouteDefinition {
     name: string;
     route: string;
     methods: HttpMethod[];
-    handler: HttpHandler;
+    handlerFor(app: AppProvider): HttpHandler;
 }
 
 /**
@@ -30,7 +33,7 @@ const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEA
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 export function scimRoute(options: { name: string; route: string; methods: string[]; resourceType?: string; handle: ScimHandler }): RouteDefinition {
-    return endpoint(options, (dependencies) => dependencies.verifier, (request, dependencies) => options.handle(request, dependencies.store));
+    return endpoint(options, (app) => app.verifier, (request, app) => options.handle(request, app.store));
 }
 
 /**
@@ -38,45 +41,46 @@ export function scimRoute(options: { name: string; route: string; methods: strin
  * opens no SCIM route (and Entra's token opens no feed route).
  */
 export function feedRoute(options: { name: string; route: string; methods: string[]; handle: (request: ScimRequest, feed: ChangeFeed) => Promise<ScimResponse> }): RouteDefinition {
-    return endpoint(options, (dependencies) => dependencies.feedVerifier, (request, dependencies) => options.handle(request, dependencies.store.changes));
+    return endpoint(options, (app) => app.feedVerifier, (request, app) => options.handle(request, app.store.changes));
 }
 
 function endpoint(
     options: { name: string; route: string; methods: string[]; resourceType?: string },
-    verifierOf: (dependencies: Dependencies) => TokenVerifier,
-    handle: (request: ScimRequest, dependencies: Dependencies) => Promise<ScimResponse>,
+    verifierOf: (app: App) => TokenVerifier,
+    handle: (request: ScimRequest, app: App) => Promise<ScimResponse>,
 ): RouteDefinition {
     const allowed = new Set(options.methods);
-    const handler: HttpHandler = async (request, context) => {
+    const handlerFor = (app: AppProvider): HttpHandler => async (request, context) => {
         const started = Date.now();
         const log: RequestLog = options.resourceType ? { resourceType: options.resourceType } : {};
         const { result: response, requests } = await countStorageRequests(() =>
-            respond(request, context, log, verifierOf, async (scimRequest, dependencies) => {
+            respond(app, request, context, log, verifierOf, async (scimRequest, built) => {
                 if (!allowed.has(scimRequest.method)) {
                     throw new ScimError(405, undefined, `Method ${scimRequest.method} is not supported here`, { Allow: [...allowed].join(', ') });
                 }
-                return handle(scimRequest, dependencies);
+                return handle(scimRequest, built);
             }),
         );
         logSummary(context, request.method, log, response, requests, Date.now() - started);
         return toHttpResponse(response);
     };
-    return { name: options.name, route: options.route, methods: ALL_METHODS, handler };
+    return { name: options.name, route: options.route, methods: ALL_METHODS, handlerFor };
 }
 
 async function respond(
+    app: AppProvider,
     request: HttpRequest,
     context: InvocationContext,
     log: RequestLog,
-    verifierOf: (dependencies: Dependencies) => TokenVerifier,
-    handle: (request: ScimRequest, dependencies: Dependencies) => Promise<ScimResponse>,
+    verifierOf: (app: App) => TokenVerifier,
+    handle: (request: ScimRequest, app: App) => Promise<ScimResponse>,
 ): Promise<ScimResponse> {
     try {
-        const dependencies = await getDependencies();
-        const { settings } = dependencies;
-        await authenticate(request, verifierOf(dependencies));
+        const built = await app();
+        const { settings } = built;
+        await authenticate(request, verifierOf(built));
         const method = request.method.toUpperCase();
-        const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, settings.maxBodyBytes) : undefined;
+        const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, MAX_REQUEST_BODY_BYTES) : undefined;
         return await handle({
             method,
             params: request.params,
@@ -85,7 +89,7 @@ async function respond(
             body,
             baseUrl: settings.publicBaseUrl ?? scimBaseUrl(request.url),
             log,
-        }, dependencies);
+        }, built);
     } catch (error) {
         if (error instanceof ScimError) return errorResponse(error);
         // Unexpected: log where it happened with the invocation id, answer without internals. Only the error's

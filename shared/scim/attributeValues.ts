@@ -18,7 +18,7 @@ import {
     findByName,
     schemasOf,
 } from './schemas';
-import type { ScimResource } from '../store/ResourceStore';
+import type { ScimResource } from './store';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
     return typeof value === 'object' && value !== null && !Array.isArray(value);

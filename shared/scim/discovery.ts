@@ -4,7 +4,7 @@
  */
 import { ScimError } from './errors';
 import { listResponse, MAX_PAGE_SIZE, type ListResponse } from './listResponse';
-import { DEFAULT_MAX_BODY_BYTES } from '../config';
+import { MAX_REQUEST_BODY_BYTES } from './request';
 import { EXTERNAL_ID_ATTRIBUTE, findSchema, RESOURCE_TYPES, SCHEMAS, type ResourceTypeDefinition, type SchemaDefinition } from './schemas';
 
 const SERVICE_PROVIDER_CONFIG_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
@@ -17,7 +17,7 @@ export function serviceProviderConfig(baseUrl: string): Record<string, unknown> 
         documentationUri: 'https://datatracker.ietf.org/doc/html/rfc7644',
         patch: { supported: true },
         // Entra never uses /Bulk (docs/entra-protocol.md §4).
-        bulk: { supported: false, maxOperations: 0, maxPayloadSize: DEFAULT_MAX_BODY_BYTES },
+        bulk: { supported: false, maxOperations: 0, maxPayloadSize: MAX_REQUEST_BODY_BYTES },
         filter: { supported: true, maxResults: MAX_PAGE_SIZE },
         changePassword: { supported: false },
         sort: { supported: false },

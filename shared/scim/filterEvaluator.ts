@@ -17,6 +17,7 @@ import {
     type ResourceTypeName,
 } from './schemas';
 import { isPlainObject } from './attributeValues';
+import { valueNamed } from './caseInsensitiveKeys';
 import type { CompareOperator, FilterNode, FilterValue } from './filterSyntax';
 
 /** A compiled filter: true if the target (a resource, or one element of a multi-valued attribute) matches. */
@@ -226,17 +227,11 @@ function withoutSubAttribute(path: AttributeReference): AttributeReference {
 // ---- reading values out of JSON, shape-tolerant
 
 /**
- * An own property, found by exact name first (resources use schema case) and then case-insensitively
- * (RFC 7643 §2.1). Never an inherited one: `constructor eq "x"` must not reach Object.prototype.
+ * An own property of an object, in any letter case (caseInsensitiveKeys.ts). Never an inherited one:
+ * `constructor eq "x"` must not reach Object.prototype.
  */
 function propertyOf(target: unknown, name: string): unknown {
-    if (!isPlainObject(target)) return undefined;
-    if (Object.hasOwn(target, name)) return target[name];
-    const wanted = name.toLowerCase();
-    for (const key of Object.keys(target)) {
-        if (key.toLowerCase() === wanted) return target[key];
-    }
-    return undefined;
+    return isPlainObject(target) ? valueNamed(target, name) : undefined;
 }
 
 function nodes(value: unknown): unknown[] {

@@ -1,11 +1,11 @@
 /**
  * What the filter module tells the store about a filter (issue: filter query plan).
  *
- * `planQuery(ast, resourceType)` in `filter.ts` produces a `QueryPlan`: the part of the filter a key or
+ * `planQuery(ast, resourceType)` in `filterPlanner.ts` produces a `QueryPlan`: the part of the filter a key or
  * index read can answer, and what remains to check in memory. The store never sees filter text, so
  * filter values cannot inject into storage queries.
  */
-import type { FilterNode } from './filter';
+import type { FilterNode } from './filterSyntax';
 
 /** A lookup the store answers with a point read or a key-range read, never a scan. */
 export type IndexLookup =
@@ -19,7 +19,7 @@ export type IndexLookup =
 
 export interface QueryPlan {
     /**
-     * Absent: no index can answer the filter; the store scans at most `MAX_SCAN_RESOURCES` (filter.ts)
+     * Absent: no index can answer the filter; the store scans at most `MAX_SCAN_RESOURCES` (filterPlanner.ts)
      * and relies on `residual`, refusing larger scans with 400 `tooMany`.
      */
     lookup?: IndexLookup;

@@ -2,7 +2,14 @@
  * A SCIM request and response as the protocol code sees them: plain data, no Azure types. The HTTP layer
  * (`shared/http/scimEndpoint.ts`) builds the request and writes the response.
  */
-import type { ResourceStore } from '../store/ResourceStore';
+import type { ResourceStore } from './store';
+
+/**
+ * Largest request body accepted, in bytes (advertised as `bulk.maxPayloadSize`); larger is 413 before the
+ * body is parsed. A fixed limit, not a setting: Entra's requests are a few kilobytes (a PATCH of a few dozen
+ * operations), and nothing is gained by letting an operator raise it.
+ */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
 export interface ScimRequest {
     /** Upper case. */

@@ -8,7 +8,7 @@
  * checks, in batches, that added members exist (400 `invalidValue` otherwise).
  */
 import { randomUUID } from 'node:crypto';
-import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../store/ResourceStore';
+import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './store';
 import { canonicalizeResource, isPlainObject } from './attributeValues';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';

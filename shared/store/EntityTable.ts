@@ -23,7 +23,7 @@ export class EntityTable {
     constructor(private readonly client: TableClient) {}
 
     /**
-     * Creates the table on first use: once per store (the handler layer keeps one store per process),
+     * Creates the table on first use: once per store (the app, shared/app.ts, keeps one store per process),
      * not per request. A failure is forgotten so the next request tries again.
      */
     ensureExists(): Promise<void> {

@@ -14,7 +14,7 @@ import type { TransactionAction } from '@azure/data-tables';
 import type { EventDraft, EventType } from '../feed/events';
 import { ScimError } from '../scim/errors';
 import type { ResourceTypeName } from '../scim/schemas';
-import type { GroupMember, MemberDelta } from './ResourceStore';
+import type { GroupMember, MemberDelta } from '../scim/store';
 import { EntityTable, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import type { EdgeRow } from './entities';
 import { FEED_OPERATIONS_PER_EVENT, type FeedLog } from './FeedLog';

@@ -15,28 +15,39 @@
  * get = 1 point read; userName/displayName eq = 1 (miss) or 2 (hit); externalId eq = 1 range read + 1;
  * create = 1 transaction; update = read + 1 transaction, or just the transaction when `expectedVersion`
  * names the version this store instance last read or wrote; delete of a user never in a group =
- * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it.
+ * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it
+ * (GroupDeletion.ts).
+ *
+ * Besides the `ResourceStore` port the handlers see, it offers what only the timer and tests use:
+ * `sweepDeletedGroups` and `existingIds`.
  */
-import { TableClient, type TableEntity, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
+import { TableClient, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
-import { changedAttributes, eventTypeOf, externalIdOf, type EventDraft } from '../feed/events';
+import { changedAttributes, deletionEvent, eventTypeOf, externalIdOf, type EventDraft } from '../feed/events';
 import { ScimError } from '../scim/errors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
-import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './ResourceStore';
+import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../scim/store';
 import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
-import { attributesOf, buildResourceRows, resourceRowOf, toStoredResource, versionOfRow, type ResourceRow, type StoredRow } from './entities';
+import {
+    attributesOf,
+    buildResourceRows,
+    readResourceRow,
+    resourceDeletionActions,
+    resourceRowOf,
+    toStoredResource,
+    versionOfRow,
+    type ResourceRow,
+    type StoredRow,
+} from './entities';
 import { FeedLog } from './FeedLog';
 import { FeedReader } from './FeedReader';
-import { TableChangeFeed } from './TableChangeFeed';
+import { GROUP_DELETE_BUDGET_MS, GroupDeletion, MAX_DELETE_ATTEMPTS } from './GroupDeletion';
 import {
-    DELETION_MARKER_PREFIX,
     GROUPS_PARTITION,
     USERS_PARTITION,
     caseFolded,
-    deletionMarkerRowKey,
     externalIdRowPrefix,
-    memberEdgePrefix,
     memberOfEdgePrefix,
     partitionOf,
     resourceRowKey,
@@ -46,8 +57,10 @@ import {
     versionOfPosition,
 } from './keys';
 import { MembershipEdges, type MemberChangeEvent } from './MembershipEdges';
+import { RecentRows } from './RecentRows';
 import { addStorageRequestCounter } from './requestCounter';
 import { failedOperationIndex, storageStatusOf, toScimError, versionMismatch } from './storageErrors';
+import { TableChangeFeed } from './TableChangeFeed';
 
 export type TableResourceStoreOptions =
     | { tableName: string; connectionString: string }
@@ -59,26 +72,8 @@ export type TableResourceStoreOptions =
  */
 const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
 const TRY_TIMEOUT_MS = 5000;
-/** Conflicting writers (412) a delete sits out before giving up with 503. */
-const MAX_DELETE_ATTEMPTS = 5;
 /** Writes of an unchanged version whose row's ETag moved meanwhile (a first group membership flags a user) before giving up. */
 const MAX_UPDATE_ATTEMPTS = 3;
-/** Rows remembered for conditional updates without a read (see `update`). */
-const RECENT_ROWS_LIMIT = 500;
-/**
- * How long a remembered row may stand in for a read before a members-only change. Such a change writes
- * no attribute (it merges `lastModified` without If-Match), so the row only shapes the returned resource.
- */
-const RECENT_ROW_FOR_MEMBERS_MS = 2000;
-/**
- * How long a group DELETE spends on edges before it answers. Entra's request timeout is undocumented
- * (docs/entra-protocol.md §10 advises staying well under ~10 s), while a 50,000-member group has 100,000 edge rows:
- * ~50 s at the ~2,000 entities/s partition target (docs/azure-notes.md §6), 65–86 s on Azurite. The group is invisible
- * from the marking transaction on, so the DELETE can answer 204 with edges left behind its `del:` marker and
- * the sweep (`sweepDeletedGroups`, timer function SweepDeletedGroups) finishes them. Transactions in flight at
- * the deadline still complete: at most 4 more, of 100 rows each.
- */
-export const GROUP_DELETE_BUDGET_MS = 8_000;
 
 /**
  * `allowInsecureConnection` is for Azurite only (http://127.0.0.1); the SDK refuses http otherwise.
@@ -110,20 +105,22 @@ export function createTableResourceStore(
 
 export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
+    private readonly groupDeletion: GroupDeletion;
     /** The change feed's write side: every change's events go into its transactions (docs/storage.md, "Change feed"). */
     private readonly feed: FeedLog;
-    /** The change feed written by this store: the `/changes` route and the push timer read it. */
+    /** The change feed written by this store: the `/changes` route and the MaintainChangeFeed timer read it. */
     readonly changes: TableChangeFeed;
-    /** Recently read or written resource rows by partition + RowKey, to skip the read of a conditional update. */
-    private readonly recentRows = new Map<string, { stored: StoredRow<ResourceRow>; at: number }>();
+    /** Recently read or written resource rows, to skip the read of a conditional update. */
+    private readonly recentRows = new RecentRows();
     private ready: Promise<unknown> | undefined;
 
     constructor(
         private readonly table: EntityTable,
-        private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
     ) {
         this.feed = new FeedLog(table);
         this.edges = new MembershipEdges(table, this.feed);
+        this.groupDeletion = new GroupDeletion(table, this.edges, this.feed, groupDeleteBudgetMs);
         this.changes = new TableChangeFeed(table, new FeedReader(table, this.feed), () => this.whenReady());
     }
 
@@ -218,20 +215,17 @@ export class TableResourceStore implements ResourceStore {
     }
 
     /**
-     * Attribute changes replace the resource row with If-Match (the version read, or `expectedVersion`)
-     * and move index rows in the same transaction. Member changes go through MembershipEdges with the group
-     * row update at the head of the first transaction: Replace for attribute changes, otherwise Merge of
-     * `lastModified` — with If-Match only when `expectedVersion` is given.
+     * Checks `expectedVersion` against the row (recalled or read) and writes the change with If-Match on that
+     * row's ETag (`writeChange`). Without `expectedVersion`, a members-only change is written unconditionally.
      */
     async update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource> {
         return this.guarded(async () => {
             if (change.members && resourceType !== 'Group') throw ScimError.badRequest('invalidValue', 'Only groups have members');
             const membersOnly = change.attributes === undefined && change.members !== undefined;
             for (let attempt = 1; ; attempt++) {
-                const current = (attempt === 1 ? this.recalled(resourceType, id, expectedVersion, membersOnly) : undefined) ?? (await this.readResource(resourceType, id));
+                const current = (attempt === 1 ? this.recentRows.recall(resourceType, id, expectedVersion, membersOnly) : undefined) ?? (await this.readResource(resourceType, id));
                 if (!current) throw ScimError.notFound();
                 if (expectedVersion !== undefined && versionOfRow(current) !== expectedVersion) throw versionMismatch();
-                // The write's If-Match is the ETag of the row whose version was checked.
                 const ifMatch = expectedVersion === undefined ? undefined : current.etag;
                 try {
                     return await this.writeChange(resourceType, id, current, change, now, ifMatch);
@@ -241,7 +235,7 @@ export class TableResourceStore implements ResourceStore {
                     // only its ETag moved (a first membership flagged a user): read it again and retry.
                     const rowChanged = storageStatusOf(error) === 412 && failedOperationIndex(error) === 0;
                     if (!rowChanged || expectedVersion === undefined || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
-                    this.forget(resourceType, id);
+                    this.recentRows.forget(resourceType, id);
                 }
             }
         });
@@ -295,7 +289,11 @@ export class TableResourceStore implements ResourceStore {
     }
 
     async delete(resourceType: ResourceTypeName, id: string): Promise<boolean> {
-        return this.guarded(() => (resourceType === 'User' ? this.deleteUser(id) : this.deleteGroup(id)));
+        return this.guarded(async () => {
+            if (resourceType === 'User') return this.deleteUser(id);
+            this.recentRows.forget('Group', id);
+            return this.groupDeletion.delete(id);
+        });
     }
 
     async *members(groupId: string): AsyncIterable<GroupMember> {
@@ -315,35 +313,21 @@ export class TableResourceStore implements ResourceStore {
         return this.guarded(() => this.edges.groupsOf(memberId));
     }
 
+    /** Which of these ids exist, and as what: batched reads, not one read per id (tests check edges with it). */
     async existingIds(ids: string[]): Promise<Map<string, ResourceTypeName>> {
         return this.guarded(() => this.edges.resolve(ids));
     }
 
     /**
-     * One range read of the `del:` markers, then each group's cleanup continued in turn until the budget
-     * runs out. A marker whose group row is live again cannot come from the store (marker and marking share a
-     * transaction); it is dropped without touching that group's edges.
+     * Continues the edge cleanup of groups whose DELETE answered before it was done, until `budgetMs` has
+     * passed (GroupDeletion.ts). Returns how many groups it finished and how many are still pending.
      */
     async sweepDeletedGroups(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }> {
-        return this.guarded(async () => {
-            const deadline = Date.now() + budgetMs;
-            const groupIds: string[] = [];
-            for await (const page of this.table.pages(GROUPS_PARTITION, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
-                groupIds.push(...page.map((marker) => String(marker.groupId)));
-            }
-            let groupsFinished = 0;
-            for (const id of groupIds) {
-                if (Date.now() >= deadline) break;
-                const current = await this.readRow('Group', id);
-                if (current && !current.row.deleting) await this.edges.deleteRowsIfPresent([deletionMarkerRowKey(id)]);
-                else if (!(await this.finishGroupDeletion(id, deadline))) continue;
-                groupsFinished++;
-            }
-            return { groupsFinished, groupsRemaining: groupIds.length - groupsFinished };
-        });
+        return this.guarded(() => this.groupDeletion.sweep(budgetMs));
     }
 
-    // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes)
+    // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes;
+    // groups in GroupDeletion.ts)
 
     /**
      * Edges first (both directions per transaction), then the user and its index rows in one transaction,
@@ -354,6 +338,7 @@ export class TableResourceStore implements ResourceStore {
      * If-Match `*`), so a concurrent rename shows up as a 404 on the old index row: read again and retry.
      */
     private async deleteUser(id: string): Promise<boolean> {
+        // Its memberships are cascades the feed records on each group, before the user's own prov:delete.
         const cascade = { resourceType: 'User', resourceId: id } as const;
         for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
             const current = await this.readResource('User', id);
@@ -364,128 +349,17 @@ export class TableResourceStore implements ResourceStore {
             }
             if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
             try {
-                await this.feed.append(USERS_PARTITION, () => ({ actions: this.resourceDeletion(current), events: [this.deletionEvent('User', id, current)] }));
+                const event = deletionEvent('User', id, attributesOf(current.row));
+                await this.feed.append(USERS_PARTITION, () => ({ actions: resourceDeletionActions(current.row), events: [event] }));
             } catch (error) {
                 if (storageStatusOf(error) === 404) continue; // deleted or renamed meanwhile: look again
                 throw error;
             }
-            this.forget('User', id);
+            this.recentRows.forget('User', id);
             if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
             return true;
         }
         throw ScimError.unavailable('The resource is being changed concurrently, retry later');
-    }
-
-    /**
-     * One transaction marks the group `deleting`, writes its `del:` marker and deletes its dn/ext rows: from
-     * then on readers treat the group as gone and its name is free. Then its edges go in batches until the
-     * budget runs out; whatever is left the sweep finishes (`finishGroupDeletion`).
-     *
-     * True when this request made the group invisible (the client's 204, RFC 7644 §3.6), edges left or not.
-     * A DELETE of a group already `deleting` (marked by an earlier or a concurrent DELETE) continues the
-     * cleanup and is true only if that finishes it; otherwise false (404): the group is already deleted for
-     * every reader, and RFC 7644 §3.6 wants 404 for any operation on a deleted resource (Entra's validator
-     * expects 404 for a second DELETE, docs/entra-protocol.md §5.7).
-     */
-    private async deleteGroup(id: string): Promise<boolean> {
-        const deadline = Date.now() + this.groupDeleteBudgetMs;
-        let current = await this.readRow('Group', id);
-        let markedHere = false;
-        for (let attempt = 0; current && !current.row.deleting; attempt++) {
-            if (attempt >= MAX_DELETE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently, retry later');
-            const marking: TransactionAction[] = [
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
-                // Upsert, not create: a leftover marker must not block the delete.
-                ['upsert', this.deletionMarker(id), 'Replace'],
-                ...this.resourceDeletion(current).slice(1), // its dn and ext rows
-            ];
-            try {
-                const marked = current;
-                const { etags } = await this.feed.append(GROUPS_PARTITION, () => ({ actions: marking, events: [this.deletionEvent('Group', id, marked)] }));
-                current = { row: { ...current.row, deleting: true }, etag: etags[0]! };
-                markedHere = true;
-            } catch (error) {
-                if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
-                current = await this.readRow('Group', id); // renamed, deleted or marked meanwhile
-            }
-        }
-        if (!current) {
-            // Gone already; sweep edges a crash right after an earlier finish may have left (as for users).
-            await this.edges.deleteAll(memberOfEdgePrefix(id), deadline, { resourceType: 'Group', resourceId: id });
-            await this.edges.deleteAll(memberEdgePrefix(id), deadline);
-            return false;
-        }
-        this.forget('Group', id);
-        const finished = await this.finishGroupDeletion(id, deadline);
-        if (markedHere) return true;
-        // A row marked by an interrupted delete of an older version has no marker: give it one, or no sweep finds it.
-        if (!finished) await this.ensureDeletionMarker(id);
-        return finished;
-    }
-
-    /**
-     * Continues the cleanup of a `deleting` group until `deadline`: its own memberships first (`mo:<group>:`,
-     * usually few), then its members (`m:<group>:`), then the group row and its marker in one transaction.
-     * True once both rows are gone, false if the deadline came first.
-     *
-     * Then one more read of both edge ranges, the deleter's half of the Dekker ordering (MembershipEdges.ts): a
-     * member add that read the group before the marking still writes the group row (Merge, If-Match `*`) in its
-     * first transaction, so that transaction either committed before the delete above and is found here, or
-     * failed with 404.
-     */
-    private async finishGroupDeletion(id: string, deadline: number): Promise<boolean> {
-        const cascade = { resourceType: 'Group', resourceId: id } as const;
-        if (!(await this.edges.deleteAll(memberOfEdgePrefix(id), deadline, cascade))) return false;
-        if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
-        const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
-        try {
-            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
-        } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error;
-            // One of the two is gone: a concurrent DELETE or sweep finished first, or the row has no marker.
-            const current = await this.readRow('Group', id);
-            if (current && !current.row.deleting) {
-                await this.edges.deleteRowsIfPresent([rowKeys[1]!]); // never touch a live group's edges
-                return true;
-            }
-            await this.edges.deleteRowsIfPresent(current ? rowKeys : [rowKeys[1]!]);
-        }
-        await this.edges.deleteAll(memberEdgePrefix(id));
-        await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
-        return true;
-    }
-
-    /** Writes the marker of a `deleting` group, with the row in the transaction so nothing is written if the group is gone. */
-    private async ensureDeletionMarker(id: string): Promise<void> {
-        try {
-            await this.table.submit([
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
-                ['upsert', this.deletionMarker(id), 'Replace'],
-            ]);
-        } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error; // finished meanwhile
-        }
-    }
-
-    private deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
-        return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
-    }
-
-    /** The event of a DELETE, written with the transaction that makes the resource gone for readers. */
-    private deletionEvent(resourceType: ResourceTypeName, id: string, current: StoredRow<ResourceRow>): EventDraft {
-        const externalId = externalIdOf(attributesOf(current.row));
-        return { type: 'prov:delete', resourceType, resourceId: id, ...(externalId === undefined ? {} : { externalId }) };
-    }
-
-    /** Deletes the resource row and its index rows. */
-    private resourceDeletion(current: StoredRow<ResourceRow>): TransactionAction[] {
-        const partitionKey = current.row.partitionKey;
-        const actions: TransactionAction[] = [
-            ['delete', { partitionKey, rowKey: current.row.rowKey }],
-            ['delete', { partitionKey, rowKey: current.row.uniqueNameKey }],
-        ];
-        if (current.row.externalIdKey) actions.push(['delete', { partitionKey, rowKey: current.row.externalIdKey }]);
-        return actions;
     }
 
     /** Refuses unknown member ids before anything is written (the add path checks again, race-safe). */
@@ -497,15 +371,9 @@ export class TableResourceStore implements ResourceStore {
 
     // ---- reading resource rows
 
-    /** The resource row including a group in the `deleting` state. */
-    private async readRow(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-        const entity = await this.table.read(partitionOf(resourceType), resourceRowKey(resourceType, id));
-        return entity && resourceRowOf(entity);
-    }
-
     /** The resource as readers see it: a group being deleted is already gone. */
     private async readResource(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-        const stored = await this.readRow(resourceType, id);
+        const stored = await readResourceRow(this.table, resourceType, id);
         return stored && !stored.row.deleting ? stored : undefined;
     }
 
@@ -524,30 +392,9 @@ export class TableResourceStore implements ResourceStore {
         return expectedEtag === undefined ? ['update', bump, 'Merge'] : ['update', bump, 'Merge', { etag: expectedEtag }];
     }
 
-    // ---- recently seen rows: a handler's GET-then-conditional-update costs no second read. Safe because the
-    // write carries If-Match with that very ETag: if the row changed since, storage answers 412.
-
     private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
-        const key = `${stored.row.partitionKey}\n${stored.row.rowKey}`;
-        this.recentRows.delete(key);
-        this.recentRows.set(key, { stored, at: Date.now() });
-        if (this.recentRows.size > RECENT_ROWS_LIMIT) this.recentRows.delete(this.recentRows.keys().next().value!);
+        this.recentRows.remember(stored);
         return toStoredResource(resourceType, stored);
-    }
-
-    /**
-     * The row this store last returned for `id`: with `version`, only if it is that version (the write's
-     * If-Match on its ETag then guards it); without, only for a members-only change and only if it is recent.
-     */
-    private recalled(resourceType: ResourceTypeName, id: string, version: string | undefined, membersOnly: boolean): StoredRow<ResourceRow> | undefined {
-        const recent = this.recentRows.get(`${partitionOf(resourceType)}\n${resourceRowKey(resourceType, id)}`);
-        if (!recent) return undefined;
-        if (version !== undefined) return versionOfRow(recent.stored) === version ? recent.stored : undefined;
-        return membersOnly && Date.now() - recent.at <= RECENT_ROW_FOR_MEMBERS_MS ? recent.stored : undefined;
-    }
-
-    private forget(resourceType: ResourceTypeName, id: string): void {
-        this.recentRows.delete(`${partitionOf(resourceType)}\n${resourceRowKey(resourceType, id)}`);
     }
 
     // ---- errors
@@ -558,9 +405,7 @@ export class TableResourceStore implements ResourceStore {
         return ScimError.uniqueness(`A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
     }
 
-    /**
-     * Ensures the table and the streams' heads (`whenReady`), runs `work`, and lets only ScimError out.
-     */
+    /** Ensures the table and the streams' heads (`whenReady`), runs `work`, and lets only ScimError out. */
     private async guarded<T>(work: () => Promise<T>): Promise<T> {
         try {
             await this.whenReady();

@@ -5,7 +5,7 @@
 import type { StorageSettings } from '../config';
 import { createTableResourceStore, type TableResourceStore } from './TableResourceStore';
 
-export function createStoreFromSettings(storage: StorageSettings): TableResourceStore {
+export function createStoreFromSettings(storage: StorageSettings, managedIdentityClientId?: string): TableResourceStore {
     if (storage.connectionString) {
         const insecure = /TableEndpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(storage.connectionString) || storage.connectionString.includes('UseDevelopmentStorage=true');
         return createTableResourceStore({ tableName: storage.tableName, connectionString: storage.connectionString }, { allowInsecureConnection: insecure });
@@ -15,8 +15,7 @@ export function createStoreFromSettings(storage: StorageSettings): TableResource
         // talks to exists only there. Required lazily so tests and the local host never load it.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
-        const clientId = process.env.AZURE_CLIENT_ID;
-        const credential = clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+        const credential = managedIdentityClientId ? new ManagedIdentityCredential({ clientId: managedIdentityClientId }) : new ManagedIdentityCredential();
         return createTableResourceStore({ tableName: storage.tableName, endpoint: storage.endpoint, credential });
     }
     throw new Error('No table storage configured: set TABLES_CONNECTION_STRING (local) or TABLES_ENDPOINT (Azure)');

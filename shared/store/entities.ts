@@ -9,7 +9,9 @@
  */
 import { ScimError } from '../scim/errors';
 import type { ResourceTypeName } from '../scim/schemas';
-import type { ScimResource, StoredResource } from './ResourceStore';
+import type { TransactionAction } from '@azure/data-tables';
+import type { ScimResource, StoredResource } from '../scim/store';
+import type { EntityTable } from './EntityTable';
 import {
     externalIdRowKey,
     partitionOf,
@@ -170,4 +172,21 @@ export function versionOfRow(stored: StoredRow<ResourceRow>): string {
 export function resourceRowOf(entity: Record<string, unknown>): StoredRow<ResourceRow> {
     const { etag, timestamp: _timestamp, ...row } = entity;
     return { row: row as unknown as ResourceRow, etag: String(etag) };
+}
+
+/** The resource row by id, including a group in the `deleting` state; undefined if there is none. */
+export async function readResourceRow(table: EntityTable, resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
+    const entity = await table.read(partitionOf(resourceType), resourceRowKey(resourceType, id));
+    return entity && resourceRowOf(entity);
+}
+
+/** The transaction actions that delete a resource row and its index rows (the row first). */
+export function resourceDeletionActions(row: ResourceRow): TransactionAction[] {
+    const { partitionKey } = row;
+    const actions: TransactionAction[] = [
+        ['delete', { partitionKey, rowKey: row.rowKey }],
+        ['delete', { partitionKey, rowKey: row.uniqueNameKey }],
+    ];
+    if (row.externalIdKey) actions.push(['delete', { partitionKey, rowKey: row.externalIdKey }]);
+    return actions;
 }

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StaticTokenVerifier } from '../../shared/auth/bearer';
+import { StaticTokenVerifier } from '../../shared/auth/StaticTokenVerifier';
 import { createTokenVerifier, RefuseAllTokenVerifier } from '../../shared/auth/createTokenVerifier';
-import { KeyVaultTokenVerifier } from '../../shared/auth/keyVaultTokenVerifier';
-import { readTokenSettings } from '../../shared/auth/tokenSettings';
+import { KeyVaultTokenVerifier } from '../../shared/auth/KeyVaultTokenVerifier';
+import { readSettings, readTokenSettings, type Environment } from '../../shared/config';
 import { fakeCredential, startKeyVaultStub, stubSecretClientOptions, type KeyVaultStub } from '../support/keyVaultStub';
 
 const TOKEN = 'vault-token-dGhlIHRva2VuIGluIHRoZSB2YXVsdA';
@@ -26,11 +26,13 @@ afterEach(async () => {
 });
 
 const deps = () => ({ credential: fakeCredential, secretClientOptions: stubSecretClientOptions, log });
+/** The verifier the app would build from these settings. */
+const verifierFor = (env: Environment) => createTokenVerifier(readSettings(env, log), deps());
 
 describe('createTokenVerifier', () => {
     it('uses Key Vault when KEY_VAULT_URL is set, with the default secret name', async () => {
         stub.addSecretVersion('scim-token', TOKEN);
-        const verifier = createTokenVerifier({ KEY_VAULT_URL: stub.vaultUrl }, deps());
+        const verifier = verifierFor({ KEY_VAULT_URL: stub.vaultUrl });
 
         expect(verifier).toBeInstanceOf(KeyVaultTokenVerifier);
         await expect(verifier.verify(TOKEN)).resolves.toBe(true);
@@ -41,10 +43,7 @@ describe('createTokenVerifier', () => {
     it('reads the secret named by SCIM_TOKEN_SECRET_NAME and prefers Key Vault over SCIM_TOKEN', async () => {
         stub.addSecretVersion('custom-name', TOKEN);
         stub.addSecretVersion('scim-token', 'some-other-token');
-        const verifier = createTokenVerifier(
-            { KEY_VAULT_URL: stub.vaultUrl, SCIM_TOKEN_SECRET_NAME: 'custom-name', SCIM_TOKEN: LOCAL_TOKEN },
-            deps(),
-        );
+        const verifier = verifierFor({ KEY_VAULT_URL: stub.vaultUrl, SCIM_TOKEN_SECRET_NAME: 'custom-name', SCIM_TOKEN: LOCAL_TOKEN });
 
         await expect(verifier.verify(TOKEN)).resolves.toBe(true);
         await expect(verifier.verify(LOCAL_TOKEN)).resolves.toBe(false);
@@ -53,7 +52,7 @@ describe('createTokenVerifier', () => {
     });
 
     it('uses SCIM_TOKEN when there is no vault', async () => {
-        const verifier = createTokenVerifier({ SCIM_TOKEN: LOCAL_TOKEN }, deps());
+        const verifier = verifierFor({ SCIM_TOKEN: LOCAL_TOKEN });
 
         expect(verifier).toBeInstanceOf(StaticTokenVerifier);
         await expect(verifier.verify(LOCAL_TOKEN)).resolves.toBe(true);
@@ -65,7 +64,7 @@ describe('createTokenVerifier', () => {
         ['nothing is configured', {}],
         ['the settings are empty', { KEY_VAULT_URL: '  ', SCIM_TOKEN: '' }],
     ])('refuses every token, and says so, when %s', async (_what, env) => {
-        const verifier = createTokenVerifier(env, deps());
+        const verifier = verifierFor(env);
 
         expect(verifier).toBeInstanceOf(RefuseAllTokenVerifier);
         await expect(verifier.verify('')).resolves.toBe(false);
@@ -81,7 +80,6 @@ describe('readTokenSettings', () => {
         expect(readTokenSettings({})).toEqual({
             keyVaultUrl: undefined,
             secretName: 'scim-token',
-            managedIdentityClientId: undefined,
             graceWindowMs: 60 * 60_000,
             cacheTtlMs: 300_000,
             staticToken: undefined,
@@ -92,14 +90,12 @@ describe('readTokenSettings', () => {
         expect(readTokenSettings({
             KEY_VAULT_URL: ' https://v.vault.azure.net ',
             SCIM_TOKEN_SECRET_NAME: 'name',
-            AZURE_CLIENT_ID: 'client-id',
             SCIM_TOKEN_GRACE_MINUTES: '0',
             SCIM_TOKEN_CACHE_SECONDS: '30',
             SCIM_TOKEN: ' spaced ',
         })).toEqual({
             keyVaultUrl: 'https://v.vault.azure.net',
             secretName: 'name',
-            managedIdentityClientId: 'client-id',
             graceWindowMs: 0,
             cacheTtlMs: 30_000,
             staticToken: ' spaced ',
@@ -108,7 +104,7 @@ describe('readTokenSettings', () => {
 
     it('falls back to the default, loudly, for a number that is not one', () => {
         const lines: string[] = [];
-        const settings = readTokenSettings({ SCIM_TOKEN_GRACE_MINUTES: 'sixty', SCIM_TOKEN_CACHE_SECONDS: '-5' }, (line) => lines.push(line));
+        const settings = readTokenSettings({ SCIM_TOKEN_GRACE_MINUTES: 'sixty', SCIM_TOKEN_CACHE_SECONDS: '-5' }, (line: string) => lines.push(line));
 
         expect(settings.graceWindowMs).toBe(60 * 60_000);
         expect(settings.cacheTtlMs).toBe(300_000);

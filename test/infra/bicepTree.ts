@@ -128,9 +128,20 @@ export function arrayItems(n: Node | undefined): Node[] {
 // ---- declarations ---------------------------------------------------------------------------------
 
 function decoratorNames(declaration: Node): string[] {
+    return [...decoratorArguments(declaration).keys()];
+}
+
+/** Each decorator above a declaration with its argument nodes (`@minValue(40)` → minValue: [40]). */
+export function decoratorArguments(declaration: Node): Map<string, Node[]> {
     const prev = declaration.previousNamedSibling;
-    if (!prev || prev.type !== 'decorators') return [];
-    return prev.namedChildren.map((d) => d.namedChildren[0]?.namedChildren[0]?.text ?? d.text);
+    const found = new Map<string, Node[]>();
+    if (!prev || prev.type !== 'decorators') return found;
+    for (const d of prev.namedChildren) {
+        const call = d.namedChildren[0];
+        const name = call?.namedChildren[0]?.text ?? d.text;
+        found.set(name, call?.childForFieldName('arguments')?.namedChildren ?? []);
+    }
+    return found;
 }
 
 /** The comment lines directly above a declaration (and its decorators). */
@@ -208,8 +219,20 @@ export interface ResourceDecl {
     existing: boolean;
     /** The `if (...)` condition, when the resource is conditional. */
     condition?: Node;
+    /** What `[for … in <collection>: …]` iterates over, when the resource is a loop. */
+    loopOver?: Node;
     body: Node;
     node: Node;
+}
+
+/** The collection a `for_statement` iterates over and its body (an object or an `if_statement`). */
+export function forLoop(n: Node | undefined): { over: Node; body: Node } | undefined {
+    if (!n || n.type !== 'for_statement') return undefined;
+    const body = n.childForFieldName('body');
+    if (!body) return undefined;
+    const named = n.namedChildren;
+    const over = named[named.indexOf(named.find((c) => c.id === body.id)!) - 1];
+    return over ? { over, body } : undefined;
 }
 
 export function resources(root: Node): ResourceDecl[] {
@@ -220,11 +243,13 @@ export function resources(root: Node): ResourceDecl[] {
             const typeRef = stringValue(n.namedChildren[1]) ?? '';
             const [type, apiVersion] = typeRef.split('@') as [string, string];
             const existing = n.children.some((c) => c.type === 'existing');
-            const last = n.namedChildren[n.namedChildren.length - 1]!;
+            const declared = n.namedChildren[n.namedChildren.length - 1]!;
+            const loop = forLoop(declared);
+            const last = loop ? loop.body : declared;
             const conditional = last.type === 'if_statement';
             const body = conditional ? last.namedChildren.find((c) => c.type === 'object')! : last;
             const condition = conditional ? last.namedChildren[0] : undefined;
-            return { symbol, type, apiVersion: apiVersion ?? '', existing, condition, body, node: n };
+            return { symbol, type, apiVersion: apiVersion ?? '', existing, condition, loopOver: loop?.over, body, node: n };
         });
 }
 

@@ -31,11 +31,18 @@ describe('docs/deploy.md', () => {
         for (const o of outputs(root)) expect(text, `output ${o.name}`).toContain(`\`${o.name}\``);
     });
 
-    it('covers prerequisites, both deployment paths and costs', () => {
+    it('covers prerequisites, the three deployment paths and costs', () => {
         const text = doc('deploy.md');
         for (const phrase of [
             'federated credential',
-            'repo:<owner>/<repo>:ref:refs/heads/main',
+            'repo:<owner>/<repo>:environment:production',
+            'repo:<owner>/<repo>:pull_request',
+            'required reviewers',
+            'azd up',
+            'azure.yaml',
+            'AZURE_WHATIF_CLIENT_ID',
+            'adminPrincipalIds',
+            'Azure/azure-cli#28708',
             'Role Based Access Control Administrator',
             'AZURE_CLIENT_ID',
             'AZURE_DEPLOYER_OBJECT_ID',
@@ -55,17 +62,44 @@ describe('docs/deploy.md', () => {
         }
         expect(text).toMatch(/## Costs[\s\S]*Flex Consumption[\s\S]*Storage[\s\S]*Key Vault/);
     });
+
+    it('warns that Entra\'s addresses change before anyone restricts inbound traffic', () => {
+        const section = doc('deploy.md').split('### Inbound access restriction')[1]?.split('\n## ')[0] ?? '';
+        expect(section).toContain('AzureActiveDirectory');
+        expect(section).toMatch(/change/);
+        expect(section).toContain('quarantine');
+    });
+
+    it('names every alert rule the template creates', async () => {
+        const alerts = readFileSync(path.join(infraDir, 'app', 'alerts.bicep'), 'utf8');
+        const names = [...alerts.matchAll(/^\s*name: '([a-z-]+)'$/gm)].map((m) => m[1]!);
+        expect(names.length).toBe(4);
+        for (const name of names) expect(doc('deploy.md'), name).toContain(`scim-${name}-`);
+    });
 });
 
 describe('docs/entra.md', () => {
     const text = doc('entra.md');
 
-    it('gives the Tenant URL, the Secret Token source and Test Connection', () => {
+    it('gives the Tenant URL, the Secret Token source and Test connection', () => {
         expect(text).toContain('https://<function app host>/scim');
         expect(text).toContain('az keyvault secret show');
         expect(text).toContain('npm run token -- rotate');
-        expect(text).toContain('Test Connection');
+        expect(text).toContain('Test connection');
         expect(text).toContain('aadOptscim062020');
+    });
+
+    it('follows today\'s admin center, in the tutorial\'s order', () => {
+        // Microsoft's SCIM tutorial, "Integrate your SCIM endpoint with the Microsoft Entra provisioning service".
+        const steps = ['+ New configuration', '**Tenant URL**', '**Secret Token**', '**Test connection**', 'select **Create**',
+            '**Attribute mapping**', '**Provision on demand**', '**Notification email**', '**Accidental deletions prevention**', '**Start provisioning**',
+            'Quarantine and how to recover', '**Restart provisioning**'];
+        let from = 0;
+        for (const step of steps) {
+            const at = text.indexOf(step, from);
+            expect(at, `"${step}" after the step before it`).toBeGreaterThanOrEqual(0);
+            from = at;
+        }
     });
 
     it('maps users with userName as the filterable, required matching attribute', () => {

@@ -1,169 +1,17 @@
 /**
- * GitHub Actions workflows, the deployment package script and .funcignore (issue #8). No YAML package is
- * installed, so `parseWorkflowYaml` reads the YAML subset workflows use (block mappings and sequences,
- * `|` block scalars, `[a, b]`, quoted scalars, comments) and throws on anything else (tabs, stray
- * indentation, unclosed quotes, duplicate keys) — enough to catch a broken file and to assert on keys.
+ * GitHub Actions workflows, the deployment package script and .funcignore (issues #8 and #18): read with
+ * the `yaml` package and asserted on their structure. What CI cannot run (no Azure account) is checked
+ * as order and wiring: a fresh OIDC login before each later Azure step, the production environment,
+ * actions pinned by commit, what-if on pull requests with the same parameters as the deployment.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { repoRoot } from './bicepTree';
 
-type Yaml = string | null | Yaml[] | { [key: string]: Yaml };
+type Yaml = string | number | boolean | null | Yaml[] | { [key: string]: Yaml };
 type YamlMap = { [key: string]: Yaml };
-
-interface RawLine {
-    no: number;
-    indent: number;
-    text: string;
-}
-
-const KEY = /^((?:[A-Za-z0-9_][A-Za-z0-9_.\-/]*)|'[^']*'|"[^"]*"):(?:\s+|$)/;
-
-function stripComment(text: string): string {
-    let quote: string | undefined;
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (quote) {
-            if (c === quote) quote = undefined;
-        } else if (c === "'" || c === '"') {
-            if (i === 0 || /[\s:[,-]/.test(text[i - 1]!)) quote = c;
-        } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
-            return text.slice(0, i).trimEnd();
-        }
-    }
-    return text.trimEnd();
-}
-
-function scalar(raw: string, no: number): Yaml {
-    const text = stripComment(raw).trim();
-    if (text.startsWith("'")) {
-        if (!/^'(?:[^']|'')*'$/.test(text)) throw new Error(`line ${no}: unclosed or trailing text after '…'`);
-        return text.slice(1, -1).replace(/''/g, "'");
-    }
-    if (text.startsWith('"')) {
-        if (!/^"(?:[^"\\]|\\.)*"$/.test(text)) throw new Error(`line ${no}: unclosed or trailing text after "…"`);
-        return JSON.parse(text) as string;
-    }
-    if (text.startsWith('[')) {
-        if (!text.endsWith(']')) throw new Error(`line ${no}: unclosed [`);
-        const inner = text.slice(1, -1).trim();
-        return inner === '' ? [] : inner.split(',').map((part) => scalar(part, no));
-    }
-    if (text.startsWith('{')) {
-        if (text !== '{}') throw new Error(`line ${no}: flow mappings are not supported here`);
-        return {};
-    }
-    if (/^[&*!|>]/.test(text)) throw new Error(`line ${no}: anchors, tags and misplaced block scalars are not supported`);
-    return text === '' || text === '~' || text === 'null' ? null : text;
-}
-
-export function parseWorkflowYaml(source: string): Yaml {
-    const raw = source.split('\n');
-    raw.forEach((line, i) => {
-        if (/^\s*\t/.test(line)) throw new Error(`line ${i + 1}: tab in indentation`);
-    });
-    let pos = 0;
-
-    const significant = (): RawLine | undefined => {
-        while (pos < raw.length) {
-            const line = raw[pos]!;
-            const trimmed = line.trim();
-            if (trimmed === '' || trimmed.startsWith('#') || trimmed === '---') {
-                pos++;
-                continue;
-            }
-            return { no: pos + 1, indent: line.length - line.trimStart().length, text: line.trim() };
-        }
-        return undefined;
-    };
-    let pending: RawLine | undefined; // a "- key: value" line re-read as a mapping line
-
-    const peek = (): RawLine | undefined => pending ?? significant();
-    const consume = (): void => {
-        if (pending) pending = undefined;
-        else pos++;
-    };
-
-    const blockScalar = (parentIndent: number, style: string): string => {
-        const lines: string[] = [];
-        let blockIndent: number | undefined;
-        while (pos < raw.length) {
-            const line = raw[pos]!;
-            if (line.trim() === '') {
-                lines.push('');
-                pos++;
-                continue;
-            }
-            const indent = line.length - line.trimStart().length;
-            if (indent <= parentIndent) break;
-            blockIndent ??= indent;
-            if (indent < blockIndent) throw new Error(`line ${pos + 1}: block scalar less indented than its first line`);
-            lines.push(line.slice(blockIndent));
-            pos++;
-        }
-        while (lines.length && lines[lines.length - 1] === '') lines.pop();
-        const body = style.startsWith('>') ? lines.join(' ') : lines.join('\n');
-        return style.endsWith('-') ? body : `${body}\n`;
-    };
-
-    const value = (rest: string, line: RawLine): Yaml => {
-        const text = stripComment(rest).trim();
-        if (/^[|>][-+]?$/.test(text)) return blockScalar(line.indent, text);
-        if (text !== '') return scalar(text, line.no);
-        const next = peek();
-        if (!next) return null;
-        if (next.indent > line.indent) return block(next.indent);
-        if (next.indent === line.indent && next.text.startsWith('- ')) return sequence(next.indent);
-        return null;
-    };
-
-    const mapping = (indent: number): YamlMap => {
-        const map: YamlMap = {};
-        for (let line = peek(); line && line.indent === indent && !line.text.startsWith('- '); line = peek()) {
-            const m = KEY.exec(line.text);
-            if (!m) throw new Error(`line ${line.no}: expected "key: value", got ${JSON.stringify(line.text)}`);
-            const key = scalar(m[1]!, line.no) as string;
-            if (Object.prototype.hasOwnProperty.call(map, key)) throw new Error(`line ${line.no}: duplicate key ${key}`);
-            consume();
-            map[key] = value(line.text.slice(m[0].length), line);
-        }
-        const after = peek();
-        if (after && after.indent > indent) throw new Error(`line ${after.no}: unexpected indentation`);
-        return map;
-    };
-
-    const sequence = (indent: number): Yaml[] => {
-        const items: Yaml[] = [];
-        for (let line = peek(); line && line.indent === indent && line.text.startsWith('- '); line = peek()) {
-            const content = line.text.slice(2).trimStart();
-            const contentIndent = indent + (line.text.length - content.length);
-            if (KEY.test(content)) {
-                consume();
-                pending = { no: line.no, indent: contentIndent, text: content };
-                items.push(mapping(contentIndent));
-            } else {
-                consume();
-                items.push(scalar(content, line.no));
-            }
-        }
-        const after = peek();
-        if (after && after.indent > indent) throw new Error(`line ${after.no}: unexpected indentation`);
-        return items;
-    };
-
-    const block = (indent: number): Yaml => (peek()!.text.startsWith('- ') ? sequence(indent) : mapping(indent));
-
-    const first = peek();
-    if (!first) return null;
-    if (first.indent !== 0) throw new Error(`line ${first.no}: the document must start at column 0`);
-    const doc = block(0);
-    const rest = peek();
-    if (rest) throw new Error(`line ${rest.no}: unexpected content`);
-    return doc;
-}
-
-// ---- helpers --------------------------------------------------------------------------------------
 
 const workflowDir = path.join(repoRoot, '.github', 'workflows');
 const workflowFiles = readdirSync(workflowDir).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -173,15 +21,13 @@ function asMap(y: Yaml | undefined, what: string): YamlMap {
     expect(y !== null && typeof y === 'object' && !Array.isArray(y), `${what} is a mapping`).toBe(true);
     return y as YamlMap;
 }
-function asList(y: Yaml | undefined, what: string): Yaml[] {
-    expect(Array.isArray(y), `${what} is a list`).toBe(true);
-    return y as Yaml[];
-}
 
 interface Step {
     name?: string;
     uses?: string;
     run?: string;
+    if?: string;
+    id?: string;
     with: YamlMap;
     env: YamlMap;
     index: number;
@@ -192,12 +38,16 @@ function jobs(workflow: YamlMap): Map<string, YamlMap> {
 }
 
 function steps(job: YamlMap): Step[] {
-    return asList(job.steps, 'steps').map((s, index) => {
+    expect(Array.isArray(job.steps), 'steps is a list').toBe(true);
+    return (job.steps as Yaml[]).map((s, index) => {
         const m = asMap(s, 'step');
+        const str = (v: Yaml | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
         return {
-            name: typeof m.name === 'string' ? m.name : undefined,
-            uses: typeof m.uses === 'string' ? m.uses : undefined,
-            run: typeof m.run === 'string' ? m.run : undefined,
+            name: str(m.name),
+            uses: str(m.uses),
+            run: str(m.run),
+            if: str(m.if),
+            id: str(m.id),
             with: m.with ? asMap(m.with, 'with') : {},
             env: m.env ? asMap(m.env, 'env') : {},
             index,
@@ -208,68 +58,42 @@ function steps(job: YamlMap): Step[] {
 /** Every string anywhere in the document. */
 function strings(y: Yaml): string[] {
     if (typeof y === 'string') return [y];
-    if (y === null) return [];
+    if (y === null || typeof y !== 'object') return [];
     if (Array.isArray(y)) return y.flatMap(strings);
     return Object.entries(y).flatMap(([k, v]) => [k, ...strings(v)]);
 }
 
-const workflow = (file: string): YamlMap => asMap(parseWorkflowYaml(text(`.github/workflows/${file}`)), file);
+/** YAML 1.2 (the `yaml` default): `on` stays a string key; duplicate keys are an error. */
+const workflow = (file: string): YamlMap => asMap(parse(text(`.github/workflows/${file}`)) as Yaml, file);
 
-// ---- the tiny parser itself -----------------------------------------------------------------------
+// ---- what a step does with Azure --------------------------------------------------------------------
 
-describe('parseWorkflowYaml', () => {
-    it('reads the subset workflows use', () => {
-        const doc = parseWorkflowYaml(
-            [
-                '# comment',
-                'name: ci',
-                'on:',
-                '  push:',
-                '    branches: [main, "release/*"]',
-                'permissions:',
-                '  id-token: write   # trailing comment',
-                'jobs:',
-                '  a:',
-                '    steps:',
-                '      - uses: actions/checkout@v4',
-                '      - name: Run',
-                '        run: |',
-                '          echo "a: b" # kept',
-                '',
-                '          echo done',
-                '        with:',
-                "          x: 'it''s'",
-                '      - plain item',
-            ].join('\n'),
-        );
-        expect(doc).toEqual({
-            name: 'ci',
-            on: { push: { branches: ['main', 'release/*'] } },
-            permissions: { 'id-token': 'write' },
-            jobs: {
-                a: {
-                    steps: [
-                        { uses: 'actions/checkout@v4' },
-                        { name: 'Run', run: 'echo "a: b" # kept\n\necho done\n', with: { x: "it's" } },
-                        'plain item',
-                    ],
-                },
-            },
-        });
-    });
+const isLogin = (s: Step): boolean => s.uses?.split('@')[0]?.toLowerCase() === 'azure/login';
+/** Scripts that call the Azure CLI (infra/scripts/*.sh). */
+const AZURE_SCRIPTS = /infra\/scripts\/(token-secret-exists|ensure-token|upload-package)\.sh/;
+/** A step that needs a valid Azure login: it runs `az` (the Bicep compiler needs none) or an Azure script. */
+function needsAzure(s: Step): boolean {
+    if (!s.run) return false;
+    const azCommands = s.run.split('\n').filter((line) => /(^|[\s($"])az\s+(?!bicep\b)[a-z]/.test(line));
+    return azCommands.length > 0 || AZURE_SCRIPTS.test(s.run);
+}
+/** Read-only Azure steps that take seconds: they may share a login with the step after them. */
+const isQuickRead = (s: Step): boolean => /token-secret-exists\.sh|az deployment group what-if/.test(s.run ?? '');
 
-    it.each([
-        ['a tab in indentation', 'a:\n\tb: 1\n'],
-        ['stray indentation', 'a: 1\n   b: 2\n'],
-        ['an unclosed quote', "a: 'open\n"],
-        ['a duplicate key', 'a: 1\na: 2\n'],
-        ['a line that is not key: value', 'a:\n  just text\n'],
-        ['an anchor', 'a: &x 1\n'],
-        ['an indented document start', '  a: 1\n'],
-    ])('rejects %s', (_what, source) => {
-        expect(() => parseWorkflowYaml(source)).toThrow();
-    });
-});
+/** For each Azure step, the steps between it and the login before it (undefined: no login before it). */
+function stepsSinceLogin(all: Step[]): Map<Step, Step[] | undefined> {
+    const result = new Map<Step, Step[] | undefined>();
+    for (const s of all.filter(needsAzure)) {
+        const before = all.slice(0, s.index);
+        const login = [...before].reverse().find(isLogin);
+        result.set(s, login ? before.slice(login.index + 1) : undefined);
+    }
+    return result;
+}
+
+function parameterOverrides(run: string): string | undefined {
+    return /--parameters (environmentName=[^\n\\]*)/.exec(run)?.[1]?.trim();
+}
 
 // ---- all workflows --------------------------------------------------------------------------------
 
@@ -279,7 +103,6 @@ const ALLOWED_ACTIONS = new Set([
     'actions/upload-artifact',
     'actions/download-artifact',
     'azure/login',
-    'Azure/functions-action',
 ]);
 
 describe('.github/workflows', () => {
@@ -291,24 +114,36 @@ describe('.github/workflows', () => {
         const wf = workflow(file);
         expect(typeof wf.name).toBe('string');
         expect(wf.on).toBeDefined();
-        const permissions = asMap(wf.permissions, 'permissions');
-        expect(permissions.contents).toBe('read');
+        expect(wf.permissions, 'the workflow default is read-only; a job asks for more').toEqual({ contents: 'read' });
         for (const [name, job] of jobs(wf)) {
             expect(job['runs-on'], `${name} runs-on`).toBe('ubuntu-latest');
             expect(job['timeout-minutes'], `${name} has a timeout`).toBeDefined();
             expect(steps(job).length, `${name} has steps`).toBeGreaterThan(0);
+            const idToken = job.permissions ? asMap(job.permissions, 'permissions')['id-token'] : undefined;
+            const logsIn = steps(job).some(isLogin);
+            expect(idToken === 'write', `${name}: id-token only where it logs in to Azure`).toBe(logsIn);
         }
     });
 
-    it.each(workflowFiles)('%s uses only the standard actions, pinned to a major version', (file) => {
-        for (const job of jobs(workflow(file)).values()) {
-            for (const step of steps(job)) {
-                if (!step.uses) continue;
-                const [action, ref] = step.uses.split('@');
-                expect(ALLOWED_ACTIONS.has(action!), `${step.uses} is allowed`).toBe(true);
-                expect(ref, `${step.uses} pinned`).toMatch(/^v\d+$/);
+    it.each(workflowFiles)('%s pins every action to a full commit SHA with its release in a comment', (file) => {
+        const pinned = [...text(`.github/workflows/${file}`).matchAll(/^\s*(?:- )?uses: (\S+)@(\S+)(.*)$/gm)];
+        expect(pinned.length).toBeGreaterThan(0);
+        for (const [line, action, ref, comment] of pinned) {
+            expect(ALLOWED_ACTIONS.has(action!.toLowerCase()), `${action} is allowed`).toBe(true);
+            expect(ref, `${line.trim()}: a 40-character commit SHA, not a tag`).toMatch(/^[0-9a-f]{40}$/);
+            expect(comment, `${line.trim()}: names the release`).toMatch(/^ # v\d+\.\d+\.\d+$/);
+        }
+    });
+
+    it('pins each action to the same commit everywhere', () => {
+        const shas = new Map<string, Set<string>>();
+        for (const file of workflowFiles) {
+            for (const [, action, ref] of text(`.github/workflows/${file}`).matchAll(/uses: (\S+)@(\S+)/g)) {
+                const key = action!.toLowerCase();
+                shas.set(key, (shas.get(key) ?? new Set()).add(ref!));
             }
         }
+        for (const [action, refs] of shas) expect([...refs], action).toHaveLength(1);
     });
 
     it.each(workflowFiles)('%s names no host, stores no credential and never traces shell commands', (file) => {
@@ -332,18 +167,71 @@ describe('.github/workflows', () => {
         for (const p of paths) expect(existsSync(path.join(repoRoot, p)), `${file} references ${p}`).toBe(true);
         for (const name of npmScripts) expect(scripts, `${file} runs npm script ${name}`).toHaveProperty(name);
     });
+
+    it.each(workflowFiles)('%s logs in to Azure right before every later Azure step', (file) => {
+        for (const job of jobs(workflow(file)).values()) {
+            const all = steps(job);
+            for (const [s, between] of stepsSinceLogin(all)) {
+                const label = s.name ?? s.run!.slice(0, 40);
+                expect(between, `${label}: an azure/login step comes before it`).toBeDefined();
+                // The federated login cannot be renewed (Azure/azure-cli#28708): only quick reads may
+                // stand between a login and the step that uses it.
+                const slow = between!.filter((b) => !isQuickRead(b));
+                expect(slow.map((b) => b.name ?? b.uses ?? b.run), `${label}: nothing slow since the last login`).toEqual([]);
+            }
+            // Installs happen before the first login, not between a login and its step.
+            const firstLogin = all.find(isLogin);
+            if (firstLogin) {
+                for (const s of all.slice(firstLogin.index)) expect(s.run ?? '', s.name).not.toMatch(/\bnpm (ci|install)\b/);
+            }
+        }
+    });
+});
+
+// The rule above, shown to fail on a workflow that logs in once.
+describe('the re-login rule can fail', () => {
+    const job = (source: string): Step[] => steps(asMap(parse(source) as Yaml, 'job'));
+    const violations = (all: Step[]): number =>
+        [...stepsSinceLogin(all)].filter(([, between]) => between === undefined || between.some((b) => !isQuickRead(b))).length;
+
+    it('flags a Key Vault step after a deployment with no new login', () => {
+        const all = job(['steps:', '  - uses: azure/login@x', '  - run: az deployment group create -g rg', '  - run: bash infra/scripts/ensure-token.sh'].join('\n'));
+        expect(violations(all)).toBe(1);
+    });
+
+    it('flags an Azure step with no login at all, and accepts a probe and what-if before the deployment', () => {
+        expect(violations(job('steps:\n  - run: az keyvault secret show --name x\n'))).toBe(1);
+        const ok = job(['steps:', '  - uses: azure/login@x', '  - run: bash infra/scripts/token-secret-exists.sh rg prod x', '  - run: az deployment group what-if -g rg', '  - run: az deployment group create -g rg'].join('\n'));
+        expect(violations(ok)).toBe(0);
+    });
+
+    it('fails deploy.yml without any one of its logins', () => {
+        const all = steps(jobs(workflow('deploy.yml')).get('deploy')!);
+        const logins = all.filter(isLogin);
+        expect(logins.length).toBeGreaterThanOrEqual(4);
+        expect(violations(all)).toBe(0);
+        for (const login of logins) {
+            const without = all.filter((s) => s !== login).map((s, index) => ({ ...s, index }));
+            expect(violations(without), `without "${login.name}"`).toBeGreaterThan(0);
+        }
+    });
+
+    it('does not count the Bicep compiler as an Azure step', () => {
+        expect(needsAzure({ run: 'az bicep lint --file infra/main.bicep', with: {}, env: {}, index: 0 })).toBe(false);
+        expect(needsAzure({ run: 'outputs="$(az deployment group create \\\n  -g rg)"', with: {}, env: {}, index: 0 })).toBe(true);
+    });
 });
 
 describe('ci.yml', () => {
     const wf = workflow('ci.yml');
+    const ciJobs = jobs(wf);
 
-    it('runs on pull requests with read-only permissions', () => {
+    it('runs on pull requests', () => {
         expect(asMap(wf.on, 'on')).toHaveProperty('pull_request');
-        expect(wf.permissions).toEqual({ contents: 'read' });
     });
 
     it('runs the CI script (npm ci, typecheck, lint, test) and the build', () => {
-        const runs = [...jobs(wf).values()].flatMap(steps).map((s) => s.run ?? '');
+        const runs = [...ciJobs.values()].flatMap(steps).map((s) => s.run ?? '');
         expect(runs.some((r) => r.includes('bash .ci/run'))).toBe(true);
         expect(runs.some((r) => r.includes('npm run build'))).toBe(true);
         const ci = text('.ci/run');
@@ -351,15 +239,42 @@ describe('ci.yml', () => {
     });
 
     it('lints and builds the Bicep', () => {
-        const runs = [...jobs(wf).values()].flatMap(steps).map((s) => s.run ?? '').join('\n');
+        const runs = [...ciJobs.values()].flatMap(steps).map((s) => s.run ?? '').join('\n');
         expect(runs).toContain('az bicep lint --file infra/main.bicep');
         expect(runs).toContain('az bicep build --file infra/main.bicep');
+    });
+
+    it('runs what-if on pull requests with a read-only identity, never for forks', () => {
+        const whatIfJob = ciJobs.get('what-if');
+        expect(whatIfJob, 'what-if job').toBeDefined();
+        expect(whatIfJob!.if).toContain("vars.AZURE_WHATIF_CLIENT_ID != ''");
+        expect(whatIfJob!.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+        expect(whatIfJob!.environment, 'no approval gate: it only reads').toBeUndefined();
+        const all = steps(whatIfJob!);
+        const login = all.find(isLogin)!;
+        expect(login.with['client-id']).toBe('${{ vars.AZURE_WHATIF_CLIENT_ID }}');
+        const whatIf = all.find((s) => (s.run ?? '').includes('az deployment group what-if'))!;
+        expect(whatIf.run).toContain('--validation-level ProviderNoRbac');
+        expect(whatIf.run).toContain('--template-file infra/main.bicep');
+        expect(whatIf.run).toContain('--parameters @infra/main.parameters.json');
+        expect(all.some((s) => (s.run ?? '').includes('az deployment group create')), 'a pull request never deploys').toBe(false);
+    });
+
+    it('what-ifs with the same parameters as the deployment', () => {
+        const ciWhatIf = steps(ciJobs.get('what-if')!).find((s) => (s.run ?? '').includes('what-if'))!;
+        const deploy = steps(jobs(workflow('deploy.yml')).get('deploy')!);
+        const create = deploy.find((s) => (s.run ?? '').includes('az deployment group create'))!;
+        const deployWhatIf = deploy.find((s) => (s.run ?? '').includes('az deployment group what-if'))!;
+        const overrides = parameterOverrides(create.run!);
+        expect(overrides).toContain('scimTokenSecretExists="$TOKEN_EXISTS"');
+        expect(parameterOverrides(ciWhatIf.run!)).toBe(overrides);
+        expect(parameterOverrides(deployWhatIf.run!)).toBe(overrides);
+        expect(ciWhatIf.env.TOKEN_EXISTS).toBe('${{ steps.probe.outputs.token-exists }}');
     });
 });
 
 describe('deploy.yml', () => {
     const wf = workflow('deploy.yml');
-    const all = [...jobs(wf).values()];
     const deployJob = jobs(wf).get('deploy')!;
     const deploySteps = deployJob ? steps(deployJob) : [];
     const find = (pred: (s: Step) => boolean, what: string): Step => {
@@ -367,75 +282,77 @@ describe('deploy.yml', () => {
         expect(s, what).toBeDefined();
         return s!;
     };
+    const runs = (fragment: string) => (s: Step): boolean => (s.run ?? '').includes(fragment);
 
-    it('runs on push to main with OIDC permissions only', () => {
+    it('runs on push to main; only the deploy job may get an OIDC token, behind the production environment', () => {
         const push = asMap(asMap(wf.on, 'on').push, 'on.push');
         expect(push.branches).toContain('main');
-        expect(wf.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
-        for (const job of all) {
-            if (job.permissions === undefined) continue;
-            const values = Object.values(asMap(job.permissions, 'job permissions'));
-            expect(values.every((v) => v === 'read' || v === 'none'), 'a job may only narrow permissions').toBe(true);
-        }
-        expect(jobs(wf).get('build')?.permissions, 'the build job has no id-token').toEqual({ contents: 'read' });
+        expect(deployJob.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+        expect(jobs(wf).get('build')?.permissions, 'the build job inherits read-only').toBeUndefined();
+        expect(deployJob.environment, 'reviewers can be required on the environment').toBe('production');
+        expect(text('.github/workflows/deploy.yml')).toContain('repo:<owner>/<repo>:environment:production');
     });
 
     it('tests and packages before it deploys', () => {
         const build = jobs(wf).get('build');
         expect(build, 'build job').toBeDefined();
-        const runs = steps(build!).map((s) => s.run ?? '');
-        expect(runs.some((r) => r.includes('bash .ci/run'))).toBe(true);
-        expect(runs.some((r) => r.includes('bash infra/scripts/package-function.sh'))).toBe(true);
+        const buildRuns = steps(build!).map((s) => s.run ?? '');
+        expect(buildRuns.some((r) => r.includes('bash .ci/run'))).toBe(true);
+        expect(buildRuns.some((r) => r.includes('bash infra/scripts/package-function.sh'))).toBe(true);
         expect(deployJob.needs).toBe('build');
     });
 
-    it('logs in with azure/login@v2 and a federated identity (no secret)', () => {
-        const login = find((s) => s.uses === 'azure/login@v2', 'azure/login@v2');
-        expect(Object.keys(login.with).sort()).toEqual(['client-id', 'subscription-id', 'tenant-id']);
-        for (const v of Object.values(login.with)) expect(v).toMatch(/^\$\{\{ vars\.AZURE_\w+ \}\}$/);
+    it('logs in with azure/login and a federated identity (no secret)', () => {
+        const logins = deploySteps.filter(isLogin);
+        expect(logins.length).toBeGreaterThanOrEqual(4);
+        for (const login of logins) {
+            expect(Object.keys(login.with).sort()).toEqual(['client-id', 'subscription-id', 'tenant-id']);
+            for (const v of Object.values(login.with)) expect(v).toMatch(/^\$\{\{ vars\.AZURE_\w+ \}\}$/);
+        }
     });
 
-    it('lints, builds, what-ifs and deploys the Bicep with the parameters file, in that order', () => {
-        const login = find((s) => s.uses === 'azure/login@v2', 'login');
-        const lint = find((s) => (s.run ?? '').includes('az bicep lint --file infra/main.bicep'), 'bicep lint');
-        const whatIf = find((s) => (s.run ?? '').includes('az deployment group what-if'), 'what-if');
-        const create = find((s) => (s.run ?? '').includes('az deployment group create'), 'deployment create');
+    it('probes the token secret, then lints, what-ifs and deploys the Bicep with the parameters file, in that order', () => {
+        const lint = find(runs('az bicep lint --file infra/main.bicep'), 'bicep lint');
+        const probe = find(runs('infra/scripts/token-secret-exists.sh'), 'token secret probe');
+        const whatIf = find(runs('az deployment group what-if'), 'what-if');
+        const create = find(runs('az deployment group create'), 'deployment create');
+        expect(probe.id).toBe('probe');
         for (const s of [whatIf, create]) {
             expect(s.run).toContain('--template-file infra/main.bicep');
             expect(s.run).toContain('--parameters @infra/main.parameters.json');
+            expect(s.env.TOKEN_EXISTS).toBe('${{ steps.probe.outputs.token-exists }}');
         }
-        expect(login.index).toBeLessThan(lint.index);
-        expect(lint.index).toBeLessThan(whatIf.index);
+        expect(probe.run).toContain('.parameters.scimTokenSecretName.value infra/main.parameters.json');
+        expect(lint.index).toBeLessThan(probe.index);
+        expect(probe.index).toBeLessThan(whatIf.index);
         expect(whatIf.index).toBeLessThan(create.index);
-        for (const output of ['tenantUrl', 'functionAppName', 'keyVaultName', 'keyVaultUrl', 'scimTokenSecretName']) {
+        for (const output of ['tenantUrl', 'functionAppName', 'keyVaultName', 'keyVaultUrl', 'scimTokenSecretName', 'tokenBootstrapAssignmentId']) {
             expect(create.run, `reads output ${output}`).toContain(`.${output}.value`);
         }
     });
 
-    it('deploys the package with Azure/functions-action@v1 for Flex Consumption after the infrastructure', () => {
-        const create = find((s) => (s.run ?? '').includes('az deployment group create'), 'deployment create');
-        const fn = find((s) => s.uses === 'Azure/functions-action@v1', 'functions-action');
-        expect(fn.with.sku).toBe('flexconsumption');
-        expect(fn.with['remote-build']).toBe('false');
-        expect(fn.with.package).toMatch(/scim-functions\.zip$/);
-        expect(fn.with['app-name']).toBe('${{ steps.infra.outputs.function-app-name }}');
-        expect(create.index).toBeLessThan(fn.index);
+    it('uploads the package with the script that retries the first deployment\'s 403, after the infrastructure', () => {
+        const create = find(runs('az deployment group create'), 'deployment create');
+        const upload = find(runs('bash infra/scripts/upload-package.sh'), 'package upload');
+        expect(upload.run).toContain('"$RUNNER_TEMP/package/scim-functions.zip"');
+        expect(upload.env.FUNCTION_APP_NAME).toBe('${{ steps.infra.outputs.function-app-name }}');
+        expect(create.index).toBeLessThan(upload.index);
     });
 
-    it('creates the token secret only when it is missing, without printing it', () => {
-        const ensure = find((s) => (s.run ?? '').includes('npm run --silent token -- rotate'), 'token creation');
-        const run = ensure.run!;
-        expect(run).toMatch(/az keyvault secret show [^\n]*--query id/);
-        expect(run).toContain('SecretNotFound');
-        expect(run.indexOf('SecretNotFound')).toBeLessThan(run.indexOf('token -- rotate'));
-        expect(run.indexOf('token -- rotate')).toBeLessThan(run.indexOf('::add-mask::'));
-        expect(run).not.toMatch(/echo "?\$token"?\s*$/m);
-        expect(run).not.toMatch(/GITHUB_(OUTPUT|ENV|STEP_SUMMARY)/);
+    it('creates the token secret only when it is missing, with the script that fails fast on login errors', () => {
+        const upload = find(runs('upload-package.sh'), 'package upload');
+        const ensure = find(runs('bash infra/scripts/ensure-token.sh'), 'token creation');
+        expect(ensure.env).toEqual({
+            KEY_VAULT_NAME: '${{ steps.infra.outputs.key-vault-name }}',
+            KEY_VAULT_URL: '${{ steps.infra.outputs.key-vault-url }}',
+            TOKEN_SECRET_NAME: '${{ steps.infra.outputs.token-secret-name }}',
+        });
+        expect(upload.index).toBeLessThan(ensure.index);
     });
 
     it('smoke-tests the deployed endpoint with the token from Key Vault, masked first', () => {
-        const fn = find((s) => s.uses === 'Azure/functions-action@v1', 'functions-action');
-        const smoke = find((s) => (s.run ?? '').includes('npm run smoke'), 'smoke step');
+        const ensure = find(runs('ensure-token.sh'), 'token creation');
+        const smoke = find(runs('npm run smoke'), 'smoke step');
         const run = smoke.run!;
         expect(run).toMatch(/az keyvault secret show [^\n]*--query value/);
         const mask = run.indexOf('echo "::add-mask::$token"');
@@ -446,34 +363,45 @@ describe('deploy.yml', () => {
         expect(run).not.toMatch(/--token/); // npm echoes its command line
         expect(smoke.env.TENANT_URL).toBe('${{ steps.infra.outputs.tenant-url }}');
         expect(run).not.toMatch(/GITHUB_(OUTPUT|ENV|STEP_SUMMARY)/);
-        expect(fn.index).toBeLessThan(smoke.index);
+        expect(ensure.index).toBeLessThan(smoke.index);
+        expect(text('test/entra/smoke.ts'), 'the smoke run cleans up after itself').toMatch(/cleanUp\(\)/);
+    });
+
+    it('drops the vault-wide bootstrap grant at the end, also after a failure', () => {
+        const smoke = find(runs('npm run smoke'), 'smoke step');
+        const drop = find(runs('az role assignment delete'), 'drop the bootstrap grant');
+        expect(drop.run).toBe('az role assignment delete --ids "$ASSIGNMENT_ID"');
+        expect(drop.env.ASSIGNMENT_ID).toBe('${{ steps.infra.outputs.token-bootstrap-assignment-id }}');
+        expect(drop.if).toBe("always() && steps.infra.outputs.token-bootstrap-assignment-id != ''");
+        const login = deploySteps[drop.index - 1]!;
+        expect(isLogin(login)).toBe(true);
+        expect(login.if).toBe(drop.if);
+        expect(smoke.index).toBeLessThan(drop.index);
+        expect(deploySteps.at(-1)).toBe(drop);
     });
 });
 
 describe('infra/scripts/package-function.sh', () => {
     const script = text('infra/scripts/package-function.sh');
 
-    it('packages dist, host.json, package.json and production node_modules only', () => {
+    it('writes scim-functions.zip, the file the pipeline uploads', () => {
         expect(script).toMatch(/^set -euo pipefail$/m);
         expect(script).toContain('npm run build');
-        expect(script).toMatch(/cp -R dist /);
-        expect(script).toMatch(/cp host\.json package\.json /);
-        expect(script).toMatch(/npm ci --omit=dev --omit=optional/);
-        expect(script).toContain('rm -rf "$pkg/dist/test" "$pkg/dist/bench"');
+        expect(script).toContain('rm -rf "$pkg/dist/test" "$pkg/dist/bench" "$pkg/dist/dev"');
         expect(script).toContain('scim-functions.zip');
     });
 
     it('ships what the host loads: host.json and package.json "main" under dist/', () => {
         expect(existsSync(path.join(repoRoot, 'host.json'))).toBe(true);
         const pkg = JSON.parse(text('package.json')) as { main: string };
-        expect(pkg.main).toMatch(/^dist\/functions\//);
+        expect(pkg.main).toMatch(/^dist\//);
         const host = JSON.parse(text('host.json')) as { extensions?: { http?: { routePrefix?: string } } };
         expect(host.extensions?.http?.routePrefix, 'Tenant URL is https://<app>/scim').toBe('');
     });
 });
 
 describe('package.json scripts the pipeline and docs rely on', () => {
-    it.each(['build', 'test', 'lint', 'token', 'smoke'])('declares "%s"', (name) => {
+    it.each(['build', 'start', 'test', 'lint', 'token', 'smoke'])('declares "%s"', (name) => {
         const scripts = (JSON.parse(text('package.json')) as { scripts: Record<string, string> }).scripts;
         expect(scripts, `npm run ${name}`).toHaveProperty(name);
     });
@@ -486,7 +414,7 @@ describe('.funcignore', () => {
         .filter((l) => l && !l.startsWith('#'));
 
     it('excludes sources, tests, infra, docs and local settings (docs/azure-notes.md §2.4)', () => {
-        for (const entry of ['test', 'infra', 'bench', 'docs', '*.ts', '.azurite', 'local.settings.json', '*.js.map', '.git*', '.vscode']) {
+        for (const entry of ['test', 'infra', 'bench', 'docs', '/dev', 'dist/dev', '*.ts', '.azurite', 'local.settings.json', '*.js.map', '.git*', '.vscode']) {
             expect(entries, entry).toContain(entry);
         }
     });

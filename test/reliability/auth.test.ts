@@ -4,7 +4,6 @@
  * (Key Vault, here the stub) and a clock the test moves past a rotation's grace window.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetDependencies } from '../../shared/http/dependencies';
 import { checkConsistency } from '../support/consistencyChecker';
 import { fakeCredential, startKeyVaultStub, stubSecretClientOptions, type KeyVaultStub } from '../support/keyVaultStub';
 import { startScimServer, type ScimReply, type ScimTestServer } from '../support/scimServer';
@@ -32,17 +31,8 @@ beforeAll(async () => {
     vault.addSecretVersion('scim-token', PREVIOUS_TOKEN, { createdOn: now - 24 * 60 * MINUTE });
     vault.addSecretVersion('scim-token', CURRENT_TOKEN, { createdOn: now });
     server = await startScimServer({ token: CURRENT_TOKEN });
-    process.env.KEY_VAULT_URL = vault.vaultUrl;
-    process.env.SCIM_TOKEN_GRACE_MINUTES = String(GRACE_MINUTES);
     // The verifier's own log lines go to the captured logs too: they must not leak either.
-    resetDependencies({
-        tokenVerifier: {
-            credential: fakeCredential,
-            secretClientOptions: stubSecretClientOptions,
-            now: () => now,
-            log: (line) => server.logs.push(line),
-        },
-    });
+    useKeyVault();
     const user = await send('POST', '/Users', userBody(USER_NAME), `Bearer ${CURRENT_TOKEN}`);
     expect(user.status).toBe(201);
     userId = user.body.id;
@@ -53,11 +43,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
     console.info(`auth suite: ${requestsTried} requests`);
-    delete process.env.KEY_VAULT_URL;
-    delete process.env.SCIM_TOKEN_GRACE_MINUTES;
     await server?.close();
     await vault?.stop();
 });
+
+/** Serves a new app whose verifier reads the token from the vault stub (and so starts with an empty cache). */
+function useKeyVault(): void {
+    server.reconfigure(
+        { KEY_VAULT_URL: vault.vaultUrl, SCIM_TOKEN_GRACE_MINUTES: String(GRACE_MINUTES) },
+        { tokenVerifier: { credential: fakeCredential, secretClientOptions: stubSecretClientOptions, now: () => now, log: (line) => server.logs.push(line) } },
+    );
+}
 
 /** A request with exactly this Authorization header (undefined: none at all). */
 async function send(method: string, path: string, body: unknown, authorization: string | undefined): Promise<ScimReply> {
@@ -160,7 +156,7 @@ describe('token rotation', () => {
     it('answers 503 with Retry-After, not 401, while Key Vault is down and nothing is cached', async () => {
         await vault.goDown('connection-refused');
         try {
-            resetDependencies({ tokenVerifier: { credential: fakeCredential, secretClientOptions: stubSecretClientOptions, now: () => now, log: (line) => server.logs.push(line) } });
+            useKeyVault();
             const reply = await send('GET', `/Users/${userId}`, undefined, `Bearer ${CURRENT_TOKEN}`);
             expectScimError(reply, 503);
             expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedAzurite, type EmbeddedAzurite } from '../../shared/store/embeddedAzurite';
+import { startEmbeddedAzurite, type EmbeddedAzurite } from '../../dev/embeddedAzurite';
 import { checkConsistency } from '../support/consistencyChecker';
 import { startScimServer, type ScimReply, type ScimTestServer } from '../support/scimServer';
 import { createUsers, filterLiteral, forEachConcurrently, groupBody, patchBody, userBody } from './support/resources';

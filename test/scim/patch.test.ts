@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ScimError, type ScimType } from '../../shared/scim/errors';
 import { applyPatch, MAX_PATCH_OPERATIONS, type PatchResult } from '../../shared/scim/patch';
 import { ENTERPRISE_USER_SCHEMA, type ResourceTypeName } from '../../shared/scim/schemas';
-import type { MemberDelta, ScimResource } from '../../shared/store/ResourceStore';
+import type { MemberDelta, ScimResource } from '../../shared/scim/store';
 
 interface FixtureCase {
     name: string;

@@ -8,7 +8,7 @@ import { QueueClient } from '@azure/storage-queue';
 import type { ChangeEvent } from '../../shared/feed/events';
 import { forwardChanges, queueMessage, type EventQueue } from '../../shared/feed/forwardChanges';
 import { maintainChangeFeed } from '../../shared/feed/maintainChangeFeed';
-import { startEmbeddedQueueService, type EmbeddedAzurite } from '../../shared/store/embeddedAzurite';
+import { startEmbeddedQueueService, type EmbeddedAzurite } from '../../dev/embeddedAzurite';
 import { createEventQueue } from '../../shared/store/StorageQueue';
 import { NOW, storeOnFreshTable, user } from './storeFixture';
 

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { odata, type TransactionAction } from '@azure/data-tables';
 import { InvocationContext, type Timer } from '@azure/functions';
 import { sweepDeletedGroups } from '../../functions/SweepDeletedGroups';
-import { resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
+import { createApp } from '../../shared/app';
+import { readSettings } from '../../shared/config';
 import { buildResourceRows } from '../../shared/store/entities';
 import {
     GROUPS_PARTITION,
@@ -159,15 +160,11 @@ describe('a group DELETE bounded by its time budget', () => {
     it('the SweepDeletedGroups timer runs the sweep on the app\'s store and logs one line with the counts', async () => {
         await bigGroup('g-timer', 'Timer', 20);
         expect(await hastyStore.delete('Group', 'g-timer')).toBe(true);
-        useLocalSettings({ connectionString, tableName, token: 'not-used-by-the-timer' });
+        const app = createApp(readSettings({ TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName }), { tokenVerifier: { log: () => undefined } });
         const logs: string[] = [];
         const context = new InvocationContext({ functionName: 'SweepDeletedGroups', logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')) });
         const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: NOW, next: LATER, lastUpdated: NOW } };
-        try {
-            await sweepDeletedGroups(timer, context);
-        } finally {
-            resetDependencies();
-        }
+        await sweepDeletedGroups(async () => app)(timer, context);
         expect(logs).toHaveLength(1);
         expect(logs[0]).toMatch(/^group delete sweep \{"groupsFinished":1,"groupsRemaining":0,"durationMs":\d+\}$/);
         expect(await rowExists(resourceRowKey('Group', 'g-timer'))).toBe(false);

@@ -2,7 +2,7 @@
  * Vitest global setup: one in-process Azurite table service for the whole run. Each test file makes its
  * own table (see `test/support/tables.ts`), so files never see each other's data.
  */
-import { startEmbeddedAzurite } from '../../shared/store/embeddedAzurite';
+import { startEmbeddedAzurite } from '../../dev/embeddedAzurite';
 
 declare module 'vitest' {
     export interface ProvidedContext {

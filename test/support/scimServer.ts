@@ -1,12 +1,14 @@
 /**
  * The real function app for tests: the route table served by the local host over HTTP, on the shared
- * Azurite, in a table of its own, with a token of its own. Logs of every invocation are captured.
+ * Azurite, in a table of its own, with a token of its own. Logs of every invocation are captured. The app
+ * is built from settings passed in (never from `process.env`), and `reconfigure` swaps it for another.
  */
 import { randomBytes } from 'node:crypto';
 import type { LogLevel } from '@azure/functions';
 import { ROUTES } from '../../functions/routes';
-import { resetDependencies, useLocalSettings } from '../../shared/http/dependencies';
-import { startLocalHost, type LocalHost } from '../../shared/http/localHost';
+import { createApp, type App, type AppOptions } from '../../shared/app';
+import { readSettings, type Environment } from '../../shared/config';
+import { startLocalHost, type LocalHost } from '../../dev/localHost';
 import { testConnectionString, testTableName } from './tables';
 
 export interface ScimReply {
@@ -33,6 +35,11 @@ export interface ScimTestServer {
      * they are. `timeoutMs` aborts a request that hangs (hostile-input tests).
      */
     request(method: string, path: string, body?: unknown, headers?: Record<string, string>, options?: { timeoutMs?: number }): Promise<ScimReply>;
+    /**
+     * Serves a freshly built app from then on: the same table and token plus these settings (e.g. a
+     * KEY_VAULT_URL), with these verifier dependencies. A new app also means empty caches (store, verifier).
+     */
+    reconfigure(settings: Environment, options?: AppOptions): void;
     close(): Promise<void>;
 }
 
@@ -42,10 +49,12 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const feedToken = randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    useLocalSettings({ connectionString, tableName, token, feedToken });
+    const baseSettings: Environment = { TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token, SCIM_FEED_TOKEN: feedToken };
+    let app: App = createApp(readSettings(baseSettings));
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes: ROUTES,
+        app: async () => app,
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
     const base = `${host.url}/scim`;
@@ -74,9 +83,11 @@ export async function startScimServer(options: { token?: string; connectionStrin
             }
             return { status: response.status, headers: response.headers, body: parsed, text };
         },
+        reconfigure(settings, appOptions = {}) {
+            app = createApp(readSettings({ ...baseSettings, ...settings }), appOptions);
+        },
         async close() {
             await host.close();
-            resetDependencies();
         },
     };
 }

@@ -15,17 +15,12 @@
  * The Key Vault work is in exported functions that take a `SecretClient`, so tests run them against a stub;
  * only `main` builds the admin's `DefaultAzureCredential` (az login, environment, …).
  */
-import { randomBytes } from 'node:crypto';
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { describeError } from './keyVaultTokenVerifier';
-import { readTokenSettings, TOKEN_SETTING_NAMES } from './tokenSettings';
-import { listSecretVersions, selectAcceptedVersions } from './tokenVersions';
-
-/** 256 random bits, base64url: 43 characters that survive copy-paste and HTTP headers unchanged. */
-export function generateToken(): string {
-    return randomBytes(32).toString('base64url');
-}
+import { describeError } from '../shared/auth/KeyVaultTokenVerifier';
+import { listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
+import { readTokenSettings, TOKEN_SETTING_NAMES, type Environment } from '../shared/config';
+import { generateToken } from './generateToken';
 
 export interface RotationResult {
     token: string;
@@ -72,7 +67,7 @@ export async function readTokenStatus(client: SecretClient, secretName: string, 
 }
 
 export interface TokenCommandIo {
-    env: NodeJS.ProcessEnv;
+    env: Environment;
     /** Program output: the token, the status report. */
     out: (line: string) => void;
     /** Explanations and errors. */

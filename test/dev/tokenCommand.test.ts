@@ -4,8 +4,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../shared/auth/createTokenVerifier';
-import { KeyVaultTokenVerifier } from '../../shared/auth/keyVaultTokenVerifier';
-import { generateToken, readTokenStatus, rotateToken, runTokenCommand } from '../../shared/auth/tokenCommand';
+import { KeyVaultTokenVerifier } from '../../shared/auth/KeyVaultTokenVerifier';
+import { readSettings } from '../../shared/config';
+import { generateToken } from '../../dev/generateToken';
+import { readTokenStatus, rotateToken, runTokenCommand } from '../../dev/tokenCommand';
 import { fakeCredential, startKeyVaultStub, stubSecretClient, stubSecretClientOptions, type KeyVaultStub } from '../support/keyVaultStub';
 
 const SECRET = 'scim-token';
@@ -149,10 +151,10 @@ describe('npm run token -- <command>', () => {
 
         // The app accepts the new feed token as the feed credential, not as the SCIM one.
         const deps = { credential: fakeCredential, secretClientOptions: stubSecretClientOptions, log: () => undefined, now: () => clock };
-        const env = { KEY_VAULT_URL: stub.vaultUrl };
-        await expect(createTokenVerifier(env, deps, 'feed').verify(out[0]!)).resolves.toBe(true);
-        await expect(createTokenVerifier(env, deps, 'scim').verify(out[0]!)).resolves.toBe(false);
-        await expect(createTokenVerifier(env, deps, 'feed').verify('old-feed-token')).resolves.toBe(true); // grace window
+        const settings = readSettings({ KEY_VAULT_URL: stub.vaultUrl }, () => undefined);
+        await expect(createTokenVerifier(settings, deps, 'feed').verify(out[0]!)).resolves.toBe(true);
+        await expect(createTokenVerifier(settings, deps, 'scim').verify(out[0]!)).resolves.toBe(false);
+        await expect(createTokenVerifier(settings, deps, 'feed').verify('old-feed-token')).resolves.toBe(true); // grace window
     });
 
     it('takes the vault, secret name and grace window from options over settings', async () => {

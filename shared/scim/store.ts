@@ -1,14 +1,16 @@
 /**
- * The storage interface the SCIM handlers use. One implementation: `TableResourceStore` (Azure Table Storage);
- * the key design is documented in docs/storage.md.
+ * The storage port of the protocol: the resource types the SCIM handlers work with and the store interface
+ * they call. It lives on the protocol side so that `shared/scim` depends on no storage code; the one
+ * implementation, `TableResourceStore` (shared/store, Azure Table Storage), depends on this file instead.
+ * The key design is documented in docs/storage.md.
  *
  * Users and Groups go through the same methods; membership edges are the only group-specific part.
  * Errors: every method throws only `ScimError` — 409 `uniqueness`, 404, 412 (version mismatch),
  * 413 / 400 (resource too large for a table entity) or 503 with Retry-After (storage unavailable,
  * throttled, timing out).
  */
-import type { IndexLookup } from '../scim/queryPlan';
-import type { ResourceTypeName } from '../scim/schemas';
+import type { IndexLookup } from './queryPlan';
+import type { ResourceTypeName } from './schemas';
 
 /** A SCIM resource as JSON: core attributes at the top level, extension attributes under their URN key. */
 export type ScimResource = Record<string, unknown>;
@@ -82,7 +84,7 @@ export interface ResourceStore {
     /**
      * Deletes the resource, its index rows and every membership edge to or from it. False if it did not exist.
      * A group is gone for every reader once this returns true, but a DELETE spends only a bounded time on its
-     * edges (a 50,000-member group has 100,000): what is left `sweepDeletedGroups` finishes. A DELETE of a group
+     * edges (a 50,000-member group has 100,000): what is left the store's sweep (timer SweepDeletedGroups) finishes. A DELETE of a group
      * whose cleanup is still pending continues it and is true only if that finishes the group, else false (404).
      */
     delete(resourceType: ResourceTypeName, id: string): Promise<boolean>;
@@ -101,14 +103,4 @@ export interface ResourceStore {
      * groups being deleted are left out even while their edges remain.
      */
     groupsOf(memberId: string): Promise<string[]>;
-
-    /** Which of these ids exist, and as what: batched reads, not one read per id. */
-    existingIds(ids: string[]): Promise<Map<string, ResourceTypeName>>;
-
-    /**
-     * Continues the edge cleanup of groups whose DELETE answered before it was done, until `budgetMs` has
-     * passed (transactions in flight then still finish). Finds them without a scan (one range read of the
-     * pending deletions). Returns how many groups it finished and how many are still pending.
-     */
-    sweepDeletedGroups(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }>;
 }

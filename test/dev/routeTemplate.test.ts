@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRouteTemplate } from '../../shared/http/routeTemplate';
+import { compileRouteTemplate } from '../../dev/routeTemplate';
 import { scimBaseUrl } from '../../shared/http/scimEndpoint';
 
 describe('route templates (as the Functions host writes them)', () => {

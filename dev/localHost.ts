@@ -10,9 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpRequest, HttpResponse, InvocationContext, type LogHandler } from '@azure/functions';
-import { DEFAULT_MAX_BODY_BYTES } from '../config';
-import type { RouteDefinition } from './scimEndpoint';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler, type LogHandler } from '@azure/functions';
+import type { AppProvider } from '../shared/app';
+import type { RouteDefinition } from '../shared/http/scimEndpoint';
+import { MAX_REQUEST_BODY_BYTES } from '../shared/scim/request';
 import { compileRouteTemplate, type CompiledRoute } from './routeTemplate';
 
 export interface LocalHost {
@@ -24,6 +25,8 @@ export interface LocalHost {
 
 export interface LocalHostOptions {
     routes: readonly RouteDefinition[];
+    /** The app the routes serve (the Functions host binds them to the process's app instead). */
+    app: AppProvider;
     port?: number;
     /** Receives every `context.log/warn/error` line of every invocation (tests capture logs with it). */
     logHandler?: LogHandler;
@@ -31,7 +34,7 @@ export interface LocalHostOptions {
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
     const compiled = options.routes
-        .map((definition) => ({ definition, route: compileRouteTemplate(definition.route) }))
+        .map((definition) => ({ definition, handler: definition.handlerFor(options.app), route: compileRouteTemplate(definition.route) }))
         .sort((a, b) => Number(a.route.isCatchAll) - Number(b.route.isCatchAll));
     const server = http.createServer((req, res) => {
         serve(compiled, req, res, options.logHandler).catch((error: unknown) => {
@@ -58,20 +61,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 }
 
 async function serve(
-    routes: { definition: RouteDefinition; route: CompiledRoute }[],
+    routes: { definition: RouteDefinition; handler: HttpHandler; route: CompiledRoute }[],
     req: http.IncomingMessage,
     res: http.ServerResponse,
     logHandler: LogHandler | undefined,
 ): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    const body = await readBody(req, DEFAULT_MAX_BODY_BYTES);
-    for (const { definition, route } of routes) {
+    const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
+    for (const { definition, handler, route } of routes) {
         const params = route.match(url.pathname);
         if (!params || !definition.methods.includes(method as never)) continue;
         const request = new HttpRequest({ method, url: url.toString(), headers: flattenHeaders(req.headers), params, body: { bytes: body } });
         const context = new InvocationContext({ functionName: definition.name, invocationId: randomUUID(), ...(logHandler ? { logHandler } : {}) });
-        const response = new HttpResponse((await definition.handler(request, context)) ?? { status: 204 });
+        const response = new HttpResponse((await handler(request, context)) ?? { status: 204 });
         const headers: Record<string, string> = {};
         response.headers.forEach((value, name) => (headers[name] = value));
         const bytes = Buffer.from(await response.arrayBuffer());

@@ -3,13 +3,13 @@
  * modules there makes @azure/functions warn that it runs in "test mode" and skips registration:
  * expected, so those two warnings are not shown; any other warning is.
  */
-import type { RouteDefinition } from './scimEndpoint';
+import type { RouteDefinition } from '../shared/http/scimEndpoint';
 
 export function loadRouteTableQuietly(): readonly RouteDefinition[] {
-    return loadFunctionModuleQuietly<typeof import('../../functions/routes')>('routes').ROUTES;
+    return loadFunctionModuleQuietly<typeof import('../functions/routes')>('routes').ROUTES;
 }
 
-/** A module of functions/ (a route table, a timer), loaded without the "test mode" warnings. */
+/** A module of functions/ (the route table, a timer), loaded without the "test mode" warnings. */
 export function loadFunctionModuleQuietly<T>(name: string): T {
     const warn = console.warn;
     console.warn = (...args: unknown[]) => {
@@ -18,7 +18,7 @@ export function loadFunctionModuleQuietly<T>(name: string): T {
     };
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(`../../functions/${name}`) as T;
+        return require(`../functions/${name}`) as T;
     } finally {
         console.warn = warn;
     }

@@ -7,51 +7,55 @@
  * 3. Tokens: `SCIM_TOKEN` and the change feed's `SCIM_FEED_TOKEN` (dev only), each generated and printed
  *    when unset. Key Vault is for Azure: this host never constructs a managed-identity credential.
  * 4. Push (optional): with `SCIM_FEED_QUEUE` set and no `QUEUES_CONNECTION_STRING`, Azurite's queue service in
- *    this process (in memory), and the change feed's timer run every minute as the Functions host would.
+ *    this process (in memory). The change feed's timer runs every minute, as the Functions host would run it.
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvocationContext } from '@azure/functions';
-import { startEmbeddedAzurite, startEmbeddedQueueService, type EmbeddedAzurite } from '../store/embeddedAzurite';
+import { createApp, type AppProvider } from '../shared/app';
+import { readSettings, type Environment } from '../shared/config';
+import { startEmbeddedAzurite, startEmbeddedQueueService, type EmbeddedAzurite } from './embeddedAzurite';
+import { generateToken } from './generateToken';
 import { loadFunctionModuleQuietly, loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 async function main(): Promise<void> {
-    loadLocalSettings(path.join(PROJECT_ROOT, 'local.settings.json'));
-    if (process.env.KEY_VAULT_URL) {
+    // The environment wins over local.settings.json, as under `func start`.
+    const env: Record<string, string | undefined> = { ...localSettings(path.join(PROJECT_ROOT, 'local.settings.json')), ...process.env };
+    if (env.KEY_VAULT_URL) {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
-        delete process.env.KEY_VAULT_URL;
+        delete env.KEY_VAULT_URL;
     }
     let azurite: EmbeddedAzurite | undefined;
-    if (!process.env.TABLES_CONNECTION_STRING) {
-        const inMemory = process.env.SCIM_STORAGE === 'memory';
+    if (!env.TABLES_CONNECTION_STRING) {
+        const inMemory = env.SCIM_STORAGE === 'memory';
         azurite = await startEmbeddedAzurite(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
-        process.env.TABLES_CONNECTION_STRING = azurite.connectionString;
+        env.TABLES_CONNECTION_STRING = azurite.connectionString;
         console.log(`Storage: embedded Azurite on 127.0.0.1:${azurite.port} (${inMemory ? 'in memory' : 'persisted in .azurite/'})`);
     } else {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
-    if (!process.env.SCIM_TOKEN) process.env.SCIM_TOKEN = randomBytes(32).toString('base64url');
-    if (!process.env.SCIM_FEED_TOKEN) process.env.SCIM_FEED_TOKEN = randomBytes(32).toString('base64url');
+    env.SCIM_TOKEN ||= generateToken();
+    env.SCIM_FEED_TOKEN ||= generateToken();
     let queues: EmbeddedAzurite | undefined;
-    if (process.env.SCIM_FEED_QUEUE && !process.env.QUEUES_CONNECTION_STRING) {
+    if (env.SCIM_FEED_QUEUE && !env.QUEUES_CONNECTION_STRING) {
         queues = await startEmbeddedQueueService();
-        process.env.QUEUES_CONNECTION_STRING = queues.connectionString;
-        console.log(`Push: queue '${process.env.SCIM_FEED_QUEUE}' on embedded Azurite 127.0.0.1:${queues.port} (in memory)`);
+        env.QUEUES_CONNECTION_STRING = queues.connectionString;
+        console.log(`Push: queue '${env.SCIM_FEED_QUEUE}' on embedded Azurite 127.0.0.1:${queues.port} (in memory)`);
     }
 
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), port: Number(process.env.PORT || 7071) });
+    const app = createApp(readSettings(env));
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
-    console.log(`Token (dev only): ${process.env.SCIM_TOKEN}`);
+    console.log(`Token (dev only): ${env.SCIM_TOKEN}`);
     console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
     console.log(`Change feed: http://localhost:${host.port}/changes (npm run feed -- tail)`);
-    console.log(`Feed token (dev only): ${process.env.SCIM_FEED_TOKEN}`);
-    const maintenance = startChangeFeedTimer();
+    console.log(`Feed token (dev only): ${env.SCIM_FEED_TOKEN}`);
+    const maintenance = startChangeFeedTimer(async () => app);
 
     let stopping = false;
     const stop = async () => {
@@ -69,16 +73,17 @@ async function main(): Promise<void> {
 
 /**
  * The change feed's timer (push, retention) every minute, as the Functions host runs functions/MaintainChangeFeed.ts.
- * Loaded like the route table, so the function module's registration is skipped quietly.
+ * Loaded like the route table, so the function module's own registration is skipped quietly.
  */
-function startChangeFeedTimer(): NodeJS.Timeout {
-    const { runChangeFeedMaintenance } = loadFunctionModuleQuietly<typeof import('../../functions/MaintainChangeFeed')>('MaintainChangeFeed');
+function startChangeFeedTimer(app: AppProvider): NodeJS.Timeout {
+    const { runChangeFeedMaintenance } = loadFunctionModuleQuietly<typeof import('../functions/MaintainChangeFeed')>('MaintainChangeFeed');
+    const run = runChangeFeedMaintenance(app);
     let running = false;
     const timer = setInterval(() => {
         if (running) return;
         running = true;
         const context = new InvocationContext({ functionName: 'MaintainChangeFeed', logHandler: (_level, ...args) => console.log(...args) });
-        runChangeFeedMaintenance({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, context)
+        run({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, context)
             .catch((error: unknown) => console.error('change feed maintenance failed:', error instanceof Error ? error.message : error))
             .finally(() => (running = false));
     }, 60_000);
@@ -86,13 +91,11 @@ function startChangeFeedTimer(): NodeJS.Timeout {
     return timer;
 }
 
-/** `local.settings.json` is the settings file of `func start`; the environment wins over it. */
-function loadLocalSettings(file: string): void {
-    if (!fs.existsSync(file)) return;
+/** `local.settings.json` is the settings file of `func start`: its `Values`, empty ones left out. */
+function localSettings(file: string): Environment {
+    if (!fs.existsSync(file)) return {};
     const values = (JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
-    for (const [name, value] of Object.entries(values)) {
-        if (process.env[name] === undefined && value !== '') process.env[name] = value;
-    }
+    return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ''));
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,7 @@
  * the tests move (shared by the stub, so `createdOn` and "now" agree).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KeyVaultTokenVerifier, type KeyVaultTokenVerifierOptions } from '../../shared/auth/keyVaultTokenVerifier';
+import { KeyVaultTokenVerifier, type KeyVaultTokenVerifierOptions } from '../../shared/auth/KeyVaultTokenVerifier';
 import { ScimError, toErrorBody } from '../../shared/scim/errors';
 import { startKeyVaultStub, stubSecretClient, type KeyVaultStub } from '../support/keyVaultStub';
 

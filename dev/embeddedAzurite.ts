@@ -4,7 +4,7 @@
  * Azurite has no public API for this (its package main is the VS Code extension), so this deep-imports
  * `TableServer`, which is why package.json pins azurite to an exact version. The in-process server never
  * initialises Azurite's telemetry client, and it listens on 127.0.0.1 only.
- * Never imported by the functions themselves: azurite is a dev dependency.
+ * Never imported by the functions themselves (dev/ is outside the function build): azurite is a dev dependency.
  */
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';

@@ -1,0 +1,61 @@
+/**
+ * The composition root: what every function of the app shares (settings, token verifiers, store, the change feed's
+ * queue), built once
+ * per process and handed to the endpoint wrapper (`RouteDefinition.handlerFor`) and the timer. Under the
+ * Functions host that is `appOfThisProcess`, built from the environment on first use; the local host, the
+ * tests and the benchmarks build their own with `createApp` from settings they pass in.
+ */
+import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import type { TokenVerifier } from './auth/TokenVerifier';
+import { readSettings, type Settings } from './config';
+import type { EventQueue } from './feed/forwardChanges';
+import { createStoreFromSettings } from './store/createStore';
+import { createEventQueue } from './store/StorageQueue';
+import type { TableResourceStore } from './store/TableResourceStore';
+
+export interface App {
+    settings: Settings;
+    /** Entra's token, for `/scim`. */
+    verifier: TokenVerifier;
+    /** The application's token, for the change feed (`/changes`, docs/feed.md); it opens no SCIM route. */
+    feedVerifier: TokenVerifier;
+    /**
+     * Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep, the `/changes`
+     * route and the MaintainChangeFeed timer its change feed (`store.changes`).
+     */
+    store: TableResourceStore;
+    /** Where the change feed is pushed; undefined when push is off (no SCIM_FEED_QUEUE). */
+    eventQueue: EventQueue | undefined;
+}
+
+/** How a route or timer reaches the app: a promise, because the process's app is built on first use. */
+export type AppProvider = () => Promise<App>;
+
+export interface AppOptions {
+    /** Tests hand the token verifier a fake Key Vault credential, stub client options and a clock. */
+    tokenVerifier?: TokenVerifierDependencies;
+}
+
+/** Builds an app from settings; throws if they cannot work (no table storage configured). */
+export function createApp(settings: Settings, options: AppOptions = {}): App {
+    return {
+        settings,
+        verifier: createTokenVerifier(settings, options.tokenVerifier),
+        feedVerifier: createTokenVerifier(settings, options.tokenVerifier, 'feed'),
+        store: createStoreFromSettings(settings.storage, settings.managedIdentityClientId),
+        eventQueue: createEventQueue(settings.feed, settings.managedIdentityClientId),
+    };
+}
+
+let processApp: Promise<App> | undefined;
+
+/** The app of this Functions host process, from the environment. A failed start is retried on the next call. */
+export function appOfThisProcess(): Promise<App> {
+    processApp ??= Promise.resolve()
+        .then(() => createApp(readSettings()))
+        .catch((error: unknown) => {
+            processApp = undefined; // a failed start (e.g. bad settings) is retried on the next request
+            throw error;
+        });
+    return processApp;
+}

@@ -1,0 +1,159 @@
+/**
+ * Deleting a group (docs/storage.md, "Deletes"): a group of 50,000 members has 100,000 edge rows, more than
+ * one request can delete in the time Entra waits, so a group DELETE makes the group invisible first and
+ * then spends a bounded time on its edges; the sweep (timer SweepDeletedGroups) finishes what is left.
+ * Ordered so that a crash at any point leaves nothing a reader trips over and a retry finishes the job.
+ */
+import type { TableEntity, TransactionAction } from '@azure/data-tables';
+import { deletionEvent } from '../feed/events';
+import { ScimError } from '../scim/errors';
+import type { EntityTable } from './EntityTable';
+import { attributesOf, readResourceRow, resourceDeletionActions } from './entities';
+import type { FeedLog } from './FeedLog';
+import { DELETION_MARKER_PREFIX, GROUPS_PARTITION, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
+import type { MembershipEdges } from './MembershipEdges';
+import { storageStatusOf } from './storageErrors';
+
+/**
+ * How long a group DELETE spends on edges before it answers. Entra's request timeout is undocumented
+ * (docs/entra-protocol.md §10 advises staying well under ~10 s), while a 50,000-member group has 100,000 edge rows:
+ * ~50 s at the ~2,000 entities/s partition target (docs/azure-notes.md §6), 65–86 s on Azurite. The group is invisible
+ * from the marking transaction on, so the DELETE can answer 204 with edges left behind its `del:` marker and
+ * the sweep (`sweep`, timer function SweepDeletedGroups) finishes them. Transactions in flight at
+ * the deadline still complete: at most 4 more, of 100 rows each.
+ */
+export const GROUP_DELETE_BUDGET_MS = 8_000;
+/** Conflicting writers (412) a delete sits out before giving up with 503. */
+export const MAX_DELETE_ATTEMPTS = 5;
+
+export class GroupDeletion {
+    constructor(
+        private readonly table: EntityTable,
+        private readonly edges: MembershipEdges,
+        /** The marking transaction records the group's `prov:delete` event (docs/storage.md, "Change feed"). */
+        private readonly feed: FeedLog,
+        private readonly budgetMs = GROUP_DELETE_BUDGET_MS,
+    ) {}
+
+    /**
+     * One transaction marks the group `deleting`, writes its `del:` marker and deletes its dn/ext rows: from
+     * then on readers treat the group as gone and its name is free. Then its edges go in batches until the
+     * budget runs out; whatever is left the sweep finishes (`finish`).
+     *
+     * True when this request made the group invisible (the client's 204, RFC 7644 §3.6), edges left or not.
+     * A DELETE of a group already `deleting` (marked by an earlier or a concurrent DELETE) continues the
+     * cleanup and is true only if that finishes it; otherwise false (404): the group is already deleted for
+     * every reader, and RFC 7644 §3.6 wants 404 for any operation on a deleted resource (Entra's validator
+     * expects 404 for a second DELETE, docs/entra-protocol.md §5.7).
+     */
+    async delete(id: string): Promise<boolean> {
+        const deadline = Date.now() + this.budgetMs;
+        let current = await readResourceRow(this.table, 'Group', id);
+        let markedHere = false;
+        for (let attempt = 0; current && !current.row.deleting; attempt++) {
+            if (attempt >= MAX_DELETE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+            const marking: TransactionAction[] = [
+                ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
+                // Upsert, not create: a leftover marker must not block the delete.
+                ['upsert', deletionMarker(id), 'Replace'],
+                ...resourceDeletionActions(current.row).slice(1), // its dn and ext rows
+            ];
+            try {
+                const event = deletionEvent('Group', id, attributesOf(current.row));
+                const { etags } = await this.feed.append(GROUPS_PARTITION, () => ({ actions: marking, events: [event] }));
+                current = { row: { ...current.row, deleting: true }, etag: etags[0]! };
+                markedHere = true;
+            } catch (error) {
+                if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
+                current = await readResourceRow(this.table, 'Group', id); // renamed, deleted or marked meanwhile
+            }
+        }
+        if (!current) {
+            // Gone already; sweep edges a crash right after an earlier finish may have left (as for users).
+            await this.edges.deleteAll(memberOfEdgePrefix(id), deadline, cascadeOf(id));
+            await this.edges.deleteAll(memberEdgePrefix(id), deadline);
+            return false;
+        }
+        const finished = await this.finish(id, deadline);
+        if (markedHere) return true;
+        // A row marked by an interrupted delete of an older version has no marker: give it one, or no sweep finds it.
+        if (!finished) await this.ensureMarker(id);
+        return finished;
+    }
+
+    /**
+     * Continues the edge cleanup of groups whose DELETE answered before it was done, until `budgetMs` has
+     * passed (transactions in flight then still finish): one range read of the `del:` markers (no scan), then
+     * each group's cleanup in turn. A marker whose group row is live again cannot come from the store (marker
+     * and marking share a transaction); it is dropped without touching that group's edges.
+     */
+    async sweep(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }> {
+        const deadline = Date.now() + budgetMs;
+        const groupIds: string[] = [];
+        for await (const page of this.table.pages(GROUPS_PARTITION, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
+            groupIds.push(...page.map((marker) => String(marker.groupId)));
+        }
+        let groupsFinished = 0;
+        for (const id of groupIds) {
+            if (Date.now() >= deadline) break;
+            const current = await readResourceRow(this.table, 'Group', id);
+            if (current && !current.row.deleting) await this.edges.deleteRowsIfPresent([deletionMarkerRowKey(id)]);
+            else if (!(await this.finish(id, deadline))) continue;
+            groupsFinished++;
+        }
+        return { groupsFinished, groupsRemaining: groupIds.length - groupsFinished };
+    }
+
+    /**
+     * Continues the cleanup of a `deleting` group until `deadline`: its own memberships first (`mo:<group>:`,
+     * usually few), then its members (`m:<group>:`), then the group row and its marker in one transaction.
+     * True once both rows are gone, false if the deadline came first.
+     *
+     * Then one more read of both edge ranges, the deleter's half of the Dekker ordering (MembershipEdges.ts): a
+     * member add that read the group before the marking still writes the group row (Merge, If-Match `*`) in its
+     * first transaction, so that transaction either committed before the delete above and is found here, or
+     * failed with 404.
+     */
+    private async finish(id: string, deadline: number): Promise<boolean> {
+        // Its own memberships are cascades the feed records on each parent group; its members' edges are not
+        // (the group's prov:delete says they are gone).
+        if (!(await this.edges.deleteAll(memberOfEdgePrefix(id), deadline, cascadeOf(id)))) return false;
+        if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
+        const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
+        try {
+            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+        } catch (error) {
+            if (storageStatusOf(error) !== 404) throw error;
+            // One of the two is gone: a concurrent DELETE or sweep finished first, or the row has no marker.
+            const current = await readResourceRow(this.table, 'Group', id);
+            if (current && !current.row.deleting) {
+                await this.edges.deleteRowsIfPresent([rowKeys[1]!]); // never touch a live group's edges
+                return true;
+            }
+            await this.edges.deleteRowsIfPresent(current ? rowKeys : [rowKeys[1]!]);
+        }
+        await this.edges.deleteAll(memberEdgePrefix(id));
+        await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascadeOf(id));
+        return true;
+    }
+
+    /** Writes the marker of a `deleting` group, with the row in the transaction so nothing is written if the group is gone. */
+    private async ensureMarker(id: string): Promise<void> {
+        try {
+            await this.table.submit([
+                ['update', { partitionKey: GROUPS_PARTITION, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
+                ['upsert', deletionMarker(id), 'Replace'],
+            ]);
+        } catch (error) {
+            if (storageStatusOf(error) !== 404) throw error; // finished meanwhile
+        }
+    }
+}
+
+function cascadeOf(groupId: string): { resourceType: 'Group'; resourceId: string } {
+    return { resourceType: 'Group', resourceId: groupId };
+}
+
+function deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
+    return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
+}
