@@ -100,8 +100,12 @@ export class FeedLog {
                 this.heads.set(partition, head);
                 return head;
             }
+            const cursorKey = randomBytes(32);
             try {
-                await this.table.submit([['create', { partitionKey: partition, rowKey: FEED_HEAD_ROW_KEY, position: '0', cursorKey: randomBytes(32).toString('base64') }]]);
+                const [etag] = await this.table.submit([['create', { partitionKey: partition, rowKey: FEED_HEAD_ROW_KEY, position: '0', cursorKey: cursorKey.toString('base64') }]]);
+                const head: StreamHead = { position: 0, etag: etag!, cursorKey };
+                this.heads.set(partition, head);
+                return head;
             } catch (error) {
                 if (storageStatusOf(error) !== 409) throw error; // created by someone else meanwhile: read it
             }

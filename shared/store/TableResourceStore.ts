@@ -199,7 +199,7 @@ export class TableResourceStore implements ResourceStore {
         if (limit <= 0) return;
         let listed = 0;
         try {
-            await this.table.ensureExists();
+            await this.whenReady();
             const pageSize = Math.min(MAX_PAGE_SIZE, limit);
             for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { pageSize })) {
                 for (const entity of page) {
@@ -298,7 +298,7 @@ export class TableResourceStore implements ResourceStore {
 
     async *members(groupId: string): AsyncIterable<GroupMember> {
         try {
-            await this.table.ensureExists();
+            await this.whenReady();
             yield* this.edges.members(groupId);
         } catch (error) {
             throw toScimError(error);
