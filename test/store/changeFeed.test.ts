@@ -125,6 +125,20 @@ describe('events are written with the change they describe', () => {
         expect(await checkConsistency(fixture.connectionString, fixture.tableName)).toEqual([]);
     });
 
+    it('keeps a user\'s version when only its membership flag moved its ETag, so a conditional write with it still succeeds', async () => {
+        const before = await store.create('User', 'flagged', user('flagged@example.com'), NOW);
+        await store.create('Group', 'flagger', group('Flagger'), NOW, ['flagged']); // merges hasMemberships into the user row
+        // The store still remembers the row from the create, with its old ETag: the write gets a 412 on the row,
+        // reads it again, finds the same version, and writes.
+        const { result: updated, requests } = await countStorageRequests(() =>
+            store.update('User', 'flagged', { attributes: user('flagged@example.com', undefined, { title: 'T' }) }, LATER, before.version),
+        );
+        expect(requests).toMatchObject({ transaction: 2, pointRead: 1 });
+        expect(updated.version).not.toBe(before.version);
+        expect((await store.get('User', 'flagged'))!.version).toBe(updated.version);
+        expect((await scimErrorOf(store.update('User', 'flagged', { attributes: user('flagged@example.com') }, LATER, before.version))).status).toBe(412);
+    });
+
     it('never puts password in an event', async () => {
         await store.create('User', 'pw', user('pw@example.com', undefined, { password: 'Secret#1' }), NOW);
         const raw = JSON.stringify(await allEvents(fixture));
