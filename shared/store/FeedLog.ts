@@ -54,11 +54,24 @@ export class FeedLog {
      * is thrown as storage reported it. Returns the ETags of the change's operations.
      */
     async append(partition: string, build: (firstPosition: number) => FeedTransaction): Promise<{ etags: string[]; firstPosition: number }> {
+        return (await this.appendAfterRead(partition, build))!;
+    }
+
+    /**
+     * `append` whose `build` may first read (inside this partition's turn, so the read and the transaction are
+     * one round trip apart, as without the queue) and may decide to write nothing (undefined).
+     */
+    async appendAfterRead(
+        partition: string,
+        build: (firstPosition: number) => FeedTransaction | undefined | Promise<FeedTransaction | undefined>,
+    ): Promise<{ etags: string[]; firstPosition: number } | undefined> {
         return this.serially(partition, async () => {
             for (let attempt = 1; ; attempt++) {
                 const head = this.heads.get(partition) ?? (await this.readHead(partition));
                 const firstPosition = head.position + 1;
-                const { actions, events } = build(firstPosition);
+                const transaction = await build(firstPosition);
+                if (transaction === undefined) return undefined;
+                const { actions, events } = transaction;
                 const headIndex = actions.length;
                 const lastPosition = head.position + events.length;
                 const operations: TransactionAction[] = [

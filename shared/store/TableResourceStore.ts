@@ -334,26 +334,40 @@ export class TableResourceStore implements ResourceStore {
      * then one more edge read: the deleter's half of the Dekker ordering (MembershipEdges.ts). A user never
      * added to a group has no edges, so that costs just the read and the transaction.
      *
+     * The read happens in the users stream's turn (FeedLog), right before the transaction: waiting for the turn
+     * between them would widen the window of the known gap (docs/storage.md, "Deletes") from one round trip to
+     * the whole queue. A user found with memberships not yet cleaned goes back for its edges first.
+     *
      * The transaction cannot carry If-Match on the user row (the SDK sends every transactional delete with
      * If-Match `*`), so a concurrent rename shows up as a 404 on the old index row: read again and retry.
      */
     private async deleteUser(id: string): Promise<boolean> {
         // Its memberships are cascades the feed records on each group, before the user's own prov:delete.
         const cascade = { resourceType: 'User', resourceId: id } as const;
+        let edgesCleaned = false;
         for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
-            const current = await this.readResource('User', id);
+            let found: StoredRow<ResourceRow> | undefined;
+            try {
+                await this.feed.appendAfterRead(USERS_PARTITION, async () => {
+                    found = await this.readResource('User', id);
+                    if (!found || (found.row.hasMemberships && !edgesCleaned)) return undefined;
+                    return { actions: resourceDeletionActions(found.row), events: [deletionEvent('User', id, attributesOf(found.row))] };
+                });
+            } catch (error) {
+                if (storageStatusOf(error) === 404) continue; // deleted or renamed meanwhile: look again
+                throw error;
+            }
+            const current: StoredRow<ResourceRow> | undefined = found;
             if (!current) {
                 // Gone already; finish an edge cleanup an earlier, interrupted delete may have left.
                 await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
                 return false;
             }
-            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
-            try {
-                const event = deletionEvent('User', id, attributesOf(current.row));
-                await this.feed.append(USERS_PARTITION, () => ({ actions: resourceDeletionActions(current.row), events: [event] }));
-            } catch (error) {
-                if (storageStatusOf(error) === 404) continue; // deleted or renamed meanwhile: look again
-                throw error;
+            if (current.row.hasMemberships && !edgesCleaned) {
+                await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
+                edgesCleaned = true;
+                attempt--; // not a conflict: now delete it
+                continue;
             }
             this.recentRows.forget('User', id);
             if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
