@@ -1,7 +1,9 @@
 /**
  * Benchmark (not a test): our PATCH engine against the `scim-patch` npm library, in the same process,
- * on the bodies Entra sends (docs/entra-protocol.md §5.4, §5.5, §6), and the cost of adding one member to a
- * group of 10 versus 50,000 members.
+ * on the bodies Entra sends (docs/entra-protocol.md §5.4, §5.5, §6), app roles in the three shapes Entra
+ * provisions them (§14.3), and the cost of adding one member to a group of 10 versus 50,000 members.
+ * scim-patch stores an AppRoleAssignmentsComplex role as the JSON string it arrives in; ours decodes it
+ * (roles.ts), so that row measures more work on our side.
  *
  * Run: npx tsc -p tsconfig.json --outDir /tmp/patchbench-out && NODE_PATH=$PWD/node_modules node /tmp/patchbench-out/bench/patchLibrary.js
  *
@@ -81,6 +83,47 @@ const PATHLESS_DIALECT_USER_PATCH: ScimPatchOperation[] = [
 
 const DISABLE_USER_PATCH: ScimPatchOperation[] = [{ op: 'Replace', path: 'active', value: 'False' }];
 
+/** A user holding app roles, as the role shapes find it. */
+function userWithRoles(): ScimResource {
+    return {
+        ...user(),
+        roles: [
+            { primary: true, type: 'WindowsAzureActiveDirectoryRole', value: 'Admin', display: 'Administrator' },
+            { primary: false, type: 'WindowsAzureActiveDirectoryRole', value: 'User', display: 'User' },
+        ],
+    };
+}
+
+/** SingleAppRoleAssignment: the primary role's value and display (docs/entra-protocol.md §14.3). */
+const SINGLE_APP_ROLE_PATCH: ScimPatchOperation[] = [
+    { op: 'Replace', path: 'roles[primary eq "True"].value', value: 'Admin' },
+    { op: 'Replace', path: 'roles[primary eq "True"].display', value: 'Administrator' },
+];
+
+/** AppRoleAssignmentsComplex: roles added as JSON strings inside `value`. */
+const APP_ROLE_ASSIGNMENTS_COMPLEX_PATCH: ScimPatchOperation[] = [
+    {
+        op: 'Add',
+        path: 'roles',
+        value: [
+            { value: '{"id":"06b07648-ecfe-589f-9d2f-6325724a46ee","value":"Admin","displayName":"Administrator"}' },
+            { value: '{"id":"06b07648-ecfe-599f-9d2f-6325724a46ee","value":"25","displayName":"Role1234"}' },
+        ],
+    },
+];
+
+/** AssertiveAppRoleAssignmentsComplex: the assigned set replaces the roles. */
+const ASSERTIVE_APP_ROLE_ASSIGNMENTS_PATCH: ScimPatchOperation[] = [
+    {
+        op: 'replace',
+        path: 'roles',
+        value: [
+            { primary: false, type: 'WindowsAzureActiveDirectoryRole', display: 'User', value: 'User' },
+            { primary: false, type: 'WindowsAzureActiveDirectoryRole', display: 'Test', value: 'Test' },
+        ],
+    },
+];
+
 const ADD_ONE_MEMBER: ScimPatchOperation[] = [{ op: 'Add', path: 'members', value: [{ $ref: null, value: 'new-member' }] }];
 
 function scenariosByName(name: string): Scenario {
@@ -94,6 +137,9 @@ function scenarios(): Scenario[] {
         { name: 'user PATCH, default dialect (6 × Replace)', resourceType: 'User', ours: user(), theirs: user(), operations: DEFAULT_DIALECT_USER_PATCH },
         { name: 'user PATCH, aadOptscim062020 (path-less)', resourceType: 'User', ours: user(), theirs: user(), operations: PATHLESS_DIALECT_USER_PATCH },
         { name: 'disable user (active "False")', resourceType: 'User', ours: user(), theirs: user(), operations: DISABLE_USER_PATCH },
+        { name: 'roles, SingleAppRoleAssignment (primary role value + display)', resourceType: 'User', ours: userWithRoles(), theirs: userWithRoles(), operations: SINGLE_APP_ROLE_PATCH },
+        { name: 'roles, AppRoleAssignmentsComplex (add 2 JSON-string roles)', resourceType: 'User', ours: userWithRoles(), theirs: userWithRoles(), operations: APP_ROLE_ASSIGNMENTS_COMPLEX_PATCH },
+        { name: 'roles, AssertiveAppRoleAssignmentsComplex (replace the set)', resourceType: 'User', ours: userWithRoles(), theirs: userWithRoles(), operations: ASSERTIVE_APP_ROLE_ASSIGNMENTS_PATCH },
         { name: 'add 1 member, group of 10', resourceType: 'Group', ours: group(10, false), theirs: group(10, true), operations: ADD_ONE_MEMBER },
         { name: 'add 1 member, group of 50,000', resourceType: 'Group', ours: group(50_000, false), theirs: group(50_000, true), operations: ADD_ONE_MEMBER },
     ];
@@ -178,6 +224,7 @@ export async function runPatchBench(): Promise<string> {
         '|---|---:|---:|---:|---:|',
         ...rows.map((row) => `| ${row.name} | ${formatRate(row.ours)} | ${formatRate(row.theirsCopy)} | ${formatRate(row.theirsInPlace)} | ${(row.ours / row.theirsCopy).toFixed(2)}× |`),
     ];
+    lines.push('', 'What the role bodies leave (speed is only half of it):', '', ...roleOutcomes());
     const small = rows.find((row) => row.name.endsWith('group of 10'));
     const large = rows.find((row) => row.name.endsWith('group of 50,000'));
     if (small !== undefined && large !== undefined) {
@@ -192,6 +239,17 @@ export async function runPatchBench(): Promise<string> {
         );
     }
     return lines.join('\n');
+}
+
+/** The roles each engine leaves after each role body, in one line per scenario. */
+function roleOutcomes(): string[] {
+    return scenarios()
+        .filter((scenario) => scenario.name.startsWith('roles,'))
+        .map((scenario) => {
+            const ours = applyPatch(scenario.ours, scenario.operations, scenario.resourceType).resource.roles;
+            const theirs = scimPatch(scenario.theirs as unknown as ScimPatchResource, scenario.operations, { mutateDocument: false, treatMissingAsAdd: true }) as unknown as ScimResource;
+            return `- ${scenario.name}: ours \`${JSON.stringify(ours)}\`; scim-patch \`${JSON.stringify(theirs.roles)}\``;
+        });
 }
 
 function scimPatchVersion(): string {

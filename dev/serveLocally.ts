@@ -4,12 +4,15 @@
  * 1. Settings: the environment, plus `local.settings.json` `Values` if present (the file `func start` reads).
  * 2. Storage: `TABLES_CONNECTION_STRING` if set; else Azurite's table service in this process, persisting
  *    under `.azurite/` (or in memory with `SCIM_STORAGE=memory`).
- * 3. Tokens: `SCIM_TOKEN` and the change feed's `SCIM_FEED_TOKEN` (dev only), each generated and printed
- *    when unset. Key Vault is for Azure: this host never constructs a managed-identity credential.
+ * 3. Tokens: `SCIM_TOKEN` and the change feed's `SCIM_FEED_TOKEN` (dev only), each generated and printed when
+ *    unset; likewise the OAuth client (`SCIM_OAUTH_CLIENT_ID` / `SCIM_OAUTH_CLIENT_SECRET`, dev only) for
+ *    /oauth/token, whose access tokens are signed with a key generated in memory. Key Vault is for Azure: this
+ *    host never constructs a managed-identity credential.
  * 4. Push (optional): with `SCIM_FEED_QUEUE` set and no `QUEUES_CONNECTION_STRING`, Azurite's queue service in
  *    this process (in memory). The change feed's timer runs every minute, as the Functions host would run it.
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvocationContext } from '@azure/functions';
@@ -25,6 +28,8 @@ const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 async function main(): Promise<void> {
     // The environment wins over local.settings.json, as under `func start`.
     const env: Record<string, string | undefined> = { ...localSettings(path.join(PROJECT_ROOT, 'local.settings.json')), ...process.env };
+    // A setting the app cannot run with stops here, before Azurite starts, with the one line naming it.
+    readSettings(env, () => undefined);
     if (env.KEY_VAULT_URL) {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
         delete env.KEY_VAULT_URL;
@@ -39,6 +44,8 @@ async function main(): Promise<void> {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
     env.SCIM_TOKEN ||= generateToken();
+    env.SCIM_OAUTH_CLIENT_ID ||= randomUUID();
+    env.SCIM_OAUTH_CLIENT_SECRET ||= generateToken();
     env.SCIM_FEED_TOKEN ||= generateToken();
     let queues: EmbeddedAzurite | undefined;
     if (env.SCIM_FEED_QUEUE && !env.QUEUES_CONNECTION_STRING) {
@@ -53,6 +60,8 @@ async function main(): Promise<void> {
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${env.SCIM_TOKEN}`);
     console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${base}/ServiceProviderConfig`);
+    console.log(`OAuth token endpoint: http://localhost:${host.port}/oauth/token`);
+    console.log(`Client id / secret (dev only): ${env.SCIM_OAUTH_CLIENT_ID} / ${env.SCIM_OAUTH_CLIENT_SECRET}`);
     console.log(`Change feed: http://localhost:${host.port}/changes (npm run feed -- tail)`);
     console.log(`Feed token (dev only): ${env.SCIM_FEED_TOKEN}`);
     const maintenance = startChangeFeedTimer(async () => app);

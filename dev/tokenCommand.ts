@@ -6,6 +6,7 @@
  *   status    when the current version was created and whether a previous one is still in its grace window
  *             (reads only version properties, so it never sees a token value)
  *   generate  print a fresh token without touching Key Vault (for the local SCIM_TOKEN setting)
+ *   client …  the OAuth client (create, rotate, status): see clientCommand.ts
  *
  * Options: --vault-url <url> (default KEY_VAULT_URL), --secret-name <name> (default SCIM_TOKEN_SECRET_NAME
  * or `scim-token`), --grace-minutes <n> (default SCIM_TOKEN_GRACE_MINUTES or 60: must match the app's),
@@ -20,6 +21,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { describeError } from '../shared/auth/KeyVaultTokenVerifier';
 import { listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
 import { readTokenSettings, TOKEN_SETTING_NAMES, type Environment } from '../shared/config';
+import { CLIENT_USAGE, runClientCommand } from './clientCommand';
 import { generateToken } from './generateToken';
 
 export interface RotationResult {
@@ -82,10 +84,12 @@ const USAGE = [
     '  status    show the current version and whether the previous one is still accepted',
     '  generate  print a random token without touching Key Vault (for the local SCIM_TOKEN setting)',
     '  --feed    the change feed\'s token (the application reading /changes) instead of Entra\'s',
+    ...CLIENT_USAGE,
 ];
 
 /** Runs one command; returns the process exit code (0 ok, 1 failed, 2 usage error). */
 export async function runTokenCommand(argv: readonly string[], io: TokenCommandIo): Promise<number> {
+    if (argv[0] === 'client') return runClientCommand(argv.slice(1), io);
     const parsed = parseArguments(argv);
     if (typeof parsed === 'string') {
         io.err(parsed);

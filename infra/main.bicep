@@ -1,5 +1,6 @@
 // SCIM 2.0 service provider for Microsoft Entra ID provisioning: Azure Functions (Flex Consumption)
-// on Azure Table Storage, bearer token in Key Vault, telemetry and alerts in Azure Monitor.
+// on Azure Table Storage, bearer token, OAuth client secret and token-signing key in Key Vault,
+// telemetry and alerts in Azure Monitor.
 // Deployed into an existing resource group, the same template on all three paths (docs/deploy.md):
 //   az deployment group create -g <rg> -f infra/main.bicep -p @infra/main.parameters.json
 //   azd up                                    (azure.yaml at the repository root)
@@ -80,6 +81,42 @@ param scimIndexedAttributes array = []
 @description('Declared schema extensions, RFC 7643 section 7 shape plus "resourceType" (SCIM_SCHEMA_EXTENSIONS, written as JSON). Empty: none.')
 param scimSchemaExtensions array = []
 
+// ---- OAuth client credentials and workload identity federation (docs/entra.md) ------------------
+
+@description('OAuth client id Entra authenticates as (SCIM_OAUTH_CLIENT_ID), from `npm run token -- client create`. Empty = no token endpoint: the Secret Token only.')
+param oauthClientId string = ''
+
+@description('Key Vault secret that holds the OAuth client secret (SCIM_OAUTH_CLIENT_SECRET_NAME). Only the name: `npm run token -- client create` writes the value.')
+param oauthClientSecretName string = 'scim-oauth-client-secret'
+
+@description('Minutes the previous OAuth client secret stays valid after a rotation (SCIM_OAUTH_SECRET_GRACE_MINUTES).')
+@minValue(0)
+@maxValue(43200)
+param oauthSecretGraceMinutes int = 10080
+
+@description('Key Vault key that signs OAuth access tokens (SCIM_OAUTH_SIGNING_KEY_NAME); this template creates it (RSA 2048, sign/verify only).')
+param oauthSigningKeyName string = 'scim-oauth-signing-key'
+
+@description('OAuth access token lifetime in minutes (SCIM_OAUTH_TOKEN_LIFETIME_MINUTES); Microsoft asks for 60 to 360.')
+@minValue(60)
+@maxValue(360)
+param oauthTokenLifetimeMinutes int = 120
+
+@description('Scopes a token request may name (SCIM_OAUTH_SCOPE, joined with spaces). Empty: the scope parameter is ignored.')
+param oauthScopes array = []
+
+@description('Workload identity federation: the issuer Entra shows, https://login.microsoftonline.com/<tenant id>/v2.0 (SCIM_WIF_ISSUER). Empty = off.')
+param wifIssuer string = ''
+
+@description('Workload identity federation: the issuer\'s keys (SCIM_WIF_JWKS_URL). Empty: <issuer without /v2.0>/discovery/v2.0/keys.')
+param wifJwksUrl string = ''
+
+@description('Workload identity federation: the subject Entra shows, an object id (SCIM_WIF_SUBJECT).')
+param wifSubject string = ''
+
+@description('Workload identity federation: accepted audiences (SCIM_WIF_AUDIENCE, joined with commas), e.g. api://<app id> and <app id>.')
+param wifAudiences array = []
+
 // ---- who may touch the token -------------------------------------------------------------------
 
 @description('Object ids of the admins (users or, better, one group) who read, rotate and revoke the token: Key Vault Secrets Officer on this vault only.')
@@ -146,6 +183,16 @@ var scimAppSettings = {
   SCIM_PUBLIC_BASE_URL: scimPublicBaseUrl
   SCIM_INDEXED_ATTRIBUTES: join(scimIndexedAttributes, ',')
   SCIM_SCHEMA_EXTENSIONS: empty(scimSchemaExtensions) ? '' : string(scimSchemaExtensions)
+  SCIM_OAUTH_CLIENT_ID: oauthClientId
+  SCIM_OAUTH_CLIENT_SECRET_NAME: oauthClientSecretName
+  SCIM_OAUTH_SECRET_GRACE_MINUTES: string(oauthSecretGraceMinutes)
+  SCIM_OAUTH_SIGNING_KEY_NAME: oauthSigningKeyName
+  SCIM_OAUTH_TOKEN_LIFETIME_MINUTES: string(oauthTokenLifetimeMinutes)
+  SCIM_OAUTH_SCOPE: join(oauthScopes, ' ')
+  SCIM_WIF_ISSUER: wifIssuer
+  SCIM_WIF_JWKS_URL: wifJwksUrl
+  SCIM_WIF_SUBJECT: wifSubject
+  SCIM_WIF_AUDIENCE: join(wifAudiences, ',')
   SCIM_FEED_TOKEN_SECRET_NAME: feedTokenSecretName
   SCIM_FEED_RETENTION_DAYS: string(feedRetentionDays)
   SCIM_FEED_QUEUE: feedQueueName
@@ -182,6 +229,7 @@ module keyVault 'app/keyvault.bicep' = {
     location: location
     tags: allTags
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+    oauthSigningKeyName: oauthSigningKeyName
   }
 }
 
@@ -211,6 +259,8 @@ module rbac 'app/rbac.bicep' = {
     appPrincipalId: functionApp.outputs.principalId
     storageAccountName: storage.outputs.storageAccountName
     keyVaultName: keyVault.outputs.keyVaultName
+    // From the module that creates the key, so the role assignment waits for it.
+    oauthSigningKeyName: keyVault.outputs.oauthSigningKeyName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     scimTokenSecretName: scimTokenSecretName
     feedQueueName: storage.outputs.feedQueueName
@@ -245,3 +295,7 @@ output keyVaultUrl string = keyVault.outputs.keyVaultUri
 output scimTokenSecretName string = scimTokenSecretName
 @description('Role assignment that lets the pipeline create the first token; the pipeline deletes it once the token exists. Empty when none was made.')
 output tokenBootstrapAssignmentId string = rbac.outputs.deployerBootstrapAssignmentId
+@description('OAuth token endpoint to paste into Entra (client credentials or workload identity federation).')
+output oauthTokenEndpoint string = 'https://${functionApp.outputs.defaultHostName}/oauth/token'
+@description('Name of the OAuth client-secret secret in the vault.')
+output oauthClientSecretName string = oauthClientSecretName

@@ -1,14 +1,15 @@
 /**
- * The composition root: what every function of the app shares (settings, token verifiers, store, the change feed's
- * queue), built once
- * per process and handed to the endpoint wrapper (`RouteDefinition.handlerFor`) and the timer. Under the
+ * The composition root: what every function of the app shares (settings, token verifiers, store, OAuth, the change
+ * feed's queue), built once per process and handed to the endpoint wrapper (`RouteDefinition.handlerFor`) and the timer. Under the
  * Functions host that is `appOfThisProcess`, built from the environment on first use; the local host, the
  * tests and the benchmarks build their own with `createApp` from settings they pass in.
  */
 import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from './auth/oauth/createOAuth';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { readSettings, type Settings } from './config';
 import type { EventQueue } from './feed/forwardChanges';
+import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createStoreFromSettings } from './store/createStore';
 import { createEventQueue } from './store/StorageQueue';
 import type { TableResourceStore } from './store/TableResourceStore';
@@ -24,6 +25,8 @@ export interface App {
      * route and the MaintainChangeFeed timer its change feed (`store.changes`).
      */
     store: TableResourceStore;
+    /** The token endpoint and the access-token check; undefined when OAuth is not configured. */
+    oauth: OAuth | undefined;
     /** Where the change feed is pushed; undefined when push is off (no SCIM_FEED_QUEUE). */
     eventQueue: EventQueue | undefined;
 }
@@ -34,15 +37,27 @@ export type AppProvider = () => Promise<App>;
 export interface AppOptions {
     /** Tests hand the token verifier a fake Key Vault credential, stub client options and a clock. */
     tokenVerifier?: TokenVerifierDependencies;
+    /** The same for the OAuth side (Key Vault secret and key clients, a clock, the log). */
+    oauth?: OAuthDependencies;
 }
 
-/** Builds an app from settings; throws if they cannot work (no table storage configured). */
+/**
+ * Builds an app from settings; throws if they cannot work (no table storage configured). The schemas it
+ * serves — the core ones plus the declared extensions — become the process's schema registry, which every
+ * protocol function reads (shared/scim/schemaRegistry.ts): one process serves one schema.
+ */
 export function createApp(settings: Settings, options: AppOptions = {}): App {
+    useSchemaExtensions(settings.schemaExtensions);
+    if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
+    const oauth = createOAuth(settings, options.oauth);
     return {
         settings,
-        verifier: createTokenVerifier(settings, options.tokenVerifier),
+        // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).
+        verifier: withAccessTokens(createTokenVerifier(settings, options.tokenVerifier), oauth),
+        // The change feed's own token: never an OAuth access token, never Entra's Secret Token.
         feedVerifier: createTokenVerifier(settings, options.tokenVerifier, 'feed'),
         store: createStoreFromSettings(settings.storage, settings.managedIdentityClientId),
+        oauth,
         eventQueue: createEventQueue(settings.feed, settings.managedIdentityClientId),
     };
 }
@@ -58,4 +73,10 @@ export function appOfThisProcess(): Promise<App> {
             throw error;
         });
     return processApp;
+}
+
+/** One start-up line saying which extensions are served (names and counts only). */
+function describeSchemaExtensions(settings: Settings): string {
+    const schemas = settings.schemaExtensions.map((e) => `${e.schema.id} (${e.resourceType}, ${e.schema.attributes.length} attributes)`);
+    return `SCIM schema extensions: ${schemas.join(', ')}`;
 }

@@ -1,6 +1,6 @@
 /** Every setting is read in shared/config.ts: what each one becomes, and the defaults. */
 import { describe, expect, it } from 'vitest';
-import { readSettings } from '../shared/config';
+import { readOAuthSettings, readSettings } from '../shared/config';
 
 describe('readSettings', () => {
     it('has the documented defaults and no storage, token source or identity when nothing is set', () => {
@@ -10,6 +10,7 @@ describe('readSettings', () => {
             feedToken: { keyVaultUrl: undefined, secretName: 'scim-feed-token', graceWindowMs: 3_600_000, cacheTtlMs: 300_000, staticToken: undefined },
             feed: { retentionDays: 30 },
             managedIdentityClientId: undefined,
+            schemaExtensions: [],
         });
     });
 
@@ -46,5 +47,78 @@ describe('readSettings', () => {
     it('prefers a connection string over the endpoint', () => {
         const settings = readSettings({ TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true', TABLES_ENDPOINT: 'https://acct.table.core.windows.net' });
         expect(settings.storage).toEqual({ tableName: 'scim', connectionString: 'UseDevelopmentStorage=true' });
+    });
+});
+
+const read = (env: NodeJS.ProcessEnv) => {
+    const log: string[] = [];
+    return { settings: readOAuthSettings(env, (line) => log.push(line)), log };
+};
+
+describe('readOAuthSettings', () => {
+    it('is off without SCIM_OAUTH_CLIENT_ID, whatever else is set', () => {
+        expect(read({ SCIM_OAUTH_CLIENT_SECRET: 'x', SCIM_WIF_ISSUER: 'https://login.microsoftonline.com/t/v2.0' }).settings).toBeUndefined();
+        expect(read({ SCIM_OAUTH_CLIENT_ID: '  ' }).settings).toBeUndefined();
+    });
+
+    it('locally: the secret from SCIM_OAUTH_CLIENT_SECRET, an in-memory key, 120 minutes, no scopes, no federation', () => {
+        expect(read({ SCIM_OAUTH_CLIENT_ID: 'c', SCIM_OAUTH_CLIENT_SECRET: 's' }).settings).toEqual({
+            clientId: 'c',
+            clientSecret: { value: 's' },
+            secretGraceWindowMs: 7 * 24 * 60 * 60_000,
+            signingKey: { inMemory: true },
+            accessTokenLifetimeSeconds: 7200,
+            scopes: undefined,
+            federation: undefined,
+        });
+    });
+
+    it('in Azure: the secret and the key from Key Vault (SCIM_OAUTH_CLIENT_SECRET ignored, and said so)', () => {
+        const { settings, log } = read({
+            KEY_VAULT_URL: 'https://kv.vault.azure.net', SCIM_OAUTH_CLIENT_ID: 'c', SCIM_OAUTH_CLIENT_SECRET: 's',
+            SCIM_OAUTH_CLIENT_SECRET_NAME: 'my-secret', SCIM_OAUTH_SIGNING_KEY_NAME: 'my-key', SCIM_OAUTH_SECRET_GRACE_MINUTES: '30',
+        });
+        expect(settings).toMatchObject({ clientSecret: { keyVaultSecretName: 'my-secret' }, signingKey: { keyVaultKeyName: 'my-key' }, secretGraceWindowMs: 30 * 60_000 });
+        expect(log.join('\n')).toContain('SCIM_OAUTH_CLIENT_SECRET is ignored');
+        expect(read({ KEY_VAULT_URL: 'https://kv.vault.azure.net', SCIM_OAUTH_CLIENT_ID: 'c' }).settings).toMatchObject({
+            clientSecret: { keyVaultSecretName: 'scim-oauth-client-secret' }, signingKey: { keyVaultKeyName: 'scim-oauth-signing-key' },
+        });
+    });
+
+    it('lifetime within 60–360 minutes, else the default with a log line; scopes split on spaces', () => {
+        for (const [value, seconds] of [['60', 3600], ['360', 21600], ['59', 7200], ['361', 7200], ['two hours', 7200]] as const) {
+            const { settings, log } = read({ SCIM_OAUTH_CLIENT_ID: 'c', SCIM_OAUTH_TOKEN_LIFETIME_MINUTES: value });
+            expect(settings!.accessTokenLifetimeSeconds, value).toBe(seconds);
+            expect(log.length, value).toBe(seconds === 7200 ? 1 : 0);
+        }
+        expect(read({ SCIM_OAUTH_CLIENT_ID: 'c', SCIM_OAUTH_SCOPE: ' scim  scim.read ' }).settings!.scopes).toEqual(['scim', 'scim.read']);
+    });
+
+    it('federation: tenant from the issuer, JWKS URL derived from it, audiences comma-separated', () => {
+        const tenant = 'ce5f061f-abe6-4e40-9615-301f87bcb7f0';
+        const { settings } = read({
+            SCIM_OAUTH_CLIENT_ID: 'c',
+            SCIM_WIF_ISSUER: `https://login.microsoftonline.com/${tenant}/v2.0`,
+            SCIM_WIF_SUBJECT: 'sub-object-id',
+            SCIM_WIF_AUDIENCE: 'api://app-id, app-id,',
+        });
+        expect(settings!.federation).toEqual({
+            issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
+            jwksUrl: `https://login.microsoftonline.com/${tenant}/discovery/v2.0/keys`,
+            subject: 'sub-object-id',
+            audiences: ['api://app-id', 'app-id'],
+            tenantId: tenant,
+        });
+    });
+
+    it('federation is off, with a log line naming what is missing or wrong', () => {
+        const partial = read({ SCIM_OAUTH_CLIENT_ID: 'c', SCIM_WIF_ISSUER: 'https://login.microsoftonline.com/t/v2.0' });
+        expect(partial.settings!.federation).toBeUndefined();
+        expect(partial.log.join('\n')).toContain('SCIM_WIF_SUBJECT, SCIM_WIF_AUDIENCE not set');
+        const v1 = read({ SCIM_OAUTH_CLIENT_ID: 'c', SCIM_WIF_ISSUER: 'https://sts.windows.net/t/', SCIM_WIF_SUBJECT: 's', SCIM_WIF_AUDIENCE: 'a' });
+        expect(v1.settings!.federation).toBeUndefined();
+        expect(v1.log.join('\n')).toContain('not of the form');
+        const badJwks = read({ SCIM_OAUTH_CLIENT_ID: 'c', SCIM_WIF_ISSUER: 'https://login.microsoftonline.com/t/v2.0', SCIM_WIF_SUBJECT: 's', SCIM_WIF_AUDIENCE: 'a', SCIM_WIF_JWKS_URL: 'file:///etc/keys' });
+        expect(badJwks.settings!.federation).toBeUndefined();
     });
 });

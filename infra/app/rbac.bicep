@@ -14,6 +14,9 @@ param keyVaultName string
 @description('Application Insights component the app reports to.')
 param applicationInsightsName string
 
+@description('Key in the vault that signs OAuth access tokens.')
+param oauthSigningKeyName string
+
 @description('Name of the bearer-token secret (SCIM_TOKEN_SECRET_NAME).')
 param scimTokenSecretName string
 
@@ -43,6 +46,8 @@ var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageTableDataContributorRoleId = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 // Key Vault Secrets User: read the bearer-token secret.
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
+// Key Vault Crypto User: read the OAuth signing key's public half and sign with it (scoped to that key).
+var keyVaultCryptoUserRoleId = '12338af0-0e69-4776-bea7-57ae8d297424'
 // Key Vault Secrets Officer: create, rotate and disable versions of the bearer-token secret.
 var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 // Monitoring Metrics Publisher: send telemetry to Application Insights with Entra ID auth.
@@ -68,6 +73,11 @@ resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
 resource tokenSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' existing = {
   parent: keyVault
   name: scimTokenSecretName
+}
+
+resource oauthSigningKey 'Microsoft.KeyVault/vaults/keys@2024-11-01' existing = {
+  parent: keyVault
+  name: oauthSigningKeyName
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -110,6 +120,16 @@ resource appKeyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04
   scope: keyVault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUserRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appKeyVaultCryptoUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(oauthSigningKey.id, appPrincipalId, keyVaultCryptoUserRoleId)
+  scope: oauthSigningKey
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultCryptoUserRoleId)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

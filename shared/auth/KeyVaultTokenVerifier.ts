@@ -36,7 +36,7 @@ export interface KeyVaultTokenVerifierOptions {
     /** The clock, in milliseconds since the epoch (tests move it). */
     now?: () => number;
     log?: (line: string) => void;
-    /** What log lines call this token (default `SCIM token`; the change feed's is `Feed token`). */
+    /** What the secret is, at the start of each log line. Default `SCIM token` (the OAuth client secret and the change feed's token reuse this class). */
     label?: string;
 }
 

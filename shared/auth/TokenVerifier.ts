@@ -9,5 +9,11 @@ export interface TokenVerifier {
      * Retry-After) when the token source is unavailable and nothing is cached: Entra quarantines a job
      * on credential failures, so an outage must not look like a wrong token.
      */
-    verify(presented: string): Promise<boolean>;
+    verify(presented: string, context?: VerificationContext): Promise<boolean>;
+}
+
+/** What a verifier may need to know about the request: an OAuth access token is only good for its audience. */
+export interface VerificationContext {
+    /** The SCIM base URL the request was made to (`https://<host>/scim`). */
+    scimBaseUrl: string;
 }

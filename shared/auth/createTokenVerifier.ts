@@ -68,7 +68,7 @@ export function createTokenVerifier(
  * building the verifier never touches the identity endpoint (and tests, which always inject a
  * credential, could not construct one even by accident of ordering).
  */
-function lazyManagedIdentityCredential(clientId: string | undefined): TokenCredential {
+export function lazyManagedIdentityCredential(clientId: string | undefined): TokenCredential {
     let credential: ManagedIdentityCredential | undefined;
     return {
         getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {

@@ -4,6 +4,7 @@
  */
 import { app } from '@azure/functions';
 import { appOfThisProcess } from '../app';
+import { SettingsError } from '../config';
 import type { RouteDefinition } from './scimEndpoint';
 
 let startupHookRegistered = false;
@@ -17,17 +18,23 @@ export function registerRoute(route: RouteDefinition): RouteDefinition {
 /**
  * Builds the app when the host starts rather than on the first request, so a missing token
  * source ("every request will be refused") or storage setting is in the log at start-up, before Entra's
- * first Test Connection. Outside the host (tests, local host) the hook never fires (the package's test
- * mode skips it with a warning the local host and the test setup filter out).
+ * first Test Connection. A setting the app cannot run with (a bad `SCIM_SCHEMA_EXTENSIONS`) also stops the
+ * start: the hook rethrows, the worker reports the failed start-up, and no request is served with a wrong
+ * schema. Outside the host (tests, local host) the hook never fires (the package's test mode skips it with a
+ * warning the local host and the test setup filter out).
  */
 function registerStartupCheck(): void {
     if (startupHookRegistered) return;
     startupHookRegistered = true;
-    app.hook.appStart(async () => {
-        try {
-            await appOfThisProcess();
-        } catch (error) {
-            console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
-        }
-    });
+    app.hook.appStart(() => checkStartup());
+}
+
+/** The start-up check: one log line for whatever is wrong; a setting the app cannot run with stops the start. */
+export async function checkStartup(build: () => Promise<unknown> = appOfThisProcess): Promise<void> {
+    try {
+        await build();
+    } catch (error) {
+        console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
+        if (error instanceof SettingsError) throw error;
+    }
 }

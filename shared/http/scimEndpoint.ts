@@ -78,7 +78,8 @@ async function respond(
     try {
         const built = await app();
         const { settings } = built;
-        await authenticate(request, verifierOf(built));
+        const baseUrl = settings.publicBaseUrl ?? scimBaseUrl(request.url);
+        await authenticate(request, verifierOf(built), baseUrl);
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, MAX_REQUEST_BODY_BYTES) : undefined;
         return await handle({
@@ -87,7 +88,7 @@ async function respond(
             query: request.query,
             header: (name) => request.headers.get(name) ?? undefined,
             body,
-            baseUrl: settings.publicBaseUrl ?? scimBaseUrl(request.url),
+            baseUrl,
             log,
         }, built);
     } catch (error) {
@@ -99,9 +100,10 @@ async function respond(
     }
 }
 
-async function authenticate(request: HttpRequest, verifier: { verify(token: string): Promise<boolean> }): Promise<void> {
+/** The Secret Token or, with OAuth, an access token for this SCIM base URL (its audience). */
+async function authenticate(request: HttpRequest, verifier: TokenVerifier, scimBaseUrl: string): Promise<void> {
     const token = bearerToken(request.headers.get('authorization'));
-    if (token === undefined || !(await verifier.verify(token))) {
+    if (token === undefined || !(await verifier.verify(token, { scimBaseUrl }))) {
         throw new ScimError(401, undefined, 'Authorization failed: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer' });
     }
 }

@@ -11,18 +11,11 @@
  * - `null` means unassigned (RFC 7643 §2.5), so a null value is dropped rather than stored.
  */
 import { ScimError } from './errors';
-import {
-    type AttributeDefinition,
-    type ResourceTypeName,
-    coreAttributes,
-    findByName,
-    schemasOf,
-} from './schemas';
+import { isPlainObject } from './isPlainObject';
+import { isRolesAttribute, readRoleElement } from './roles';
+import { findByName, type AttributeDefinition, type ResolvedAttribute, type ResourceTypeName, type SchemaDefinition } from './schemas';
+import { coreAttributes, extensionOf, parseAttributeReference, resolveAttribute } from './schemaRegistry';
 import type { ScimResource } from './store';
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** `"True"` / `"False"` in any letter case; anything else is not a boolean string. */
 export function booleanFromString(text: string): boolean | undefined {
@@ -60,7 +53,9 @@ function coerceSingleValue(definition: AttributeDefinition, value: unknown): unk
 
 /**
  * Called for each sub-attribute a complex value carries beyond its definition, with its name as the
- * client wrote it. Without a callback such sub-attributes are kept as sent.
+ * client wrote it. With a callback such sub-attributes are dropped, and so are readOnly ones (RFC 7643 §7:
+ * the client's value "SHALL NOT" be taken; `manager.displayName`, a member's `display`), as the PATCH
+ * engine drops them; without one, both are kept as sent.
  */
 export type UnknownSubAttributeHandler = (name: string) => void;
 
@@ -91,6 +86,7 @@ function canonicalizeSingleValue(
     onUnknownSubAttribute: UnknownSubAttributeHandler | undefined,
 ): unknown {
     if (value === null || value === undefined) return undefined;
+    if (isRolesAttribute(definition)) value = readRoleElement(value);
     if (definition.type === 'complex' && isPlainObject(value)) {
         const canonical: Record<string, unknown> = {};
         for (const [key, subValue] of Object.entries(value)) {
@@ -100,6 +96,7 @@ function canonicalizeSingleValue(
                 else setOwnProperty(canonical, key, subValue);
                 continue;
             }
+            if (onUnknownSubAttribute && subDefinition.mutability === 'readOnly') continue;
             const subCanonical = canonicalizeAttributeValue(subDefinition, subValue, onUnknownSubAttribute);
             if (subCanonical !== undefined) canonical[subDefinition.name] = subCanonical;
         }
@@ -108,42 +105,76 @@ function canonicalizeSingleValue(
     return coerceSingleValue(definition, value);
 }
 
+/** Called with the name of each attribute or sub-attribute outside the schemas (`name.evil`, `urn:…:User:x`). */
+export type IgnoredAttributeHandler = (name: string) => void;
+
 /**
  * A resource in canonical form: known attribute names (core, common and extension attributes, and the
- * extension URN keys) in schema case, values coerced, `null`s dropped. Attributes outside our schemas are
- * kept as sent: deciding about them is the caller's business (the validator, or PATCH's `ignored`).
+ * extension URN keys) in schema case, values coerced, `null`s dropped. An extension attribute may also
+ * come as a URN-qualified key (`"urn:…:alvao_tPersonCust:2.0:User:costCenterCode": "x"`); it goes under
+ * its extension's key. Whether `schemas` lists the extension does not matter (Entra never lists a custom
+ * one, docs/entra-protocol.md §14.2).
+ *
+ * With `onIgnored`, everything outside the schemas (attributes, and sub-attributes at any depth of a
+ * value) is dropped and named, and readOnly sub-attributes are dropped, as the PATCH engine does; without
+ * it, they are kept as sent (`schemas` is always kept: it is not an attribute, RFC 7643 §3).
  */
-export function canonicalizeResource(resource: ScimResource, resourceType: ResourceTypeName): ScimResource {
-    const { extensions } = schemasOf(resourceType);
-    const core = coreAttributes(resourceType);
+export function canonicalizeResource(resource: ScimResource, resourceType: ResourceTypeName, onIgnored?: IgnoredAttributeHandler): ScimResource {
     const canonical: ScimResource = {};
     for (const [key, value] of Object.entries(resource)) {
         if (value === null) continue;
-        const extension = extensions.find((e) => e.id.toLowerCase() === key.toLowerCase());
-        if (extension && isPlainObject(value)) {
-            const existing = canonical[extension.id];
-            const attributes: Record<string, unknown> = isPlainObject(existing) ? { ...existing } : {};
-            for (const [name, attributeValue] of Object.entries(value)) {
-                const definition = findByName(extension.attributes, name);
-                if (!definition) {
-                    if (attributeValue !== null) setOwnProperty(attributes, name, attributeValue);
-                    continue;
-                }
-                const canonicalValue = canonicalizeAttributeValue(definition, attributeValue);
-                if (canonicalValue !== undefined) attributes[definition.name] = canonicalValue;
-            }
-            canonical[extension.id] = attributes;
+        if (key === 'schemas') {
+            canonical.schemas = value;
             continue;
         }
-        const definition = findByName(core, key);
-        if (!definition) {
-            setOwnProperty(canonical, key, value);
+        const extension = extensionOf(resourceType, key);
+        if (extension) {
+            // Not an object: kept for the validator to refuse (400) rather than dropped.
+            if (!isPlainObject(value)) canonical[extension.id] = value;
+            else for (const [name, attributeValue] of Object.entries(value)) putExtensionAttribute(canonical, extension, name, attributeValue, onIgnored);
             continue;
         }
-        const canonicalValue = canonicalizeAttributeValue(definition, value);
+        const resolved = resolveKey(resourceType, key);
+        if (resolved?.extension !== undefined) {
+            putExtensionAttribute(canonical, extensionOf(resourceType, resolved.extension)!, resolved.definition.name, value, onIgnored);
+            continue;
+        }
+        if (!resolved) {
+            if (onIgnored) onIgnored(key);
+            else setOwnProperty(canonical, key, value);
+            continue;
+        }
+        const { definition } = resolved;
+        const canonicalValue = canonicalizeAttributeValue(definition, value, onIgnored && ((sub) => onIgnored(`${definition.name}.${sub}`)));
         if (canonicalValue !== undefined) canonical[definition.name] = canonicalValue;
     }
     return canonical;
+}
+
+/** A top-level key: a core or common attribute name, or a URN-qualified attribute (`urn:…:User:x`), not a sub-attribute. */
+function resolveKey(resourceType: ResourceTypeName, key: string): ResolvedAttribute | undefined {
+    if (!key.toLowerCase().startsWith('urn:')) {
+        const definition = findByName(coreAttributes(resourceType), key);
+        return definition && { definition };
+    }
+    const reference = parseAttributeReference(key);
+    if (reference.schema === undefined || reference.subAttribute !== undefined) return undefined;
+    return resolveAttribute(resourceType, reference);
+}
+
+function putExtensionAttribute(canonical: ScimResource, extension: SchemaDefinition, name: string, value: unknown, onIgnored: IgnoredAttributeHandler | undefined): void {
+    const existing = canonical[extension.id];
+    const attributes: Record<string, unknown> = isPlainObject(existing) ? existing : {};
+    canonical[extension.id] = attributes;
+    const definition = findByName(extension.attributes, name);
+    if (!definition) {
+        if (onIgnored) onIgnored(`${extension.id}:${name}`);
+        else if (value !== null) setOwnProperty(attributes, name, value);
+        return;
+    }
+    const path = `${extension.id}:${definition.name}`;
+    const canonicalValue = canonicalizeAttributeValue(definition, value, onIgnored && ((sub) => onIgnored(`${path}.${sub}`)));
+    if (canonicalValue !== undefined) attributes[definition.name] = canonicalValue;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * The discovery resources (RFC 7643 §5–7, RFC 7644 §4): ServiceProviderConfig, ResourceTypes, Schemas.
- * All three are views of the schema definitions in `schemas.ts`, never copies of them.
+ * All three are views of the schema registry (schemaRegistry.ts: the core schemas and the declared
+ * extensions), never copies of it.
  */
 import { ScimError } from './errors';
 import { listResponse, MAX_PAGE_SIZE, type ListResponse } from './listResponse';
 import { MAX_REQUEST_BODY_BYTES } from './request';
-import { EXTERNAL_ID_ATTRIBUTE, findSchema, RESOURCE_TYPES, SCHEMAS, type ResourceTypeDefinition, type SchemaDefinition } from './schemas';
+import { EXTERNAL_ID_ATTRIBUTE, type ResourceTypeDefinition, type SchemaDefinition } from './schemas';
+import { currentSchemas } from './schemaRegistry';
 
 const SERVICE_PROVIDER_CONFIG_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
@@ -49,7 +51,7 @@ function resourceTypeResource(definition: ResourceTypeDefinition, baseUrl: strin
  * there (externalId is a matching attribute of the ALVAO mapping, docs/entra-protocol.md §4, §5.2).
  */
 function schemaResource(schema: SchemaDefinition, baseUrl: string): Record<string, unknown> {
-    const isCore = RESOURCE_TYPES.some((r) => r.schema === schema.id);
+    const isCore = currentSchemas().resourceTypes.some((r) => r.schema === schema.id);
     return {
         schemas: [SCHEMA_SCHEMA],
         id: schema.id,
@@ -61,21 +63,23 @@ function schemaResource(schema: SchemaDefinition, baseUrl: string): Record<strin
 }
 
 export function resourceTypes(baseUrl: string, id?: string): ListResponse<unknown> | Record<string, unknown> {
+    const { resourceTypes } = currentSchemas();
     if (id === undefined) {
-        const resources = RESOURCE_TYPES.map((r) => resourceTypeResource(r, baseUrl));
+        const resources = resourceTypes.map((r) => resourceTypeResource(r, baseUrl));
         return listResponse(resources, resources.length);
     }
-    const found = RESOURCE_TYPES.find((r) => r.id.toLowerCase() === id.toLowerCase());
+    const found = resourceTypes.find((r) => r.id.toLowerCase() === id.toLowerCase());
     if (!found) throw ScimError.notFound('Resource type not found');
     return resourceTypeResource(found, baseUrl);
 }
 
 export function schemas(baseUrl: string, id?: string): ListResponse<unknown> | Record<string, unknown> {
+    const registry = currentSchemas();
     if (id === undefined) {
-        const resources = SCHEMAS.map((s) => schemaResource(s, baseUrl));
+        const resources = registry.schemas.map((s) => schemaResource(s, baseUrl));
         return listResponse(resources, resources.length);
     }
-    const found = findSchema(id);
+    const found = registry.findSchema(id);
     if (!found) throw ScimError.notFound('Schema not found');
     return schemaResource(found, baseUrl);
 }

@@ -8,15 +8,9 @@
  * resource. Evaluation never throws: a missing attribute or an unexpected value shape simply does
  * not match.
  */
-import {
-    findByName,
-    resolveAttribute,
-    schemasOf,
-    type AttributeDefinition,
-    type AttributeReference,
-    type ResourceTypeName,
-} from './schemas';
-import { isPlainObject } from './attributeValues';
+import { findByName, type AttributeDefinition, type AttributeReference, type ResourceTypeName } from './schemas';
+import { currentSchemas, resolveAttribute, schemasOf, type SchemaRegistry } from './schemaRegistry';
+import { isPlainObject } from './isPlainObject';
 import { valueNamed } from './caseInsensitiveKeys';
 import type { CompareOperator, FilterNode, FilterValue } from './filterSyntax';
 
@@ -50,16 +44,23 @@ interface Scope {
     parent?: AttributeReference;
 }
 
-const compiledFilters = new WeakMap<FilterNode, Map<string, FilterPredicate>>();
+/** Per schema registry (declared extensions change what a path means), per AST node, per scope. */
+const compiledFilters = new WeakMap<SchemaRegistry, WeakMap<FilterNode, Map<string, FilterPredicate>>>();
 
 function compile(node: FilterNode, scope: Scope): FilterPredicate {
     const key = scope.parent === undefined
         ? scope.resourceType
         : `${scope.resourceType}|${scope.parent.schema ?? ''}|${scope.parent.attribute}`.toLowerCase();
-    let byScope = compiledFilters.get(node);
+    const registry = currentSchemas();
+    let byNode = compiledFilters.get(registry);
+    if (byNode === undefined) {
+        byNode = new WeakMap();
+        compiledFilters.set(registry, byNode);
+    }
+    let byScope = byNode.get(node);
     if (byScope === undefined) {
         byScope = new Map();
-        compiledFilters.set(node, byScope);
+        byNode.set(node, byScope);
     }
     let predicate = byScope.get(key);
     if (predicate === undefined) {

@@ -15,12 +15,12 @@
  */
 import { ScimError, type ScimType } from './errors';
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, type CompareOperator, type FilterNode, type FilterValue, type PatchPath } from './filterSyntax';
-import { parseAttributeReference, SCHEMAS, type AttributeReference } from './schemas';
+import type { AttributeReference } from './schemas';
+import { parseAttributeReference, servedSchemaIds } from './schemaRegistry';
 
 const COMPARE_OPERATORS: ReadonlySet<string> = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']);
 const ORDERING_OPERATORS: ReadonlySet<string> = new Set(['gt', 'ge', 'lt', 'le']);
 const SUBSTRING_OPERATORS: ReadonlySet<string> = new Set(['co', 'sw', 'ew']);
-const SCHEMA_IDS: readonly string[] = SCHEMAS.map((schema) => schema.id);
 
 /** JSON number (RFC 8259 §6); the input is a bounded, already-delimited word, so this is linear. */
 const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
@@ -289,7 +289,7 @@ class Parser {
     /**
      * attrPath = [URI ":"] ATTRNAME *1subAttr. Our schema URNs (in their own case) are split off here, so
      * `…:2.0:User:name.givenName` splits correctly despite the dots; any other URN goes to
-     * `parseAttributeReference` (schemas.ts), which also knows our URNs in any case.
+     * `parseAttributeReference` (schemaRegistry.ts), which also knows our URNs in any case.
      */
     private parseAttributePath(): AttributeReference {
         this.skipWhitespace();
@@ -417,7 +417,7 @@ function startsWithUrn(text: string, start: number, end: number): boolean {
 
 /** One of our schema URNs, written in its own case, followed by `:` and more, at `start`. */
 function knownSchemaAt(text: string, start: number, end: number): string | undefined {
-    for (const id of SCHEMA_IDS) {
+    for (const id of servedSchemaIds()) {
         const colon = start + id.length;
         if (colon + 1 < end && text.charCodeAt(colon) === Char.Colon && text.slice(start, colon) === id) return id;
     }

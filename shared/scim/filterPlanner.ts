@@ -8,7 +8,8 @@
  * `id eq … and members[value eq …]`, and `and` combinations of them.
  */
 import { ScimError } from './errors';
-import { resolveAttribute, schemasOf, type ResourceTypeName } from './schemas';
+import type { ResourceTypeName } from './schemas';
+import { resolveAttribute, schemasOf } from './schemaRegistry';
 import type { FilterNode } from './filterSyntax';
 import type { IndexLookup, QueryPlan } from './queryPlan';
 

@@ -40,7 +40,7 @@
  * value), patchManager.ts (the enterprise manager), patchMembers.ts (the member delta), patchDraft.ts (the
  * resource being built).
  */
-import { isPlainObject } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { replaceKey, valueNamed } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import { jsonEqual } from './jsonEqual';
@@ -49,7 +49,8 @@ import { isManager, nextManager } from './patchManager';
 import { applyMemberOperation } from './patchMembers';
 import { cachedTarget, type Target } from './patchTargets';
 import { nextAttributeValue } from './patchValues';
-import { schemasOf, type ResourceTypeName } from './schemas';
+import type { ResourceTypeName } from './schemas';
+import { schemasOf } from './schemaRegistry';
 import type { MemberDelta, ScimResource } from './store';
 
 /** Most operations accepted in one PATCH request. Entra sends a few dozen at most (docs/entra-protocol.md §11). */

@@ -4,7 +4,7 @@
  * written to it. Attribute values in the draft are replaced, never modified, so the input stays intact.
  */
 import type { ScimResource } from './store';
-import { isPlainObject } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { replaceKey, valueNamed, withKey } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import type { ResourceTypeName } from './schemas';

@@ -2,7 +2,7 @@
  * The enterprise `manager` under PATCH (docs/entra-protocol.md §5.6): whatever shape the client sends, it
  * is stored as `{ value: "<id>" }`.
  */
-import { isPlainObject } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { valueNamed } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import { matchesElement } from './filterEvaluator';

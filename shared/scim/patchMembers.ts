@@ -2,7 +2,7 @@
  * Group members under PATCH (docs/entra-protocol.md §6): a delta of ids to clear, remove and add, never the
  * member list, so a change costs the same for a group of 10 or of 50,000.
  */
-import { isPlainObject } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { valueNamed } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import type { FilterNode } from './filterSyntax';

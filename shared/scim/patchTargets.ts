@@ -7,16 +7,8 @@ import { canonicalizeAttributeValue, checkAttributeValue } from './attributeValu
 import { ScimError } from './errors';
 import { parsePatchPath } from './filterParser';
 import type { FilterNode, PatchPath } from './filterSyntax';
-import {
-    findByName,
-    parseAttributeReference,
-    resolveAttribute,
-    schemasOf,
-    type AttributeDefinition,
-    type AttributeReference,
-    type ResolvedAttribute,
-    type ResourceTypeName,
-} from './schemas';
+import { findByName, type AttributeDefinition, type AttributeReference, type ResolvedAttribute, type ResourceTypeName } from './schemas';
+import { currentSchemas, parseAttributeReference, resolveAttribute, schemasOf, type SchemaRegistry } from './schemaRegistry';
 
 export interface Target {
     /** The path as the client wrote it, for messages. */
@@ -69,16 +61,21 @@ function locateAttribute(resourceType: ResourceTypeName, reference: AttributeRef
  * per-AST compilation cache effective. Targets and filter ASTs are never modified (filterSyntax.ts).
  * `null` caches "outside our schemas"; paths that fail to resolve throw and are not cached.
  */
-const resolvedTargets: Record<ResourceTypeName, Record<'path' | 'key', Map<string, Target | null>>> = {
-    User: { path: new Map(), key: new Map() },
-    Group: { path: new Map(), key: new Map() },
-};
+type TargetCache = Record<ResourceTypeName, Record<'path' | 'key', Map<string, Target | null>>>;
+/** Per schema registry: what a path resolves to depends on the extensions declared. */
+const resolvedTargets = new WeakMap<SchemaRegistry, TargetCache>();
 
 const MAX_CACHED_TARGETS = 512;
 
 /** `kind`: an operation's `path`, or a key of a path-less value (an attribute path, no filter expected). */
 export function cachedTarget(resourceType: ResourceTypeName, text: string, kind: 'path' | 'key'): Target | undefined {
-    const cache = resolvedTargets[resourceType][kind];
+    const registry = currentSchemas();
+    let caches = resolvedTargets.get(registry);
+    if (caches === undefined) {
+        caches = { User: { path: new Map(), key: new Map() }, Group: { path: new Map(), key: new Map() } };
+        resolvedTargets.set(registry, caches);
+    }
+    const cache = caches[resourceType][kind];
     let target = cache.get(text);
     if (target === undefined) {
         // Keys are attribute paths; only a key with brackets needs the full path grammar.
@@ -92,13 +89,14 @@ export function cachedTarget(resourceType: ResourceTypeName, text: string, kind:
 
 /**
  * The element a `type eq "work"` filter describes, for creating it (docs/entra-protocol.md §5.4). Only a filter of
- * `eq` comparisons joined by `and` that names the element's `type` describes an element; anything else
- * (`value co "x"`, `type ne "work"`) does not, and finding nothing through it is `noTarget`.
+ * `eq` comparisons joined by `and` that names the element's `type`, or selects the primary element
+ * (`roles[primary eq "True"]`, Entra's SingleAppRoleAssignment, docs/entra-protocol.md §14.3), describes an
+ * element; anything else (`value co "x"`, `type ne "work"`) does not, and finding nothing through it is `noTarget`.
  */
 function elementFromFilter(definition: AttributeDefinition, filter: FilterNode): Record<string, unknown> | undefined {
     const element: Record<string, unknown> = {};
-    if (!collectEqualities(definition, filter, element) || !Object.hasOwn(element, 'type')) return undefined;
-    return element;
+    if (!collectEqualities(definition, filter, element)) return undefined;
+    return Object.hasOwn(element, 'type') || element.primary === true ? element : undefined;
 }
 
 function collectEqualities(definition: AttributeDefinition, node: FilterNode, into: Record<string, unknown>): boolean {

@@ -3,7 +3,8 @@
  * value without modifying it: whole attributes, sub-attributes, elements selected by a value filter
  * (`emails[type eq "work"].value`), canonical and type-checked. Undefined means unassigned.
  */
-import { canonicalizeAttributeValue, checkAttributeValue, isPlainObject } from './attributeValues';
+import { canonicalizeAttributeValue, checkAttributeValue } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { withKey } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import { matchesElement } from './filterEvaluator';
@@ -11,6 +12,7 @@ import type { FilterNode } from './filterSyntax';
 import { jsonEqual } from './jsonEqual';
 import type { Draft, OperationName } from './patchDraft';
 import type { Target } from './patchTargets';
+import { isRolesAttribute, readRoleElement } from './roles';
 import { findByName, type AttributeDefinition, type AttributeReference } from './schemas';
 
 /** The attribute's new value (undefined: unassigned), computed from its current one without modifying it. */
@@ -36,11 +38,15 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
     if (definition.multiValued) {
         const elements = elementsFromValue(target, value, draft);
         if (op === 'replace') return nonEmptyArray(elements);
-        // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing.
+        // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing. "There" is what a remove
+        // with the same value would take away: an element holding every sub-attribute given, compared as the
+        // schema says (so a role Entra re-adds as `{value, display}` matches the role it created with `type`
+        // and `primary` too, docs/entra-protocol.md §14.3).
         const existing = Array.isArray(current) ? current : [];
+        const subAttributes = definition.subAttributes ?? [];
         const next = [...existing];
         for (const element of elements) {
-            if (!next.some((e) => jsonEqual(e, element))) next.push(element);
+            if (!next.some((e) => elementMatchesGiven(subAttributes, e, element))) next.push(element);
         }
         return nonEmptyArray(withSinglePrimary(existing, next));
     }
@@ -144,8 +150,10 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
     const { definition, text } = target;
     const items = Array.isArray(value) ? value : [value];
     const elements: Record<string, unknown>[] = [];
-    for (const item of items) {
-        if (item === null) continue;
+    for (const given of items) {
+        if (given === null) continue;
+        // Entra's role shapes (a JSON string in `value`, `displayName`) read as the RFC's (roles.ts).
+        const item = isRolesAttribute(definition) ? readRoleElement(given) : given;
         if (!isPlainObject(item)) throw invalidValue(text, 'an object or an array of objects');
         let element: Record<string, unknown> = {};
         for (const [key, subValue] of Object.entries(item)) {
@@ -199,7 +207,7 @@ function withSinglePrimary(before: unknown[], after: unknown[]): unknown[] {
 function withoutValues(target: Target, current: unknown, value: unknown): unknown {
     if (!Array.isArray(current)) return current;
     const subAttributes = target.definition.subAttributes ?? [];
-    const given = Array.isArray(value) ? value : [value];
+    const given = (Array.isArray(value) ? value : [value]).map((g) => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
     const remaining = current.filter((element) => !given.some((g) => elementMatchesGiven(subAttributes, element, g)));
     return nonEmptyArray(remaining);
 }

@@ -5,14 +5,8 @@
  * Entra puts `excludedAttributes=members` on every group read (docs/entra-protocol.md §6); the handlers ask
  * `wantsAttribute` first so that an excluded `members` costs no storage read at all.
  */
-import {
-    parseAttributeReference,
-    resolveAttribute,
-    schemasOf,
-    type AttributeDefinition,
-    type AttributeReference,
-    type ResourceTypeName,
-} from './schemas';
+import { type AttributeDefinition, type AttributeReference, type ResourceTypeName } from './schemas';
+import { parseAttributeReference, resolveAttribute, schemasOf } from './schemaRegistry';
 
 export interface Projection {
     /** Only these (plus always-returned ones), when given. */

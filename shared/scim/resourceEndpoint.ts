@@ -9,17 +9,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './store';
-import { canonicalizeResource, isPlainObject } from './attributeValues';
+import { canonicalizeResource } from './attributeValues';
+import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
-import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery } from './filter';
-import { listResponse, readPaging } from './listResponse';
+import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery, type FilterNode } from './filter';
+import { listResponse, readPaging, type Paging } from './listResponse';
+import { readSearchRequest } from './searchRequest';
 import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
 import type { ScimHandler, ScimRequest, ScimResponse } from './request';
-import { findByName, PATCH_OP_SCHEMA, resolveAttribute, resourceTypeDefinition, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import { ENTERPRISE_USER_SCHEMA, findByName, PATCH_OP_SCHEMA, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import { resolveAttribute, resourceTypeDefinition, schemasOf } from './schemaRegistry';
 import { validateResource } from './validation';
 
 export const RESOURCE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** `POST /Users/.search` (RFC 7644 §3.4.3); no resource id starts with a dot (ids are UUIDs). */
+const SEARCH_SEGMENT = '.search';
 
 /** Read-modify-write attempts before giving up on a resource that keeps changing under us. */
 const MAX_WRITE_ATTEMPTS = 8;
@@ -33,6 +39,8 @@ export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
             case 'GET':
                 return id === undefined ? resources.list(request.query) : resources.get(id, readProjection(request.query));
             case 'POST': {
+                // RFC 7644 §3.4.3: a query in a body, answered like the GET with the same parameters.
+                if (id === SEARCH_SEGMENT) return resources.list(readSearchRequest(request.body));
                 if (id !== undefined) throw methodNotAllowed('POST', 'a resource; POST to the collection');
                 const created = await resources.create(request.body, readProjection(request.query), ignoredPaths(request));
                 request.log.resourceId = (created.body as { id: string }).id;
@@ -50,7 +58,7 @@ export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
     };
 }
 
-class Resources {
+export class Resources {
     private readonly endpoint: string;
 
     constructor(
@@ -68,12 +76,21 @@ class Resources {
         return this.respond(200, stored, projection);
     }
 
-    /** GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2). An empty result is a 200, never a 404 (docs/entra-protocol.md §3). */
+    /**
+     * GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2), and POST /{type}/.search with the same
+     * parameters in a body (§3.4.3). An empty result is a 200, never a 404 (docs/entra-protocol.md §3).
+     */
     async list(query: URLSearchParams): Promise<ScimResponse> {
-        const projection = readProjection(query);
         const paging = readPaging(query);
         const filterText = query.get('filter');
-        const matches = filterText === null || filterText.trim() === '' ? this.store.list(this.resourceType, Number.MAX_SAFE_INTEGER) : this.filtered(filterText);
+        const filter = filterText === null || filterText.trim() === '' ? undefined : parseFilter(filterText);
+        const { total, resources } = await this.page(filter, readProjection(query), paging);
+        return { status: 200, body: listResponse(resources, total, paging.startIndex) };
+    }
+
+    /** The matches of `filter` (all resources without one): how many, and the representations on the page. */
+    async page(filter: FilterNode | undefined, projection: Projection, paging: Paging): Promise<{ total: number; resources: ScimResource[] }> {
+        const matches = filter === undefined ? this.store.list(this.resourceType, Number.MAX_SAFE_INTEGER) : this.filtered(filter);
         const page: StoredResource[] = [];
         let total = 0;
         for await (const stored of matches) {
@@ -81,12 +98,12 @@ class Resources {
             if (total >= paging.startIndex && page.length < paging.count) page.push(stored);
         }
         const resources = await Promise.all(page.map((stored) => this.representation(stored, projection)));
-        return { status: 200, body: listResponse(resources, total, paging.startIndex) };
+        return { total, resources };
     }
 
     /** Candidates from the query plan (an index read where possible), then the rest of the filter in memory. */
-    private async *filtered(filterText: string): AsyncIterable<StoredResource> {
-        const plan = planQuery(parseFilter(filterText), this.resourceType);
+    private async *filtered(filter: FilterNode): AsyncIterable<StoredResource> {
+        const plan = planQuery(filter, this.resourceType);
         // The membership probe `id eq "g" and members[value eq "u"]`: a miss costs one point read.
         if (plan.requiredMember !== undefined && plan.lookup?.kind === 'id' && !(await this.store.hasMember(plan.lookup.value, plan.requiredMember))) return;
         const candidates = plan.lookup ? await this.store.lookup(this.resourceType, plan.lookup) : this.store.list(this.resourceType, MAX_SCAN_RESOURCES + 1);
@@ -186,26 +203,30 @@ class Resources {
         }
     }
 
-    /** A POST/PUT body → the attributes we store (canonical, validated; see `storedAttributes`) and, for groups, the member ids. */
+    /**
+     * A POST/PUT body → the attributes we store (canonical, validated; see `storedAttributes`) and, for
+     * groups, the member ids. Attributes and sub-attributes outside our schemas are ignored exactly as
+     * the PATCH engine ignores them, their names added to `ignored` for the log (never their values).
+     */
     private readResourceBody(body: unknown, ignored: string[]): { attributes: ScimResource; members?: string[] } {
         if (!isPlainObject(body)) {
             throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object');
         }
-        const canonical = canonicalizeResource(body, this.resourceType);
-        const attributes = this.storedAttributes(canonical, ignored);
+        const canonical = canonicalizeResource(body, this.resourceType, (name) => ignored.push(name));
+        const attributes = this.storedAttributes(canonical);
         validateResource(this.resourceType, attributes);
         if (this.resourceType !== 'Group' || canonical.members === undefined) return { attributes };
         return { attributes, members: memberIds(canonical.members) };
     }
 
     /**
-     * What the store keeps of a resource: the writable attributes of our schemas. Not kept: `schemas`, `id`
-     * and `meta` (ours to set), readOnly attributes (RFC 7644 §3.3 says to ignore them on input), group
-     * `members` and user `groups` (edges), `password` (writeOnly; this service authenticates nobody, so it
-     * is not stored at all), and attributes outside our schemas — ignored like the PATCH engine ignores
-     * them, their names added to `ignored` for the log (docs/entra-protocol.md §13.13, §14.2: custom mappings).
+     * What the store keeps of a canonical resource: the writable attributes of our schemas, core and
+     * extension ones alike, in the resource row (no other row, no other request). Not kept: `schemas`,
+     * `id` and `meta` (ours to set), readOnly attributes (RFC 7644 §3.3 says to ignore them on input),
+     * group `members` and user `groups` (edges), `password` (writeOnly; this service authenticates nobody,
+     * so it is not stored at all), and anything outside our schemas (already named by `canonicalizeResource`).
      */
-    private storedAttributes(resource: ScimResource, ignored: string[] = []): ScimResource {
+    private storedAttributes(resource: ScimResource): ScimResource {
         const kept: ScimResource = {};
         const { extensions } = schemasOf(this.resourceType);
         for (const [key, value] of Object.entries(resource)) {
@@ -216,14 +237,18 @@ class Resources {
                 for (const [name, innerValue] of Object.entries(value)) {
                     const definition = findByName(extension.attributes, name);
                     if (definition && isStored(definition)) inner[name] = innerValue;
-                    else if (!definition) ignored.push(`${key}:${name}`);
                 }
                 if (Object.keys(inner).length > 0) kept[key] = inner;
                 continue;
             }
-            const definition = extension ? undefined : resolveAttribute(this.resourceType, { attribute: key })?.definition;
-            if (extension || (definition && isStored(definition))) kept[key] = value; // a non-object extension fails validation
-            else if (!definition) ignored.push(key);
+            if (extension) {
+                kept[key] = value; // not an object: the validator refuses it
+                continue;
+            }
+            const definition = resolveAttribute(this.resourceType, { attribute: key })?.definition;
+            if (!definition || !isStored(definition) || isEdgeAttribute(this.resourceType, definition)) continue;
+            // An empty array or object is unassigned (RFC 7643 §2.5), as the PATCH engine leaves it: not stored.
+            if (!isEmptyValue(value)) kept[key] = value;
         }
         return kept;
     }
@@ -237,7 +262,7 @@ class Resources {
         return {
             schemas: this.schemaUris(stored.attributes),
             id: stored.id,
-            ...stored.attributes,
+            ...this.withManagerReference(stored.attributes),
             meta: {
                 resourceType: this.resourceType,
                 created: stored.created,
@@ -254,17 +279,26 @@ class Resources {
         if (this.resourceType === 'Group' && wantsAttribute(projection, 'Group', 'members')) {
             const members: Record<string, string>[] = [];
             for await (const member of this.store.members(stored.id)) members.push(this.memberReference(member));
-            resource.members = members;
+            // No members is an unassigned attribute, left out rather than `[]` (RFC 7643 §2.5).
+            if (members.length > 0) resource.members = members;
         }
         if (this.resourceType === 'User' && wantsAttribute(projection, 'User', 'groups')) {
             const groups = await this.store.groupsOf(stored.id);
-            resource.groups = groups.map((groupId) => ({ value: groupId, $ref: `${this.baseUrl}/Groups/${groupId}`, type: 'direct' }));
+            if (groups.length > 0) resource.groups = groups.map((groupId) => ({ value: groupId, $ref: `${this.baseUrl}/Groups/${groupId}`, type: 'direct' }));
         }
         return project(resource, this.resourceType, projection);
     }
 
     private async respond(status: number, stored: StoredResource, projection: Projection): Promise<ScimResponse> {
         return { status, body: await this.representation(stored, projection), headers: { ETag: stored.version } };
+    }
+
+    /** `manager.$ref` (RFC 7643 §4.3), derived from `manager.value` like a member's `$ref`: only the id is stored. */
+    private withManagerReference(attributes: ScimResource): ScimResource {
+        const enterprise = attributes[ENTERPRISE_USER_SCHEMA];
+        if (!isPlainObject(enterprise) || !isPlainObject(enterprise.manager) || typeof enterprise.manager.value !== 'string') return attributes;
+        const manager = { ...enterprise.manager, $ref: `${this.baseUrl}/Users/${encodeURIComponent(enterprise.manager.value)}` };
+        return { ...attributes, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, manager } };
     }
 
     private memberReference(member: GroupMember): Record<string, string> {
@@ -323,7 +357,16 @@ function ignoredPaths(request: ScimRequest): string[] {
 
 /** `password` is writeOnly and deliberately not stored; readOnly attributes are ours to set. */
 function isStored(definition: AttributeDefinition): boolean {
-    return definition.mutability !== 'readOnly' && definition.mutability !== 'writeOnly' && definition.name !== 'members';
+    return definition.mutability !== 'readOnly' && definition.mutability !== 'writeOnly';
+}
+
+function isEmptyValue(value: unknown): boolean {
+    return (Array.isArray(value) && value.length === 0) || (isPlainObject(value) && Object.keys(value).length === 0);
+}
+
+/** A group's `members` live in membership edges, not in the resource row (a user's `groups` is readOnly). */
+function isEdgeAttribute(resourceType: ResourceTypeName, definition: AttributeDefinition): boolean {
+    return resourceType === 'Group' && definition.name === 'members';
 }
 
 function requireId(id: string | undefined, method: string): string {

@@ -1,7 +1,8 @@
 /**
- * Schema definitions (RFC 7643 §2, §4, §7, §8.7.1): the single source of truth for attribute types,
- * case sensitivity, mutability and what is returned. `/Schemas` serves these objects as they are; the
- * validator (ajv), the filter evaluator and the PATCH engine read them through `resolveAttribute`.
+ * The core schema definitions (RFC 7643 §2, §4, §7, §8.7.1): the single source of truth for attribute
+ * types, case sensitivity, mutability and what is returned. `/Schemas` serves these objects as they are;
+ * with the extensions an admin declares they make up the schema registry (schemaRegistry.ts), through
+ * which the validator (ajv), projection, the filter and the PATCH engine read them.
  *
  * They describe every attribute of Entra's default user and group mappings for ALVAO
  * (docs/entra-protocol.md §5.2): Entra's schema discovery flattens `/Schemas` and fails on a missing one (§4).
@@ -118,7 +119,14 @@ export const META_ATTRIBUTE = complex(
     { mutability: 'readOnly', returned: 'always' },
 );
 
-const COMMON_ATTRIBUTES = [ID_ATTRIBUTE, EXTERNAL_ID_ATTRIBUTE, META_ATTRIBUTE];
+/** The common attributes (RFC 7643 §3.1) every resource has beside its core schema's. */
+export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [ID_ATTRIBUTE, EXTERNAL_ID_ATTRIBUTE, META_ATTRIBUTE];
+
+/**
+ * A user's roles (RFC 7643 §4.1.2). Entra provisions app roles into it in three shapes (roles.ts,
+ * docs/entra-protocol.md §14.3); filters such as `roles[value eq "Admin"]` read it like any attribute.
+ */
+export const ROLES_ATTRIBUTE = multiValued('roles', 'A list of roles for the User.', []);
 
 // ---- core User (RFC 7643 §4.1, §8.7.1)
 
@@ -179,7 +187,7 @@ const userSchema: SchemaDefinition = {
             { multiValued: true, mutability: 'readOnly', returned: 'request' },
         ),
         multiValued('entitlements', 'A list of entitlements for the User.', []),
-        multiValued('roles', 'A list of roles for the User.', []),
+        ROLES_ATTRIBUTE,
         multiValued('x509Certificates', 'A list of certificates issued to the User.', [], { type: 'binary' }),
     ],
 };
@@ -227,10 +235,11 @@ const groupSchema: SchemaDefinition = {
     ],
 };
 
-/** All schemas this service supports, in the order `/Schemas` lists them. */
-export const SCHEMAS: readonly SchemaDefinition[] = [userSchema, enterpriseUserSchema, groupSchema];
+/** The core schemas (RFC 7643 §4), in the order `/Schemas` lists them; declared extensions follow (schemaRegistry.ts). */
+export const CORE_SCHEMAS: readonly SchemaDefinition[] = [userSchema, enterpriseUserSchema, groupSchema];
 
-export const RESOURCE_TYPES: readonly ResourceTypeDefinition[] = [
+/** The resource types (RFC 7643 §6) with their built-in extensions; declared extensions are added by schemaRegistry.ts. */
+export const CORE_RESOURCE_TYPES: readonly ResourceTypeDefinition[] = [
     {
         id: 'User',
         name: 'User',
@@ -248,31 +257,6 @@ export const RESOURCE_TYPES: readonly ResourceTypeDefinition[] = [
         schemaExtensions: [],
     },
 ];
-
-export function findSchema(id: string): SchemaDefinition | undefined {
-    const wanted = id.toLowerCase();
-    return SCHEMAS.find((s) => s.id.toLowerCase() === wanted);
-}
-
-export function resourceTypeDefinition(resourceType: ResourceTypeName): ResourceTypeDefinition {
-    const found = RESOURCE_TYPES.find((r) => r.id === resourceType);
-    if (!found) throw new Error(`unknown resource type ${resourceType}`);
-    return found;
-}
-
-/** The core schema and the extension schemas of a resource type, core first. */
-export function schemasOf(resourceType: ResourceTypeName): { core: SchemaDefinition; extensions: SchemaDefinition[] } {
-    const definition = resourceTypeDefinition(resourceType);
-    return {
-        core: findSchema(definition.schema)!,
-        extensions: definition.schemaExtensions.map((e) => findSchema(e.schema)!),
-    };
-}
-
-/** The attributes of a resource type's core schema plus the common attributes (id, externalId, meta). */
-export function coreAttributes(resourceType: ResourceTypeName): AttributeDefinition[] {
-    return [...COMMON_ATTRIBUTES, ...schemasOf(resourceType).core.attributes];
-}
 
 /**
  * An attribute reference as it appears in filters, PATCH paths and `attributes=` lists, split into its parts.
@@ -295,61 +279,19 @@ export interface ResolvedAttribute {
 }
 
 /**
- * Splits `urn:…:User:manager.value`, `name.givenName` or `userName` into an AttributeReference.
- * A URN prefix is recognised by the schemas this service knows (attribute names never contain ':').
+ * The attribute named `name` in any letter case (RFC 7643 §2.1). Long lists (a declared extension may
+ * hold hundreds of attributes) are indexed once; definitions are never modified after they are built.
  */
-export function parseAttributeReference(path: string): AttributeReference {
-    let schema: string | undefined;
-    let rest = path;
-    if (path.toLowerCase().startsWith('urn:')) {
-        const known = SCHEMAS.find((s) => path.toLowerCase().startsWith(s.id.toLowerCase() + ':'));
-        if (known) {
-            schema = known.id;
-            rest = path.slice(known.id.length + 1);
-        } else {
-            const lastColon = path.lastIndexOf(':');
-            schema = path.slice(0, lastColon);
-            rest = path.slice(lastColon + 1);
-        }
-    }
-    const dot = rest.indexOf('.');
-    if (dot < 0) return schema === undefined ? { attribute: rest } : { schema, attribute: rest };
-    const reference: AttributeReference = { attribute: rest.slice(0, dot), subAttribute: rest.slice(dot + 1) };
-    if (schema !== undefined) reference.schema = schema;
-    return reference;
-}
-
-/**
- * Finds the definition of an attribute of a resource type, case-insensitively (RFC 7643 §2.1: attribute
- * names are case-insensitive). A bare URN of an extension (`urn:…:enterprise:2.0:User`) is not an
- * attribute; callers handle it. Returns undefined for attributes outside our schemas.
- */
-export function resolveAttribute(resourceType: ResourceTypeName, reference: AttributeReference): ResolvedAttribute | undefined {
-    const { core, extensions } = schemasOf(resourceType);
-    const wantedSchema = reference.schema?.toLowerCase();
-    let candidates: AttributeDefinition[];
-    let extension: string | undefined;
-    if (wantedSchema === undefined || wantedSchema === core.id.toLowerCase()) {
-        candidates = [...COMMON_ATTRIBUTES, ...core.attributes];
-    } else {
-        const schema = extensions.find((e) => e.id.toLowerCase() === wantedSchema);
-        if (!schema) return undefined;
-        candidates = schema.attributes;
-        extension = schema.id;
-    }
-    const definition = findByName(candidates, reference.attribute);
-    if (!definition) return undefined;
-    const resolved: ResolvedAttribute = { definition };
-    if (extension !== undefined) resolved.extension = extension;
-    if (reference.subAttribute !== undefined) {
-        const subDefinition = findByName(definition.subAttributes ?? [], reference.subAttribute);
-        if (!subDefinition) return undefined;
-        resolved.subDefinition = subDefinition;
-    }
-    return resolved;
-}
-
 export function findByName(attributes: readonly AttributeDefinition[], name: string): AttributeDefinition | undefined {
     const wanted = name.toLowerCase();
-    return attributes.find((a) => a.name.toLowerCase() === wanted);
+    if (attributes.length <= INDEXED_LIST_LENGTH) return attributes.find((a) => a.name.toLowerCase() === wanted);
+    let index = nameIndexes.get(attributes);
+    if (index === undefined) {
+        index = new Map(attributes.map((a) => [a.name.toLowerCase(), a]));
+        nameIndexes.set(attributes, index);
+    }
+    return index.get(wanted);
 }
+
+const INDEXED_LIST_LENGTH = 16;
+const nameIndexes = new WeakMap<readonly AttributeDefinition[], Map<string, AttributeDefinition>>();

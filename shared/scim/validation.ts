@@ -8,7 +8,8 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { ScimError } from './errors';
-import { coreAttributes, schemasOf, type AttributeDefinition, type ResourceTypeName } from './schemas';
+import type { AttributeDefinition, ResourceTypeName } from './schemas';
+import { coreAttributes, currentSchemas, schemasOf, type SchemaRegistry } from './schemaRegistry';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -40,28 +41,42 @@ function singleValueSchema(definition: AttributeDefinition): JsonSchema {
 /** Writable attributes only: readOnly ones (id, meta, groups) are dropped before validation, per RFC 7644 §3.3. */
 function resourceSchema(resourceType: ResourceTypeName): JsonSchema {
     const attributes = coreAttributes(resourceType).filter((a) => a.mutability !== 'readOnly');
-    const properties: Record<string, JsonSchema> = Object.fromEntries(attributes.map((a) => [a.name, jsonSchemaOf(a)]));
+    const properties: Record<string, JsonSchema> = objectProperties(attributes);
+    const required = requiredNames(attributes);
     for (const extension of schemasOf(resourceType).extensions) {
-        properties[extension.id] = {
-            type: 'object',
-            properties: Object.fromEntries(extension.attributes.filter((a) => a.mutability !== 'readOnly').map((a) => [a.name, jsonSchemaOf(a)])),
-        };
+        const writable = extension.attributes.filter((a) => a.mutability !== 'readOnly');
+        const extensionRequired = requiredNames(writable);
+        properties[extension.id] = { type: 'object', properties: objectProperties(writable), required: extensionRequired };
+        // RFC 7643 §6: an extension with required attributes is a required extension.
+        if (extensionRequired.length > 0) required.push(extension.id);
     }
-    // Required strings must also be non-empty: an empty userName cannot be matched or made unique.
-    for (const name of attributes.filter((a) => a.required).map((a) => a.name)) {
-        properties[name] = { ...properties[name], minLength: 1 };
-    }
-    return { type: 'object', properties, required: attributes.filter((a) => a.required).map((a) => a.name) };
+    return { type: 'object', properties, required };
+}
+
+/** Required strings must also be non-empty: an empty userName cannot be matched or made unique. */
+function objectProperties(attributes: readonly AttributeDefinition[]): Record<string, JsonSchema> {
+    return Object.fromEntries(attributes.map((a) => [a.name, a.required && a.type === 'string' && !a.multiValued ? { ...jsonSchemaOf(a), minLength: 1 } : jsonSchemaOf(a)]));
+}
+
+function requiredNames(attributes: readonly AttributeDefinition[]): string[] {
+    return attributes.filter((a) => a.required).map((a) => a.name);
 }
 
 const ajv = new Ajv({ allErrors: false, strict: false });
-const validators = new Map<ResourceTypeName, ValidateFunction>();
+/** Compiled once per resource type of each schema registry (declared extensions are part of the schema). */
+const validators = new WeakMap<SchemaRegistry, Map<ResourceTypeName, ValidateFunction>>();
 
 function validatorFor(resourceType: ResourceTypeName): ValidateFunction {
-    let validate = validators.get(resourceType);
+    const registry = currentSchemas();
+    let byType = validators.get(registry);
+    if (!byType) {
+        byType = new Map();
+        validators.set(registry, byType);
+    }
+    let validate = byType.get(resourceType);
     if (!validate) {
         validate = ajv.compile(resourceSchema(resourceType));
-        validators.set(resourceType, validate);
+        byType.set(resourceType, validate);
     }
     return validate;
 }
@@ -82,7 +97,12 @@ function describe(error: ErrorObject | undefined): string {
     const path = error.instancePath
         .split('/')
         .filter((p) => p !== '')
-        .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+        .map((p, index) => {
+            if (/^\d+$/.test(p)) return `[${p}]`;
+            // An extension attribute is named the way paths name it: `urn:…:User:attribute` (RFC 7644 §3.10).
+            const separator = index === 1 && /^\/urn:/i.test(error.instancePath) ? ':' : '.';
+            return `${separator}${p.replace(/~1/g, '/').replace(/~0/g, '~')}`;
+        })
         .join('')
         .replace(/^\./, '');
     if (error.keyword === 'minLength') return `Attribute '${path}' must not be empty`;

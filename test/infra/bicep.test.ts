@@ -150,6 +150,7 @@ const PLATFORM_APP_SETTINGS = [
 /** Local-only settings, secrets, and settings Flex Consumption rejects or ignores. */
 const FORBIDDEN_APP_SETTINGS = [
     'SCIM_TOKEN',
+    'SCIM_OAUTH_CLIENT_SECRET',
     'SCIM_FEED_TOKEN',
     'QUEUES_CONNECTION_STRING',
     'TABLES_CONNECTION_STRING',
@@ -197,6 +198,16 @@ const SCIM_SETTING_PARAMETERS: Record<string, string> = {
     SCIM_PUBLIC_BASE_URL: 'scimPublicBaseUrl',
     SCIM_INDEXED_ATTRIBUTES: 'scimIndexedAttributes',
     SCIM_SCHEMA_EXTENSIONS: 'scimSchemaExtensions',
+    SCIM_OAUTH_CLIENT_ID: 'oauthClientId',
+    SCIM_OAUTH_CLIENT_SECRET_NAME: 'oauthClientSecretName',
+    SCIM_OAUTH_SECRET_GRACE_MINUTES: 'oauthSecretGraceMinutes',
+    SCIM_OAUTH_SIGNING_KEY_NAME: 'oauthSigningKeyName',
+    SCIM_OAUTH_TOKEN_LIFETIME_MINUTES: 'oauthTokenLifetimeMinutes',
+    SCIM_OAUTH_SCOPE: 'oauthScopes',
+    SCIM_WIF_ISSUER: 'wifIssuer',
+    SCIM_WIF_JWKS_URL: 'wifJwksUrl',
+    SCIM_WIF_SUBJECT: 'wifSubject',
+    SCIM_WIF_AUDIENCE: 'wifAudiences',
     SCIM_FEED_TOKEN_SECRET_NAME: 'feedTokenSecretName',
     SCIM_FEED_RETENTION_DAYS: 'feedRetentionDays',
     SCIM_FEED_QUEUE: 'feedQueueName',
@@ -353,6 +364,20 @@ const alertRules: Check = (root) => {
     expect(scimRequests).toContain('message startswith "scim request "');
 };
 
+/** The OAuth signing key: RSA for RS256, sign/verify only, never exportable, rotated by Key Vault. */
+const oauthSigningKey: Check = (root) => {
+    const key = only(root, 'Microsoft.KeyVault/vaults/keys');
+    expect(prop(key.body, 'parent')?.text).toBe('keyVault');
+    expect(prop(key.body, 'name')?.text).toBe('oauthSigningKeyName');
+    expect(propLiteral(key.body, 'properties.kty')).toBe('RSA');
+    expect(propLiteral(key.body, 'properties.keySize')).toBeGreaterThanOrEqual(2048);
+    expect(arrayItems(prop(key.body, 'properties.keyOps')).map((n) => literal(n)).sort()).toEqual(['sign', 'verify']);
+    expect(propLiteral(key.body, 'properties.attributes.exportable')).toBe(false);
+    const rotate = arrayItems(prop(key.body, 'properties.rotationPolicy.lifetimeActions'))
+        .find((action) => propLiteral(action, 'action.type') === 'rotate');
+    expect(rotate, 'a rotate lifetime action').toBeDefined();
+};
+
 const monitoringLocalAuthDisabled: Check = (root) => {
     const appi = only(root, 'Microsoft.Insights/components');
     expect(propLiteral(appi.body, 'properties.DisableLocalAuth')).toBe(true);
@@ -368,6 +393,7 @@ const ROLE_IDS: Record<string, { guid: string; roleName: string }> = {
     storageTableDataContributorRoleId: { guid: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', roleName: 'Storage Table Data Contributor' },
     keyVaultSecretsUserRoleId: { guid: '4633458b-17de-408a-b874-0445c86b69e6', roleName: 'Key Vault Secrets User' },
     keyVaultSecretsOfficerRoleId: { guid: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7', roleName: 'Key Vault Secrets Officer' },
+    keyVaultCryptoUserRoleId: { guid: '12338af0-0e69-4776-bea7-57ae8d297424', roleName: 'Key Vault Crypto User' },
     monitoringMetricsPublisherRoleId: { guid: '3913510d-42f4-4e42-8a64-420c390055eb', roleName: 'Monitoring Metrics Publisher' },
     storageQueueDataMessageSenderRoleId: { guid: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a', roleName: 'Storage Queue Data Message Sender' },
 };
@@ -388,6 +414,8 @@ const EXPECTED_ASSIGNMENTS: ExpectedAssignment[] = [
     { symbol: 'appStorageBlobDataOwner', role: 'storageBlobDataOwnerRoleId', scopeType: 'Microsoft.Storage/storageAccounts', principal: 'appPrincipalId', principalType: "'ServicePrincipal'" },
     { symbol: 'appStorageTableDataContributor', role: 'storageTableDataContributorRoleId', scopeType: 'Microsoft.Storage/storageAccounts', principal: 'appPrincipalId', principalType: "'ServicePrincipal'" },
     { symbol: 'appKeyVaultSecretsUser', role: 'keyVaultSecretsUserRoleId', scopeType: 'Microsoft.KeyVault/vaults', principal: 'appPrincipalId', principalType: "'ServicePrincipal'" },
+    // Signing OAuth access tokens: that one key only.
+    { symbol: 'appKeyVaultCryptoUser', role: 'keyVaultCryptoUserRoleId', scopeType: 'Microsoft.KeyVault/vaults/keys', principal: 'appPrincipalId', principalType: "'ServicePrincipal'" },
     { symbol: 'appMonitoringMetricsPublisher', role: 'monitoringMetricsPublisherRoleId', scopeType: 'Microsoft.Insights/components', principal: 'appPrincipalId', principalType: "'ServicePrincipal'" },
     // The change feed's push: send to that one queue, only when it exists.
     { symbol: 'appFeedQueueMessageSender', role: 'storageQueueDataMessageSenderRoleId', scopeType: 'Microsoft.Storage/storageAccounts/queueServices/queues', principal: 'appPrincipalId', principalType: "'ServicePrincipal'", condition: '(!empty(feedQueueName))' },
@@ -598,6 +626,9 @@ describe('infra/main.bicep', () => {
         for (const name of ['deployerPrincipalId', 'scimTokenSecretExists', 'adminPrincipalIds', 'adminPrincipalType', 'scimTokenSecretName']) {
             expect(prop(rbac.body, `params.${name}`)?.text, `rbac gets ${name}`).toBe(name);
         }
+        // The signing key's name comes out of the module that creates it, so its role assignment waits for it.
+        expect(prop(byPath.get('app/keyvault.bicep')!.body, 'params.oauthSigningKeyName')?.text).toBe('oauthSigningKeyName');
+        expect(prop(rbac.body, 'params.oauthSigningKeyName')?.text).toMatch(/\.outputs\.oauthSigningKeyName$/);
         for (const m of byPath.values()) {
             const tags = prop(m.body, 'params.tags');
             if (m.path !== 'app/rbac.bicep') expect(tags?.text, `${m.path} gets tags`).toBe('allTags');
@@ -621,6 +652,9 @@ describe('infra/main.bicep', () => {
         expect(literal(byName.get('scimPublicBaseUrl')?.defaultValue), 'the code derives the public URL').toBe('');
         expect(byName.get('scimIndexedAttributes')?.defaultValue?.text).toBe('[]');
         expect(byName.get('scimSchemaExtensions')?.defaultValue?.text).toBe('[]');
+        expect(literal(byName.get('oauthClientId')?.defaultValue), 'OAuth is off unless a client is named').toBe('');
+        expect(literal(byName.get('oauthTokenLifetimeMinutes')?.defaultValue)).toBe(120);
+        expect(literal(byName.get('wifIssuer')?.defaultValue), 'federation is off by default').toBe('');
         expect(byName.get('location')?.defaultValue?.text).toBe('resourceGroup().location');
         for (const p of byName.values()) {
             expect(p.decorators, `${p.name} is documented`).toContain('description');
@@ -640,6 +674,7 @@ describe('infra/main.bicep', () => {
         expect(byName.get('keyVaultUrl')?.value.text).toMatch(/\.outputs\.keyVaultUri$/);
         expect(byName.get('scimTokenSecretName')?.value.text).toBe('scimTokenSecretName');
         expect(byName.get('tokenBootstrapAssignmentId')?.value.text).toBe('rbac.outputs.deployerBootstrapAssignmentId');
+        expect(byName.get('oauthTokenEndpoint')?.value.text).toMatch(/^'https:\/\/\$\{\w+\.outputs\.defaultHostName\}\/oauth\/token'$/);
     });
 });
 
@@ -728,6 +763,7 @@ const CHECKS: Record<string, { file: string; check: Check }> = {
     'Key Vault audit log': { file: 'app/keyvault.bicep', check: keyVaultAuditLog },
     'alert rules and action group': { file: 'app/alerts.bicep', check: alertRules },
     'Key Vault security': { file: 'app/keyvault.bicep', check: keyVaultSecurity },
+    'OAuth signing key': { file: 'app/keyvault.bicep', check: oauthSigningKey },
     'monitoring local auth disabled': { file: 'app/monitoring.bicep', check: monitoringLocalAuthDisabled },
     'role assignments (GUID, comment, scope, principal)': { file: 'app/rbac.bicep', check: roleAssignments },
 };
@@ -784,6 +820,12 @@ const MUTATIONS: { check: string; from: string | RegExp; to: string }[] = [
     { check: 'Key Vault audit log', from: '  scope: keyVault\n', to: '' },
     { check: 'Key Vault audit log', from: /(category: 'AuditEvent'\s*enabled: )true/, to: '$1false' },
     { check: 'alert rules and action group', from: 'if (!empty(alertEmailAddresses)) ', to: '' },
+    { check: 'OAuth signing key', from: 'exportable: false', to: 'exportable: true' },
+    { check: 'OAuth signing key', from: "kty: 'RSA'", to: "kty: 'oct'" },
+    { check: 'OAuth signing key', from: "      'sign'\n", to: "      'decrypt'\n" },
+    { check: 'OAuth signing key', from: "type: 'rotate'", to: "type: 'notify'" },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: /(appKeyVaultCryptoUser[\s\S]*?scope: )oauthSigningKey/, to: '$1keyVault' },
+    { check: 'SCIM settings from parameters', from: 'SCIM_OAUTH_CLIENT_ID: oauthClientId', to: "SCIM_OAUTH_CLIENT_ID: ''" },
     { check: 'alert rules and action group', from: 'status == 401', to: 'status == 403' },
     { check: 'alert rules and action group', from: /(message has ")from Key Vault failed/, to: '$1from Key Vault' },
     { check: 'alert rules and action group', from: "name: 'group-delete-sweep-stuck'", to: "name: 'group-delete-sweep'" },

@@ -52,14 +52,20 @@ describe('`npm run token` in docs/', () => {
         await stub.stop();
     });
 
-    it('finds the rotation and status commands the docs give', () => {
-        const subcommands = new Set(tokenCommands.map((c) => c.text.split(/\s+/)[4]));
+    it('finds the rotation and status commands the docs give, for the token and the OAuth client', () => {
+        const subcommands = new Set(tokenCommands.map((c) => c.text.split(/\s+/).slice(4, c.text.includes(' client ') ? 6 : 5).join(' ')));
         expect(tokenCommands.length).toBeGreaterThanOrEqual(6);
-        expect([...subcommands].sort()).toEqual(['rotate', 'status']);
+        expect([...subcommands].sort()).toEqual(['client create', 'client rotate', 'client status', 'rotate', 'status']);
     });
 
     it.each(tokenCommands.map((c) => [`${c.doc}:${c.line}`, c] as const))('%s runs as written', async (_where, command) => {
         const argv = command.text.split(/\s+/).slice(4).map((a) => fillPlaceholders(a, stub.vaultUrl));
+        // An OAuth client exists for every client command but `create`, which refuses to replace one.
+        if (argv[0] === 'client' && argv[1] !== 'create') {
+            stub.addSecretVersion('scim-oauth-client-secret', 'client-secret-from-client-create-Qw3rTy7', {
+                tags: { clientId: 'docs-client' }, expiresOn: Date.now() + 365 * 24 * 60 * 60_000,
+            });
+        }
         const out: string[] = [];
         const err: string[] = [];
         const vaultUrls: string[] = [];
@@ -74,7 +80,12 @@ describe('`npm run token` in docs/', () => {
         });
         expect({ code, err: code === 0 ? [] : err }, command.text).toEqual({ code: 0, err: [] });
         expect(vaultUrls).toEqual([stub.vaultUrl]);
-        if (argv[0] === 'rotate') {
+        if (argv[0] === 'client') {
+            const written = stub.versionsOf('scim-oauth-client-secret').at(-1);
+            if (argv[1] === 'create') expect(out).toEqual([expect.stringMatching(/^client_id=/), `client_secret=${written?.value}`]);
+            else if (argv[1] === 'rotate') expect(out).toEqual([`client_secret=${written?.value}`]);
+            else expect(out.join('\n')).toContain('Client id docs-client.');
+        } else if (argv[0] === 'rotate') {
             expect(out).toHaveLength(1);
             expect(stub.versionsOf('scim-token').at(-1)?.value).toBe(out[0]);
         } else {

@@ -89,6 +89,22 @@ describe('docs/entra.md', () => {
         expect(text).toContain('aadOptscim062020');
     });
 
+    it('sets up OAuth client credentials and workload identity federation, with the values each side shows', () => {
+        const oauth = text.slice(text.indexOf('## 10. OAuth 2.0 client credentials'));
+        expect(oauth.length, 'section 10 exists').toBeGreaterThan(0);
+        for (const phrase of ['https://<function app host>/oauth/token', 'oauthTokenEndpoint', 'npm run token -- client create', 'grant_type=client_credentials', 'Client secret']) {
+            expect(oauth, phrase).toContain(phrase);
+        }
+        const federation = text.slice(text.indexOf('## 11. Workload identity federation (preview)'));
+        expect(federation.length, 'section 11 exists').toBeGreaterThan(0);
+        for (const setting of ['SCIM_WIF_ISSUER', 'SCIM_WIF_JWKS_URL', 'SCIM_WIF_SUBJECT', 'SCIM_WIF_AUDIENCE', 'oauthClientId', 'tenantUrl']) {
+            expect(federation, setting).toContain(setting);
+        }
+        expect(federation).toMatch(/preview/i);
+        expect(doc('deploy.md')).toContain('Key Vault Crypto User');
+        expect(doc('operate.md')).toContain('## Rotating the OAuth client secret');
+    });
+
     it('follows today\'s admin center, in the tutorial\'s order', () => {
         // Microsoft's SCIM tutorial, "Integrate your SCIM endpoint with the Microsoft Entra provisioning service".
         const steps = ['+ New configuration', '**Tenant URL**', '**Secret Token**', '**Test connection**', 'select **Create**',

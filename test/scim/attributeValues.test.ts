@@ -10,7 +10,8 @@ import {
     coerceAttributeValue,
 } from '../../shared/scim/attributeValues';
 import { ScimError } from '../../shared/scim/errors';
-import { ENTERPRISE_USER_SCHEMA, resolveAttribute, type AttributeDefinition } from '../../shared/scim/schemas';
+import { ENTERPRISE_USER_SCHEMA, type AttributeDefinition } from '../../shared/scim/schemas';
+import { resolveAttribute } from '../../shared/scim/schemaRegistry';
 
 function userAttribute(attribute: string, schema?: string): AttributeDefinition {
     const resolved = resolveAttribute('User', schema === undefined ? { attribute } : { schema, attribute });

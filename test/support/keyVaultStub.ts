@@ -11,12 +11,15 @@
  *   - PUT  /secrets/{name}             setSecret: a new version
  *   - PATCH /secrets/{name}/{version}  updateSecretProperties (enable/disable)
  * Reading a disabled version answers 403 like Key Vault ("Operation get is not allowed on a disabled secret").
+ * Keys (`/keys/...`, for the OAuth signing key) are served by keyVaultKeysStub.ts, behind the same challenge.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TokenCredential } from '@azure/identity';
+import type { KeyClientOptions } from '@azure/keyvault-keys';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import { createKeyVaultKeysStub, type KeyVaultKeysStub } from './keyVaultKeysStub';
 
 /** The access token the fake credential hands out and the stub requires. */
 const STUB_ACCESS_TOKEN = 'stub-key-vault-access-token';
@@ -29,6 +32,8 @@ export interface StubSecretVersion {
     /** Milliseconds since the epoch, whole seconds (Key Vault stores Unix seconds). */
     readonly createdOn: number;
     updatedOn: number;
+    /** Milliseconds since the epoch, or undefined for no expiry (the `exp` attribute). */
+    readonly expiresOn?: number;
     readonly contentType: string | undefined;
     readonly tags: Record<string, string> | undefined;
 }
@@ -50,8 +55,10 @@ export type OutageMode = 'connection-refused' | 'service-unavailable';
 export interface KeyVaultStub {
     readonly vaultUrl: string;
     readonly requests: StubRequestCounts;
+    /** The vault's keys (the OAuth signing key), with their own request counts. */
+    readonly keys: KeyVaultKeysStub;
     /** Adds a version as if `az keyvault secret set` ran now (or at `createdOn`); returns its version id. */
-    addSecretVersion(name: string, value: string, options?: { enabled?: boolean; createdOn?: number }): string;
+    addSecretVersion(name: string, value: string, options?: { enabled?: boolean; createdOn?: number; expiresOn?: number; tags?: Record<string, string> }): string;
     setEnabled(name: string, version: string, enabled: boolean): void;
     /** The versions of a secret, oldest first. */
     versionsOf(name: string): readonly StubSecretVersion[];
@@ -81,8 +88,9 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
     let held: Promise<void> | undefined;
 
     const wholeSecondsNow = (): number => Math.floor(now() / 1000) * 1000;
+    const keys = createKeyVaultKeysStub(() => vaultUrl, now, pageSize);
 
-    function addSecretVersion(name: string, value: string, init: { enabled?: boolean; createdOn?: number } = {}): string {
+    function addSecretVersion(name: string, value: string, init: { enabled?: boolean; createdOn?: number; expiresOn?: number; tags?: Record<string, string> } = {}): string {
         const createdOn = init.createdOn ?? wholeSecondsNow();
         const version: StubSecretVersion = {
             version: randomBytes(16).toString('hex'),
@@ -90,8 +98,9 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
             enabled: init.enabled ?? true,
             createdOn,
             updatedOn: createdOn,
+            ...(init.expiresOn !== undefined ? { expiresOn: Math.floor(init.expiresOn / 1000) * 1000 } : {}),
             contentType: undefined,
-            tags: undefined,
+            tags: init.tags,
         };
         secrets.set(name, [...(secrets.get(name) ?? []), version]);
         return version.version;
@@ -116,6 +125,7 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
                 enabled: version.enabled,
                 created: version.createdOn / 1000,
                 updated: version.updatedOn / 1000,
+                ...(version.expiresOn !== undefined ? { exp: version.expiresOn / 1000 } : {}),
                 recoveryLevel: 'Recoverable+Purgeable',
             },
         };
@@ -163,6 +173,17 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
         // ['secrets', name, version-or-'versions'-or-''] (a trailing slash leaves an empty last segment).
         const segments = url.pathname.split('/').slice(1).map(decodeURIComponent);
         const [collection, name, third] = segments;
+        if (collection === 'keys') {
+            await keys.handle({
+                method: request.method ?? 'GET',
+                url,
+                segments: segments.slice(1),
+                readJson: () => readJson(request),
+                send: (status, body) => send(response, status, body),
+                sendError: (status, code, message) => sendError(response, status, code, message),
+            });
+            return;
+        }
         if (collection !== 'secrets' || name === undefined || name === '' || segments.length > 3) {
             sendError(response, 404, 'NotFound', 'No such route in the stub');
             return;
@@ -171,8 +192,11 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
         if (request.method === 'PUT' && segments.length === 2) {
             requests.setSecret += 1;
             const body = await readJson(request);
-            const attributes = (body.attributes ?? {}) as { enabled?: boolean };
-            const versionId = addSecretVersion(name, String(body.value), { enabled: attributes.enabled ?? true });
+            const attributes = (body.attributes ?? {}) as { enabled?: boolean; exp?: number };
+            const versionId = addSecretVersion(name, String(body.value), {
+                enabled: attributes.enabled ?? true,
+                ...(attributes.exp !== undefined ? { expiresOn: attributes.exp * 1000 } : {}),
+            });
             const created = findVersion(name, versionId)!;
             Object.assign(created, { contentType: body.contentType, tags: body.tags });
             send(response, 200, bundle(name, created, true));
@@ -234,6 +258,7 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
     return {
         vaultUrl,
         requests,
+        keys,
         addSecretVersion,
         setEnabled(name, version, enabled) {
             const found = findVersion(name, version);
@@ -282,6 +307,13 @@ export const fakeCredential: TokenCredential & { calls: number } = {
  * and no retries so outage tests answer at once (the SDK would otherwise back off for seconds).
  */
 export const stubSecretClientOptions: SecretClientOptions = {
+    allowInsecureConnection: true,
+    disableChallengeResourceVerification: true,
+    retryOptions: { maxRetries: 0 },
+};
+
+/** The same options for the keys clients (`KeyClient`, `CryptographyClient`). */
+export const stubKeyClientOptions: KeyClientOptions = {
     allowInsecureConnection: true,
     disableChallengeResourceVerification: true,
     retryOptions: { maxRetries: 0 },

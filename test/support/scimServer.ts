@@ -40,16 +40,21 @@ export interface ScimTestServer {
      * KEY_VAULT_URL), with these verifier dependencies. A new app also means empty caches (store, verifier).
      */
     reconfigure(settings: Environment, options?: AppOptions): void;
+    /** The app being served (e.g. its OAuth signing keys, to craft tokens with). */
+    currentApp(): App;
     close(): Promise<void>;
 }
 
-/** `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts). */
-export async function startScimServer(options: { token?: string; connectionString?: string } = {}): Promise<ScimTestServer> {
+/**
+ * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts);
+ * `settings`: more settings for the app (e.g. SCIM_SCHEMA_EXTENSIONS).
+ */
+export async function startScimServer(options: { token?: string; connectionString?: string; settings?: Environment } = {}): Promise<ScimTestServer> {
     const token = options.token ?? randomBytes(24).toString('base64url');
     const feedToken = randomBytes(24).toString('base64url');
     const tableName = testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    const baseSettings: Environment = { TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token, SCIM_FEED_TOKEN: feedToken };
+    const baseSettings: Environment = { ...options.settings, TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token, SCIM_FEED_TOKEN: feedToken };
     let app: App = createApp(readSettings(baseSettings));
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
@@ -86,6 +91,7 @@ export async function startScimServer(options: { token?: string; connectionStrin
         reconfigure(settings, appOptions = {}) {
             app = createApp(readSettings({ ...baseSettings, ...settings }), appOptions);
         },
+        currentApp: () => app,
         async close() {
             await host.close();
         },

@@ -1,0 +1,9 @@
+/**
+ * /oauth/token: the OAuth 2.0 token endpoint for Entra's client credentials and workload identity
+ * federation settings (RFC 6749 §4.4, RFC 7523 §2.2). Outside /scim: it is not a SCIM resource and takes no
+ * bearer token; the client authenticates in the request itself.
+ */
+import { registerRoute } from '../shared/http/registerRoute';
+import { tokenRoute } from '../shared/http/tokenRoute';
+
+export const oauthTokenRoute = registerRoute(tokenRoute({ name: 'OAuthToken', route: 'oauth/token' }));
