@@ -5,7 +5,10 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
     { ignores: ['dist/**', 'node_modules/**', '.azurite/**', 'coverage/**'] },
     js.configs.recommended,
-    ...tseslint.configs.recommended,
+    ...tseslint.configs.recommendedTypeChecked,
+    {
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    },
     {
         rules: {
             '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -13,9 +16,20 @@ export default tseslint.config(
         },
     },
     {
-        // Tests read SCIM JSON responses loosely typed; asserting on them is the point.
-        files: ['test/**/*.ts'],
-        rules: { '@typescript-eslint/no-explicit-any': 'off' },
+        // Tests and benchmarks read SCIM JSON responses loosely typed (`any`); asserting on them is the point.
+        files: ['test/**/*.ts', 'bench/**/*.ts'],
+        rules: {
+            '@typescript-eslint/no-explicit-any': 'off',
+            '@typescript-eslint/no-unsafe-member-access': 'off',
+            '@typescript-eslint/no-unsafe-assignment': 'off',
+            '@typescript-eslint/no-unsafe-argument': 'off',
+            '@typescript-eslint/no-unsafe-call': 'off',
+            '@typescript-eslint/no-unsafe-return': 'off',
+        },
+    },
+    {
+        files: ['**/*.js', '**/*.cjs', '**/*.mjs', '**/*.mts'],
+        ...tseslint.configs.disableTypeChecked,
     },
     {
         files: ['**/*.js', '**/*.cjs'],

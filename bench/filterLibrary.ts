@@ -4,12 +4,13 @@
  *
  * Measures parse ops/s and evaluation ops/s (their `filter(ast)` predicate vs our `matchesFilter`),
  * and whether each library gets the Entra cases right. Every measurement loop is bounded both in
- * iterations and in time.
+ * iterations and in time. A last table times our parser on hostile filters at half and full
+ * `MAX_FILTER_LENGTH` (a ratio near 2 is linear): the speed test/scim/filter.test.ts does not assert.
  *
  * Run: npx tsc -p tsconfig.json --outDir /tmp/filterbench-out && NODE_PATH=$PWD/node_modules node /tmp/filterbench-out/bench/filterLibrary.js
  */
-import { filter as theirFilter, parse as theirParse, type Filter as TheirFilter } from 'scim2-parse-filter';
-import { matchesFilter, parseFilter, type FilterNode } from '../shared/scim/filter';
+import { filter as theirFilter, parse as theirParse } from 'scim2-parse-filter';
+import { matchesFilter, MAX_FILTER_LENGTH, parseFilter, type FilterNode } from '../shared/scim/filter';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA, type ResourceTypeName } from '../shared/scim/schemas';
 
 /**
@@ -153,7 +154,7 @@ function benchOne(entry: BenchFilter): string {
     }
     let theirEval: number | undefined;
     if (!(theirs instanceof Error)) {
-        const predicate = tryRun(() => theirFilter(theirs as TheirFilter));
+        const predicate = tryRun(() => theirFilter(theirs));
         if (!(predicate instanceof Error) && resources.every((r) => !(tryRun(() => predicate(r)) instanceof Error))) {
             theirEval = measure((i) => predicate(resources[i % count])).opsPerSecond;
         }
@@ -185,6 +186,32 @@ function verdict(answer: boolean | Error, expected: boolean): string {
     return answer === expected ? '✓' : `✗ (${answer})`;
 }
 
+/** Hostile filters of a given length (the ones test/scim/filter.test.ts parses at full length). */
+const HOSTILE_FILTERS: { label: string; make: (length: number) => string }[] = [
+    { label: 'a string of backslashes', make: (n) => `title eq "${'\\'.repeat(n - 12)}"` },
+    { label: 'one long bare word', make: (n) => `title co ${'a'.repeat(n - 9)}` },
+    { label: 'a long number that is not one', make: (n) => `score eq ${'1'.repeat(n - 10)}x` },
+    { label: 'repeated urn: prefixes', make: (n) => `${'urn:'.repeat(Math.floor(n / 4) - 3)}a pr` },
+    { label: 'a flat chain of or', make: (n) => 'a pr or '.repeat(Math.floor(n / 8) - 1) + 'a' },
+    { label: 'a flat chain of and', make: (n) => Array.from({ length: Math.floor(n / 9) }, (_, i) => `a${i} pr`).join(' and ').slice(0, n).replace(/ and a\d*( pr?)?$/, '') },
+];
+
+/** µs per parse (or refusal) of each hostile filter at half and full length. */
+function hostileTable(): string[] {
+    const lines = ['| Hostile filter | µs at half length | µs at full length | full / half |', '|---|---:|---:|---:|'];
+    for (const { label, make } of HOSTILE_FILTERS) {
+        const micros = [MAX_FILTER_LENGTH / 2, MAX_FILTER_LENGTH].map((length) => {
+            const text = make(length);
+            return 1e6 / measure(() => tryRun(() => parseFilter(text))).opsPerSecond;
+        });
+        lines.push(`| ${label} | ${micros[0]!.toFixed(1)} | ${micros[1]!.toFixed(1)} | ${(micros[1]! / micros[0]!).toFixed(2)} |`);
+    }
+    const needle = parseFilter(`title co "${'a'.repeat(2000)}b"`);
+    const haystack = { title: 'a'.repeat(100_000) };
+    lines.push(`| evaluate co of 2,000 characters against 100,000 | | ${(1e6 / measure(() => matchesFilter(needle, haystack, 'User')).opsPerSecond).toFixed(1)} | |`);
+    return lines;
+}
+
 /** Runs the benchmark and returns the results as markdown tables. */
 export async function runFilterBench(): Promise<string> {
     const lines: string[] = [];
@@ -214,6 +241,7 @@ export async function runFilterBench(): Promise<string> {
         lines.push(`| ${c.label} | ${c.expected} | ${ours} | ${theirs} |`);
     }
     lines.push(`| **right** | | **${oursRight}/${CORRECTNESS_CASES.length}** | **${theirsRight}/${CORRECTNESS_CASES.length}** |`);
+    lines.push('', ...hostileTable());
     return lines.join('\n');
 }
 

@@ -13,22 +13,29 @@
  * Seeding writes through the store, not HTTP (bench/support/seeding.ts), with progress output. Every
  * loop is bounded by a count and by time.
  *
+ * A third comparison (issue 22) serves one named tenant from a table holding 1 tenant and from one holding
+ * 1,000 (`--tenants N`): the measured tenant has the same users on both sides (`--tenant-users N`), every other
+ * tenant a few (`--other-tenant-users N`). `--only-tenants` runs just that comparison.
+ *
  * The change feed's probe (bench/feedGrowth.ts) reads 100 events at 1k vs 1M events (`--feed-events N`).
  *
- * Run: npm run bench:growth [-- --users 100000 --members 50000 --reps 25 --seed-minutes 20 --feed-events 1000000]
- *      npm run bench:growth -- --only feed     (just the change feed probe)
+ * Run: npm run bench:growth [-- --users 100000 --members 50000 --reps 25 --seed-minutes 20 --tenants 1000 --only-tenants]
+ *      npm run bench:growth -- --only feed [--feed-events 1000000]     (just the change feed probe)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { tokenDigest } from '../shared/auth/tokenDigest';
+import { partitionsOf } from '../shared/store/keys';
 import { createStoreFromSettings } from '../shared/store/createStore';
 import { startEmbeddedAzurite } from '../dev/embeddedAzurite';
 import { feedGrowthProbe } from './feedGrowth';
 import { Deadline, numberFlag, stringFlag } from './support/deadline';
+import type { EmbeddedAzurite } from '../dev/embeddedAzurite';
 import * as entra from './support/entraRequests';
 import type { ScimRequestSpec } from './support/entraRequests';
 import { markdownTable } from './support/markdown';
 import { writeResultsSection } from './support/results';
 import { ScimClient } from './support/scimClient';
-import { seedGroup, seedUsers } from './support/seeding';
+import { seedGroup, seedTenants, seedUsers } from './support/seeding';
 import { ServerProcess } from './support/serverProcess';
 import { STORAGE_KIND_LABELS, STORAGE_KINDS, subtractCounts, type StorageCounts } from './support/storageCounts';
 import { formatCount, formatMs, formatRatio, median } from './support/stats';
@@ -43,6 +50,10 @@ const SMALL_GROUP_MEMBERS = 10;
 const SEED_BUDGET_MS = numberFlag('seed-minutes', 20) * 60_000;
 const PROBE_BUDGET_MS = numberFlag('probe-minutes', 5) * 60_000;
 const LATENCY_GOAL = 1.5;
+const TENANTS = numberFlag('tenants', 1000);
+const TENANT_USERS = numberFlag('tenant-users', 1000);
+const OTHER_TENANT_USERS = numberFlag('other-tenant-users', 3);
+const ONLY_TENANTS = process.argv.includes('--only-tenants');
 const FEED_EVENTS = numberFlag('feed-events', 1_000_000);
 const ONLY = stringFlag('only', 'all');
 
@@ -154,6 +165,12 @@ async function main(): Promise<void> {
     const started: ServerProcess[] = [];
     const clients: ScimClient[] = [];
     try {
+        if (ONLY_TENANTS) {
+            const markdown = await tenantComparison(azurite, runId, started, clients);
+            console.log(`\n${markdown}`);
+            writeResultsSection('growth-tenants', markdown);
+            return;
+        }
         console.log(`Growth: ${formatCount(SMALL_USERS)} vs ${formatCount(LARGE_USERS)} users; groups of ${SMALL_GROUP_MEMBERS} vs ${formatCount(BIG_GROUP_MEMBERS)} members; ${REPS} reps per probe`);
         const seedDeadline = new Deadline(SEED_BUDGET_MS);
         const smallStore = createStoreFromSettings({ tableName: smallTable, connectionString: azurite.connectionString });
@@ -243,12 +260,67 @@ async function main(): Promise<void> {
         ].join('\n');
         console.log(`\n${markdown}`);
         writeResultsSection('growth', markdown);
+        const tenantMarkdown = await tenantComparison(azurite, runId, started, clients);
+        console.log(`\n${tenantMarkdown}`);
+        writeResultsSection('growth-tenants', tenantMarkdown);
         await feedOnlyWith(azurite);
     } finally {
         await Promise.all(clients.map((client) => client.close()));
         for (const server of started.reverse()) await server.stop();
         await azurite.stop();
     }
+}
+
+/**
+ * One named tenant served from a table with 1 tenant and from one with `TENANTS`: the same users, the same
+ * requests. Its lookups stay point reads in its own partitions, and its token row is cached, so the round
+ * trips must not change (ratio 1.00×) and neither should latency (≤ 1.5×).
+ */
+async function tenantComparison(azurite: EmbeddedAzurite, runId: string, started: ServerProcess[], clients: ScimClient[]): Promise<string> {
+    const tenantToken = randomBytes(32).toString('base64url');
+    const digest = tokenDigest(tenantToken).toString('hex');
+    const measured = 'measured';
+    const tables = { one: `tenantsone${randomUUID().replace(/-/g, '').slice(0, 12)}`, many: `tenantsmany${randomUUID().replace(/-/g, '').slice(0, 12)}` };
+    console.log(`Tenants: 1 vs ${formatCount(TENANTS)} tenants in a table; the measured tenant has ${formatCount(TENANT_USERS)} users on both sides`);
+    const seedDeadline = new Deadline(SEED_BUDGET_MS);
+    const users: Record<'one' | 'many', string[]> = { one: [], many: [] };
+    for (const side of ['one', 'many'] as const) {
+        const store = createStoreFromSettings({ tableName: tables[side], connectionString: azurite.connectionString });
+        const others = side === 'one' ? [] : Array.from({ length: TENANTS - 1 }, (_, index) => `tenant-${String(index).padStart(5, '0')}`);
+        await seedTenants(store, others, digest, OTHER_TENANT_USERS, runId, seedDeadline);
+        await seedTenants(store, [measured], digest, 0, runId, seedDeadline);
+        users[side] = await seedUsers(store.withPartitions(partitionsOf(measured)), `measured tenant (${side})`, 0, TENANT_USERS, runId, seedDeadline);
+    }
+    if (seedDeadline.expired()) throw new Error('seeding did not finish within --seed-minutes');
+
+    const startSide = async (label: string, tableName: string): Promise<Side> => {
+        const server = await ServerProcess.start('ours', { BENCH_TOKEN: randomBytes(24).toString('base64url'), TABLES_CONNECTION_STRING: azurite.connectionString, BENCH_TABLE_NAME: tableName });
+        started.push(server);
+        const client = new ScimClient(server.ready.base!.replace(/\/scim$/, `/tenants/${measured}/scim`), tenantToken, 1);
+        clients.push(client);
+        return { label, server, client };
+    };
+    const one = await startSide('1 tenant', tables.one);
+    const many = await startSide(`${formatCount(TENANTS)} tenants`, tables.many);
+    const probeDeadline = new Deadline(PROBE_BUDGET_MS);
+    const userNumber = (rep: number) => (rep * 7919 + 13) % TENANT_USERS;
+    const userId = (which: 'small' | 'large', rep: number) => users[which === 'small' ? 'one' : 'many'][userNumber(rep)]!;
+    const results = [
+        await compare('userName eq (other case)', one, many, (_w, rep) => entra.lookupUserName(entra.userNameOf(userNumber(rep), runId).toUpperCase()), probeDeadline, 200),
+        await compare('externalId eq', one, many, (_w, rep) => entra.lookupExternalId(entra.externalIdOf(userNumber(rep), runId)), probeDeadline, 200),
+        await compare('GET user by id', one, many, (w, rep) => entra.getUser(userId(w, rep)), probeDeadline, 200),
+        await compare('PATCH user (default dialect)', one, many, (w, rep) => entra.patchUserDefaultDialect(userId(w, rep), rep), probeDeadline, 200, 204),
+    ];
+    const headers = ['Probe', 'Storage requests, 1 tenant', `Storage requests, ${formatCount(TENANTS)} tenants`, 'Round-trip ratio', 'p50, 1 tenant', `p50, ${formatCount(TENANTS)} tenants`, 'Latency ratio', 'Goal'];
+    return [
+        `## Growth: 1 tenant vs ${formatCount(TENANTS)} tenants`,
+        '',
+        `\`npm run bench:growth -- --only-tenants\`: one named tenant (\`/tenants/${measured}/scim\`, ${formatCount(TENANT_USERS)} users) served from a table holding ` +
+            `only it and from one holding ${formatCount(TENANTS)} tenants (${formatCount(OTHER_TENANT_USERS)} user(s) each besides), alternating, ${REPS} repetitions each after a warm-up ` +
+            `(which reads and caches the tenant's registry row). Goal: round-trip ratio 1.00× and latency ratio ≤ ${LATENCY_GOAL}×.`,
+        '',
+        markdownTable(headers, results.map(resultRow)),
+    ].join('\n');
 }
 
 main().catch((error: unknown) => {

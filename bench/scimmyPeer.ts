@@ -60,7 +60,7 @@ class InMemoryCollection {
     write(id: string | undefined, attributes: Record<string, unknown>): Stored {
         const previous = id === undefined ? undefined : this.byId.get(id);
         if (id !== undefined && !previous) throw new SCIMMY.Types.Error(404, null!, `${this.resourceName} ${id} not found`);
-        const uniqueValue = String(attributes[this.uniqueAttribute] ?? '').toLowerCase();
+        const uniqueValue = (valueOf(attributes, this.uniqueAttribute.toLowerCase()) ?? '').toLowerCase();
         const holder = this.indexes.get(this.uniqueAttribute.toLowerCase())!.get(uniqueValue);
         if (holder !== undefined && holder !== id) throw new SCIMMY.Types.Error(409, 'uniqueness', `${this.uniqueAttribute} is already taken`);
         const now = new Date().toISOString();
@@ -73,7 +73,7 @@ class InMemoryCollection {
         this.byId.set(record.id, record);
         for (const [attribute, index] of this.indexes) {
             const value = valueOf(record, attribute);
-            if (value !== undefined) index.set(String(value).toLowerCase(), record.id);
+            if (value !== undefined) index.set(value.toLowerCase(), record.id);
         }
         return record;
     }
@@ -88,15 +88,17 @@ class InMemoryCollection {
     private unindex(record: Stored): void {
         for (const [attribute, index] of this.indexes) {
             const value = valueOf(record, attribute);
-            if (value !== undefined && index.get(String(value).toLowerCase()) === record.id) index.delete(String(value).toLowerCase());
+            if (value !== undefined && index.get(value.toLowerCase()) === record.id) index.delete(value.toLowerCase());
         }
     }
 }
 
 /** SCIMMY camel-cases filter attribute names oddly (`USERNAME` → `uSERNAME`), so attributes are compared lower-case. */
-function valueOf(record: Record<string, unknown>, lowerCaseAttribute: string): unknown {
+/** The string value of an indexed attribute (userName, externalId, displayName), in any letter case of its name. */
+function valueOf(record: Record<string, unknown>, lowerCaseAttribute: string): string | undefined {
     const key = Object.keys(record).find((k) => k.toLowerCase() === lowerCaseAttribute);
-    return key === undefined ? undefined : record[key];
+    const value = key === undefined ? undefined : record[key];
+    return typeof value === 'string' ? value : undefined;
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SecretClient } from '@azure/keyvault-secrets';
-import { describeError } from '../shared/auth/KeyVaultTokenVerifier';
+import { describeError } from '../shared/describeError';
 import { listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
 import { readClientSecretVersionSettings, type Environment } from '../shared/config';
 import { generateToken } from './generateToken';

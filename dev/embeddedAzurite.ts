@@ -19,6 +19,10 @@ export interface EmbeddedAzurite {
     stop(): Promise<void>;
 }
 
+/** The parts of Azurite's (untyped, deep-imported) table server module this file uses. */
+type TableServerModule = { default: new (configuration: unknown) => AzuriteTableServer };
+type TableConfigurationModule = { default: new (...settings: unknown[]) => unknown };
+
 interface AzuriteTableServer {
     start(): Promise<void>;
     close(): Promise<void>;
@@ -34,9 +38,9 @@ interface AzuriteTableServer {
 export async function startEmbeddedAzurite(options: { port?: number; persistDir?: string } = {}): Promise<EmbeddedAzurite> {
     usePartitionIndependentPointLookups();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const TableServer = require('azurite/dist/src/table/TableServer').default;
+    const TableServer = (require('azurite/dist/src/table/TableServer') as TableServerModule).default;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').default;
+    const TableConfiguration = (require('azurite/dist/src/table/TableConfiguration') as TableConfigurationModule).default;
     const inMemory = options.persistDir === undefined;
     const dbPath = inMemory ? ':memory:' : path.join(options.persistDir!, '__azurite_db_table__.json');
     const configuration = new TableConfiguration(
@@ -61,7 +65,7 @@ export async function startEmbeddedAzurite(options: { port?: number; persistDir?
         const fs = await import('node:fs');
         fs.mkdirSync(options.persistDir!, { recursive: true });
     }
-    const server: AzuriteTableServer = new TableServer(configuration);
+    const server = new TableServer(configuration);
     await server.start();
     const address = server.getHttpServerAddress(); // "http://127.0.0.1:PORT"
     const port = Number(new URL(address).port);
@@ -83,8 +87,8 @@ export async function startEmbeddedAzurite(options: { port?: number; persistDir?
  */
 function usePartitionIndependentPointLookups(): void {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Collection = require('lokijs').Collection;
-    const prototype = Collection.prototype as { findOne(query: unknown): unknown; rowKeyFirst?: true };
+    const { Collection } = require('lokijs') as { Collection: { prototype: { findOne: (this: unknown, query: unknown) => unknown; rowKeyFirst?: true } } };
+    const prototype = Collection.prototype;
     if (prototype.rowKeyFirst) return;
     const findOne = prototype.findOne;
     prototype.findOne = function (this: unknown, query: unknown) {
@@ -109,9 +113,9 @@ export function azuriteConnectionString(port: number): string {
  */
 export async function startEmbeddedQueueService(options: { port?: number } = {}): Promise<EmbeddedAzurite> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const QueueServer = require('azurite/dist/src/queue/QueueServer').default;
+    const QueueServer = (require('azurite/dist/src/queue/QueueServer') as { default: new (configuration: unknown) => AzuriteTableServer }).default;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const QueueConfiguration = require('azurite/dist/src/queue/QueueConfiguration').default;
+    const QueueConfiguration = (require('azurite/dist/src/queue/QueueConfiguration') as { default: new (...args: unknown[]) => unknown }).default;
     const configuration = new QueueConfiguration(
         '127.0.0.1',
         options.port ?? 0,
@@ -132,7 +136,7 @@ export async function startEmbeddedQueueService(options: { port?: number } = {})
         false,
         true, // in memory
     );
-    const server: AzuriteTableServer = new QueueServer(configuration);
+    const server = new QueueServer(configuration);
     await server.start();
     const port = Number(new URL(server.getHttpServerAddress()).port);
     return {

@@ -13,7 +13,7 @@ export function loadRouteTableQuietly(): readonly RouteDefinition[] {
 export function loadFunctionModuleQuietly<T>(name: string): T {
     const warn = console.warn;
     console.warn = (...args: unknown[]) => {
-        const text = String(args[0] ?? '');
+        const text = typeof args[0] === 'string' ? args[0] : '';
         if (!text.includes('test mode') && !text.includes('Skipping call to register function')) warn(...args);
     };
     try {

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { createApp, type AppProvider } from '../shared/app';
-import { readSettings, type Environment } from '../shared/config';
+import { readLocalHostSettings, readSettings, type Environment } from '../shared/config';
 import { startEmbeddedAzurite, startEmbeddedQueueService, type EmbeddedAzurite } from './embeddedAzurite';
 import { generateToken } from './generateToken';
 import { loadFunctionModuleQuietly, loadRouteTableQuietly } from './loadRouteTable';
@@ -34,9 +34,9 @@ async function main(): Promise<void> {
         console.log('KEY_VAULT_URL is ignored by the local host (it uses SCIM_TOKEN); Key Vault is used in Azure.');
         delete env.KEY_VAULT_URL;
     }
+    const { port, storageInMemory: inMemory } = readLocalHostSettings(env);
     let azurite: EmbeddedAzurite | undefined;
     if (!env.TABLES_CONNECTION_STRING) {
-        const inMemory = env.SCIM_STORAGE === 'memory';
         azurite = await startEmbeddedAzurite(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
         env.TABLES_CONNECTION_STRING = azurite.connectionString;
         console.log(`Storage: embedded Azurite on 127.0.0.1:${azurite.port} (${inMemory ? 'in memory' : 'persisted in .azurite/'})`);
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     }
 
     const app = createApp(readSettings(env));
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, port: Number(env.PORT || 7071) });
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), port });
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${env.SCIM_TOKEN}`);
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     console.log(`Client id / secret (dev only): ${env.SCIM_OAUTH_CLIENT_ID} / ${env.SCIM_OAUTH_CLIENT_SECRET}`);
     console.log(`Change feed: http://localhost:${host.port}/changes (npm run feed -- tail)`);
     console.log(`Feed token (dev only): ${env.SCIM_FEED_TOKEN}`);
-    const maintenance = startChangeFeedTimer(async () => app);
+    const maintenance = startChangeFeedTimer(() => Promise.resolve(app));
 
     let stopping = false;
     const stop = async () => {

@@ -18,7 +18,7 @@
  */
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { describeError } from '../shared/auth/KeyVaultTokenVerifier';
+import { describeError } from '../shared/describeError';
 import { listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
 import { readTokenSettings, TOKEN_SETTING_NAMES, type Environment } from '../shared/config';
 import { CLIENT_USAGE, runClientCommand } from './clientCommand';

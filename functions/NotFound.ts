@@ -11,7 +11,7 @@ export const notFoundRoute = registerRoute(
         name: 'NotFound',
         route: 'scim/{*path}',
         methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        handle: async () => {
+        handle: () => {
             throw ScimError.notFound('No such SCIM endpoint');
         },
     }),

@@ -8,6 +8,6 @@ export const resourceTypesRoute = registerRoute(
         name: 'ResourceTypes',
         route: 'scim/ResourceTypes/{name?}',
         methods: ['GET'],
-        handle: async (request) => ({ status: 200, body: resourceTypes(request.baseUrl, request.params.name) }),
+        handle: (request) => ({ status: 200, body: resourceTypes(request.baseUrl, request.params.name) }),
     }),
 );

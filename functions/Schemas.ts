@@ -8,6 +8,6 @@ export const schemasRoute = registerRoute(
         name: 'Schemas',
         route: 'scim/Schemas/{id?}',
         methods: ['GET'],
-        handle: async (request) => ({ status: 200, body: schemas(request.baseUrl, request.params.id) }),
+        handle: (request) => ({ status: 200, body: schemas(request.baseUrl, request.params.id) }),
     }),
 );

@@ -8,7 +8,7 @@ import { scimRoute } from '../shared/http/scimEndpoint';
 import type { ScimHandler } from '../shared/scim/request';
 import { serviceProviderConfig } from '../shared/scim/discovery';
 
-const handle: ScimHandler = async (request) => ({ status: 200, body: serviceProviderConfig(request.baseUrl) });
+const handle: ScimHandler = (request) => ({ status: 200, body: serviceProviderConfig(request.baseUrl) });
 
 export const serviceProviderConfigRoute = registerRoute(
     scimRoute({ name: 'ServiceProviderConfig', route: 'scim/ServiceProviderConfig', methods: ['GET'], handle }),

@@ -1,9 +1,10 @@
 /**
- * The route table: every HTTP route of the app, the SCIM ones and the OAuth token endpoint. The Functions
- * host registers each file's route as it loads it; the local host (`dev/localHost.ts`) and the tests serve
- * this same list.
+ * The route table: every HTTP route of the app, the SCIM ones and the OAuth token endpoint. The SCIM routes are
+ * served under the default tenant's root `/scim` and under each named tenant's root `/tenants/{tenant}/scim` (same
+ * handlers). The Functions host registers each file's route (and a SCIM route's tenant twin) as it loads it
+ * (registerRoute.ts); the local host (`dev/localHost.ts`) and the tests serve this same list.
  */
-import type { RouteDefinition } from '../shared/http/scimEndpoint';
+import { tenantRouteOf, type RouteDefinition } from '../shared/http/scimEndpoint';
 import { changesRoute } from './Changes';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
@@ -14,7 +15,7 @@ import { searchRoute } from './Search';
 import { serviceConfigurationRoute, serviceProviderConfigRoute } from './ServiceProviderConfig';
 import { usersRoute } from './Users';
 
-export const ROUTES: readonly RouteDefinition[] = [
+const SCIM_ROUTES: readonly RouteDefinition[] = [
     usersRoute,
     groupsRoute,
     serviceProviderConfigRoute,
@@ -22,7 +23,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     searchRoute,
     resourceTypesRoute,
     schemasRoute,
-    oauthTokenRoute,
-    changesRoute,
     notFoundRoute,
 ];
+
+/** The change feed is the default tenant's (a named tenant's feed would need its own feed token, docs/feed.md). */
+export const ROUTES: readonly RouteDefinition[] = [...SCIM_ROUTES, ...SCIM_ROUTES.map(tenantRouteOf), oauthTokenRoute, changesRoute];

@@ -4,14 +4,16 @@
  * Functions host that is `appOfThisProcess`, built from the environment on first use; the local host, the
  * tests and the benchmarks build their own with `createApp` from settings they pass in.
  */
-import { createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
+import { createTenantTokenVerifier, createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
 import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from './auth/oauth/createOAuth';
+import type { TenantTokenVerifier } from './auth/TenantTokenVerifier';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { readSettings, type Settings } from './config';
 import type { EventQueue } from './feed/forwardChanges';
 import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createStoreFromSettings } from './store/createStore';
 import { createEventQueue } from './store/StorageQueue';
+import { isTenantName, partitionsOf } from './store/keys';
 import type { TableResourceStore } from './store/TableResourceStore';
 
 export interface App {
@@ -29,6 +31,36 @@ export interface App {
     oauth: OAuth | undefined;
     /** Where the change feed is pushed; undefined when push is off (no SCIM_FEED_QUEUE). */
     eventQueue: EventQueue | undefined;
+    /** Named tenants (`/tenants/<tenant>/scim`): the same handlers, each tenant's own token and partitions. */
+    tenants: Tenants;
+}
+
+/**
+ * The per-tenant half of the composition root. Everything a tenant has of its own hangs off its name: its
+ * token check (registry row, cached) and its store (the shared table through its partitions, keys.ts
+ * `partitionsOf`), so whatever the store learns to do, every tenant does in its own partitions.
+ */
+export interface Tenants {
+    /** True if `token` is the Secret Token of the active tenant `name`; false for a name no tenant can have. */
+    verify(name: string, token: string): Promise<boolean>;
+    /** The tenant's store, built on first use and kept (called only after `verify`, so only real tenants get one). */
+    store(name: string): TableResourceStore;
+    /** The token check itself (`forget` drops a tenant's cached row on this instance). */
+    verifier: TenantTokenVerifier;
+}
+
+function tenantsOf(settings: Settings, store: TableResourceStore, options: AppOptions): Tenants {
+    const verifier = createTenantTokenVerifier(settings, store.tenantRegistry(), options.tokenVerifier);
+    const stores = new Map<string, TableResourceStore>();
+    return {
+        verifier,
+        verify: async (name, token) => isTenantName(name) && verifier.verify(name, token),
+        store(name) {
+            let tenantStore = stores.get(name);
+            if (!tenantStore) stores.set(name, (tenantStore = store.withPartitions(partitionsOf(name))));
+            return tenantStore;
+        },
+    };
 }
 
 /** How a route or timer reaches the app: a promise, because the process's app is built on first use. */
@@ -50,15 +82,17 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
     useSchemaExtensions(settings.schemaExtensions);
     if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
     const oauth = createOAuth(settings, options.oauth);
+    const store = createStoreFromSettings(settings.storage, settings.managedIdentityClientId);
     return {
         settings,
         // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).
         verifier: withAccessTokens(createTokenVerifier(settings, options.tokenVerifier), oauth),
         // The change feed's own token: never an OAuth access token, never Entra's Secret Token.
         feedVerifier: createTokenVerifier(settings, options.tokenVerifier, 'feed'),
-        store: createStoreFromSettings(settings.storage, settings.managedIdentityClientId),
+        store,
         oauth,
         eventQueue: createEventQueue(settings.feed, settings.managedIdentityClientId),
+        tenants: tenantsOf(settings, store, options),
     };
 }
 

@@ -11,6 +11,7 @@
  *   SCIM_TOKEN_GRACE_MINUTES       how long the previous version stays valid after a rotation (default 60)
  *   SCIM_TOKEN_CACHE_SECONDS       how long a fetched token is used before a background refresh (default 300)
  *   SCIM_TOKEN                     a literal token, for local development only (ignored when KEY_VAULT_URL is set)
+ *   PORT / SCIM_STORAGE            the local host's port, and `memory` for an embedded Azurite that keeps nothing
  *   SCIM_SCHEMA_EXTENSIONS         declared extension schemas, JSON or a file path (docs/schema-extensions.md)
  *
  * OAuth 2.0 client credentials (RFC 6749 §4.4) and workload identity federation (RFC 7523 §2.2), one object
@@ -132,6 +133,19 @@ export function readSettings(env: Environment = process.env, log: (line: string)
     };
     if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
     return settings;
+}
+
+/** `npm start` (dev/serveLocally.ts): the local host's own settings. */
+export interface LocalHostSettings {
+    port: number;
+    /** The embedded Azurite keeps nothing on disk. */
+    storageInMemory: boolean;
+}
+
+export const DEFAULT_LOCAL_PORT = 7071;
+
+export function readLocalHostSettings(env: Environment): LocalHostSettings {
+    return { port: Number(env.PORT || DEFAULT_LOCAL_PORT), storageInMemory: env.SCIM_STORAGE === 'memory' };
 }
 
 /** The settings of one token alone (the admin command needs no storage). */

@@ -1,6 +1,6 @@
 /** Every setting is read in shared/config.ts: what each one becomes, and the defaults. */
 import { describe, expect, it } from 'vitest';
-import { readOAuthSettings, readSettings } from '../shared/config';
+import { readLocalHostSettings, readOAuthSettings, readSettings } from '../shared/config';
 
 describe('readSettings', () => {
     it('has the documented defaults and no storage, token source or identity when nothing is set', () => {
@@ -47,6 +47,13 @@ describe('readSettings', () => {
     it('prefers a connection string over the endpoint', () => {
         const settings = readSettings({ TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true', TABLES_ENDPOINT: 'https://acct.table.core.windows.net' });
         expect(settings.storage).toEqual({ tableName: 'scim', connectionString: 'UseDevelopmentStorage=true' });
+    });
+});
+
+describe('readLocalHostSettings', () => {
+    it('reads the local host port and in-memory storage, with defaults', () => {
+        expect(readLocalHostSettings({})).toEqual({ port: 7071, storageInMemory: false });
+        expect(readLocalHostSettings({ PORT: '8080', SCIM_STORAGE: 'memory' })).toEqual({ port: 8080, storageInMemory: true });
     });
 });
 

@@ -26,7 +26,7 @@ export async function startLocalScim(options: { connectionString?: string; table
     const tableName = options.tableName ?? `bench${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const token = options.token || randomBytes(24).toString('base64url');
     const app = createApp(readSettings({ TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token }));
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: async () => app, logHandler: printWarningsOnly, ...(options.port !== undefined ? { port: options.port } : {}) });
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), logHandler: printWarningsOnly, ...(options.port !== undefined ? { port: options.port } : {}) });
     return {
         base: `${host.url}/scim`,
         token,

@@ -8,7 +8,7 @@ import type { ScimRequestSpec } from './entraRequests';
 export interface ScimReply {
     status: number;
     /** Parsed JSON, or undefined for an empty body. */
-    body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    body: any;
     ms: number;
 }
 

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { canonicalizeResource } from '../../shared/scim/attributeValues';
-import { GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey, resourceRowKey, USERS_PARTITION } from '../../shared/store/keys';
+import { GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey, partitionsOf, resourceRowKey, USERS_PARTITION } from '../../shared/store/keys';
+import type { TableResourceStore } from '../../shared/store/TableResourceStore';
 import type { ResourceStore, ScimResource } from '../../shared/scim/store';
 import { Deadline } from './deadline';
 import * as entra from './entraRequests';
@@ -117,4 +118,32 @@ export async function seedGroup(
     await Promise.all(Array.from({ length: 4 }, writer));
     console.log(`  ${displayName}: ${formatCount(memberIds.length)} members (${done} transactions) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     return id;
+}
+
+/**
+ * Registers `names` as tenants (registry rows holding `tokenDigest`) and gives each `usersEach` users in its own
+ * partitions, many writes in flight; one progress line every few seconds. Returns how many tenants were seeded.
+ */
+export async function seedTenants(store: TableResourceStore, names: readonly string[], tokenDigest: string, usersEach: number, runId: string, deadline: Deadline): Promise<number> {
+    const registry = store.tenantRegistry();
+    let next = 0;
+    let done = 0;
+    const started = Date.now();
+    let lastReport = started;
+    const writer = async () => {
+        while (next < names.length && !deadline.expired()) {
+            const name = names[next++]!;
+            await registry.add({ name, state: 'active', created: new Date().toISOString(), tokenDigest });
+            const tenantStore = store.withPartitions(partitionsOf(name));
+            for (let n = 0; n < usersEach; n++) await tenantStore.create('User', randomUUID(), storedUserAttributes(n, runId), new Date().toISOString());
+            done++;
+            if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
+                lastReport = Date.now();
+                console.log(`  tenants: ${formatCount(done)} / ${formatCount(names.length)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: WRITES_IN_FLIGHT }, writer));
+    console.log(`  tenants: ${formatCount(done)} / ${formatCount(names.length)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return done;
 }

@@ -17,10 +17,11 @@
  *   messages can quote a response body (Node's JSON parse errors do), and a response body can hold the token.
  */
 import type { SecretClient } from '@azure/keyvault-secrets';
+import { describeError } from '../describeError';
 import { ScimError } from '../scim/errors';
 import type { TokenVerifier } from './TokenVerifier';
 import { matchesDigest, tokenDigest } from './tokenDigest';
-import { listSecretVersions, selectAcceptedVersions, statusCodeOf } from './tokenVersions';
+import { listSecretVersions, selectAcceptedVersions } from './tokenVersions';
 
 export interface KeyVaultTokenVerifierOptions {
     secretClient: SecretClient;
@@ -168,16 +169,4 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         const retryAfterSeconds = Math.max(1, Math.ceil((this.#nextRefreshAt - this.#now()) / 1000));
         return ScimError.unavailable('The token store is temporarily unavailable, retry later', retryAfterSeconds);
     }
-}
-
-/** `RestError status=503 code=ServiceUnavailable` — never the message (see the file comment). */
-export function describeError(error: unknown): string {
-    const name = error instanceof Error ? error.name : typeof error;
-    const parts = [name];
-    const status = statusCodeOf(error);
-    if (status !== undefined) parts.push(`status=${status}`);
-    if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-        parts.push(`code=${error.code}`);
-    }
-    return parts.join(' ');
 }

@@ -11,6 +11,8 @@ import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets'
 import { TOKEN_SETTING_NAMES, type Settings, type TokenKind } from '../config';
 import { KeyVaultTokenVerifier } from './KeyVaultTokenVerifier';
 import { StaticTokenVerifier } from './StaticTokenVerifier';
+import { TenantTokenVerifier } from './TenantTokenVerifier';
+import type { TenantRegistry } from '../store/TenantRegistry';
 import type { TokenVerifier } from './TokenVerifier';
 
 export interface TokenVerifierDependencies {
@@ -24,8 +26,8 @@ export interface TokenVerifierDependencies {
 
 /** The verifier used when no token source is configured: nothing is a valid token. */
 export class RefuseAllTokenVerifier implements TokenVerifier {
-    async verify(): Promise<boolean> {
-        return false;
+    verify(): Promise<boolean> {
+        return Promise.resolve(false);
     }
 }
 
@@ -61,6 +63,40 @@ export function createTokenVerifier(
 
     log(`${label}: neither KEY_VAULT_URL nor ${staticToken} is set; every ${kind === 'scim' ? 'SCIM' : 'change feed'} request will be refused with 401.`);
     return new RefuseAllTokenVerifier();
+}
+
+/**
+ * The token check of named tenants: their registry rows, and with KEY_VAULT_URL set a Key Vault verifier per
+ * tenant secret (same grace window and cache TTL as the default tenant's), all through one `SecretClient`.
+ */
+export function createTenantTokenVerifier(
+    { token: settings, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'>,
+    registry: Pick<TenantRegistry, 'get'>,
+    deps: TokenVerifierDependencies = {},
+): TenantTokenVerifier {
+    const log = deps.log ?? ((line: string) => console.warn(line));
+    let secretClient: SecretClient | undefined;
+    const keyVaultUrl = settings.keyVaultUrl;
+    const keyVaultVerifier = keyVaultUrl === undefined
+        ? undefined
+        : (secretName: string) => {
+            secretClient ??= new SecretClient(keyVaultUrl, deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId), deps.secretClientOptions);
+            return new KeyVaultTokenVerifier({
+                secretClient,
+                secretName,
+                graceWindowMs: settings.graceWindowMs,
+                cacheTtlMs: settings.cacheTtlMs,
+                log,
+                ...(deps.now ? { now: deps.now } : {}),
+            });
+        };
+    return new TenantTokenVerifier({
+        registry,
+        cacheTtlMs: settings.cacheTtlMs,
+        log,
+        ...(keyVaultVerifier ? { keyVaultVerifier } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
+    });
 }
 
 /**

@@ -10,6 +10,7 @@
  * bringing an older one back to life.
  */
 import type { SecretClient, SecretProperties } from '@azure/keyvault-secrets';
+import { statusCodeOf } from '../statusCodeOf';
 
 /** Secret properties with the two fields the rule needs made non-optional. */
 export type DatedSecretProperties = SecretProperties & { version: string; createdOn: Date };
@@ -51,14 +52,6 @@ export async function listSecretVersions(client: SecretClient, secretName: strin
         throw error;
     }
     return versions;
-}
-
-/** The HTTP status of an Azure SDK `RestError`, without depending on @azure/core-rest-pipeline directly. */
-export function statusCodeOf(error: unknown): number | undefined {
-    if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') {
-        return error.statusCode;
-    }
-    return undefined;
 }
 
 function isDated(properties: SecretProperties): properties is DatedSecretProperties {

@@ -65,17 +65,13 @@ export function invalidCursor(): ScimError {
     return ScimError.badRequest('invalidCursor', 'The cursor is not valid for this feed; send an empty cursor to start at the oldest retained event');
 }
 
-export function expiredCursor(): ScimError {
-    return ScimError.badRequest('expiredCursor', 'The cursor points before the oldest retained event; send an empty cursor to start at the oldest retained event');
-}
-
 function streamFields(stream: StreamCursor): number[] {
     return stream.nextEventTime === undefined ? [stream.position] : [stream.position, stream.nextEventTime];
 }
 
 function streamCursorOf(fields: unknown): StreamCursor {
     if (!Array.isArray(fields) || fields.length < 1 || fields.length > 2 || !fields.every(isNonNegativeInteger)) throw invalidCursor();
-    const [position, nextEventTime] = fields as number[];
+    const [position, nextEventTime] = fields;
     return nextEventTime === undefined ? { position: position! } : { position: position!, nextEventTime };
 }
 

@@ -5,13 +5,19 @@
 import { app } from '@azure/functions';
 import { appOfThisProcess } from '../app';
 import { SettingsError } from '../config';
-import type { RouteDefinition } from './scimEndpoint';
+import { tenantRouteOf, type RouteDefinition } from './scimEndpoint';
 
 let startupHookRegistered = false;
 
+/**
+ * Registers a route; a SCIM route (`scim/…`) also as its twin under the tenant root (`tenants/{tenant}/scim/…`,
+ * `tenantRouteOf`). Other routes (the OAuth token endpoint) serve the default tenant only.
+ */
 export function registerRoute(route: RouteDefinition): RouteDefinition {
     registerStartupCheck();
-    app.http(route.name, { route: route.route, methods: route.methods, authLevel: 'anonymous', handler: route.handlerFor(appOfThisProcess) });
+    for (const each of route.route.startsWith('scim/') ? [route, tenantRouteOf(route)] : [route]) {
+        app.http(each.name, { route: each.route, methods: each.methods, authLevel: 'anonymous', handler: each.handlerFor(appOfThisProcess) });
+    }
     return route;
 }
 

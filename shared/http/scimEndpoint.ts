@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import type { App, AppProvider } from '../app';
 import { bearerToken } from '../auth/bearerToken';
-import type { TokenVerifier } from '../auth/TokenVerifier';
+import { describeError } from '../describeError';
 import type { ChangeFeed } from '../feed/ChangeFeed';
 import { ScimError } from '../scim/errors';
 import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimRequest, type ScimResponse } from '../scim/request';
+import type { ResourceStore } from '../scim/store';
+import { scimErrorOf, StoreError } from '../scim/storeErrors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
 import { errorResponse, toHttpResponse } from './responses';
 
@@ -32,33 +34,37 @@ export interface RouteDefinition {
 const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
+/** Who a request is for once authenticated: the resources (SCIM routes) or the change feed (feed route). */
+type Audience = 'scim' | 'feed';
+
 export function scimRoute(options: { name: string; route: string; methods: string[]; resourceType?: string; handle: ScimHandler }): RouteDefinition {
-    return endpoint(options, (app) => app.verifier, (request, app) => options.handle(request, app.store));
+    return endpoint(options, 'scim', async (request, store) => options.handle(request, store));
 }
 
 /**
  * A route of the change feed (docs/feed.md): the same wrapper, but authenticated with the feed token, which
- * opens no SCIM route (and Entra's token opens no feed route).
+ * opens no SCIM route (and neither Entra's Secret Token nor an OAuth access token opens a feed route). The
+ * default tenant's feed only.
  */
 export function feedRoute(options: { name: string; route: string; methods: string[]; handle: (request: ScimRequest, feed: ChangeFeed) => Promise<ScimResponse> }): RouteDefinition {
-    return endpoint(options, (app) => app.feedVerifier, (request, app) => options.handle(request, app.store.changes));
+    return endpoint(options, 'feed', (request, _store, app) => options.handle(request, app.store.changes));
 }
 
 function endpoint(
     options: { name: string; route: string; methods: string[]; resourceType?: string },
-    verifierOf: (app: App) => TokenVerifier,
-    handle: (request: ScimRequest, app: App) => Promise<ScimResponse>,
+    audience: Audience,
+    handle: (request: ScimRequest, store: ResourceStore, app: App) => Promise<ScimResponse>,
 ): RouteDefinition {
     const allowed = new Set(options.methods);
     const handlerFor = (app: AppProvider): HttpHandler => async (request, context) => {
         const started = Date.now();
         const log: RequestLog = options.resourceType ? { resourceType: options.resourceType } : {};
         const { result: response, requests } = await countStorageRequests(() =>
-            respond(app, request, context, log, verifierOf, async (scimRequest, built) => {
+            respond(app, request, context, log, audience, async (scimRequest, store, built) => {
                 if (!allowed.has(scimRequest.method)) {
                     throw new ScimError(405, undefined, `Method ${scimRequest.method} is not supported here`, { Allow: [...allowed].join(', ') });
                 }
-                return handle(scimRequest, built);
+                return handle(scimRequest, store, built);
             }),
         );
         logSummary(context, request.method, log, response, requests, Date.now() - started);
@@ -67,19 +73,37 @@ function endpoint(
     return { name: options.name, route: options.route, methods: ALL_METHODS, handlerFor };
 }
 
+/**
+ * The same route under a named tenant's root, `tenants/{tenant}/scim/…` (docs/operate.md, "Tenants"): the same
+ * handler; `respond` picks the tenant's token check and store from the `tenant` parameter.
+ */
+export function tenantRouteOf(route: RouteDefinition): RouteDefinition {
+    return { ...route, name: `Tenant${route.name}`, route: `tenants/{tenant}/${route.route}` };
+}
+
 async function respond(
     app: AppProvider,
     request: HttpRequest,
     context: InvocationContext,
     log: RequestLog,
-    verifierOf: (app: App) => TokenVerifier,
-    handle: (request: ScimRequest, app: App) => Promise<ScimResponse>,
+    audience: Audience,
+    handle: (request: ScimRequest, store: ResourceStore, app: App) => Promise<ScimResponse>,
 ): Promise<ScimResponse> {
     try {
         const built = await app();
-        const { settings } = built;
-        const baseUrl = settings.publicBaseUrl ?? scimBaseUrl(request.url);
-        await authenticate(request, verifierOf(built), baseUrl);
+        const { verifier, feedVerifier, settings, store: defaultStore, tenants } = built;
+        // A route under /tenants/{tenant}/scim serves that tenant: its token, its partitions (shared/app.ts).
+        const tenant = request.params.tenant;
+        const baseUrl = tenant === undefined ? (settings.publicBaseUrl ?? scimBaseUrl(request.url)) : scimBaseUrl(settings.publicBaseUrl ?? request.url, tenant);
+        await authenticate(
+            request,
+            audience === 'feed'
+                ? (token) => feedVerifier.verify(token)
+                : tenant === undefined
+                  ? (token) => verifier.verify(token, { scimBaseUrl: baseUrl })
+                  : (token) => tenants.verify(tenant, token),
+        );
+        const store = tenant === undefined ? defaultStore : tenants.store(tenant);
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, MAX_REQUEST_BODY_BYTES) : undefined;
         return await handle({
@@ -90,20 +114,24 @@ async function respond(
             body,
             baseUrl,
             log,
-        }, built);
+        }, store, built);
     } catch (error) {
         if (error instanceof ScimError) return errorResponse(error);
+        if (error instanceof StoreError) return errorResponse(scimErrorOf(error));
         // Unexpected: log where it happened with the invocation id, answer without internals. Only the error's
-        // name and stack frames: a message may quote request data (a value, a token in an SDK parse error).
-        context.error(`scim unexpected error invocationId=${context.invocationId} ${describeUnexpected(error)}`);
+        // name, status and stack frames: a message may quote request data (a value, a token in an SDK parse error).
+        context.error(`scim unexpected error invocationId=${context.invocationId} ${describeError(error, { stackFrames: 10 })}`);
         return errorResponse(new ScimError(500, undefined, `Internal error (invocation ${context.invocationId})`));
     }
 }
 
-/** The Secret Token or, with OAuth, an access token for this SCIM base URL (its audience). */
-async function authenticate(request: HttpRequest, verifier: TokenVerifier, scimBaseUrl: string): Promise<void> {
+/**
+ * The Secret Token or, with OAuth, an access token for this SCIM base URL (its audience). A named tenant's
+ * routes accept only that tenant's Secret Token (OAuth clients per tenant are not built yet).
+ */
+async function authenticate(request: HttpRequest, verify: (token: string) => Promise<boolean>): Promise<void> {
     const token = bearerToken(request.headers.get('authorization'));
-    if (token === undefined || !(await verifier.verify(token, { scimBaseUrl }))) {
+    if (token === undefined || !(await verify(token))) {
         throw new ScimError(401, undefined, 'Authorization failed: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer' });
     }
 }
@@ -158,21 +186,23 @@ function jsonNestingDepth(text: string): number {
     return deepest;
 }
 
-function describeUnexpected(error: unknown): string {
-    if (!(error instanceof Error)) return typeof error;
-    const frames = (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 10);
-    return [error.name, ...frames].join('\n');
-}
-
 function tooLarge(maxBytes: number): ScimError {
     return new ScimError(413, undefined, `Request body exceeds ${maxBytes} bytes`);
 }
 
-/** `https://host/scim/Users/1?x` → `https://host/scim`: everything up to and including the `scim` segment. */
-export function scimBaseUrl(requestUrl: string): string {
-    const url = new URL(requestUrl);
-    const match = /^(.*?\/scim)(?:\/|$)/i.exec(url.pathname);
-    return url.origin + (match ? match[1] : '/scim');
+/**
+ * The SCIM root a request was made under, from its URL or from SCIM_PUBLIC_BASE_URL (the default tenant's
+ * root): `https://host/scim/Users/1?x` → `https://host/scim`; with a tenant, `https://host/tenants/acme/scim`.
+ */
+export function scimBaseUrl(url: string, tenant?: string): string {
+    const { origin, pathname } = new URL(url);
+    if (tenant !== undefined) {
+        // Everything before `/tenants/` (a request URL) or before the trailing `/scim` (the public base URL).
+        const prefix = /^(.*?)\/tenants\//i.exec(pathname)?.[1] ?? pathname.replace(/\/scim\/?$/i, '').replace(/\/+$/, '');
+        return `${origin}${prefix}/tenants/${tenant}/scim`;
+    }
+    const match = /^(.*?\/scim)(?:\/|$)/i.exec(pathname);
+    return origin + (match ? match[1] : '/scim');
 }
 
 /**

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpMethod, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { AppProvider } from '../app';
+import { describeError } from '../describeError';
 import { OAuthError } from '../auth/oauth/OAuthError';
 import { oauthErrorResponse, type TokenEndpointResponse } from '../auth/oauth/TokenEndpoint';
 import type { RouteDefinition } from './scimEndpoint';
@@ -38,9 +39,8 @@ export function tokenRoute(options: { name: string; route: string }): RouteDefin
                 });
             }
         } catch (error) {
-            // Name and stack frames only: a message could quote the request.
-            const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 10) : [];
-            context.error(`oauth unexpected error invocationId=${context.invocationId} ${[error instanceof Error ? error.name : typeof error, ...frames].join('\n')}`);
+            // Name, status and stack frames only: a message could quote the request.
+            context.error(`oauth unexpected error invocationId=${context.invocationId} ${describeError(error, { stackFrames: 10 })}`);
             response = oauthErrorResponse(new OAuthError(500, 'server_error', `Internal error (invocation ${context.invocationId})`));
         }
         logSummary(context, request.method, response, Date.now() - started);

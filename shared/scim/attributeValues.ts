@@ -1,6 +1,8 @@
 /**
  * Attribute values as the schema definitions describe them: the one place that turns what a client sent
- * into what we store, shared by the POST/PUT validator and the PATCH engine.
+ * into what we store, shared by the POST/PUT validator and the PATCH engine. The one type check,
+ * `checkAttributeValue`, lives in attributeTypeCheck.ts (ajv, compiled from these definitions) and is
+ * re-exported here so that both take values and their check from one place.
  *
  * - Booleans: Entra sends `"True"` / `"False"` strings for boolean attributes (`active`, `primary`) in POST
  *   and in its default PATCH dialect (docs/entra-protocol.md §5.2, §5.5). They become booleans, but only where the
@@ -10,7 +12,7 @@
  * - Attribute names are case-insensitive (RFC 7643 §2.1); we store them in schema case.
  * - `null` means unassigned (RFC 7643 §2.5), so a null value is dropped rather than stored.
  */
-import { ScimError } from './errors';
+export { checkAttributeValue } from './attributeTypeCheck';
 import { isPlainObject } from './isPlainObject';
 import { isRolesAttribute, readRoleElement } from './roles';
 import { findByName, type AttributeDefinition, type ResolvedAttribute, type ResourceTypeName, type SchemaDefinition } from './schemas';
@@ -183,51 +185,4 @@ function putExtensionAttribute(canonical: ScimResource, extension: SchemaDefinit
  */
 function setOwnProperty(object: Record<string, unknown>, key: string, value: unknown): void {
     Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/**
- * Throws 400 `invalidValue` unless a canonical value (see `canonicalizeAttributeValue`) has the type its
- * definition says (RFC 7643 §2.3). `path` names the attribute in the message; the value never appears
- * there, as it may be personal data.
- */
-export function checkAttributeValue(definition: AttributeDefinition, value: unknown, path: string): void {
-    if (definition.multiValued) {
-        if (!Array.isArray(value)) throw invalidValue(path, 'an array');
-        for (const element of value) checkSingleValue(definition, element, path);
-        return;
-    }
-    checkSingleValue(definition, value, path);
-}
-
-function checkSingleValue(definition: AttributeDefinition, value: unknown, path: string): void {
-    switch (definition.type) {
-        case 'string':
-        case 'reference':
-        case 'binary':
-            if (typeof value !== 'string') throw invalidValue(path, 'a string');
-            return;
-        case 'dateTime':
-            if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw invalidValue(path, 'an xsd:dateTime string');
-            return;
-        case 'boolean':
-            if (typeof value !== 'boolean') throw invalidValue(path, 'a boolean');
-            return;
-        case 'integer':
-            if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidValue(path, 'an integer');
-            return;
-        case 'decimal':
-            if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidValue(path, 'a number');
-            return;
-        case 'complex':
-            if (!isPlainObject(value)) throw invalidValue(path, 'an object');
-            for (const [key, subValue] of Object.entries(value)) {
-                const subDefinition = findByName(definition.subAttributes ?? [], key);
-                if (subDefinition) checkAttributeValue(subDefinition, subValue, `${path}.${subDefinition.name}`);
-            }
-            return;
-    }
-}
-
-function invalidValue(path: string, expected: string): ScimError {
-    return ScimError.badRequest('invalidValue', `The value of '${path}' must be ${expected}`);
 }

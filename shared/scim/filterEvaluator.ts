@@ -245,7 +245,7 @@ function subValues(value: unknown, subAttribute: string): unknown[] {
     const result: unknown[] = [];
     for (const element of nodes(value)) {
         const sub = propertyOf(element, subAttribute);
-        if (Array.isArray(sub)) result.push(...sub);
+        if (Array.isArray(sub)) result.push(...(sub as unknown[]));
         else if (sub !== undefined && sub !== null) result.push(sub);
     }
     return result;

@@ -48,7 +48,11 @@ export function parsePatchPath(text: string): PatchPath {
 
 // ---- the parser
 
-/** Character codes the parser branches on. */
+/**
+ * Character codes the parser branches on, inlined by the compiler (the parser is on every filtered request).
+ * They are compared with `charCodeAt` numbers by design.
+ */
+/* eslint @typescript-eslint/no-unsafe-enum-comparison: "off" */
 const enum Char {
     Tab = 9,
     LineFeed = 10,

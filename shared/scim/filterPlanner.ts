@@ -11,6 +11,7 @@ import { ScimError } from './errors';
 import type { ResourceTypeName } from './schemas';
 import { resolveAttribute, schemasOf } from './schemaRegistry';
 import type { FilterNode } from './filterSyntax';
+import { memberIdCompared } from './memberIds';
 import type { IndexLookup, QueryPlan } from './queryPlan';
 
 /**
@@ -97,14 +98,7 @@ function indexLookup(node: FilterNode, resourceType: ResourceTypeName): IndexLoo
 
 /** `members[value eq "u"]` or `members.value eq "u"` (string value): the member id, else undefined. */
 function membershipProbe(node: FilterNode): string | undefined {
-    if (node.kind === 'valuePath' && isMembers(node.path) && node.path.subAttribute === undefined) {
-        const inner = node.filter;
-        if (inner.kind === 'compare' && inner.op === 'eq' && typeof inner.value === 'string'
-            && inner.path.schema === undefined && inner.path.subAttribute === undefined && inner.path.attribute.toLowerCase() === 'value') {
-            return inner.value;
-        }
-        return undefined;
-    }
+    if (node.kind === 'valuePath' && isMembers(node.path) && node.path.subAttribute === undefined) return memberIdCompared(node.filter);
     if (node.kind === 'compare' && node.op === 'eq' && typeof node.value === 'string' && isMembers(node.path)
         && (node.path.subAttribute === undefined || node.path.subAttribute.toLowerCase() === 'value')) {
         return node.value;

@@ -2,13 +2,12 @@
  * Group members under PATCH (docs/entra-protocol.md §6): a delta of ids to clear, remove and add, never the
  * member list, so a change costs the same for a group of 10 or of 50,000.
  */
-import { isPlainObject } from './isPlainObject';
-import { valueNamed } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import type { FilterNode } from './filterSyntax';
+import { memberIdCompared, memberIdsOf } from './memberIds';
 import type { Draft, MemberDeltaBuilder, OperationName } from './patchDraft';
 import type { Target } from './patchTargets';
-import { invalidValue, isClearValue } from './patchValues';
+import { isClearValue } from './patchValues';
 
 export function applyMemberOperation(draft: Draft, op: OperationName, target: Target, value: unknown): void {
     if (target.subDefinition !== undefined) {
@@ -23,12 +22,12 @@ export function applyMemberOperation(draft: Draft, op: OperationName, target: Ta
     switch (op) {
         case 'add':
             if (isClearValue(value)) return;
-            for (const id of memberIds(value, target.text)) addMember(delta, id);
+            for (const id of memberIdsOf(value, target.text)) addMember(delta, id);
             return;
         case 'replace':
             clearMembers(delta);
             if (isClearValue(value)) return;
-            for (const id of memberIds(value, target.text)) addMember(delta, id);
+            for (const id of memberIdsOf(value, target.text)) addMember(delta, id);
             return;
         case 'remove':
             // Entra's default dialect sends the members to remove as a value array: remove only those
@@ -37,7 +36,7 @@ export function applyMemberOperation(draft: Draft, op: OperationName, target: Ta
                 clearMembers(delta);
                 return;
             }
-            for (const id of memberIds(value, target.text)) removeMember(delta, id);
+            for (const id of memberIdsOf(value, target.text)) removeMember(delta, id);
             return;
     }
 }
@@ -59,26 +58,11 @@ function clearMembers(delta: MemberDeltaBuilder): void {
     delta.remove.clear();
 }
 
-/**
- * Member ids from a value: `[{value, $ref?, display?}]`, a single such object, or bare id strings
- * (Microsoft's reference Postman collection sends `"value": "string id 1"`, docs/entra-protocol.md §12).
- */
-function memberIds(value: unknown, path: string): string[] {
-    const items = Array.isArray(value) ? value : [value];
-    return items.map((item) => {
-        const id = isPlainObject(item) ? valueNamed(item, 'value') : item;
-        if (typeof id !== 'string' || id === '') throw invalidValue(path, 'members given as objects with a non-empty string value');
-        return id;
-    });
-}
-
 /** `members[value eq "id"]`, also `or`-ed; other member filters would need the member list. */
 function memberIdsInFilter(filter: FilterNode, path: string): string[] {
     if (filter.kind === 'or') return [...memberIdsInFilter(filter.left, path), ...memberIdsInFilter(filter.right, path)];
-    if (filter.kind === 'compare' && filter.op === 'eq' && typeof filter.value === 'string'
-        && filter.path.schema === undefined && filter.path.subAttribute === undefined && filter.path.attribute.toLowerCase() === 'value') {
-        return [filter.value];
-    }
+    const id = memberIdCompared(filter);
+    if (id !== undefined) return [id];
     // RFC 7644 §3.12 invalidFilter: "the specified attribute and filter comparison combination is not supported".
     throw ScimError.badRequest('invalidFilter', `'${path}': member filters support only value eq "<id>", joined by or`);
 }

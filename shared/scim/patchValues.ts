@@ -29,6 +29,7 @@ export function isClearValue(value: unknown): boolean {
 
 function onWholeAttribute(op: OperationName, target: Target, current: unknown, value: unknown, draft: Draft): unknown {
     const { definition } = target;
+    if (definition.multiValued && definition.type !== 'complex' && !isClearValue(value) && value !== undefined) return onSimpleValues(op, target, current, value);
     if (op === 'remove') {
         // A remove with a value on a multi-valued attribute removes those values only (as for members).
         if (definition.multiValued && value !== undefined && value !== null) return withoutValues(target, current, value);
@@ -42,7 +43,7 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
         // with the same value would take away: an element holding every sub-attribute given, compared as the
         // schema says (so a role Entra re-adds as `{value, display}` matches the role it created with `type`
         // and `primary` too, docs/entra-protocol.md §14.3).
-        const existing = Array.isArray(current) ? current : [];
+        const existing: unknown[] = Array.isArray(current) ? current : [];
         const subAttributes = definition.subAttributes ?? [];
         const next = [...existing];
         for (const element of elements) {
@@ -65,6 +66,28 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
         return hasContent(next) ? next : undefined;
     }
     return simpleValue(definition, value, target.text);
+}
+
+/**
+ * A multi-valued attribute of a simple type (a declared extension's list of strings, say): its elements
+ * are values, not objects. The given values (one accepted in place of an array, RFC 7644 §3.5.2.1) pass
+ * the one type check as the attribute's array; add appends those not there yet, remove takes them away.
+ */
+function onSimpleValues(op: OperationName, target: Target, current: unknown, value: unknown): unknown {
+    const { definition } = target;
+    const existing: unknown[] = Array.isArray(current) ? current : [];
+    const given = simpleValue(definition, Array.isArray(value) ? value : [value], target.text) as unknown[];
+    const isIn = (list: unknown[], candidate: unknown) => list.some((element) => sameSimpleValue(definition, element, candidate));
+    if (op === 'remove') return nonEmptyArray(existing.filter((element) => !isIn(given, element)));
+    if (op === 'replace') return nonEmptyArray(given);
+    const next = [...existing];
+    for (const candidate of given) if (!isIn(next, candidate)) next.push(candidate);
+    return nonEmptyArray(next);
+}
+
+function sameSimpleValue(definition: AttributeDefinition, a: unknown, b: unknown): boolean {
+    if (typeof a === 'string' && typeof b === 'string' && !definition.caseExact) return a.toLowerCase() === b.toLowerCase();
+    return jsonEqual(a, b);
 }
 
 function onSubAttribute(op: OperationName, target: Target, subDefinition: AttributeDefinition, current: unknown, value: unknown, draft: Draft): unknown {
@@ -144,7 +167,9 @@ function simpleValue(definition: AttributeDefinition, value: unknown, path: stri
 
 /**
  * The elements of a value for a multi-valued attribute, canonical and checked. A single element is
- * accepted in place of an array (RFC 7644 §3.5.2.1 shows arrays; clients send either).
+ * accepted in place of an array (RFC 7644 §3.5.2.1 shows arrays; clients send either). Of several given as
+ * `primary: true` the first stays primary (RFC 7643 §2.4: at most one), so adding the same value twice
+ * finds the elements the first add wrote.
  */
 function elementsFromValue(target: Target, value: unknown, draft: Draft): Record<string, unknown>[] {
     const { definition, text } = target;
@@ -153,7 +178,7 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
     for (const given of items) {
         if (given === null) continue;
         // Entra's role shapes (a JSON string in `value`, `displayName`) read as the RFC's (roles.ts).
-        const item = isRolesAttribute(definition) ? readRoleElement(given) : given;
+        const item: unknown = isRolesAttribute(definition) ? readRoleElement(given) : given;
         if (!isPlainObject(item)) throw invalidValue(text, 'an object or an array of objects');
         let element: Record<string, unknown> = {};
         for (const [key, subValue] of Object.entries(item)) {
@@ -166,7 +191,7 @@ function elementsFromValue(target: Target, value: unknown, draft: Draft): Record
         }
         if (hasContent(element)) elements.push(element);
     }
-    return elements;
+    return withSinglePrimary([], elements).filter(isPlainObject);
 }
 
 /** A copy of `object` with a sub-attribute set, or removed for `""` / `null`; other spellings of its name go. */
@@ -207,7 +232,7 @@ function withSinglePrimary(before: unknown[], after: unknown[]): unknown[] {
 function withoutValues(target: Target, current: unknown, value: unknown): unknown {
     if (!Array.isArray(current)) return current;
     const subAttributes = target.definition.subAttributes ?? [];
-    const given = (Array.isArray(value) ? value : [value]).map((g) => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
+    const given = (Array.isArray(value) ? (value as unknown[]) : [value]).map((g): unknown => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
     const remaining = current.filter((element) => !given.some((g) => elementMatchesGiven(subAttributes, element, g)));
     return nonEmptyArray(remaining);
 }

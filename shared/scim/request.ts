@@ -40,4 +40,5 @@ export interface ScimResponse {
     headers?: Record<string, string>;
 }
 
-export type ScimHandler = (request: ScimRequest, store: ResourceStore) => Promise<ScimResponse>;
+/** A SCIM handler; one that needs no storage may answer synchronously. */
+export type ScimHandler = (request: ScimRequest, store: ResourceStore) => ScimResponse | Promise<ScimResponse>;

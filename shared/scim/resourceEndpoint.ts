@@ -14,12 +14,14 @@ import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery, type FilterNode } from './filter';
 import { listResponse, readPaging, type Paging } from './listResponse';
+import { memberIdsOf } from './memberIds';
 import { readSearchRequest } from './searchRequest';
 import { applyPatch } from './patch';
 import { project, readProjection, wantsAttribute, type Projection } from './projection';
 import type { ScimHandler, ScimRequest, ScimResponse } from './request';
 import { ENTERPRISE_USER_SCHEMA, findByName, PATCH_OP_SCHEMA, type AttributeDefinition, type ResourceTypeName } from './schemas';
 import { resolveAttribute, resourceTypeDefinition, schemasOf } from './schemaRegistry';
+import { isStoreError } from './storeErrors';
 import { validateResource } from './validation';
 
 export const RESOURCE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -147,7 +149,7 @@ export class Resources {
      */
     async patch(id: string, request: ScimRequest, projection: Projection): Promise<ScimResponse> {
         const operations = readPatchOperations(request.body);
-        const stored = await this.writeWithRetry(id, request.header('if-match'), async (current) => {
+        const stored = await this.writeWithRetry(id, request.header('if-match'), (current) => {
             const result = applyPatch(this.patchInput(current), operations, this.resourceType);
             if (result.ignored.length > 0) request.log.ignoredPaths = result.ignored;
             if (!result.changed) return undefined;
@@ -163,14 +165,19 @@ export class Resources {
         return this.respond(200, stored, projection);
     }
 
-    /** DELETE /{type}/{id} (RFC 7644 §3.6) → 204; a second DELETE → 404 (docs/entra-protocol.md §5.7). */
+    /**
+     * DELETE /{type}/{id} (RFC 7644 §3.6) → 204; a second DELETE → 404 (docs/entra-protocol.md §5.7). With
+     * If-Match the store deletes only at the version that matched (a change in between is the client's 412).
+     */
     async delete(id: string, ifMatch: string | undefined): Promise<ScimResponse> {
+        let expectedVersion: string | undefined;
         if (ifMatch !== undefined) {
             const current = await this.store.get(this.resourceType, id);
             if (!current) throw ScimError.notFound(`${this.resourceType} not found`);
             checkIfMatch(ifMatch, current);
+            if (!isWildcard(ifMatch)) expectedVersion = current.version;
         }
-        if (!(await this.store.delete(this.resourceType, id))) throw ScimError.notFound(`${this.resourceType} not found`);
+        if (!(await this.store.delete(this.resourceType, id, expectedVersion))) throw ScimError.notFound(`${this.resourceType} not found`);
         return { status: 204 };
     }
 
@@ -195,8 +202,7 @@ export class Resources {
             try {
                 return await this.store.update(this.resourceType, id, next, new Date().toISOString(), expectedVersion);
             } catch (error) {
-                const conflict = error instanceof ScimError && error.status === 412;
-                if (!conflict || ifMatch !== undefined) throw error;
+                if (!isStoreError(error, 'versionConflict') || ifMatch !== undefined) throw error;
                 if (attempt >= MAX_WRITE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently; retry later', 1);
                 await sleep(Math.random() * 10 * attempt);
             }
@@ -331,22 +337,24 @@ function readPatchOperations(body: unknown): unknown {
     return operations;
 }
 
-/** `members` of a POST/PUT body: `[{value}]` objects (or bare id strings) → ids, deduplicated. */
+/** `members` of a POST/PUT body: an array (it is multi-valued) of `[{value}]` objects or bare id strings → ids, deduplicated. */
 function memberIds(members: unknown): string[] {
     if (!Array.isArray(members)) throw ScimError.badRequest('invalidValue', "Attribute 'members' must be an array");
-    const ids = members.map((member) => {
-        const value = typeof member === 'string' ? member : (member as { value?: unknown } | null)?.value;
-        if (typeof value !== 'string' || value === '') throw ScimError.badRequest('invalidValue', "Each member needs a string 'value'");
-        return value;
-    });
-    return [...new Set(ids)];
+    return [...new Set(memberIdsOf(members, 'members'))];
 }
 
 /** `If-Match` (RFC 7644 §3.14): `*` matches any version; otherwise one of the listed versions must match. */
 function checkIfMatch(ifMatch: string, current: StoredResource): void {
-    const candidates = ifMatch.split(',').map((v) => v.trim());
-    if (candidates.includes('*') || candidates.includes(current.version)) return;
+    if (isWildcard(ifMatch) || ifMatchVersions(ifMatch).includes(current.version)) return;
     throw new ScimError(412, undefined, 'The resource has changed (If-Match does not match its version)');
+}
+
+function isWildcard(ifMatch: string): boolean {
+    return ifMatchVersions(ifMatch).includes('*');
+}
+
+function ifMatchVersions(ifMatch: string): string[] {
+    return ifMatch.split(',').map((version) => version.trim());
 }
 
 /** The list a request's ignored attribute names are collected in, for its summary log line. */

@@ -119,7 +119,7 @@ function readAttribute(raw: unknown, position: string, schemaWhere: string, isSu
     checkMembers(raw, ATTRIBUTE_MEMBERS, where);
     const type = raw.type ?? 'string';
     if (typeof type !== 'string' || !TYPES.includes(type as AttributeType)) {
-        throw new SchemaExtensionError(`${where}: unknown type '${String(type)}' (one of ${TYPES.join(', ')})`);
+        throw new SchemaExtensionError(`${where}: unknown type '${typeof type === 'string' ? type : JSON.stringify(type)}' (one of ${TYPES.join(', ')})`);
     }
     const mutability = oneOf(raw, 'mutability', MUTABILITIES, 'readWrite', where);
     const definition: AttributeDefinition = {
@@ -206,6 +206,6 @@ function optionalString(raw: Record<string, unknown>, member: string, where: str
 function optionalStrings(raw: Record<string, unknown>, member: string, where: string): string[] | undefined {
     const value = raw[member];
     if (value === undefined) return undefined;
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+    if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) return value;
     throw new SchemaExtensionError(`${where}: "${member}" must be an array of strings`);
 }

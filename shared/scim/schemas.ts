@@ -2,7 +2,7 @@
  * The core schema definitions (RFC 7643 §2, §4, §7, §8.7.1): the single source of truth for attribute
  * types, case sensitivity, mutability and what is returned. `/Schemas` serves these objects as they are;
  * with the extensions an admin declares they make up the schema registry (schemaRegistry.ts), through
- * which the validator (ajv), projection, the filter and the PATCH engine read them.
+ * which the validator, projection, the filter and the PATCH engine read them.
  *
  * They describe every attribute of Entra's default user and group mappings for ALVAO
  * (docs/entra-protocol.md §5.2): Entra's schema discovery flattens `/Schemas` and fails on a missing one (§4).

@@ -5,9 +5,9 @@
  * The key design is documented in docs/storage.md.
  *
  * Users and Groups go through the same methods; membership edges are the only group-specific part.
- * Errors: every method throws only `ScimError` — 409 `uniqueness`, 404, 412 (version mismatch),
- * 413 / 400 (resource too large for a table entity) or 503 with Retry-After (storage unavailable,
- * throttled, timing out).
+ * Errors: what a client can act on is thrown as a `StoreError` (storeErrors.ts) — `uniqueness`, `notFound`,
+ * `versionConflict`, `tooLarge`, `invalidChange` (a member that does not exist) or `unavailable` with a
+ * retry-after (storage down, throttling, timing out); anything else is unexpected.
  */
 import type { IndexLookup } from './queryPlan';
 import type { ResourceTypeName } from './schemas';
@@ -58,7 +58,7 @@ export interface ResourceChange {
 export interface ResourceStore {
     /**
      * Inserts a resource and its index rows atomically. userName (User) and displayName (Group) are unique
-     * case-insensitively: a clash throws 409 `uniqueness`. `members` (Group) are written as edges.
+     * case-insensitively: a clash throws `uniqueness`. `members` (Group) are written as edges.
      */
     create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource>;
 
@@ -74,10 +74,10 @@ export interface ResourceStore {
     list(resourceType: ResourceTypeName, limit: number): AsyncIterable<StoredResource>;
 
     /**
-     * Writes a change conditionally: only if the resource is still at `expectedVersion`, else 412.
+     * Writes a change conditionally: only if the resource is still at `expectedVersion`, else `versionConflict`.
      * With `expectedVersion` undefined, a members-only change is applied unconditionally (member adds
      * are idempotent edge writes, so concurrent PATCHes of one group never conflict).
-     * Throws 404 if the resource is gone, 409 `uniqueness` on a rename clash.
+     * Throws `notFound` if the resource is gone, `uniqueness` on a rename clash.
      */
     update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource>;
 
@@ -86,8 +86,10 @@ export interface ResourceStore {
      * A group is gone for every reader once this returns true, but a DELETE spends only a bounded time on its
      * edges (a 50,000-member group has 100,000): what is left the store's sweep (timer SweepDeletedGroups) finishes. A DELETE of a group
      * whose cleanup is still pending continues it and is true only if that finishes the group, else false (404).
+     * With `expectedVersion` (If-Match) the storage request that starts the delete carries that version, so a
+     * resource changed since is not deleted: `versionConflict`.
      */
-    delete(resourceType: ResourceTypeName, id: string): Promise<boolean>;
+    delete(resourceType: ResourceTypeName, id: string, expectedVersion?: string): Promise<boolean>;
 
     /**
      * Group members, read from the edges page by page (memory bounded by the page size). Member groups being

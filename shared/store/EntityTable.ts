@@ -1,11 +1,12 @@
 /**
- * The few ways the store talks to its table: point reads (one or many), key-range pages and
- * entity-group transactions. Filters are built only with the `odata` template, so no RowKey (which holds
+ * The few ways the store talks to its table: point reads (one or many), key-range pages,
+ * entity-group transactions and a conditional single delete. Filters are built only with the `odata` template, so no RowKey (which holds
  * client text) can change a query's meaning. Errors pass through raw; the store decides what they mean.
  */
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { inParallel } from './inParallel';
 import { prefixRange } from './keys';
-import { storageStatusOf } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
 
 /** An entity as the SDK returns it: properties plus `partitionKey`, `rowKey`, `etag`. */
 export type Entity = Record<string, unknown> & { partitionKey?: string; rowKey?: string; etag?: string };
@@ -39,7 +40,7 @@ export class EntityTable {
         try {
             return await this.client.getEntity<Record<string, unknown>>(partitionKey, rowKey, select ? { queryOptions: { select } } : {});
         } catch (error) {
-            if (storageStatusOf(error) === 404) return undefined;
+            if (statusCodeOf(error) === 404) return undefined;
             throw error;
         }
     }
@@ -62,6 +63,15 @@ export class EntityTable {
         }
     }
 
+    /** Every entity of a partition, page by page (removing a tenant; never on a SCIM request). */
+    async *partitionPages(partitionKey: string, options: { select?: string[]; pageSize?: number } = {}): AsyncIterable<Entity[]> {
+        const filter = odata`PartitionKey eq ${partitionKey}`;
+        const entities = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(options.select ? { select: options.select } : {}) } });
+        for await (const page of entities.byPage({ maxPageSize: options.pageSize ?? MAX_PAGE_SIZE })) {
+            if (page.length > 0) yield page;
+        }
+    }
+
     /**
      * The entities among `rowKeys` that exist: point reads, several in flight. Not one query with
      * `RowKey eq a or RowKey eq b …`: Table Storage answers an `or` of RowKeys with a partition scan, not
@@ -70,15 +80,20 @@ export class EntityTable {
      */
     async readMany(partitionKey: string, rowKeys: string[], select?: string[]): Promise<Entity[]> {
         const found: Entity[] = [];
-        let next = 0;
-        const worker = async () => {
-            while (next < rowKeys.length) {
-                const entity = await this.read(partitionKey, rowKeys[next++]!, select ? ['RowKey', ...select] : undefined);
-                if (entity) found.push(entity);
-            }
-        };
-        await Promise.all(Array.from({ length: Math.min(POINT_READS_IN_FLIGHT, rowKeys.length) }, worker));
+        await inParallel(rowKeys, POINT_READS_IN_FLIGHT, async (rowKey) => {
+            const entity = await this.read(partitionKey, rowKey, select ? ['RowKey', ...select] : undefined);
+            if (entity) found.push(entity);
+        });
         return found;
+    }
+
+    /**
+     * Deletes one entity only if it is still at `etag` (If-Match): 412 otherwise, 404 if it is gone. The one
+     * conditional delete there is; a transaction deletes with If-Match `*` (the SDK's transaction actions
+     * carry no ETag for a delete).
+     */
+    async deleteAtVersion(partitionKey: string, rowKey: string, etag: string): Promise<void> {
+        await this.client.deleteEntity(partitionKey, rowKey, { etag });
     }
 
     /** Submits one transaction (≤ 100 operations, one partition); returns each operation's new ETag ('' for deletes). */

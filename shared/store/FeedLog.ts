@@ -15,11 +15,12 @@
 import { randomBytes } from 'node:crypto';
 import type { TransactionAction } from '@azure/data-tables';
 import type { EventDraft } from '../feed/events';
-import { ScimError } from '../scim/errors';
+import { StoreError } from '../scim/storeErrors';
+import { statusCodeOf } from '../statusCodeOf';
 import { EntityTable } from './EntityTable';
 import { jsonChunks, jsonForStorage, MAX_ATTRIBUTES_JSON_LENGTH } from './entities';
 import { eventRowKey, FEED_HEAD_ROW_KEY } from './keys';
-import { failedOperationIndex, storageStatusOf } from './storageErrors';
+import { failedOperationIndex } from './storageErrors';
 
 /** Operations the feed adds to a transaction that records one event: the head bump and the event row. */
 export const FEED_OPERATIONS_PER_EVENT = 2;
@@ -88,7 +89,7 @@ export class FeedLog {
                     if (index === undefined || index < headIndex) throw error;
                     // The head or an event row: another process wrote this partition since we read its head.
                     this.heads.delete(partition);
-                    if (attempt >= MAX_HEAD_ATTEMPTS) throw ScimError.unavailable('Too many concurrent writers, retry later', 1);
+                    if (attempt >= MAX_HEAD_ATTEMPTS) throw new StoreError('unavailable', 'Too many concurrent writers, retry later', { retryAfterSeconds: 1 });
                     await sleep(Math.random() * 5 * attempt);
                 }
             }
@@ -120,7 +121,7 @@ export class FeedLog {
                 this.heads.set(partition, head);
                 return head;
             } catch (error) {
-                if (storageStatusOf(error) !== 409) throw error; // created by someone else meanwhile: read it
+                if (statusCodeOf(error) !== 409) throw error; // created by someone else meanwhile: read it
             }
         }
     }
@@ -161,7 +162,10 @@ export function eventRow(partitionKey: string, position: number, event: EventDra
 export function eventDraftOf(row: Record<string, unknown>): EventDraft {
     const count = Number(row.dataChunks ?? 0);
     let json = '';
-    for (let index = 0; index < count; index++) json += String(row[`data${index}`] ?? '');
+    for (let index = 0; index < count; index++) {
+        const chunk = row[`data${index}`];
+        json += typeof chunk === 'string' ? chunk : '';
+    }
     return JSON.parse(json) as EventDraft;
 }
 

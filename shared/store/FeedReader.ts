@@ -17,10 +17,11 @@
 import { createHash } from 'node:crypto';
 import type { FeedPage } from '../feed/ChangeFeed';
 import type { ChangeEvent } from '../feed/events';
-import { decodeCursor, encodeCursor, expiredCursor, FEED_STREAMS, type FeedCursor, type FeedStream, type StreamCursor } from '../feed/cursor';
+import { StoreError } from '../scim/storeErrors';
+import { decodeCursor, encodeCursor, FEED_STREAMS, type FeedCursor, type FeedStream, type StreamCursor } from '../feed/cursor';
 import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
 import { eventDraftOf, type FeedLog } from './FeedLog';
-import { EVENT_ROW_PREFIX, eventRowKey, partitionOfStream, positionOfEventRowKey } from './keys';
+import { EVENT_ROW_PREFIX, eventRowKey, partitionOfStream, positionOfEventRowKey, type Partitions } from './keys';
 
 interface ReadEvent {
     position: number;
@@ -43,6 +44,8 @@ interface StreamState {
 export class FeedReader {
     constructor(
         private readonly table: EntityTable,
+        /** Whose feed: the streams are this tenant's partitions. */
+        private readonly partitions: Partitions,
         private readonly log: FeedLog,
     ) {}
 
@@ -90,7 +93,7 @@ export class FeedReader {
     /** The key that signs this feed's cursors: both streams' head keys (written once, with the heads). */
     async cursorKey(): Promise<Buffer> {
         const hash = createHash('sha256');
-        for (const stream of FEED_STREAMS) hash.update((await this.log.head(partitionOfStream(stream))).cursorKey);
+        for (const stream of FEED_STREAMS) hash.update((await this.log.head(partitionOfStream(stream, this.partitions))).cursorKey);
         return hash.digest();
     }
 
@@ -106,7 +109,7 @@ export class FeedReader {
             if (state.cursor.position > 0 && first !== undefined && first.position > state.cursor.position + 1) {
                 // Retention removed events after the cursor, or (never observed) the read raced a commit: look once more.
                 if (attempt < 2) continue;
-                throw expiredCursor();
+                throw new StoreError('expiredCursor', 'The cursor points before the oldest retained event; send an empty cursor to start at the oldest retained event');
             }
             // Positions are gap-free: a gap inside a read ends what can be emitted before it.
             let end = 0;
@@ -119,7 +122,7 @@ export class FeedReader {
 
     private async readAfter(stream: FeedStream, position: number, count: number): Promise<{ events: ReadEvent[]; complete: boolean }> {
         const events: ReadEvent[] = [];
-        const rows = this.table.pages(partitionOfStream(stream), EVENT_ROW_PREFIX, { after: eventRowKey(position), pageSize: Math.min(count, MAX_PAGE_SIZE) });
+        const rows = this.table.pages(partitionOfStream(stream, this.partitions), EVENT_ROW_PREFIX, { after: eventRowKey(position), pageSize: Math.min(count, MAX_PAGE_SIZE) });
         for await (const page of rows) {
             for (const entity of page) {
                 const read = readEvent(stream, entity);

@@ -6,13 +6,13 @@
  */
 import type { TableEntity, TransactionAction } from '@azure/data-tables';
 import { deletionEvent } from '../feed/events';
-import { ScimError } from '../scim/errors';
+import { statusCodeOf } from '../statusCodeOf';
 import type { EntityTable } from './EntityTable';
-import { attributesOf, readResourceRow, resourceDeletionActions } from './entities';
+import { attributesOf, readResourceRow, resourceDeletionActions, versionOfRow, type ResourceRow, type StoredRow } from './entities';
 import type { FeedLog } from './FeedLog';
-import { DELETION_MARKER_PREFIX, GROUPS_PARTITION, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
+import { DELETION_MARKER_PREFIX, type Partitions, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
 import type { MembershipEdges } from './MembershipEdges';
-import { storageStatusOf } from './storageErrors';
+import { beingChangedConcurrently, MAX_DELETE_ATTEMPTS, versionConflict } from './storageErrors';
 
 /**
  * How long a group DELETE spends on edges before it answers. Entra's request timeout is undocumented
@@ -23,12 +23,11 @@ import { storageStatusOf } from './storageErrors';
  * the deadline still complete: at most 4 more, of 100 rows each.
  */
 export const GROUP_DELETE_BUDGET_MS = 8_000;
-/** Conflicting writers (412) a delete sits out before giving up with 503. */
-export const MAX_DELETE_ATTEMPTS = 5;
 
 export class GroupDeletion {
     constructor(
         private readonly table: EntityTable,
+        private readonly partitions: Partitions,
         private readonly edges: MembershipEdges,
         /** The marking transaction records the group's `prov:delete` event (docs/storage.md, "Change feed"). */
         private readonly feed: FeedLog,
@@ -45,27 +44,37 @@ export class GroupDeletion {
      * cleanup and is true only if that finishes it; otherwise false (404): the group is already deleted for
      * every reader, and RFC 7644 §3.6 wants 404 for any operation on a deleted resource (Entra's validator
      * expects 404 for a second DELETE, docs/entra-protocol.md §5.7).
+     *
+     * With `expected` (If-Match, RFC 7644 §3.14) the marking transaction carries If-Match on that version, so
+     * the storage request itself is the version check: a group changed since fails with `versionConflict` and
+     * nothing is deleted; a group already being deleted is gone (false). `expected.current` is the row as last
+     * read at that version, if the caller has it (no read then).
      */
-    async delete(id: string): Promise<boolean> {
+    async delete(id: string, expected?: { version: string; current?: StoredRow<ResourceRow> }): Promise<boolean> {
         const deadline = Date.now() + this.budgetMs;
-        let current = await readResourceRow(this.table, 'Group', id);
+        let current = expected?.current ?? (await readResourceRow(this.table, this.partitions, 'Group', id));
+        if (expected !== undefined) {
+            if (!current || current.row.deleting) return false;
+            if (versionOfRow(current) !== expected.version) throw versionConflict();
+        }
         let markedHere = false;
         for (let attempt = 0; current && !current.row.deleting; attempt++) {
-            if (attempt >= MAX_DELETE_ATTEMPTS) throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+            if (attempt >= MAX_DELETE_ATTEMPTS) throw beingChangedConcurrently();
             const marking: TransactionAction[] = [
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
+                ['update', { partitionKey: this.partitions.groups, rowKey: current.row.rowKey, deleting: true }, 'Merge', { etag: current.etag }],
                 // Upsert, not create: a leftover marker must not block the delete.
-                ['upsert', deletionMarker(id), 'Replace'],
+                ['upsert', this.deletionMarker(id), 'Replace'],
                 ...resourceDeletionActions(current.row).slice(1), // its dn and ext rows
             ];
             try {
                 const event = deletionEvent('Group', id, attributesOf(current.row));
-                const { etags } = await this.feed.append(GROUPS_PARTITION, () => ({ actions: marking, events: [event] }));
+                const { etags } = await this.feed.append(this.partitions.groups, () => ({ actions: marking, events: [event] }));
                 current = { row: { ...current.row, deleting: true }, etag: etags[0]! };
                 markedHere = true;
             } catch (error) {
-                if (storageStatusOf(error) !== 412 && storageStatusOf(error) !== 404) throw error;
-                current = await readResourceRow(this.table, 'Group', id); // renamed, deleted or marked meanwhile
+                if (statusCodeOf(error) !== 412 && statusCodeOf(error) !== 404) throw error;
+                if (expected !== undefined) throw versionConflict(); // changed, renamed or deleted since that version
+                current = await readResourceRow(this.table, this.partitions, 'Group', id); // renamed, deleted or marked meanwhile
             }
         }
         if (!current) {
@@ -90,13 +99,13 @@ export class GroupDeletion {
     async sweep(budgetMs: number): Promise<{ groupsFinished: number; groupsRemaining: number }> {
         const deadline = Date.now() + budgetMs;
         const groupIds: string[] = [];
-        for await (const page of this.table.pages(GROUPS_PARTITION, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
+        for await (const page of this.table.pages(this.partitions.groups, DELETION_MARKER_PREFIX, { select: ['groupId'] })) {
             groupIds.push(...page.map((marker) => String(marker.groupId)));
         }
         let groupsFinished = 0;
         for (const id of groupIds) {
             if (Date.now() >= deadline) break;
-            const current = await readResourceRow(this.table, 'Group', id);
+            const current = await readResourceRow(this.table, this.partitions, 'Group', id);
             if (current && !current.row.deleting) await this.edges.deleteRowsIfPresent([deletionMarkerRowKey(id)]);
             else if (!(await this.finish(id, deadline))) continue;
             groupsFinished++;
@@ -121,11 +130,11 @@ export class GroupDeletion {
         if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
         const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
         try {
-            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+            await this.table.submit(rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: this.partitions.groups, rowKey }]));
         } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error;
+            if (statusCodeOf(error) !== 404) throw error;
             // One of the two is gone: a concurrent DELETE or sweep finished first, or the row has no marker.
-            const current = await readResourceRow(this.table, 'Group', id);
+            const current = await readResourceRow(this.table, this.partitions, 'Group', id);
             if (current && !current.row.deleting) {
                 await this.edges.deleteRowsIfPresent([rowKeys[1]!]); // never touch a live group's edges
                 return true;
@@ -141,19 +150,20 @@ export class GroupDeletion {
     private async ensureMarker(id: string): Promise<void> {
         try {
             await this.table.submit([
-                ['update', { partitionKey: GROUPS_PARTITION, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
-                ['upsert', deletionMarker(id), 'Replace'],
+                ['update', { partitionKey: this.partitions.groups, rowKey: resourceRowKey('Group', id), deleting: true }, 'Merge'],
+                ['upsert', this.deletionMarker(id), 'Replace'],
             ]);
         } catch (error) {
-            if (storageStatusOf(error) !== 404) throw error; // finished meanwhile
+            if (statusCodeOf(error) !== 404) throw error; // finished meanwhile
         }
+    }
+
+    private deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
+        return { partitionKey: this.partitions.groups, rowKey: deletionMarkerRowKey(groupId), groupId };
     }
 }
 
+/** Whose deletion a cascade event names: the group's own memberships in other groups go with it. */
 function cascadeOf(groupId: string): { resourceType: 'Group'; resourceId: string } {
     return { resourceType: 'Group', resourceId: groupId };
-}
-
-function deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
-    return { partitionKey: GROUPS_PARTITION, rowKey: deletionMarkerRowKey(groupId), groupId };
 }

@@ -12,15 +12,14 @@
  */
 import type { TransactionAction } from '@azure/data-tables';
 import type { EventDraft, EventType } from '../feed/events';
-import { ScimError } from '../scim/errors';
+import { StoreError } from '../scim/storeErrors';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, MemberDelta } from '../scim/store';
 import { EntityTable, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import type { EdgeRow } from './entities';
 import { FEED_OPERATIONS_PER_EVENT, type FeedLog } from './FeedLog';
 import {
-    GROUPS_PARTITION,
-    USERS_PARTITION,
+    type Partitions,
     memberEdgePrefix,
     memberEdgeRowKey,
     memberOfEdgePrefix,
@@ -29,7 +28,9 @@ import {
     reverseOfEdgeRowKey,
     versionOfPosition,
 } from './keys';
-import { failedOperationIndex, storageStatusOf } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
+import { inParallel } from './inParallel';
+import { failedOperationIndex } from './storageErrors';
 
 /** Up to this many removes are tried optimistically; more are first checked with batched edge reads. */
 const OPTIMISTIC_REMOVE_LIMIT = 4;
@@ -66,6 +67,7 @@ interface CascadePair {
 export class MembershipEdges {
     constructor(
         private readonly table: EntityTable,
+        private readonly partitions: Partitions,
         private readonly feed: FeedLog,
     ) {}
 
@@ -95,12 +97,12 @@ export class MembershipEdges {
         } else if (toRemove.length > OPTIMISTIC_REMOVE_LIMIT) {
             toRemove = await this.existingMemberIds(groupId, toRemove);
         }
-        if (newMembers.includes(groupId)) throw ScimError.badRequest('invalidValue', 'A group cannot be a member of itself');
+        if (newMembers.includes(groupId)) throw new StoreError('invalidChange', 'A group cannot be a member of itself');
 
         const users = await this.claimUsers(newMembers);
         const groups = await this.liveGroupIds(newMembers.filter((id) => !users.has(id)));
         const unknownCount = newMembers.filter((id) => !users.has(id) && !groups.has(id)).length;
-        if (unknownCount > 0) throw ScimError.badRequest('invalidValue', `${unknownCount} member value(s) do not refer to an existing User or Group`);
+        if (unknownCount > 0) throw unknownMembers(unknownCount);
 
         const changes: EdgePairChange[] = [
             ...toRemove.map((memberId) => this.removal(groupId, memberId)),
@@ -129,7 +131,7 @@ export class MembershipEdges {
 
     /** One point read, and one more only when the member is a group (it may be being deleted). */
     async hasMember(groupId: string, memberId: string): Promise<boolean> {
-        const edge = await this.table.read(GROUPS_PARTITION, memberEdgeRowKey(groupId, memberId), ['memberType']);
+        const edge = await this.table.read(this.partitions.groups, memberEdgeRowKey(groupId, memberId), ['memberType']);
         if (!edge) return false;
         return edge.memberType !== 'Group' || (await this.liveGroupIds([memberId])).has(memberId);
     }
@@ -140,7 +142,7 @@ export class MembershipEdges {
      */
     async groupsOf(memberId: string): Promise<string[]> {
         const groupIds: string[] = [];
-        for await (const page of this.table.pages(GROUPS_PARTITION, memberOfEdgePrefix(memberId), { select: ['groupId'] })) {
+        for await (const page of this.table.pages(this.partitions.groups, memberOfEdgePrefix(memberId), { select: ['groupId'] })) {
             for (const edge of page) groupIds.push(String(edge.groupId));
         }
         const liveGroups = await this.liveGroupIds(groupIds);
@@ -152,7 +154,7 @@ export class MembershipEdges {
         const found = new Map<string, ResourceTypeName>();
         const wanted = unique(ids);
         if (wanted.length === 0) return found;
-        const users = await this.table.readMany(USERS_PARTITION, wanted.map((id) => resourceRowKey('User', id)), ['id']);
+        const users = await this.table.readMany(this.partitions.users, wanted.map((id) => resourceRowKey('User', id)), ['id']);
         for (const user of users) found.set(String(user.id), 'User');
         for (const id of await this.liveGroupIds(wanted.filter((id) => !found.has(id)))) found.set(id, 'Group');
         return found;
@@ -168,7 +170,7 @@ export class MembershipEdges {
      */
     async deleteAll(prefix: string, deadline = Number.POSITIVE_INFINITY, cascade?: { resourceType: ResourceTypeName; resourceId: string }): Promise<boolean> {
         const select = cascade ? ['groupId', 'memberId', 'memberType'] : [];
-        for await (const page of this.table.pages(GROUPS_PARTITION, prefix, { select })) {
+        for await (const page of this.table.pages(this.partitions.groups, prefix, { select })) {
             if (cascade) {
                 const pairs = page.map((edge): CascadePair => ({
                     groupId: String(edge.groupId),
@@ -199,10 +201,10 @@ export class MembershipEdges {
         while (remaining.length > 0) {
             const batch = remaining.splice(0, MAX_TRANSACTION_OPERATIONS);
             try {
-                await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]));
+                await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: this.partitions.groups, rowKey }]));
             } catch (error) {
                 const failedIndex = failedOperationIndex(error);
-                if (storageStatusOf(error) !== 404 || failedIndex === undefined) throw error;
+                if (statusCodeOf(error) !== 404 || failedIndex === undefined) throw error;
                 batch.splice(failedIndex, 1);
                 remaining.unshift(...batch);
             }
@@ -212,7 +214,7 @@ export class MembershipEdges {
     // ---- writing
 
     private addition(groupId: string, memberId: string, memberType: ResourceTypeName): EdgePairChange {
-        const edge = { partitionKey: GROUPS_PARTITION, groupId, memberId, memberType };
+        const edge = { partitionKey: this.partitions.groups, groupId, memberId, memberType };
         const forward: EdgeRow = { ...edge, rowKey: memberEdgeRowKey(groupId, memberId) };
         const reverse: EdgeRow = { ...edge, rowKey: memberOfEdgeRowKey(memberId, groupId) };
         // Upsert: adding an existing member is a no-op that cannot conflict with a concurrent add.
@@ -224,8 +226,8 @@ export class MembershipEdges {
             kind: 'remove',
             memberId,
             operations: [
-                ['delete', { partitionKey: GROUPS_PARTITION, rowKey: memberEdgeRowKey(groupId, memberId) }],
-                ['delete', { partitionKey: GROUPS_PARTITION, rowKey: memberOfEdgeRowKey(memberId, groupId) }],
+                ['delete', { partitionKey: this.partitions.groups, rowKey: memberEdgeRowKey(groupId, memberId) }],
+                ['delete', { partitionKey: this.partitions.groups, rowKey: memberOfEdgeRowKey(memberId, groupId) }],
             ],
         };
     }
@@ -252,7 +254,7 @@ export class MembershipEdges {
             const batch = queue.splice(0, Math.floor((MAX_TRANSACTION_OPERATIONS - FEED_OPERATIONS_PER_EVENT - headOperations) / 2));
             if (headPending && batch.length === 0 && !headRequired) break; // nothing changes: no version bump, no event
             try {
-                const { etags, firstPosition } = await this.feed.append(GROUPS_PARTITION, (position) => {
+                const { etags, firstPosition } = await this.feed.append(this.partitions.groups, (position) => {
                     const version = versionOfPosition(position);
                     const draft: EventDraft = { type: event.type, resourceType: 'Group', resourceId: groupId };
                     if (event.externalId !== undefined) draft.externalId = event.externalId;
@@ -271,7 +273,7 @@ export class MembershipEdges {
             } catch (error) {
                 const failedIndex = failedOperationIndex(error);
                 const failedChange = failedIndex === undefined ? undefined : batch[Math.floor((failedIndex - headOperations) / 2)];
-                if (storageStatusOf(error) !== 404 || failedIndex! < headOperations || failedChange?.kind !== 'remove') throw error;
+                if (statusCodeOf(error) !== 404 || failedIndex! < headOperations || failedChange?.kind !== 'remove') throw error;
                 batch.splice(batch.indexOf(failedChange), 1);
                 queue.unshift(...batch);
             }
@@ -289,8 +291,8 @@ export class MembershipEdges {
         while (remaining.length > 0) {
             const rowKeys = remaining.flatMap((pair) => pair.rowKeys);
             try {
-                await this.feed.append(GROUPS_PARTITION, () => ({
-                    actions: rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: GROUPS_PARTITION, rowKey }]),
+                await this.feed.append(this.partitions.groups, () => ({
+                    actions: rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: this.partitions.groups, rowKey }]),
                     events: remaining.map((pair): EventDraft => ({
                         type: 'prov:patch',
                         resourceType: 'Group',
@@ -302,7 +304,7 @@ export class MembershipEdges {
                 return;
             } catch (error) {
                 const failedIndex = failedOperationIndex(error);
-                if (storageStatusOf(error) !== 404 || failedIndex === undefined || failedIndex >= rowKeys.length) throw error;
+                if (statusCodeOf(error) !== 404 || failedIndex === undefined || failedIndex >= rowKeys.length) throw error;
                 const gone = rowKeys[failedIndex]!;
                 remaining = remaining
                     .map((pair) => ({ ...pair, rowKeys: pair.rowKeys.filter((rowKey) => rowKey !== gone) }))
@@ -324,13 +326,13 @@ export class MembershipEdges {
             while (batch.length > 0) {
                 try {
                     await this.table.submit(
-                        batch.map((id): TransactionAction => ['update', { partitionKey: USERS_PARTITION, rowKey: resourceRowKey('User', id), hasMemberships: true }, 'Merge']),
+                        batch.map((id): TransactionAction => ['update', { partitionKey: this.partitions.users, rowKey: resourceRowKey('User', id), hasMemberships: true }, 'Merge']),
                     );
                     for (const id of batch) users.add(id);
                     break;
                 } catch (error) {
                     const failed = failedOperationIndex(error);
-                    if (storageStatusOf(error) !== 404 || failed === undefined || failed >= batch.length) throw error;
+                    if (statusCodeOf(error) !== 404 || failed === undefined || failed >= batch.length) throw error;
                     batch = batch.filter((_, index) => index !== failed);
                 }
             }
@@ -362,7 +364,7 @@ export class MembershipEdges {
 
     /** The forward edges of a group as stored (a clear removes edges to groups being deleted too). */
     private edgePages(groupId: string): AsyncIterable<Entity[]> {
-        return this.table.pages(GROUPS_PARTITION, memberEdgePrefix(groupId), { select: ['memberId', 'memberType'] });
+        return this.table.pages(this.partitions.groups, memberEdgePrefix(groupId), { select: ['memberId', 'memberType'] });
     }
 
     private async memberIds(groupId: string): Promise<string[]> {
@@ -375,26 +377,21 @@ export class MembershipEdges {
     private async liveGroupIds(groupIds: string[]): Promise<Set<string>> {
         const wanted = unique(groupIds);
         if (wanted.length === 0) return new Set();
-        const groups = await this.table.readMany(GROUPS_PARTITION, wanted.map((id) => resourceRowKey('Group', id)), ['id', 'deleting']);
+        const groups = await this.table.readMany(this.partitions.groups, wanted.map((id) => resourceRowKey('Group', id)), ['id', 'deleting']);
         return new Set(groups.filter((group) => group.deleting !== true).map((group) => String(group.id)));
     }
 
     private async existingMemberIds(groupId: string, memberIds: string[]): Promise<string[]> {
-        const edges: Entity[] = await this.table.readMany(GROUPS_PARTITION, memberIds.map((id) => memberEdgeRowKey(groupId, id)), ['memberId']);
+        const edges: Entity[] = await this.table.readMany(this.partitions.groups, memberIds.map((id) => memberEdgeRowKey(groupId, id)), ['memberId']);
         return edges.map((edge) => String(edge.memberId));
     }
 }
 
-function unique(ids: string[]): string[] {
-    return [...new Set(ids)];
+/** Member ids that name no User or Group (nor a group being deleted). */
+export function unknownMembers(count: number): StoreError {
+    return new StoreError('invalidChange', `${count} member value(s) do not refer to an existing User or Group`);
 }
 
-/** Runs `work` over `items`, `concurrency` at a time, starting none once `stop()` is true; returns how many it started. */
-async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<number> {
-    let next = 0;
-    const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-        while (next < items.length && !stop()) await work(items[next++]!);
-    });
-    await Promise.all(workers);
-    return next;
+function unique(ids: string[]): string[] {
+    return [...new Set(ids)];
 }

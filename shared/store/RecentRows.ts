@@ -5,7 +5,7 @@
  */
 import type { ResourceTypeName } from '../scim/schemas';
 import { versionOfRow, type ResourceRow, type StoredRow } from './entities';
-import { partitionOf, resourceRowKey } from './keys';
+import { resourceRowKey } from './keys';
 
 /** Rows remembered for conditional updates without a read. */
 const RECENT_ROWS_LIMIT = 500;
@@ -16,11 +16,11 @@ const RECENT_ROWS_LIMIT = 500;
 const RECENT_ROW_FOR_MEMBERS_MS = 2000;
 
 export class RecentRows {
-    /** By partition + RowKey, oldest first (a Map keeps insertion order). */
+    /** By RowKey (one store instance serves one tenant's partitions), oldest first (a Map keeps insertion order). */
     private readonly rows = new Map<string, { stored: StoredRow<ResourceRow>; at: number }>();
 
     remember(stored: StoredRow<ResourceRow>): void {
-        const key = rowIdentity(stored.row.partitionKey, stored.row.rowKey);
+        const key = stored.row.rowKey;
         this.rows.delete(key);
         this.rows.set(key, { stored, at: Date.now() });
         if (this.rows.size > RECENT_ROWS_LIMIT) this.rows.delete(this.rows.keys().next().value!);
@@ -31,17 +31,13 @@ export class RecentRows {
      * ETag then guards it); without, only for a members-only change and only if it is recent.
      */
     recall(resourceType: ResourceTypeName, id: string, version: string | undefined, membersOnly: boolean): StoredRow<ResourceRow> | undefined {
-        const recent = this.rows.get(rowIdentity(partitionOf(resourceType), resourceRowKey(resourceType, id)));
+        const recent = this.rows.get(resourceRowKey(resourceType, id));
         if (!recent) return undefined;
         if (version !== undefined) return versionOfRow(recent.stored) === version ? recent.stored : undefined;
         return membersOnly && Date.now() - recent.at <= RECENT_ROW_FOR_MEMBERS_MS ? recent.stored : undefined;
     }
 
     forget(resourceType: ResourceTypeName, id: string): void {
-        this.rows.delete(rowIdentity(partitionOf(resourceType), resourceRowKey(resourceType, id)));
+        this.rows.delete(resourceRowKey(resourceType, id));
     }
-}
-
-function rowIdentity(partitionKey: string, rowKey: string): string {
-    return `${partitionKey}\n${rowKey}`;
 }

@@ -10,8 +10,9 @@ import type { ChangeEvent } from '../feed/events';
 import { EntityTable, MAX_TRANSACTION_OPERATIONS } from './EntityTable';
 import type { FeedReader } from './FeedReader';
 import { microsOf } from './FeedReader';
-import { EVENT_ROW_PREFIX, FEED_PUSH_CHECKPOINT_ROW_KEY, partitionOfStream, positionOfEventRowKey } from './keys';
-import { storageStatusOf, toScimError } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
+import { EVENT_ROW_PREFIX, FEED_PUSH_CHECKPOINT_ROW_KEY, partitionOfStream, positionOfEventRowKey, type Partitions } from './keys';
+import { asStoreError } from './storageErrors';
 
 interface TableCheckpoint extends Checkpoint {
     /** ETag of each stream's checkpoint row; undefined where none exists yet. */
@@ -21,6 +22,7 @@ interface TableCheckpoint extends Checkpoint {
 export class TableChangeFeed implements ChangeFeed, ForwardableFeed {
     constructor(
         private readonly table: EntityTable,
+        private readonly partitions: Partitions,
         private readonly reader: FeedReader,
         /** The store's start-up: the table exists and both streams' heads are known. */
         private readonly ready: () => Promise<unknown>,
@@ -39,7 +41,7 @@ export class TableChangeFeed implements ChangeFeed, ForwardableFeed {
             const cursor = startOfFeed();
             const etags: Record<string, string | undefined> = {};
             for (const stream of FEED_STREAMS) {
-                const row = await this.table.read(partitionOfStream(stream), FEED_PUSH_CHECKPOINT_ROW_KEY);
+                const row = await this.table.read(partitionOfStream(stream, this.partitions), FEED_PUSH_CHECKPOINT_ROW_KEY);
                 if (row) cursor[stream] = { position: Number(row.position) };
                 etags[stream] = row ? String(row.etag) : undefined;
             }
@@ -54,13 +56,13 @@ export class TableChangeFeed implements ChangeFeed, ForwardableFeed {
             const saved: Record<string, string | undefined> = { ...etags };
             for (const stream of FEED_STREAMS) {
                 if (cursor[stream].position === previous.cursor[stream].position && etags[stream] !== undefined) continue;
-                const row = { partitionKey: partitionOfStream(stream), rowKey: FEED_PUSH_CHECKPOINT_ROW_KEY, position: String(cursor[stream].position) };
+                const row = { partitionKey: partitionOfStream(stream, this.partitions), rowKey: FEED_PUSH_CHECKPOINT_ROW_KEY, position: String(cursor[stream].position) };
                 const etag = etags[stream];
                 const action: TransactionAction = etag === undefined ? ['create', row] : ['update', row, 'Replace', { etag }];
                 try {
                     [saved[stream]] = await this.table.submit([action]);
                 } catch (error) {
-                    if (storageStatusOf(error) === 409 || storageStatusOf(error) === 412) return undefined; // another forwarder got there first
+                    if (statusCodeOf(error) === 409 || statusCodeOf(error) === 412) return undefined; // another forwarder got there first
                     throw error;
                 }
             }
@@ -73,7 +75,7 @@ export class TableChangeFeed implements ChangeFeed, ForwardableFeed {
             const cutoff = before.getTime() * 1000;
             let removed = 0;
             for (const stream of FEED_STREAMS) {
-                const partition = partitionOfStream(stream);
+                const partition = partitionOfStream(stream, this.partitions);
                 const lastForwarded = keepFrom?.[stream].position ?? Number.POSITIVE_INFINITY;
                 let expired: string[] = [];
                 // Delete an event only once a later one is known to exist: a stream's newest event stays.
@@ -110,7 +112,7 @@ export class TableChangeFeed implements ChangeFeed, ForwardableFeed {
             await this.ready();
             return await work();
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
         }
     }
 }

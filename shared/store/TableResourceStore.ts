@@ -1,7 +1,8 @@
 /**
  * The Azure Table Storage implementation of `ResourceStore` (the key design is in docs/storage.md).
  *
- * One table, two partitions:
+ * One table, two partitions per tenant (`users`/`groups` for the default tenant, `<tenant>~users`/`<tenant>~groups`
+ * for a named one, keys.ts `partitionsOf`; the layout below is the same in each):
  *   users   u:<id>  un:<userName key>  ext:<externalId key>:<id>
  *   groups  g:<id>  dn:<displayName key>  ext:<externalId key>:<id>  m:<group>:<member>  mo:<member>:<group>
  *           del:<id> (a group delete whose edge cleanup is pending)
@@ -9,31 +10,32 @@
  * entity-group transaction (atomic), and a uniqueness clash is the 409 of inserting the `un`/`dn` row.
  * Users and groups go through the same code; membership edges (MembershipEdges.ts) are the group part.
  *
- * Versions are the resource row's ETag, encoded (keys.ts), so a conditional write is a plain If-Match.
+ * Versions are stored in the row (keys.ts `versionOfPosition`): the position of the change feed event written in
+ * the same transaction, so the event carries the version; a conditional write compares it and writes with
+ * If-Match on the ETag of the row it compared. Every change's transaction writes its event (FeedLog.ts).
  *
  * Request costs (counted by requestCounter.ts, held to budgets in test/store/requestBudgets.test.ts):
  * get = 1 point read; userName/displayName eq = 1 (miss) or 2 (hit); externalId eq = 1 range read + 1;
  * create = 1 transaction; update = read + 1 transaction, or just the transaction when `expectedVersion`
  * names the version this store instance last read or wrote; delete of a user never in a group =
- * read + 1 transaction; a group delete is bounded by `GROUP_DELETE_BUDGET_MS`, `sweepDeletedGroups` finishes it
- * (GroupDeletion.ts).
+ * read + 1 transaction (UserDeletion.ts); a group delete is bounded by `GROUP_DELETE_BUDGET_MS`,
+ * `sweepDeletedGroups` finishes it (GroupDeletion.ts).
  *
  * Besides the `ResourceStore` port the handlers see, it offers what only the timer and tests use:
  * `sweepDeletedGroups` and `existingIds`.
  */
 import { TableClient, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
-import { changedAttributes, deletionEvent, eventTypeOf, externalIdOf, type EventDraft } from '../feed/events';
-import { ScimError } from '../scim/errors';
+import { changedAttributes, eventTypeOf, externalIdOf, type EventDraft } from '../feed/events';
+import { StoreError } from '../scim/storeErrors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../scim/store';
-import { EntityTable, MAX_PAGE_SIZE, type Entity } from './EntityTable';
+import { EntityTable, MAX_PAGE_SIZE, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import {
     attributesOf,
     buildResourceRows,
     readResourceRow,
-    resourceDeletionActions,
     resourceRowOf,
     toStoredResource,
     versionOfRow,
@@ -42,24 +44,26 @@ import {
 } from './entities';
 import { FeedLog } from './FeedLog';
 import { FeedReader } from './FeedReader';
-import { GROUP_DELETE_BUDGET_MS, GroupDeletion, MAX_DELETE_ATTEMPTS } from './GroupDeletion';
+import { GROUP_DELETE_BUDGET_MS, GroupDeletion } from './GroupDeletion';
 import {
-    GROUPS_PARTITION,
-    USERS_PARTITION,
     caseFolded,
     externalIdRowPrefix,
-    memberOfEdgePrefix,
+    DEFAULT_PARTITIONS,
     partitionOf,
+    type Partitions,
     resourceRowKey,
     resourceRowPrefix,
     uniqueAttributeOf,
     uniqueNameRowKey,
     versionOfPosition,
 } from './keys';
-import { MembershipEdges, type MemberChangeEvent } from './MembershipEdges';
+import { MembershipEdges, unknownMembers, type MemberChangeEvent } from './MembershipEdges';
 import { RecentRows } from './RecentRows';
+import { TenantRegistry } from './TenantRegistry';
+import { UserDeletion } from './UserDeletion';
 import { addStorageRequestCounter } from './requestCounter';
-import { failedOperationIndex, storageStatusOf, toScimError, versionMismatch } from './storageErrors';
+import { statusCodeOf } from '../statusCodeOf';
+import { asStoreError, failedOperationIndex, versionConflict } from './storageErrors';
 import { TableChangeFeed } from './TableChangeFeed';
 
 export type TableResourceStoreOptions =
@@ -105,6 +109,7 @@ export function createTableResourceStore(
 
 export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
+    private readonly userDeletion: UserDeletion;
     private readonly groupDeletion: GroupDeletion;
     /** The change feed's write side: every change's events go into its transactions (docs/storage.md, "Change feed"). */
     private readonly feed: FeedLog;
@@ -116,17 +121,28 @@ export class TableResourceStore implements ResourceStore {
 
     constructor(
         private readonly table: EntityTable,
-        groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
+        /** Whose resources this store holds: the default tenant's partitions unless `forTenant` chose others. */
+        readonly partitions: Partitions = DEFAULT_PARTITIONS,
     ) {
         this.feed = new FeedLog(table);
-        this.edges = new MembershipEdges(table, this.feed);
-        this.groupDeletion = new GroupDeletion(table, this.edges, this.feed, groupDeleteBudgetMs);
-        this.changes = new TableChangeFeed(table, new FeedReader(table, this.feed), () => this.whenReady());
+        this.edges = new MembershipEdges(table, partitions, this.feed);
+        this.userDeletion = new UserDeletion(table, partitions, this.edges, this.feed);
+        this.groupDeletion = new GroupDeletion(table, partitions, this.edges, this.feed, groupDeleteBudgetMs);
+        this.changes = new TableChangeFeed(table, partitions, new FeedReader(table, partitions, this.feed), () => this.whenReady());
+    }
+
+    /**
+     * The same table seen through another tenant's partitions (keys.ts `partitionsOf`). Shares the table client
+     * (and its one table-exists check) with this store; caches nothing across tenants.
+     */
+    withPartitions(partitions: Partitions): TableResourceStore {
+        return new TableResourceStore(this.table, this.groupDeleteBudgetMs, partitions);
     }
 
     async create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource> {
         return this.guarded(async () => {
-            const rows = buildResourceRows(resourceType, id, attributes, { created: now, lastModified: now });
+            const rows = buildResourceRows(resourceType, id, attributes, this.partitions, { created: now, lastModified: now });
             if (resourceType === 'Group' && members && members.length > 0) await this.requireExisting(members);
             const externalId = externalIdOf(attributes);
             let written: { etags: string[]; firstPosition: number };
@@ -139,7 +155,7 @@ export class TableResourceStore implements ResourceStore {
                     return { actions, events: [event] };
                 });
             } catch (error) {
-                if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, failedOperationIndex(error));
+                if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, failedOperationIndex(error));
                 throw error;
             }
             let stored: StoredRow<ResourceRow> = { row: { ...rows.resource, version: versionOfPosition(written.firstPosition) }, etag: written.etags[0]! };
@@ -150,7 +166,7 @@ export class TableResourceStore implements ResourceStore {
                 const added = await this.edges.change(id, (version) => [this.versionBump(stored.row, now, version)], { clear: false, add: members, remove: [] }, true, event);
                 stored = { row: { ...stored.row, lastModified: now, version: added!.version }, etag: added!.etag };
             }
-            return this.remember(resourceType, stored);
+            return this.remember(resourceType, stored, attributes);
         });
     }
 
@@ -163,7 +179,7 @@ export class TableResourceStore implements ResourceStore {
 
     async lookup(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<StoredResource[]> {
         return this.guarded(async () => {
-            const partition = partitionOf(resourceType);
+            const partition = partitionOf(resourceType, this.partitions);
             let candidates: StoredRow<ResourceRow>[];
             switch (lookup.kind) {
                 case 'id': {
@@ -190,8 +206,9 @@ export class TableResourceStore implements ResourceStore {
             }
             // Hashed keys could in theory collide, so the stored attribute has the last word.
             return candidates
-                .filter((stored) => matchesLookup(attributesOf(stored.row), lookup))
-                .map((stored) => this.remember(resourceType, stored));
+                .map((stored) => ({ stored, attributes: attributesOf(stored.row) }))
+                .filter(({ attributes }) => matchesLookup(attributes, lookup))
+                .map(({ stored, attributes }) => this.remember(resourceType, stored, attributes));
         });
     }
 
@@ -201,7 +218,7 @@ export class TableResourceStore implements ResourceStore {
         try {
             await this.whenReady();
             const pageSize = Math.min(MAX_PAGE_SIZE, limit);
-            for await (const page of this.table.pages(partitionOf(resourceType), resourceRowPrefix(resourceType), { pageSize })) {
+            for await (const page of this.table.pages(partitionOf(resourceType, this.partitions), resourceRowPrefix(resourceType), { pageSize })) {
                 for (const entity of page) {
                     const stored = resourceRowOf(entity);
                     if (stored.row.deleting) continue;
@@ -210,7 +227,7 @@ export class TableResourceStore implements ResourceStore {
                 }
             }
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
         }
     }
 
@@ -220,20 +237,20 @@ export class TableResourceStore implements ResourceStore {
      */
     async update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource> {
         return this.guarded(async () => {
-            if (change.members && resourceType !== 'Group') throw ScimError.badRequest('invalidValue', 'Only groups have members');
+            if (change.members && resourceType !== 'Group') throw new StoreError('invalidChange', 'Only groups have members');
             const membersOnly = change.attributes === undefined && change.members !== undefined;
             for (let attempt = 1; ; attempt++) {
                 const current = (attempt === 1 ? this.recentRows.recall(resourceType, id, expectedVersion, membersOnly) : undefined) ?? (await this.readResource(resourceType, id));
-                if (!current) throw ScimError.notFound();
-                if (expectedVersion !== undefined && versionOfRow(current) !== expectedVersion) throw versionMismatch();
+                if (!current) throw new StoreError('notFound', 'Resource not found');
+                if (expectedVersion !== undefined && versionOfRow(current) !== expectedVersion) throw versionConflict();
                 const ifMatch = expectedVersion === undefined ? undefined : current.etag;
                 try {
                     return await this.writeChange(resourceType, id, current, change, now, ifMatch);
                 } catch (error) {
-                    if (storageStatusOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
+                    if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
                     // 412 on the row itself: it changed since it was read. Still the version the caller expects? Then
                     // only its ETag moved (a first membership flagged a user): read it again and retry.
-                    const rowChanged = storageStatusOf(error) === 412 && failedOperationIndex(error) === 0;
+                    const rowChanged = statusCodeOf(error) === 412 && failedOperationIndex(error) === 0;
                     if (!rowChanged || expectedVersion === undefined || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
                     this.recentRows.forget(resourceType, id);
                 }
@@ -255,7 +272,7 @@ export class TableResourceStore implements ResourceStore {
         let head: (version: string) => TransactionAction[];
         let updated: ResourceRow;
         if (change.attributes) {
-            const rows = buildResourceRows(resourceType, id, change.attributes, { created: current.row.created, lastModified: now }, current.row);
+            const rows = buildResourceRows(resourceType, id, change.attributes, this.partitions, { created: current.row.created, lastModified: now }, current.row);
             updated = rows.resource;
             event.attributes = changedAttributes(before, change.attributes);
             const indexMoves: TransactionAction[] = [];
@@ -285,14 +302,19 @@ export class TableResourceStore implements ResourceStore {
             written = { etag: etags[0]!, version: versionOfPosition(firstPosition) };
         }
         if (written === undefined) return this.remember(resourceType, current); // a members-only change that changed nothing
-        return this.remember(resourceType, { row: { ...updated, version: written.version }, etag: written.etag });
+        return this.remember(resourceType, { row: { ...updated, version: written.version }, etag: written.etag }, change.attributes);
     }
 
-    async delete(resourceType: ResourceTypeName, id: string): Promise<boolean> {
+    async delete(resourceType: ResourceTypeName, id: string, expectedVersion?: string): Promise<boolean> {
         return this.guarded(async () => {
-            if (resourceType === 'User') return this.deleteUser(id);
-            this.recentRows.forget('Group', id);
-            return this.groupDeletion.delete(id);
+            let expected: { version: string; current?: StoredRow<ResourceRow> } | undefined;
+            if (expectedVersion !== undefined) {
+                const current = this.recentRows.recall(resourceType, id, expectedVersion, false);
+                expected = current ? { version: expectedVersion, current } : { version: expectedVersion };
+            }
+            this.recentRows.forget(resourceType, id);
+            if (resourceType === 'Group') return this.groupDeletion.delete(id, expected);
+            return expected === undefined ? this.userDeletion.delete(id) : this.userDeletion.deleteAtVersion(id, expected.version, expected.current);
         });
     }
 
@@ -301,7 +323,7 @@ export class TableResourceStore implements ResourceStore {
             await this.whenReady();
             yield* this.edges.members(groupId);
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
         }
     }
 
@@ -326,68 +348,55 @@ export class TableResourceStore implements ResourceStore {
         return this.guarded(() => this.groupDeletion.sweep(budgetMs));
     }
 
-    // ---- deletes (docs/storage.md, "Deletes": ordered so a crash leaves nothing a reader trips over and a retry finishes;
-    // groups in GroupDeletion.ts)
+    /** The tenant registry, in the same table (TenantRegistry.ts). */
+    tenantRegistry(): TenantRegistry {
+        return new TenantRegistry(this.table);
+    }
+
+    /** Rows in this store's partitions (a tenant removal's progress total). Reads keys only. */
+    async countRows(): Promise<number> {
+        return this.guarded(async () => {
+            let count = 0;
+            for (const partition of [this.partitions.users, this.partitions.groups]) {
+                for await (const page of this.table.partitionPages(partition, { select: ['RowKey'] })) count += page.length;
+            }
+            return count;
+        });
+    }
 
     /**
-     * Edges first (both directions per transaction), then the user and its index rows in one transaction,
-     * then one more edge read: the deleter's half of the Dekker ordering (MembershipEdges.ts). A user never
-     * added to a group has no edges, so that costs just the read and the transaction.
-     *
-     * The read happens in the users stream's turn (FeedLog), right before the transaction: waiting for the turn
-     * between them would widen the window of the known gap (docs/storage.md, "Deletes") from one round trip to
-     * the whole queue. A user found with memberships not yet cleaned goes back for its edges first.
-     *
-     * The transaction cannot carry If-Match on the user row (the SDK sends every transactional delete with
-     * If-Match `*`), so a concurrent rename shows up as a 404 on the old index row: read again and retry.
+     * Deletes up to `maxRows` rows of this store's partitions (one page read, then transactions of ≤ 100),
+     * returning how many it deleted: 0 once both partitions are empty. Removing a tenant calls it until then,
+     * so the work is bounded per call and an interrupted removal simply continues.
      */
-    private async deleteUser(id: string): Promise<boolean> {
-        // Its memberships are cascades the feed records on each group, before the user's own prov:delete.
-        const cascade = { resourceType: 'User', resourceId: id } as const;
-        let edgesCleaned = false;
-        for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
-            let found: StoredRow<ResourceRow> | undefined;
-            try {
-                await this.feed.appendAfterRead(USERS_PARTITION, async () => {
-                    found = await this.readResource('User', id);
-                    if (!found || (found.row.hasMemberships && !edgesCleaned)) return undefined;
-                    return { actions: resourceDeletionActions(found.row), events: [deletionEvent('User', id, attributesOf(found.row))] };
-                });
-            } catch (error) {
-                if (storageStatusOf(error) === 404) continue; // deleted or renamed meanwhile: look again
-                throw error;
+    async deleteSomeRows(maxRows: number): Promise<number> {
+        return this.guarded(async () => {
+            for (const partition of [this.partitions.users, this.partitions.groups]) {
+                for await (const page of this.table.partitionPages(partition, { select: ['RowKey'], pageSize: Math.min(maxRows, MAX_PAGE_SIZE) })) {
+                    const rowKeys = page.slice(0, maxRows).map((entity) => String(entity.rowKey));
+                    for (let start = 0; start < rowKeys.length; start += MAX_TRANSACTION_OPERATIONS) {
+                        const batch = rowKeys.slice(start, start + MAX_TRANSACTION_OPERATIONS);
+                        await this.table.submit(batch.map((rowKey): TransactionAction => ['delete', { partitionKey: partition, rowKey }]));
+                    }
+                    return rowKeys.length;
+                }
             }
-            const current: StoredRow<ResourceRow> | undefined = found;
-            if (!current) {
-                // Gone already; finish an edge cleanup an earlier, interrupted delete may have left.
-                await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
-                return false;
-            }
-            if (current.row.hasMemberships && !edgesCleaned) {
-                await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
-                edgesCleaned = true;
-                attempt--; // not a conflict: now delete it
-                continue;
-            }
-            this.recentRows.forget('User', id);
-            if (current.row.hasMemberships) await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascade);
-            return true;
-        }
-        throw ScimError.unavailable('The resource is being changed concurrently, retry later');
+            return 0;
+        });
     }
 
     /** Refuses unknown member ids before anything is written (the add path checks again, race-safe). */
     private async requireExisting(memberIds: string[]): Promise<void> {
         const found = await this.edges.resolve(memberIds);
         const unknownCount = new Set(memberIds.filter((id) => !found.has(id))).size;
-        if (unknownCount > 0) throw ScimError.badRequest('invalidValue', `${unknownCount} member value(s) do not refer to an existing User or Group`);
+        if (unknownCount > 0) throw unknownMembers(unknownCount);
     }
 
     // ---- reading resource rows
 
-    /** The resource as readers see it: a group being deleted is already gone. */
+    /** The resource as readers see it: one being deleted is already gone. */
     private async readResource(resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-        const stored = await readResourceRow(this.table, resourceType, id);
+        const stored = await readResourceRow(this.table, this.partitions, resourceType, id);
         return stored && !stored.row.deleting ? stored : undefined;
     }
 
@@ -396,7 +405,7 @@ export class TableResourceStore implements ResourceStore {
             const stored = ids[0] === undefined ? undefined : await this.readResource(resourceType, ids[0]);
             return stored ? [stored] : [];
         }
-        const entities: Entity[] = await this.table.readMany(partitionOf(resourceType), ids.map((id) => resourceRowKey(resourceType, id)));
+        const entities: Entity[] = await this.table.readMany(partitionOf(resourceType, this.partitions), ids.map((id) => resourceRowKey(resourceType, id)));
         return entities.map(resourceRowOf).filter((stored) => !stored.row.deleting);
     }
 
@@ -406,26 +415,27 @@ export class TableResourceStore implements ResourceStore {
         return expectedEtag === undefined ? ['update', bump, 'Merge'] : ['update', bump, 'Merge', { etag: expectedEtag }];
     }
 
-    private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
+    /** Remembers a row this store read or wrote; `attributes` are the row's, when the caller has them unparsed. */
+    private remember(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>, attributes?: ScimResource): StoredResource {
         this.recentRows.remember(stored);
-        return toStoredResource(resourceType, stored);
+        return toStoredResource(resourceType, stored, attributes);
     }
 
     // ---- errors
 
     /** A 409 from a write: the failing operation tells which row clashed (0 = the resource row itself). */
-    private uniquenessError(resourceType: ResourceTypeName, failedIndex: number | undefined): ScimError {
-        if (failedIndex === 0) return ScimError.uniqueness(`A ${resourceType} with this id already exists`);
-        return ScimError.uniqueness(`A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
+    private uniquenessError(resourceType: ResourceTypeName, failedIndex: number | undefined): StoreError {
+        if (failedIndex === 0) return new StoreError('uniqueness', `A ${resourceType} with this id already exists`);
+        return new StoreError('uniqueness', `A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
     }
 
-    /** Ensures the table and the streams' heads (`whenReady`), runs `work`, and lets only ScimError out. */
+    /** Ensures the table and the streams' heads (`whenReady`), runs `work`, and reports storage failures as the store's errors (storageErrors.ts). */
     private async guarded<T>(work: () => Promise<T>): Promise<T> {
         try {
             await this.whenReady();
             return await work();
         } catch (error) {
-            throw toScimError(error);
+            throw asStoreError(error);
         }
     }
 
@@ -436,7 +446,7 @@ export class TableResourceStore implements ResourceStore {
     private whenReady(): Promise<unknown> {
         this.ready ??= this.table
             .ensureExists()
-            .then(() => Promise.all([this.feed.head(USERS_PARTITION), this.feed.head(GROUPS_PARTITION)]))
+            .then(() => Promise.all([this.feed.head(this.partitions.users), this.feed.head(this.partitions.groups)]))
             .catch((error: unknown) => {
                 this.ready = undefined;
                 throw error;

@@ -5,9 +5,9 @@
  * A resource row keeps its attributes as JSON. A string property holds at most 64 KiB (32K UTF-16 code
  * units) and an entity at most 1 MiB (docs/azure-notes.md §6), so the JSON is split into chunks of 30,000 code units
  * (`attributes0`, `attributes1`, …) and a resource over 450,000 code units (≈ 900 KB as UTF-16) is refused
- * with 413 before storage is asked.
+ * (`tooLarge`, 413) before storage is asked.
  */
-import { ScimError } from '../scim/errors';
+import { StoreError } from '../scim/storeErrors';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { TransactionAction } from '@azure/data-tables';
 import type { ScimResource, StoredResource } from '../scim/store';
@@ -15,6 +15,7 @@ import type { EntityTable } from './EntityTable';
 import {
     externalIdRowKey,
     partitionOf,
+    type Partitions,
     resourceRowKey,
     uniqueAttributeOf,
     uniqueNameRowKey,
@@ -41,7 +42,7 @@ export type ResourceRow = {
      * a user that was never in a group needs no edge read (docs/storage.md, "Deletes").
      */
     hasMemberships?: boolean;
-    /** Group only: deletion has begun; readers treat the group as gone. */
+    /** Deletion has begun (a group, or a user deleted with If-Match); readers treat the resource as gone. */
     deleting?: boolean;
     /**
      * The SCIM version, set by every write that changes the resource (keys.ts `versionOfPosition`); rows
@@ -78,14 +79,15 @@ export function buildResourceRows(
     resourceType: ResourceTypeName,
     id: string,
     attributes: ScimResource,
+    partitions: Partitions,
     timestamps: { created: string; lastModified: string },
     flags: { hasMemberships?: boolean } = {},
     version?: string,
 ): { resource: ResourceRow; uniqueName: IndexRow; externalId?: IndexRow } {
-    const partitionKey = partitionOf(resourceType);
+    const partitionKey = partitionOf(resourceType, partitions);
     const uniqueValue = attributes[uniqueAttributeOf(resourceType)];
     if (typeof uniqueValue !== 'string' || uniqueValue === '') {
-        throw ScimError.badRequest('invalidValue', `${uniqueAttributeOf(resourceType)} is required`);
+        throw new StoreError('invalidChange', `${uniqueAttributeOf(resourceType)} is required`);
     }
     const externalId = typeof attributes.externalId === 'string' && attributes.externalId !== '' ? attributes.externalId : undefined;
     const resource: ResourceRow = {
@@ -110,8 +112,7 @@ export function buildResourceRows(
 function chunkAttributes(attributes: ScimResource): { attributesChunks: number } & Record<`attributes${number}`, string> {
     const json = jsonForStorage(attributes);
     if (json.length > MAX_ATTRIBUTES_JSON_LENGTH) {
-        // 413 without scimType: RFC 7644 §3.12 has no scimType for size, and the request was well formed.
-        throw new ScimError(413, undefined, 'The resource is too large to store');
+        throw new StoreError('tooLarge', 'The resource is too large to store');
     }
     const chunks: Record<`attributes${number}`, string> = {};
     const parts = jsonChunks(json);
@@ -148,15 +149,19 @@ function isHighSurrogate(code: number): boolean {
 export function attributesOf(row: Record<string, unknown>): ScimResource {
     const count = Number(row.attributesChunks ?? 0);
     let json = '';
-    for (let index = 0; index < count; index++) json += String(row[`attributes${index}`] ?? '');
+    for (let index = 0; index < count; index++) {
+        const chunk = row[`attributes${index}`];
+        json += typeof chunk === 'string' ? chunk : '';
+    }
     return JSON.parse(json) as ScimResource;
 }
 
-export function toStoredResource(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>): StoredResource {
+/** `attributes`: the row's attributes when the caller has them (it just built the row from them), else read from the row. */
+export function toStoredResource(resourceType: ResourceTypeName, stored: StoredRow<ResourceRow>, attributes: ScimResource = attributesOf(stored.row)): StoredResource {
     return {
         resourceType,
         id: stored.row.id,
-        attributes: attributesOf(stored.row),
+        attributes,
         created: stored.row.created,
         lastModified: stored.row.lastModified,
         version: versionOfRow(stored),
@@ -175,8 +180,8 @@ export function resourceRowOf(entity: Record<string, unknown>): StoredRow<Resour
 }
 
 /** The resource row by id, including a group in the `deleting` state; undefined if there is none. */
-export async function readResourceRow(table: EntityTable, resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
-    const entity = await table.read(partitionOf(resourceType), resourceRowKey(resourceType, id));
+export async function readResourceRow(table: EntityTable, partitions: Partitions, resourceType: ResourceTypeName, id: string): Promise<StoredRow<ResourceRow> | undefined> {
+    const entity = await table.read(partitionOf(resourceType, partitions), resourceRowKey(resourceType, id));
     return entity && resourceRowOf(entity);
 }
 

@@ -9,14 +9,46 @@
 import { createHash } from 'node:crypto';
 import type { ResourceTypeName } from '../scim/schemas';
 
-/** All users and their index rows share one partition, so a create or rename is one transaction. */
-export const USERS_PARTITION = 'users';
-/** Groups, their index rows and every membership edge (both directions): one transaction can cover a group
- * row, an edge and its reverse edge. */
-export const GROUPS_PARTITION = 'groups';
+/**
+ * The partitions of one tenant (docs/storage.md, "Tenants"). All users and their index rows share one
+ * partition, so a create or rename is one transaction; groups, their index rows and every membership edge
+ * (both directions) share the other, so one transaction can cover a group row, an edge and its reverse edge.
+ * Tenants never share a partition, so one tenant's traffic never counts against another's partition target.
+ */
+export interface Partitions {
+    users: string;
+    groups: string;
+}
 
-export function partitionOf(resourceType: ResourceTypeName): string {
-    return resourceType === 'User' ? USERS_PARTITION : GROUPS_PARTITION;
+/** The default tenant (plain `/scim`): the partitions every deployment had before tenants, kept as they were. */
+export const USERS_PARTITION = 'users';
+export const GROUPS_PARTITION = 'groups';
+export const DEFAULT_PARTITIONS: Partitions = { users: USERS_PARTITION, groups: GROUPS_PARTITION };
+
+/**
+ * A named tenant's partitions: `<tenant>~users`, `<tenant>~groups`. `~` never occurs in a tenant name
+ * (`isTenantName`) nor in the default partitions, so no two tenants' partitions can coincide.
+ */
+export function partitionsOf(tenant: string | undefined): Partitions {
+    if (tenant === undefined) return DEFAULT_PARTITIONS;
+    if (!isTenantName(tenant)) throw new Error('not a tenant name');
+    return { users: `${tenant}~${USERS_PARTITION}`, groups: `${tenant}~${GROUPS_PARTITION}` };
+}
+
+export function partitionOf(resourceType: ResourceTypeName, partitions: Partitions): string {
+    return resourceType === 'User' ? partitions.users : partitions.groups;
+}
+
+/** Tenant names: lower-case letters, digits and hyphens, 3–40 characters (they appear in URLs and partition names). */
+export function isTenantName(name: string): boolean {
+    return /^[a-z0-9-]{3,40}$/.test(name);
+}
+
+/** The tenant registry: one row per tenant (`TenantRegistry.ts`), in a partition no tenant's data uses. */
+export const TENANTS_PARTITION = 'tenants';
+
+export function tenantRowKey(tenant: string): string {
+    return 't:' + tenant;
 }
 
 /** The attribute each resource type keeps unique case-insensitively (userName: RFC 7643 §4.1.1; displayName: Entra matches groups by it). */
@@ -159,9 +191,9 @@ export function positionOfEventRowKey(rowKey: string): number | undefined {
 /** Push to a queue (optional): where the forwarder got to, one row per stream in that stream's partition. */
 export const FEED_PUSH_CHECKPOINT_ROW_KEY = 'feed:pushed';
 
-/** The partition a feed stream lives in (streams are named in cursors; partitions are storage's business). */
-export function partitionOfStream(stream: 'users' | 'groups'): string {
-    return stream === 'users' ? USERS_PARTITION : GROUPS_PARTITION;
+/** The partition a feed stream lives in (streams are named in cursors; partitions, per tenant, are storage's business). */
+export function partitionOfStream(stream: 'users' | 'groups', partitions: Partitions): string {
+    return stream === 'users' ? partitions.users : partitions.groups;
 }
 
 /**

@@ -1,33 +1,20 @@
 /**
- * Turns what `@azure/data-tables` throws into `ScimError`, the only error type the store lets out.
+ * What `@azure/data-tables` failures mean to the store. The ones a client can act on become the store's
+ * own error values (`StoreError`, shared/scim/storeErrors.ts); anything else passes through unchanged, an
+ * unexpected error the endpoint logs (by name and status, never its message) and answers with 500.
  *
  * Messages never repeat the storage error text: it can quote RowKeys, which hold userNames.
  */
-import { ScimError } from '../scim/errors';
-
-interface StorageFailure {
-    statusCode?: number;
-    code?: string;
-    name?: string;
-    message?: string;
-}
-
-function asFailure(error: unknown): StorageFailure {
-    return typeof error === 'object' && error !== null ? (error as StorageFailure) : {};
-}
-
-/** The HTTP status of a storage failure. Table Storage's 412 carries it in `statusCode`; `code` is undefined on the single-entity path (docs/azure-notes.md §3). */
-export function storageStatusOf(error: unknown): number | undefined {
-    const status = asFailure(error).statusCode;
-    return typeof status === 'number' && status > 0 ? status : undefined;
-}
+import { StoreError } from '../scim/storeErrors';
+import { statusCodeOf } from '../statusCodeOf';
 
 /**
  * The index of the operation that failed a transaction: Table Storage prefixes the message with
  * `<index>:` (docs/azure-notes.md §3, "409 op-index prefixes"). Undefined if the failure was not one operation's.
  */
 export function failedOperationIndex(error: unknown): number | undefined {
-    const match = /^(\d+):/.exec(asFailure(error).message ?? '');
+    const message = typeof error === 'object' && error !== null && 'message' in error ? error.message : undefined;
+    const match = typeof message === 'string' ? /^(\d+):/.exec(message) : null;
     return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
@@ -46,23 +33,33 @@ const NETWORK_ERROR_CODES = new Set([
 
 /** Storage is down, throttling or too slow: the client should retry later (Entra does, on 503). */
 export function isTransientStorageFailure(error: unknown): boolean {
-    const failure = asFailure(error);
-    const status = storageStatusOf(error);
+    const status = statusCodeOf(error);
     if (status !== undefined) return status >= 500 || status === 408 || status === 429;
-    if (failure.code !== undefined && NETWORK_ERROR_CODES.has(failure.code)) return true;
-    if (failure.name === 'AbortError' || failure.name === 'TimeoutError') return true;
-    return /Cannot connect|socket hang up|timed? ?out/i.test(failure.message ?? '');
+    if (typeof error !== 'object' || error === null) return false;
+    const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+    if (name === 'AbortError' || name === 'TimeoutError') return true;
+    return typeof message === 'string' && /Cannot connect|socket hang up|timed? ?out/i.test(message);
 }
 
-export function versionMismatch(): ScimError {
-    return new ScimError(412, undefined, 'The resource was modified: version mismatch');
+export function versionConflict(): StoreError {
+    return new StoreError('versionConflict', 'The resource was modified: version mismatch');
 }
 
-/** Any storage failure as a ScimError: 412 stays 412, transient ones become 503, the rest 500. */
-export function toScimError(error: unknown): ScimError {
-    if (error instanceof ScimError) return error;
-    if (storageStatusOf(error) === 412) return versionMismatch();
-    if (storageStatusOf(error) === 404) return ScimError.notFound();
-    if (isTransientStorageFailure(error)) return ScimError.unavailable();
-    return new ScimError(500, undefined, 'Storage request failed');
+/** Conflicting writers a delete sits out before giving up with `beingChangedConcurrently`. */
+export const MAX_DELETE_ATTEMPTS = 5;
+
+/** A delete that kept losing to concurrent writers: the client should retry. */
+export function beingChangedConcurrently(): StoreError {
+    return new StoreError('unavailable', 'The resource is being changed concurrently, retry later');
+}
+
+/** A storage failure as the store reports it: 412 and 404 as their kinds, transient ones `unavailable`, the rest as thrown. */
+export function asStoreError(error: unknown): unknown {
+    if (error instanceof StoreError) return error;
+    const status = statusCodeOf(error);
+    if (status === 412) return versionConflict();
+    if (status === 404) return new StoreError('notFound', 'Resource not found');
+    if (isTransientStorageFailure(error)) return new StoreError('unavailable', 'Service temporarily unavailable, retry later');
+    return error;
 }

@@ -21,7 +21,7 @@ async function createUser(userName: string): Promise<void> {
 }
 
 /** Runs `tail`, stopping after `polls` polls; `between` runs while it waits (to make changes arrive). */
-async function tail(argv: string[], polls: number, between: () => Promise<void> = async () => undefined, token = server.feedToken) {
+async function tail(argv: string[], polls: number, between: () => Promise<void> = () => Promise.resolve(), token = server.feedToken) {
     const out: string[] = [];
     const err: string[] = [];
     let polled = 0;
@@ -73,7 +73,7 @@ describe('npm run feed -- tail', () => {
         expect(wrong.code).toBe(1);
         expect(wrong.err[0]).toContain('401');
         expect(wrong.err.join('\n')).not.toContain(server.token);
-        const missing = await runFeedCommand(['tail'], { env: {}, out: () => undefined, err: () => undefined, fetch, sleep: async () => undefined, stopped: () => true });
+        const missing = await runFeedCommand(['tail'], { env: {}, out: () => undefined, err: () => undefined, fetch, sleep: () => Promise.resolve(), stopped: () => true });
         expect(missing).toBe(2);
     });
 });

@@ -23,5 +23,10 @@ describe('route templates (as the Functions host writes them)', () => {
     it('derives the SCIM base URL from a request URL', () => {
         expect(scimBaseUrl('https://app.example/scim/Users/1?x=y')).toBe('https://app.example/scim');
         expect(scimBaseUrl('http://127.0.0.1:7071/SCIM/Groups')).toBe('http://127.0.0.1:7071/SCIM');
+        // A named tenant's root, from its request URL or from the public base URL (the default tenant's root or the app's).
+        expect(scimBaseUrl('https://app.example/tenants/acme/scim/Users/1?x=y', 'acme')).toBe('https://app.example/tenants/acme/scim');
+        expect(scimBaseUrl('https://app.example/tenants/scim/scim/Users', 'scim')).toBe('https://app.example/tenants/scim/scim');
+        expect(scimBaseUrl('https://gw.example/api/scim', 'acme')).toBe('https://gw.example/api/tenants/acme/scim');
+        expect(scimBaseUrl('https://gw.example/', 'acme')).toBe('https://gw.example/tenants/acme/scim');
     });
 });

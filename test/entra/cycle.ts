@@ -233,7 +233,7 @@ export class ProvisioningCycle {
         const expectation = step.expect!;
         const method = request.method;
         const target = this.fill(request.path, { encode: true });
-        const headers = this.fill(request.headers ?? {}) as Record<string, string>;
+        const headers = this.fill<Record<string, string>>(request.headers ?? {});
         const body = request.body === undefined ? undefined : JSON.stringify(this.fill(request.body));
 
         const reply = await this.send(method, target, headers, body, request.auth ?? 'token');
@@ -394,7 +394,7 @@ export class ProvisioningCycle {
      * inside `Resources` is only shown if this run wrote it (it contains the run id or a captured value).
      */
     private redactor(): (value: unknown, where: string) => string {
-        const own = new Set([...this.variables.values()].filter((v) => typeof v === 'string') as string[]);
+        const own = new Set([...this.variables.values()].filter((v): v is string => typeof v === 'string'));
         return (value, where) => {
             const text = JSON.stringify(value) ?? 'nothing';
             if (!where.includes('Resources') || typeof value !== 'string') return truncate(text);
@@ -529,7 +529,7 @@ function errorSummary(body: unknown): string {
     const error = body as { schemas?: unknown; scimType?: unknown; detail?: unknown } | undefined;
     if (!Array.isArray(error?.schemas) || !error.schemas.includes(ERROR_SCHEMA)) return '';
     const scimType = typeof error.scimType === 'string' ? `scimType ${error.scimType}: ` : '';
-    return ` (${scimType}${truncate(String(error.detail ?? ''))})`;
+    return ` (${scimType}${truncate(typeof error.detail === 'string' ? error.detail : '')})`;
 }
 
 function truncate(text: string, length = 160): string {

@@ -39,7 +39,7 @@ for (const fixture of fixtures) {
 }
 
 describe('after the cycle', () => {
-    it('left nothing behind and logged no unexpected error', async () => {
+    it('left nothing behind and logged no unexpected error', () => {
         expect(cycle.leftovers).toBe(0);
         expect(server.logs.filter((line) => line.includes('scim unexpected error'))).toEqual([]);
     });

@@ -3,10 +3,10 @@
  * every kind of bad request, content types, route matching.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectScimError } from '../support/scimReplies';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../../shared/scim/schemas';
 
-const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 let server: ScimTestServer;
 
 beforeAll(async () => {
@@ -15,15 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
     await server.close();
 });
-
-function expectScimError(reply: { status: number; headers: Headers; body: any }, status: number, scimType?: string) {
-    expect(reply.status).toBe(status);
-    expect(reply.headers.get('content-type')).toMatch(/^application\/scim\+json/);
-    expect(reply.body.schemas).toEqual([ERROR_SCHEMA]);
-    expect(reply.body.status).toBe(String(status));
-    if (scimType) expect(reply.body.scimType).toBe(scimType);
-    else expect(reply.body.scimType).toBeUndefined();
-}
 
 describe('discovery (RFC 7644 §4)', () => {
     it('ServiceProviderConfig advertises what is implemented', async () => {

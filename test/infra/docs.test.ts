@@ -70,7 +70,7 @@ describe('docs/deploy.md', () => {
         expect(section).toContain('quarantine');
     });
 
-    it('names every alert rule the template creates', async () => {
+    it('names every alert rule the template creates', () => {
         const alerts = readFileSync(path.join(infraDir, 'app', 'alerts.bicep'), 'utf8');
         const names = [...alerts.matchAll(/^\s*name: '([a-z-]+)'$/gm)].map((m) => m[1]!);
         expect(names.length).toBe(4);

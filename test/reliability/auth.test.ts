@@ -8,7 +8,7 @@ import { checkConsistency } from '../support/consistencyChecker';
 import { fakeCredential, startKeyVaultStub, stubSecretClientOptions, type KeyVaultStub } from '../support/keyVaultStub';
 import { startScimServer, type ScimReply, type ScimTestServer } from '../support/scimServer';
 import { groupBody, patchBody, userBody } from './support/resources';
-import { expectScimError } from './support/scimReplies';
+import { expectScimError } from '../support/scimReplies';
 import { summaryLines } from './support/summaryLines';
 import { snapshotDifferences, tableSnapshot } from './support/tableSnapshot';
 

@@ -39,7 +39,9 @@ describe('the summary line', () => {
     let userId: string;
 
     it('of a create: POST, User, 201, one storage request (one transaction), no scimType', async () => {
+        const sent = Date.now();
         const { reply, summary } = await logged('POST', '/Users', userBody(USER_NAME));
+        const answered = Date.now();
         expect(reply.status).toBe(201);
         userId = reply.body.id;
         expect(summary).toEqual({
@@ -51,8 +53,9 @@ describe('the summary line', () => {
             storageRequests: 1,
             durationMs: expect.any(Number),
         });
+        // Milliseconds of this request: within the time the client waited for it (a unit check, not a speed limit).
         expect(summary.durationMs).toBeGreaterThanOrEqual(0);
-        expect(summary.durationMs).toBeLessThan(10_000);
+        expect(summary.durationMs).toBeLessThanOrEqual(answered - sent);
     });
 
     it('of a duplicate create: 409 with scimType uniqueness', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConsistency } from '../support/consistencyChecker';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
 import { groupBody, filterLiteral, userBody } from './support/resources';
-import { expectScimError } from './support/scimReplies';
+import { expectScimError } from '../support/scimReplies';
 
 const CONCURRENT_CREATES = 50;
 let server: ScimTestServer;

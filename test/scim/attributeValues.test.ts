@@ -131,4 +131,20 @@ describe('checkAttributeValue', () => {
         expect((thrown as ScimError).detail).toContain(attribute);
         expect((thrown as ScimError).detail).not.toContain(JSON.stringify(value));
     });
+
+    it('takes xsd:dateTime (RFC 7643 §2.3.5) and nothing that merely parses as a date', () => {
+        const created = resolveAttribute('User', { attribute: 'meta', subAttribute: 'created' })!.subDefinition!;
+        expect(created.type).toBe('dateTime');
+        for (const good of ['2008-01-23T04:56:22Z', '2008-01-23T04:56:22.123Z', '2008-01-23T04:56:22+02:00', '2008-01-23T04:56:22']) {
+            expect(() => checkAttributeValue(created, good, 'meta.created'), good).not.toThrow();
+        }
+        for (const bad of ['2008', 'Jan 23 2008', '2008-01-23', '2008-13-45T99:99:99Z', 20080123]) {
+            expect(() => checkAttributeValue(created, bad, 'meta.created'), String(bad)).toThrow(/xsd:dateTime/);
+        }
+    });
+
+    it('names the element of a multi-valued attribute that is wrong', () => {
+        expect(() => checkAttributeValue(userAttribute('emails'), [{ value: 'a@b.c' }, { value: 5 }], 'emails')).toThrow("'emails[1].value'");
+    });
 });
+

@@ -313,16 +313,15 @@ describe('limits and error messages', () => {
         expect(scimErrorOf(() => parseFilter('not ('.repeat(800))).scimType).toBe('invalidFilter');
     });
 
-    it('parses and evaluates the longest flat chains quickly', () => {
+    // How long these take is measured in bench/filterLibrary.ts ("Hostile filters"), not asserted here.
+    it('parses, evaluates and prints the longest flat chain', () => {
         const chain = Array.from({ length: 400 }, (_, i) => `a${i} pr`).join(' and ').slice(0, MAX_FILTER_LENGTH).replace(/ and a\d*( pr?)?$/, '');
-        const started = performance.now();
         const ast = parseFilter(chain);
         expect(matchesFilter(ast, { a0: 'x' }, 'User')).toBe(false);
         expect(printFilter(ast)).toBe(chain);
-        expect(performance.now() - started).toBeLessThan(500);
     });
 
-    it('stays linear on hostile inputs (no backtracking)', () => {
+    it('parses or refuses hostile inputs of the longest length (each one pass, no backtracking)', () => {
         const hostile = [
             `title eq "${'\\'.repeat(MAX_FILTER_LENGTH - 12)}"`,
             `title co ${'a'.repeat(MAX_FILTER_LENGTH - 9)}`,
@@ -330,21 +329,20 @@ describe('limits and error messages', () => {
             `${'urn:'.repeat(MAX_FILTER_LENGTH / 4 - 3)}a pr`,
             'a pr or '.repeat(MAX_FILTER_LENGTH / 8 - 1) + 'a',
         ];
+        let parsed = 0;
         for (const text of hostile) {
             expect(text.length).toBeLessThanOrEqual(MAX_FILTER_LENGTH);
-            const started = performance.now();
             try {
                 parseFilter(text);
+                parsed++;
             } catch (error) {
                 expect(error).toBeInstanceOf(ScimError);
             }
-            expect(performance.now() - started).toBeLessThan(100);
         }
-        // Evaluation of a long co against a long value is one substring search.
-        const ast = parseFilter(`title co "${'a'.repeat(2000)}b"`);
-        const started = performance.now();
-        expect(matchesFilter(ast, { title: 'a'.repeat(100_000) }, 'User')).toBe(false);
-        expect(performance.now() - started).toBeLessThan(100);
+        expect(parsed).toBeGreaterThan(0);
+        // A long co against a long value is one substring search.
+        expect(matchesFilter(parseFilter(`title co "${'a'.repeat(2000)}b"`), { title: 'a'.repeat(100_000) }, 'User')).toBe(false);
+        expect(matchesFilter(parseFilter(`title co "${'a'.repeat(2000)}b"`), { title: `${'a'.repeat(100_000)}b` }, 'User')).toBe(true);
     });
 
     it('never echoes the input in the message', () => {

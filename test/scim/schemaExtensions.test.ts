@@ -129,8 +129,8 @@ describe('what reads the registry', () => {
         ])));
         const badge = 'urn:example:badge:1.0:User';
         expect(() => validateResource('User', { userName: 'a', [badge]: { number: 7 } })).not.toThrow();
-        expect(() => validateResource('User', { userName: 'a', [badge]: { number: '7' } })).toThrow(`Attribute '${badge}:number' must be integer`);
-        expect(() => validateResource('User', { userName: 'a', [badge]: { site: 'x' } })).toThrow("'number' is required");
+        expect(() => validateResource('User', { userName: 'a', [badge]: { number: '7' } })).toThrow(`The value of '${badge}:number' must be an integer`);
+        expect(() => validateResource('User', { userName: 'a', [badge]: { site: 'x' } })).toThrow(`'${badge}:number' is required`);
         expect(() => validateResource('User', { userName: 'a' })).toThrow(`'${badge}' is required`);
         expect((resourceTypes('https://h/scim', 'User') as { schemaExtensions: unknown[] }).schemaExtensions).toContainEqual({ schema: badge, required: true });
     });
@@ -182,10 +182,10 @@ describe('the SCIM_SCHEMA_EXTENSIONS setting', () => {
         const env = { TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true', SCIM_SCHEMA_EXTENSIONS: JSON.stringify([{ id: 'urn:example:a:1.0:User', name: 'A', resourceType: 'User', attributes: [{ name: 'a' }, { name: 'A' }] }]) };
         try {
             // What the Functions host's app-start hook runs: build the app of this process from its settings.
-            await expect(checkStartup(async () => createApp(readSettings(env)))).rejects.toBeInstanceOf(SettingsError);
+            await expect(checkStartup(() => Promise.resolve().then(() => createApp(readSettings(env))))).rejects.toBeInstanceOf(SettingsError);
             expect(errors).toEqual(["scim start-up: SCIM_SCHEMA_EXTENSIONS: schema 'urn:example:a:1.0:User': duplicate attribute 'A' (also declared as 'a')"]);
             // Another failure (no storage configured) is logged the same way but does not stop the start.
-            await expect(checkStartup(async () => createApp(readSettings({})))).resolves.toBeUndefined();
+            await expect(checkStartup(() => Promise.resolve().then(() => createApp(readSettings({}))))).resolves.toBeUndefined();
             expect(errors).toHaveLength(2);
         } finally {
             spy.mockRestore();

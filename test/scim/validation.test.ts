@@ -13,7 +13,7 @@ function errorOf(fn: () => void): ScimError {
     throw new Error('expected a ScimError');
 }
 
-describe('validateResource (ajv, compiled from the schema definitions)', () => {
+describe('validateResource (the schema definitions, through the one type check)', () => {
     it('accepts a full Entra user, unknown attributes included', () => {
         expect(() =>
             validateResource('User', {
@@ -41,5 +41,25 @@ describe('validateResource (ajv, compiled from the schema definitions)', () => {
         expect(errorOf(() => validateResource('User', { userName: 'a', active: 'yes' })).message).toContain('active');
         expect(errorOf(() => validateResource('User', { userName: 'a', emails: { value: 'x' } })).message).toContain('emails');
         expect(errorOf(() => validateResource('User', { userName: 'a', [ENTERPRISE_USER_SCHEMA]: { department: 5 } })).message).toContain('department');
+    });
+
+    it('checks every value type the schemas use, on core and extension attributes alike', () => {
+        const invalid: [Record<string, unknown>, string][] = [
+            [{ userName: 'a', x509Certificates: [{ value: 1 }] }, 'x509Certificates[0].value'],
+            [{ userName: 'a', emails: [{ value: 'a@b', primary: 'yes' }] }, 'emails[0].primary'],
+            [{ userName: 'a', name: 'Alice' }, 'name'],
+            [{ userName: 'a', [ENTERPRISE_USER_SCHEMA]: 'engineering' }, ENTERPRISE_USER_SCHEMA],
+            [{ userName: 'a', [ENTERPRISE_USER_SCHEMA]: { manager: { value: 7 } } }, `${ENTERPRISE_USER_SCHEMA}:manager.value`],
+        ];
+        for (const [resource, path] of invalid) {
+            const error = errorOf(() => validateResource('User', resource));
+            expect(error, path).toMatchObject({ status: 400, scimType: 'invalidValue' });
+            expect(error.message, path).toContain(`'${path}'`);
+        }
+    });
+
+    it('ignores readOnly attributes (the caller drops them) and extensions that are absent', () => {
+        expect(() => validateResource('User', { userName: 'a', groups: 'not checked', meta: 5 })).not.toThrow();
+        expect(() => validateResource('Group', { displayName: 'g', members: [{ value: 'u1' }] })).not.toThrow();
     });
 });

@@ -11,7 +11,9 @@ import { eventRow } from '../../shared/store/FeedLog';
 import { FEED_HEAD_ROW_KEY, GROUPS_PARTITION, USERS_PARTITION } from '../../shared/store/keys';
 import { countStorageRequests } from '../../shared/store/requestCounter';
 import { checkConsistency } from '../support/consistencyChecker';
-import { LATER, NOW, group, scimErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
+import { LATER, NOW, group, storeErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
+import { ScimError } from '../../shared/scim/errors';
+import { scimErrorOf, StoreError } from '../../shared/scim/storeErrors';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
@@ -59,10 +61,10 @@ describe('events are written with the change they describe', () => {
         const before = (await allEvents(fixture)).length;
         await store.create('User', 'u2', user('grace@example.com'), NOW);
         await store.create('User', 'u3', user('hopper@example.com'), NOW);
-        expect((await scimErrorOf(store.create('User', 'u4', user('GRACE@example.com'), NOW))).status).toBe(409);
+        expect((await storeErrorOf(store.create('User', 'u4', user('GRACE@example.com'), NOW))).kind).toBe('uniqueness');
         const current = await store.get('User', 'u2');
-        expect((await scimErrorOf(store.update('User', 'u2', { attributes: user('hopper@example.com') }, LATER, current!.version))).status).toBe(409);
-        expect((await scimErrorOf(store.update('User', 'u2', { attributes: user('grace.h@example.com') }, LATER, 'W/"stale"'))).status).toBe(412);
+        expect((await storeErrorOf(store.update('User', 'u2', { attributes: user('hopper@example.com') }, LATER, current!.version))).kind).toBe('uniqueness');
+        expect((await storeErrorOf(store.update('User', 'u2', { attributes: user('grace.h@example.com') }, LATER, 'W/"stale"'))).kind).toBe('versionConflict');
         await store.update('Group', 'missing', { members: { clear: false, add: [], remove: [] } }, LATER).catch(() => undefined);
         const events = (await allEvents(fixture)).slice(before);
         expect(events.map((event) => [event.type, event.resourceId])).toEqual([
@@ -136,7 +138,7 @@ describe('events are written with the change they describe', () => {
         expect(requests).toMatchObject({ transaction: 2, pointRead: 1 });
         expect(updated.version).not.toBe(before.version);
         expect((await store.get('User', 'flagged'))!.version).toBe(updated.version);
-        expect((await scimErrorOf(store.update('User', 'flagged', { attributes: user('flagged@example.com') }, LATER, before.version))).status).toBe(412);
+        expect((await storeErrorOf(store.update('User', 'flagged', { attributes: user('flagged@example.com') }, LATER, before.version))).kind).toBe('versionConflict');
     });
 
     it('never puts password in an event', async () => {
@@ -181,7 +183,7 @@ describe('reading the feed', () => {
         const [payload, mac] = mine.split('.');
         const edited = `${Buffer.from(Buffer.from(payload!, 'base64url').toString().replace(/\[1\]/, '[0]')).toString('base64url')}.${mac}`;
         for (const bad of [foreign, edited, 'abc', `${mine}x`, `${mine}.x`, 'x'.repeat(600), encodeCursor(startOfFeed(), Buffer.alloc(32))]) {
-            const error = await scimErrorOf(fixture.store.changes.readPage(bad, 10));
+            const error = await answerOf(fixture.store.changes.readPage(bad, 10));
             expect([error.status, error.scimType], bad.slice(0, 40)).toEqual([400, 'invalidCursor']);
         }
     });
@@ -192,13 +194,24 @@ describe('reading the feed', () => {
         const atFirst = (await fixture.store.changes.readPage('', 1)).nextCursor;
         const removed = await fixture.store.changes.removeExpired(new Date(Date.now() + 60_000), Date.now() + 60_000);
         expect(removed).toBe(4);
-        const error = await scimErrorOf(fixture.store.changes.readPage(atFirst, 10));
+        const error = await answerOf(fixture.store.changes.readPage(atFirst, 10));
         expect([error.status, error.scimType]).toEqual([400, 'expiredCursor']);
         expect((await fixture.store.changes.readPage('', 10)).events.map((event) => event.resourceId)).toEqual(['x4']);
         expect(await fixture.store.changes.removeExpired(new Date(Date.now() + 60_000), Date.now() + 60_000)).toBe(0);
         expect(await checkConsistency(fixture.connectionString, fixture.tableName)).toEqual([]);
     });
 });
+
+/** What `/changes` would answer for a rejected read: the SCIM error (store errors mapped as the endpoint maps them). */
+async function answerOf(promise: Promise<unknown>): Promise<ScimError> {
+    const error = await promise.then(
+        () => undefined,
+        (caught: unknown) => caught,
+    );
+    if (error instanceof StoreError) return scimErrorOf(error);
+    expect(error).toBeInstanceOf(ScimError);
+    return error as ScimError;
+}
 
 /** Seeds `count` events straight into a stream (as the store would have written them), moving its head. */
 async function seedEvents(fixture: ReturnType<typeof storeOnFreshTable>, partition: string, count: number): Promise<void> {

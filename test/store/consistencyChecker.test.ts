@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GROUPS_PARTITION, USERS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
+import { GROUPS_PARTITION, TENANTS_PARTITION, USERS_PARTITION, memberEdgeRowKey, partitionsOf, tenantRowKey, memberOfEdgeRowKey, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
 import { checkConsistency } from '../support/consistencyChecker';
 import { NOW, group, storeOnFreshTable, user } from './storeFixture';
 
@@ -30,5 +30,36 @@ describe('checkConsistency', () => {
             ]),
         );
         expect(violations).toHaveLength(5); // the u1 edge is reported from both directions
+    });
+
+    it('checks each tenant against its own partitions: an edge into another tenant is a violation', async () => {
+        const { store, raw, tableName, connectionString } = storeOnFreshTable();
+        const acme = store.withPartitions(partitionsOf('acme'));
+        const globex = store.withPartitions(partitionsOf('globex'));
+        await acme.create('User', 'u1', user('same@example.com'), NOW);
+        await globex.create('User', 'u1', user('same@example.com'), NOW);
+        await globex.create('Group', 'g1', group('Team'), NOW, ['u1']);
+        await store.tenantRegistry().add({ name: 'acme', state: 'active', created: NOW, tokenDigest: '00'.repeat(32) });
+        expect(await checkConsistency(connectionString, tableName)).toEqual([]);
+
+        // Plant an edge pair in acme's groups partition pointing at a group and user that exist only in globex.
+        const acmeGroups = partitionsOf('acme').groups;
+        const edge = { groupId: 'g1', memberId: 'u1', memberType: 'User' };
+        await raw.createEntity({ partitionKey: acmeGroups, rowKey: memberEdgeRowKey('g1', 'u1'), ...edge });
+        await raw.createEntity({ partitionKey: acmeGroups, rowKey: memberOfEdgeRowKey('u1', 'g1'), ...edge });
+        // A row in no tenant's partitions, and a registry row with two token sources.
+        await raw.createEntity({ partitionKey: 'acme-users', rowKey: resourceRowKey('User', 'x'), id: 'x' });
+        await raw.createEntity({ partitionKey: TENANTS_PARTITION, rowKey: tenantRowKey('bad'), name: 'bad', state: 'active', created: NOW, tokenDigest: 'aa', secretName: 's' });
+
+        const violations = await checkConsistency(connectionString, tableName);
+        expect(violations).toEqual(
+            expect.arrayContaining([
+                `acme~groups ${memberEdgeRowKey('g1', 'u1')}: edge of a missing group`,
+                `acme~groups ${memberOfEdgeRowKey('u1', 'g1')}: edge of a missing group`,
+                `acme-users ${resourceRowKey('User', 'x')}: unknown partition`,
+                `${TENANTS_PARTITION} ${tenantRowKey('bad')}: tenant row needs exactly one token source`,
+            ]),
+        );
+        expect(violations.filter((v) => v.startsWith('globex'))).toEqual([]);
     });
 });

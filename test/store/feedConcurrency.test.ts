@@ -13,7 +13,7 @@ import { EntityTable } from '../../shared/store/EntityTable';
 import { TableResourceStore } from '../../shared/store/TableResourceStore';
 import { checkConsistency } from '../support/consistencyChecker';
 import { testConnectionString, testTableName } from '../support/tables';
-import { LATER, NOW, group, scimErrorOf, user } from './storeFixture';
+import { LATER, NOW, group, storeErrorOf, user } from './storeFixture';
 
 const WRITERS = 20;
 const INSTANCES = 5;
@@ -84,8 +84,8 @@ describe('the change feed under concurrent writers', () => {
                 log.push({ resourceId: userId, version: current.version });
             }
             // A write that fails writes no event: a create clashing with this writer's own userName.
-            const clash = await scimErrorOf(store.create('User', `clash-${index}`, user(`WRITER${index}@example.com`), NOW));
-            expect(clash.status).toBe(409);
+            const clash = await storeErrorOf(store.create('User', `clash-${index}`, user(`WRITER${index}@example.com`), NOW));
+            expect(clash.kind).toBe('uniqueness');
             failedWrites++;
             if (index % 2 === 0) {
                 const groupId = `group-${index}`;

@@ -11,17 +11,20 @@ import { createApp } from '../../shared/app';
 import { readSettings } from '../../shared/config';
 import { buildResourceRows } from '../../shared/store/entities';
 import {
+    DEFAULT_PARTITIONS,
     GROUPS_PARTITION,
     deletionMarkerRowKey,
     memberEdgePrefix,
     memberOfEdgePrefix,
+    memberOfEdgeRowKey,
+    partitionsOf,
     prefixRange,
     resourceRowKey,
     uniqueNameRowKey,
 } from '../../shared/store/keys';
 import { createTableResourceStore } from '../../shared/store/TableResourceStore';
 import { checkConsistency } from '../support/consistencyChecker';
-import { LATER, NOW, collect, group, scimErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
+import { LATER, NOW, collect, group, storeErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
 
 const { store, raw, tableName, connectionString } = storeOnFreshTable();
 /** The same table, but a DELETE that spends no time on edges: the marking transaction and nothing else. */
@@ -32,7 +35,7 @@ const noChange = { clear: false, add: [] as string[], remove: [] as string[] };
 async function seedUsers(prefix: string, count: number): Promise<string[]> {
     const ids = Array.from({ length: count }, (_, index) => `${prefix}-${String(index).padStart(4, '0')}`);
     const actions: TransactionAction[] = ids.flatMap((id): TransactionAction[] => {
-        const rows = buildResourceRows('User', id, user(`${id}@example.com`), { created: NOW, lastModified: NOW }, { hasMemberships: true });
+        const rows = buildResourceRows('User', id, user(`${id}@example.com`), DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW }, { hasMemberships: true });
         return [['create', rows.resource], ['create', rows.uniqueName]];
     });
     await submitInTransactions(raw, actions);
@@ -83,8 +86,8 @@ describe('a group DELETE bounded by its time budget', () => {
         expect((await collect(store.list('Group', 1000))).map((resource) => resource.id)).not.toContain('g-big');
         expect((await store.existingIds(['g-big'])).size).toBe(0);
         // (Through hastyStore: `store` created the group under 2 s ago and may skip the read of a members-only change.)
-        expect((await scimErrorOf(hastyStore.update('Group', 'g-big', { members: { ...noChange, add: [members[1]!] } }, LATER))).status).toBe(404);
-        expect((await scimErrorOf(store.update('Group', 'g-big', { attributes: group('Revived') }, LATER))).status).toBe(404);
+        expect((await storeErrorOf(hastyStore.update('Group', 'g-big', { members: { ...noChange, add: [members[1]!] } }, LATER))).kind).toBe('notFound');
+        expect((await storeErrorOf(store.update('Group', 'g-big', { attributes: group('Revived') }, LATER))).kind).toBe('notFound');
         // A user's groups and the groups the deleted group was in: the edges are still there, the group is not.
         expect(await store.groupsOf(members[0]!)).toEqual([other, outer]);
         expect(await store.groupsOf(members[299]!)).toEqual([]);
@@ -160,13 +163,21 @@ describe('a group DELETE bounded by its time budget', () => {
     it('the SweepDeletedGroups timer runs the sweep on the app\'s store and logs one line with the counts', async () => {
         await bigGroup('g-timer', 'Timer', 20);
         expect(await hastyStore.delete('Group', 'g-timer')).toBe(true);
+        // A named tenant's unfinished delete too: the timer sweeps every tenant's partitions.
+        const tenantStore = hastyStore.withPartitions(partitionsOf('sweep-co'));
+        await store.tenantRegistry().add({ name: 'sweep-co', state: 'active', created: NOW, tokenDigest: '00'.repeat(32) });
+        await tenantStore.create('User', 'tu', user('tu@example.com'), NOW);
+        await tenantStore.create('Group', 'g-tenant', group('Tenant team'), NOW, ['tu']);
+        expect(await tenantStore.delete('Group', 'g-tenant')).toBe(true);
+        expect(await tenantStore.groupsOf('tu')).toEqual([]);
         const app = createApp(readSettings({ TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName }), { tokenVerifier: { log: () => undefined } });
         const logs: string[] = [];
         const context = new InvocationContext({ functionName: 'SweepDeletedGroups', logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')) });
         const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: NOW, next: LATER, lastUpdated: NOW } };
-        await sweepDeletedGroups(async () => app)(timer, context);
+        await sweepDeletedGroups(() => Promise.resolve(app))(timer, context);
         expect(logs).toHaveLength(1);
-        expect(logs[0]).toMatch(/^group delete sweep \{"groupsFinished":1,"groupsRemaining":0,"durationMs":\d+\}$/);
+        expect(logs[0]).toMatch(/^group delete sweep \{"groupsFinished":2,"groupsRemaining":0,"durationMs":\d+\}$/);
+        expect(await raw.getEntity(partitionsOf('sweep-co').groups, memberOfEdgeRowKey('tu', 'g-tenant')).then(() => true, () => false)).toBe(false);
         expect(await rowExists(resourceRowKey('Group', 'g-timer'))).toBe(false);
         expect(await checkConsistency(connectionString, tableName)).toEqual([]);
     });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { odata, type TransactionAction } from '@azure/data-tables';
 import { GROUPS_PARTITION, memberEdgePrefix, prefixRange, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
+import { countStorageRequests, emptyStorageRequestCounts } from '../../shared/store/requestCounter';
+import { createTableResourceStore } from '../../shared/store/TableResourceStore';
 import { checkConsistency } from '../support/consistencyChecker';
-import { LATER, NOW, collect, group, scimErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
+import { LATER, NOW, collect, group, storeErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
 
 const { store, tableName, connectionString, raw } = storeOnFreshTable();
 
@@ -23,8 +25,8 @@ describe('groups: create and uniqueness', () => {
         const created = await store.create('Group', 'g-sales', group('Sales Team', 'ext-sales'), NOW);
         expect((await store.lookup('Group', { kind: 'displayName', value: 'SALES team' }))[0]).toEqual(created);
         expect((await store.lookup('Group', { kind: 'externalId', value: 'ext-sales' }))[0]).toEqual(created);
-        const error = await scimErrorOf(store.create('Group', 'g-sales-2', group('sales TEAM'), NOW));
-        expect(error).toMatchObject({ status: 409, scimType: 'uniqueness' });
+        const error = await storeErrorOf(store.create('Group', 'g-sales-2', group('sales TEAM'), NOW));
+        expect(error).toMatchObject({ kind: 'uniqueness' });
         // Users and groups are separate namespaces.
         await store.create('User', 'u-sales', user('Sales Team'), NOW);
     });
@@ -34,8 +36,8 @@ describe('groups: create and uniqueness', () => {
         const created = await store.create('Group', 'g-initial', group('Initial'), NOW, users);
         expect(await memberIds('g-initial')).toEqual([...users].sort());
         expect((await store.get('Group', 'g-initial'))?.version).toBe(created.version);
-        const error = await scimErrorOf(store.create('Group', 'g-bad-members', group('Bad members'), NOW, ['no-such-member']));
-        expect(error).toMatchObject({ status: 400, scimType: 'invalidValue' });
+        const error = await storeErrorOf(store.create('Group', 'g-bad-members', group('Bad members'), NOW, ['no-such-member']));
+        expect(error).toMatchObject({ kind: 'invalidChange' });
         expect(await store.get('Group', 'g-bad-members')).toBeUndefined();
     });
 });
@@ -109,15 +111,15 @@ describe('groups: membership edges', () => {
         const [erin] = await createUsers('u-x', 1);
         const current = await store.create('Group', 'g-refuse', group('Refuse'), NOW, [erin!]);
         for (const add of [['nobody'], ['g-refuse']]) {
-            const error = await scimErrorOf(store.update('Group', 'g-refuse', { members: { ...noChange, add } }, LATER));
-            expect(error).toMatchObject({ status: 400, scimType: 'invalidValue' });
+            const error = await storeErrorOf(store.update('Group', 'g-refuse', { members: { ...noChange, add } }, LATER));
+            expect(error).toMatchObject({ kind: 'invalidChange' });
         }
         const changed = await store.update('Group', 'g-refuse', { attributes: group('Refuse renamed') }, LATER, current.version);
-        const stale = await scimErrorOf(store.update('Group', 'g-refuse', { members: { ...noChange, remove: [erin!] } }, LATER, current.version));
-        expect(stale.status).toBe(412);
+        const stale = await storeErrorOf(store.update('Group', 'g-refuse', { members: { ...noChange, remove: [erin!] } }, LATER, current.version));
+        expect(stale.kind).toBe('versionConflict');
         expect(await memberIds('g-refuse')).toEqual([erin]);
         expect((await store.get('Group', 'g-refuse'))?.version).toBe(changed.version);
-        expect((await scimErrorOf(store.update('Group', 'g-none', { members: { ...noChange, add: [erin!] } }, LATER))).status).toBe(404);
+        expect((await storeErrorOf(store.update('Group', 'g-none', { members: { ...noChange, add: [erin!] } }, LATER))).kind).toBe('notFound');
     });
 
     it('applies concurrent member PATCHes of one group without conflicts', async () => {
@@ -139,6 +141,31 @@ describe('groups: membership edges', () => {
 });
 
 describe('groups: delete cascades', () => {
+    it('deletes a group (and a member user) at an expected version only, checked by the storage request itself', async () => {
+        const [ivy] = await createUsers('u-dv', 1);
+        const created = await store.create('Group', 'g-dv', group('Delete at version', 'ext-dv'), NOW, [ivy!]);
+        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
+        const changed = await other.update('Group', 'g-dv', { attributes: group('Delete at version', 'ext-dv-2') }, LATER);
+        const refused = emptyStorageRequestCounts();
+        expect((await storeErrorOf(countStorageRequests(() => store.delete('Group', 'g-dv', created.version), refused))).kind).toBe('versionConflict');
+        expect(refused).toMatchObject({ pointRead: 0, transaction: 1, total: 1 }); // no read: the marking transaction's If-Match refused it
+        expect(await memberIds('g-dv')).toEqual([ivy]);
+
+        expect(await store.get('Group', 'g-dv')).toMatchObject({ version: changed.version });
+        expect(await store.delete('Group', 'g-dv', changed.version)).toBe(true);
+        expect(await store.get('Group', 'g-dv')).toBeUndefined();
+        expect(await store.groupsOf(ivy!)).toEqual([]);
+        expect(await store.delete('Group', 'g-dv', changed.version)).toBe(false);
+
+        // A user in a group: its edges go with it.
+        const [jay] = await createUsers('u-dv-member', 1);
+        await store.create('Group', 'g-dv-2', group('Keeps no deleted member'), NOW, [jay!]);
+        const jayNow = (await store.get('User', jay!))!;
+        expect(await store.delete('User', jay!, jayNow.version)).toBe(true);
+        expect(await memberIds('g-dv-2')).toEqual([]);
+        expect(await checkConsistency(connectionString, tableName)).toEqual([]);
+    });
+
     it('deleting a user removes its memberships in every group', async () => {
         const [gina, hank] = await createUsers('u-dc', 2);
         await store.create('Group', 'g-dc-1', group('Cascade 1'), NOW, [gina!, hank!]);
@@ -180,7 +207,7 @@ describe('groups: delete cascades', () => {
         expect(await store.lookup('Group', { kind: 'id', value: 'g-int' })).toEqual([]);
         expect((await collect(store.list('Group', 1000))).map((resource) => resource.id)).not.toContain('g-int');
         expect((await store.existingIds(['g-int'])).size).toBe(0);
-        expect((await scimErrorOf(store.update('Group', 'g-int', { attributes: group('Revived') }, LATER))).status).toBe(404);
+        expect((await storeErrorOf(store.update('Group', 'g-int', { attributes: group('Revived') }, LATER))).kind).toBe('notFound');
         await store.create('Group', 'g-int-new', group('INTERRUPTED'), LATER); // the name is free
         expect(await checkConsistency(connectionString, tableName)).toContain(`groups ${resourceRowKey('Group', 'g-int')}: group left in the deleting state`);
 

@@ -8,7 +8,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { ResourceStore } from '../../shared/scim/store';
 import { SWEEP_BUDGET_MS } from '../../functions/SweepDeletedGroups';
 import { buildResourceRows } from '../../shared/store/entities';
-import { GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey } from '../../shared/store/keys';
+import { DEFAULT_PARTITIONS, GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey } from '../../shared/store/keys';
 import { countStorageRequests, type StorageRequestCounts } from '../../shared/store/requestCounter';
 import { checkConsistency } from '../support/consistencyChecker';
 import { LATER, NOW, group, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
@@ -24,7 +24,7 @@ async function seedUsers(raw: TableClient, prefix: string, count: number, flags:
     for (let index = 0; index < count; index++) {
         const id = `${prefix}-${index}`;
         ids.push(id);
-        const rows = buildResourceRows('User', id, user(`${id}@example.com`, `ext-${id}`), { created: NOW, lastModified: NOW }, flags);
+        const rows = buildResourceRows('User', id, user(`${id}@example.com`, `ext-${id}`), DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW }, flags);
         actions.push(['create', rows.resource], ['create', rows.uniqueName], ['create', rows.externalId!]);
     }
     await submitInTransactions(raw, actions);

@@ -50,7 +50,7 @@ describe('countStorageRequests', () => {
         const { store } = storeOnFreshTable();
         await store.create('User', 'dup', user('dup@example.com'), NOW);
         const counts = { pointRead: 0, rangeRead: 0, scan: 0, transaction: 0, write: 0, tableCreate: 0, other: 0, total: 0 };
-        await expect(countStorageRequests(() => store.create('User', 'dup2', user('DUP@example.com'), NOW), counts)).rejects.toMatchObject({ status: 409 });
+        await expect(countStorageRequests(() => store.create('User', 'dup2', user('DUP@example.com'), NOW), counts)).rejects.toMatchObject({ kind: 'uniqueness' });
         expect(counts).toMatchObject({ transaction: 1, total: 1 });
     });
 });

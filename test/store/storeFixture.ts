@@ -1,7 +1,7 @@
 /** Shared set-up for the store suites: a store on a fresh table of the shared Azurite, plus seeding helpers. */
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { expect } from 'vitest';
-import { ScimError } from '../../shared/scim/errors';
+import { StoreError } from '../../shared/scim/storeErrors';
 import { createTableResourceStore, type TableResourceStore } from '../../shared/store/TableResourceStore';
 import { testConnectionString, testTableName } from '../support/tables';
 
@@ -42,14 +42,14 @@ export function group(displayName: string, externalId?: string): Record<string, 
     };
 }
 
-/** Awaits a rejection and returns it as a ScimError (fails the test if it is anything else). */
-export async function scimErrorOf(promise: Promise<unknown>): Promise<ScimError> {
+/** Awaits a rejection and returns it as the store's error value (fails the test if it is anything else). */
+export async function storeErrorOf(promise: Promise<unknown>): Promise<StoreError> {
     const error = await promise.then(
         () => undefined,
         (caught: unknown) => caught,
     );
-    expect(error).toBeInstanceOf(ScimError);
-    return error as ScimError;
+    expect(error).toBeInstanceOf(StoreError);
+    return error as StoreError;
 }
 
 /** Submits actions in transactions of ≤ 100 (all in one partition), a few at a time. Creates the table if needed. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { countStorageRequests, emptyStorageRequestCounts } from '../../shared/store/requestCounter';
 import { createTableResourceStore } from '../../shared/store/TableResourceStore';
 import { checkConsistency } from '../support/consistencyChecker';
-import { LATER, NOW, collect, scimErrorOf, storeOnFreshTable, user } from './storeFixture';
+import { LATER, NOW, collect, storeErrorOf, storeOnFreshTable, user } from './storeFixture';
 
 const { store, tableName, connectionString } = storeOnFreshTable();
 
@@ -30,9 +31,8 @@ describe('users: create, read, uniqueness', () => {
     it('refuses a userName that differs only in case or Unicode composition with 409 uniqueness', async () => {
         await store.create('User', 'id-jose', user('Jos\u00e9'), NOW); // é precomposed
         for (const clash of ['JOS\u00c9', 'jose\u0301', 'JOSE\u0301']) {
-            const error = await scimErrorOf(store.create('User', `id-clash-${clash.length}`, user(clash), NOW));
-            expect(error.status).toBe(409);
-            expect(error.scimType).toBe('uniqueness');
+            const error = await storeErrorOf(store.create('User', `id-clash-${clash.length}`, user(clash), NOW));
+            expect(error.kind).toBe('uniqueness');
             expect(error.message).not.toContain('Jos'); // no personal data in errors
         }
         expect(await store.get('User', 'id-clash-4')).toBeUndefined(); // nothing half-written
@@ -60,7 +60,7 @@ describe('users: create, read, uniqueness', () => {
             expect(await store.get('User', id)).toEqual(created);
             expect(await store.lookup('User', { kind: 'userName', value: value.toUpperCase() })).toEqual([created]);
             expect(await store.lookup('User', { kind: 'externalId', value })).toEqual([created]);
-            expect((await scimErrorOf(store.create('User', `${id}-again`, user(value), NOW))).status).toBe(409);
+            expect((await storeErrorOf(store.create('User', `${id}-again`, user(value), NOW))).kind).toBe('uniqueness');
         }
         // Two long values that share a 2 KiB prefix are still different keys (hashes, not truncation).
         await store.create('User', 'long-a', user('y'.repeat(2048) + 'a'), NOW);
@@ -73,7 +73,7 @@ describe('users: create, read, uniqueness', () => {
         const outcomes = await Promise.allSettled(spellings.map((name, index) => store.create('User', `id-race-${index}`, user(name), NOW)));
         expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
         for (const outcome of outcomes.filter((outcome) => outcome.status === 'rejected')) {
-            expect((outcome as PromiseRejectedResult).reason).toMatchObject({ status: 409, scimType: 'uniqueness' });
+            expect(outcome.reason).toMatchObject({ kind: 'uniqueness' });
         }
         expect(await store.lookup('User', { kind: 'userName', value: 'race@example.com' })).toHaveLength(1);
     });
@@ -84,11 +84,10 @@ describe('users: create, read, uniqueness', () => {
         expect((await store.get('User', 'id-big'))?.attributes).toEqual(big);
 
         const tooBig = user('toobig@example.com', undefined, { notes: 'z'.repeat(460_000) });
-        const error = await scimErrorOf(store.create('User', 'id-too-big', tooBig, NOW));
-        expect(error.status).toBe(413);
-        expect(error.scimType).toBeUndefined();
-        const updateError = await scimErrorOf(store.update('User', 'id-big', { attributes: tooBig }, LATER));
-        expect(updateError.status).toBe(413);
+        const error = await storeErrorOf(store.create('User', 'id-too-big', tooBig, NOW));
+        expect(error.kind).toBe('tooLarge');
+        const updateError = await storeErrorOf(store.update('User', 'id-big', { attributes: tooBig }, LATER));
+        expect(updateError.kind).toBe('tooLarge');
         expect((await store.get('User', 'id-big'))?.attributes).toEqual(big);
     });
 });
@@ -109,8 +108,8 @@ describe('users: update and versions', () => {
     it('refuses a rename onto a taken userName with 409 and changes nothing', async () => {
         await store.create('User', 'id-taken', user('taken@example.com'), NOW);
         const mine = await store.create('User', 'id-mine', user('mine@example.com'), NOW);
-        const error = await scimErrorOf(store.update('User', 'id-mine', { attributes: user('TAKEN@example.com') }, LATER));
-        expect(error).toMatchObject({ status: 409, scimType: 'uniqueness' });
+        const error = await storeErrorOf(store.update('User', 'id-mine', { attributes: user('TAKEN@example.com') }, LATER));
+        expect(error).toMatchObject({ kind: 'uniqueness' });
         expect(await store.get('User', 'id-mine')).toEqual(mine);
     });
 
@@ -124,22 +123,21 @@ describe('users: update and versions', () => {
         expect((await store.get('User', 'id-ver'))?.version).toBe(v3.version);
 
         for (const stale of [v1.version, v2.version, 'W/"not-a-version"', '*', '']) {
-            const error = await scimErrorOf(store.update('User', 'id-ver', { attributes: user('x@example.com') }, LATER, stale));
-            expect(error.status).toBe(412);
-            expect(error.scimType).toBeUndefined();
+            const error = await storeErrorOf(store.update('User', 'id-ver', { attributes: user('x@example.com') }, LATER, stale));
+            expect(error.kind).toBe('versionConflict');
         }
         expect((await store.get('User', 'id-ver'))?.attributes.userName).toBe('VER@example.com');
         // Another store instance (another Functions instance) knows nothing of this one's reads: still 412.
         const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
-        expect((await scimErrorOf(other.update('User', 'id-ver', { attributes: user('y@example.com') }, LATER, v2.version))).status).toBe(412);
+        expect((await storeErrorOf(other.update('User', 'id-ver', { attributes: user('y@example.com') }, LATER, v2.version))).kind).toBe('versionConflict');
         expect((await other.update('User', 'id-ver', { attributes: user('y@example.com') }, LATER, v3.version)).attributes.userName).toBe('y@example.com');
     });
 
     it('answers 404 for updates of missing users and refuses members on a user', async () => {
-        expect((await scimErrorOf(store.update('User', 'id-missing', { attributes: user('m@example.com') }, LATER))).status).toBe(404);
+        expect((await storeErrorOf(store.update('User', 'id-missing', { attributes: user('m@example.com') }, LATER))).kind).toBe('notFound');
         await store.create('User', 'id-nomembers', user('nomembers@example.com'), NOW);
-        const error = await scimErrorOf(store.update('User', 'id-nomembers', { members: { clear: true, add: [], remove: [] } }, LATER));
-        expect(error).toMatchObject({ status: 400, scimType: 'invalidValue' });
+        const error = await storeErrorOf(store.update('User', 'id-nomembers', { members: { clear: true, add: [], remove: [] } }, LATER));
+        expect(error).toMatchObject({ kind: 'invalidChange' });
     });
 });
 
@@ -152,6 +150,28 @@ describe('users: delete and list', () => {
         expect(await store.lookup('User', { kind: 'externalId', value: 'del-ext' })).toEqual([]);
         expect(await store.delete('User', 'id-del')).toBe(false);
         await store.create('User', 'id-del-2', user('del@example.com'), LATER); // the name is free again
+    });
+
+    it('deletes at an expected version only, checked by the storage request itself', async () => {
+        const created = await store.create('User', 'id-del-ver', user('del-ver@example.com', 'ext-del-ver'), NOW);
+        // Another instance changes the user; this store still remembers the row it created and reads nothing.
+        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
+        const changed = await other.update('User', 'id-del-ver', { attributes: user('del-ver@example.com', 'ext-del-ver', { title: 'changed' }) }, LATER);
+        const refused = emptyStorageRequestCounts();
+        expect((await storeErrorOf(countStorageRequests(() => store.delete('User', 'id-del-ver', created.version), refused))).kind).toBe('versionConflict');
+        expect(refused).toMatchObject({ pointRead: 0, transaction: 1, total: 1 }); // the marking transaction's If-Match refused it
+        expect(await store.get('User', 'id-del-ver')).toMatchObject({ version: changed.version, attributes: { title: 'changed' } });
+        expect((await storeErrorOf(store.delete('User', 'id-del-ver', 'W/"not-a-version"'))).kind).toBe('versionConflict');
+
+        // At the current version (just read, so no read again): mark and drop the index rows, then the row.
+        const { result: deleted, requests } = await countStorageRequests(() => store.delete('User', 'id-del-ver', changed.version));
+        expect(deleted).toBe(true);
+        expect(requests).toMatchObject({ pointRead: 0, transaction: 1, write: 1, total: 2 });
+        expect(await store.get('User', 'id-del-ver')).toBeUndefined();
+        expect(await store.lookup('User', { kind: 'externalId', value: 'ext-del-ver' })).toEqual([]);
+        expect(await store.delete('User', 'id-del-ver', changed.version)).toBe(false);
+        await store.create('User', 'id-del-ver-2', user('DEL-VER@example.com'), LATER); // the userName is free
+        expect(await checkConsistency(connectionString, tableName)).toEqual([]);
     });
 
     it('lists users in id order and stops at the limit', async () => {
@@ -170,7 +190,7 @@ describe('users: delete and list', () => {
 });
 
 describe('storage faults', () => {
-    it('answers 503 with Retry-After, quickly, when storage is unreachable', async () => {
+    it('reports `unavailable` with a retry-after, after a bounded number of tries, when storage is unreachable', async () => {
         const port = await unusedPort();
         const down = createTableResourceStore(
             {
@@ -179,13 +199,15 @@ describe('storage faults', () => {
             },
             { allowInsecureConnection: true },
         );
-        const started = Date.now();
-        for (const attempt of [down.get('User', 'x'), down.create('User', 'x', user('x@example.com'), NOW), collect(down.list('User', 5))]) {
-            const error = await scimErrorOf(attempt);
-            expect(error.status).toBe(503);
-            expect(error.headers['Retry-After']).toBeDefined();
+        const operations: (() => Promise<unknown>)[] = [() => down.get('User', 'x'), () => down.create('User', 'x', user('x@example.com'), NOW), () => collect(down.list('User', 5))];
+        for (const operation of operations) {
+            const counts = emptyStorageRequestCounts();
+            const error = await storeErrorOf(countStorageRequests(operation, counts));
+            expect(error.kind).toBe('unavailable');
+            expect(error.retryAfterSeconds).toBeGreaterThan(0);
+            // Fails fast: the table creation tried once and retried twice (RETRY_OPTIONS), nothing after it.
+            expect(counts).toMatchObject({ tableCreate: 3, total: 3 });
         }
-        expect(Date.now() - started).toBeLessThan(15_000);
     });
 });
 

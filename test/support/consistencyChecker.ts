@@ -8,12 +8,16 @@ import type { ResourceTypeName } from '../../shared/scim/schemas';
 import { attributesOf } from '../../shared/store/entities';
 import { eventDraftOf } from '../../shared/store/FeedLog';
 import {
+    DEFAULT_PARTITIONS,
     FEED_HEAD_ROW_KEY,
     FEED_PUSH_CHECKPOINT_ROW_KEY,
-    GROUPS_PARTITION,
-    USERS_PARTITION,
+    TENANTS_PARTITION,
     positionOfEventRowKey,
     deletionMarkerRowKey,
+    isTenantName,
+    partitionsOf,
+    tenantRowKey,
+    type Partitions,
     externalIdRowKey,
     memberEdgeRowKey,
     memberOfEdgeRowKey,
@@ -34,26 +38,53 @@ export async function checkConsistency(connectionString: string, tableName: stri
     return findViolations(rows);
 }
 
+/**
+ * Every tenant's rows are checked against that tenant's partitions only (keys.ts `partitionsOf`): a row that
+ * points into another tenant's partitions (an edge to another tenant's user) is a missing row here. Rows in no
+ * tenant's partitions and malformed registry rows are violations too.
+ */
 function findViolations(rows: Map<string, Row>): string[] {
     const violations: string[] = [];
+    const tenants = new Map<string, Partitions>([['', DEFAULT_PARTITIONS]]);
+    for (const entity of rows.values()) {
+        const [tenant, rest] = entity.partitionKey.split('~');
+        if (entity.partitionKey === TENANTS_PARTITION) checkTenantRow(entity, violations);
+        else if (rest !== undefined && tenant !== undefined && isTenantName(tenant)) tenants.set(tenant, partitionsOf(tenant));
+    }
+    const known = new Set([TENANTS_PARTITION, ...[...tenants.values()].flatMap((p) => [p.users, p.groups])]);
+    for (const entity of rows.values()) {
+        if (!known.has(entity.partitionKey)) violations.push(`${entity.partitionKey} ${entity.rowKey}: unknown partition`);
+    }
+    for (const partitions of tenants.values()) violations.push(...findTenantViolations(rows, partitions));
+    return violations;
+}
+
+function checkTenantRow(entity: Row, violations: string[]): void {
+    const name = String(entity.name);
+    const where = `${entity.partitionKey} ${entity.rowKey}`;
+    if (!isTenantName(name) || entity.rowKey !== tenantRowKey(name)) violations.push(`${where}: tenant row with a bad name`);
+    if (!['active', 'disabled', 'removing'].includes(String(entity.state))) violations.push(`${where}: tenant row with an unknown state`);
+    if ((typeof entity.tokenDigest === 'string') === (typeof entity.secretName === 'string')) violations.push(`${where}: tenant row needs exactly one token source`);
+}
+
+/** The invariants of one tenant's two partitions (docs/storage.md, "Invariants"). */
+export function findTenantViolations(rows: Map<string, Row>, partitions: Partitions): string[] {
+    const violations: string[] = [];
     const row = (partitionKey: string, rowKey: string) => rows.get(`${partitionKey}|${rowKey}`);
-    const resource = (type: ResourceTypeName, id: string) => row(type === 'User' ? USERS_PARTITION : GROUPS_PARTITION, resourceRowKey(type, id));
+    const resource = (type: ResourceTypeName, id: string) => row(type === 'User' ? partitions.users : partitions.groups, resourceRowKey(type, id));
 
     for (const entity of rows.values()) {
         const where = `${entity.partitionKey} ${entity.rowKey}`;
         const [kind] = entity.rowKey.split(':');
         const partitionType: ResourceTypeName | undefined =
-            entity.partitionKey === USERS_PARTITION ? 'User' : entity.partitionKey === GROUPS_PARTITION ? 'Group' : undefined;
-        if (!partitionType) {
-            violations.push(`${where}: unknown partition`);
-            continue;
-        }
+            entity.partitionKey === partitions.users ? 'User' : entity.partitionKey === partitions.groups ? 'Group' : undefined;
+        if (!partitionType) continue; // another tenant's row
         switch (kind) {
             case 'u':
             case 'g': {
                 const type: ResourceTypeName = kind === 'u' ? 'User' : 'Group';
                 if (type !== partitionType) violations.push(`${where}: resource row in the wrong partition`);
-                checkResourceRow(entity, type, where, row, violations);
+                checkResourceRow(entity, type, where, row, partitions, violations);
                 break;
             }
             case 'un':
@@ -82,7 +113,7 @@ function findViolations(rows: Map<string, Row>): string[] {
                     violations.push(`${where}: edge outside the groups partition`);
                     break;
                 }
-                checkEdge(entity, kind, where, row, resource, violations);
+                checkEdge(entity, kind, where, row, resource, partitions, violations);
                 break;
             }
             case 'ev':
@@ -95,7 +126,7 @@ function findViolations(rows: Map<string, Row>): string[] {
                 violations.push(`${where}: unknown row kind`);
         }
     }
-    checkStreams(rows, violations);
+    checkStreams(rows, partitions, violations);
     return violations;
 }
 
@@ -116,8 +147,8 @@ function checkEventRow(entity: Row, partitionType: ResourceTypeName, where: stri
  * Each stream's positions are gap-free from its oldest retained event to its head, and the head names the
  * newest (a stream with events has a head; retention keeps the newest event).
  */
-function checkStreams(rows: Map<string, Row>, violations: string[]): void {
-    for (const partition of [USERS_PARTITION, GROUPS_PARTITION]) {
+function checkStreams(rows: Map<string, Row>, partitions: Partitions, violations: string[]): void {
+    for (const partition of [partitions.users, partitions.groups]) {
         const positions = [...rows.values()]
             .filter((entity) => entity.partitionKey === partition)
             .map((entity) => positionOfEventRowKey(entity.rowKey))
@@ -136,11 +167,18 @@ function checkStreams(rows: Map<string, Row>, violations: string[]): void {
     }
 }
 
-function checkResourceRow(entity: Row, type: ResourceTypeName, where: string, row: (pk: string, rk: string) => Row | undefined, violations: string[]): void {
+function checkResourceRow(
+    entity: Row,
+    type: ResourceTypeName,
+    where: string,
+    row: (pk: string, rk: string) => Row | undefined,
+    partitions: Partitions,
+    violations: string[],
+): void {
     const id = String(entity.id);
     if (entity.rowKey !== resourceRowKey(type, id)) violations.push(`${where}: RowKey does not match id`);
     // `deleting` with its `del:` marker is a cleanup the sweep will finish; without it, nothing would.
-    if (entity.deleting && (type !== 'Group' || !row(GROUPS_PARTITION, deletionMarkerRowKey(id)))) violations.push(`${where}: group left in the deleting state`);
+    if (entity.deleting && (type !== 'Group' || !row(partitions.groups, deletionMarkerRowKey(id)))) violations.push(`${where}: ${type.toLowerCase()} left in the deleting state`);
     let attributes: Record<string, unknown>;
     try {
         attributes = attributesOf(entity);
@@ -168,6 +206,7 @@ function checkEdge(
     where: string,
     row: (pk: string, rk: string) => Row | undefined,
     resource: (type: ResourceTypeName, id: string) => Row | undefined,
+    partitions: Partitions,
     violations: string[],
 ): void {
     const groupId = String(entity.groupId);
@@ -176,7 +215,7 @@ function checkEdge(
     const ownKey = kind === 'm' ? memberEdgeRowKey(groupId, memberId) : memberOfEdgeRowKey(memberId, groupId);
     if (entity.rowKey !== ownKey) violations.push(`${where}: edge RowKey does not match its groupId/memberId`);
     const otherKey = kind === 'm' ? memberOfEdgeRowKey(memberId, groupId) : memberEdgeRowKey(groupId, memberId);
-    const other = row(GROUPS_PARTITION, otherKey);
+    const other = row(partitions.groups, otherKey);
     if (!other) violations.push(`${where}: ${kind === 'm' ? 'reverse' : 'forward'} edge missing`);
     else if (other.memberType !== memberType) violations.push(`${where}: edge and reverse edge disagree on memberType`);
     const group = resource('Group', groupId);

@@ -46,9 +46,10 @@ export function importsOf(source: string, fileName = 'file.ts'): { specifier: st
             found.push({ specifier: node.moduleSpecifier.text, typeOnly: allTypes });
         } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
             found.push({ specifier: node.argument.literal.text, typeOnly: true });
-        } else if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0]!)
+        } else if (ts.isCallExpression(node) && node.arguments.length === 1
             && ((ts.isIdentifier(node.expression) && node.expression.text === 'require') || node.expression.kind === ts.SyntaxKind.ImportKeyword)) {
-            found.push({ specifier: (node.arguments[0] as ts.StringLiteral).text, typeOnly: false });
+            const [argument] = node.arguments;
+            if (argument !== undefined && ts.isStringLiteral(argument)) found.push({ specifier: argument.text, typeOnly: false });
         }
         ts.forEachChild(node, visit);
     };

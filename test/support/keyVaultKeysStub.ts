@@ -128,7 +128,7 @@ export function createKeyVaultKeysStub(vaultUrl: () => string, now: () => number
                 return;
             }
             const body = await request.readJson();
-            const digest = Buffer.from(String(body.value ?? ''), 'base64url');
+            const digest = Buffer.from(typeof body.value === 'string' ? body.value : '', 'base64url');
             if (body.alg !== 'RS256' || digest.length !== 32) {
                 request.sendError(400, 'BadParameter', 'The stub signs RS256 SHA-256 digests only.');
                 return;

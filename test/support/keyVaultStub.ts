@@ -296,9 +296,9 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
 /** A credential that hands out the stub's access token without contacting anything. */
 export const fakeCredential: TokenCredential & { calls: number } = {
     calls: 0,
-    async getToken() {
+    getToken() {
         fakeCredential.calls += 1;
-        return { token: STUB_ACCESS_TOKEN, expiresOnTimestamp: Date.now() + 60 * 60 * 1000 };
+        return Promise.resolve({ token: STUB_ACCESS_TOKEN, expiresOnTimestamp: Date.now() + 60 * 60 * 1000 });
     },
 };
 

@@ -19,6 +19,12 @@ export interface ScimReply {
     text: string;
 }
 
+export interface RequestOptions {
+    timeoutMs?: number;
+    /** Another SCIM root and its token: a named tenant's `Tenant URL` and `Secret Token` (test/http/tenants.test.ts). */
+    as?: { base: string; token: string };
+}
+
 export interface ScimTestServer {
     /** `http://127.0.0.1:PORT/scim` */
     base: string;
@@ -34,7 +40,7 @@ export interface ScimTestServer {
      * `path` is relative to the SCIM root (`/Users?filter=…`). JSON bodies are serialised; strings sent as
      * they are. `timeoutMs` aborts a request that hangs (hostile-input tests).
      */
-    request(method: string, path: string, body?: unknown, headers?: Record<string, string>, options?: { timeoutMs?: number }): Promise<ScimReply>;
+    request(method: string, path: string, body?: unknown, headers?: Record<string, string>, options?: RequestOptions): Promise<ScimReply>;
     /**
      * Serves a freshly built app from then on: the same table and token plus these settings (e.g. a
      * KEY_VAULT_URL), with these verifier dependencies. A new app also means empty caches (store, verifier).
@@ -59,7 +65,7 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
         routes: ROUTES,
-        app: async () => app,
+        app: () => Promise.resolve(app),
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
     const base = `${host.url}/scim`;
@@ -72,13 +78,13 @@ export async function startScimServer(options: { token?: string; connectionStrin
         connectionString,
         logs,
         async request(method, path, body, headers = {}, options = {}) {
-            const init: RequestInit = { method, headers: { Authorization: `Bearer ${token}`, ...headers } };
+            const init: RequestInit = { method, headers: { Authorization: `Bearer ${options.as?.token ?? token}`, ...headers } };
             if (options.timeoutMs !== undefined) init.signal = AbortSignal.timeout(options.timeoutMs);
             if (body !== undefined) {
                 init.body = typeof body === 'string' ? body : JSON.stringify(body);
                 (init.headers as Record<string, string>)['Content-Type'] ??= 'application/scim+json; charset=utf-8';
             }
-            const response = await fetch(base + path, init);
+            const response = await fetch((options.as?.base ?? base) + path, init);
             const text = await response.text();
             let parsed: unknown;
             try {

@@ -6,7 +6,7 @@ import { vi } from 'vitest';
 
 const originalWarn = console.warn;
 vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
-    const first = String(args[0] ?? '');
+    const first = typeof args[0] === 'string' ? args[0] : '';
     if (first.includes('test mode') || first.includes('Skipping call to register function')) return;
     originalWarn(...args);
 });

@@ -15,8 +15,9 @@ import { promisify } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
 import { CryptographyClient, type CryptographyClientOptions, type KeyClient, type KeyProperties, type KeyVaultKey } from '@azure/keyvault-keys';
 import { base64url, calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
-import { describeError } from '../KeyVaultTokenVerifier';
-import { selectAcceptedVersions, statusCodeOf } from '../tokenVersions';
+import { describeError } from '../../describeError';
+import { statusCodeOf } from '../../statusCodeOf';
+import { selectAcceptedVersions } from '../tokenVersions';
 
 export type SigningAlgorithm = 'RS256';
 export const SIGNING_ALGORITHM: SigningAlgorithm = 'RS256';
@@ -57,7 +58,7 @@ export class InMemorySigningKeys implements SigningKeys {
 
     async signer(): Promise<TokenSigner> {
         const { kid, privateKey } = await this.#load();
-        return { kid, alg: SIGNING_ALGORITHM, sign: async (input) => signWithNodeCrypto('sha256', input, privateKey) };
+        return { kid, alg: SIGNING_ALGORITHM, sign: (input) => Promise.resolve(signWithNodeCrypto('sha256', input, privateKey)) };
     }
 
     verificationKey(kid: string): VerificationKey | undefined {

@@ -37,7 +37,7 @@ const bodyCredentials = { ...clientCredentials, client_id: CLIENT_ID, client_sec
 /** A request to /scim with this bearer token. */
 async function scimWith(token: string, path = '/Users?startIndex=1&count=1') {
     const response = await fetch(server.base + path, { headers: { Authorization: `Bearer ${token}` } });
-    return { status: response.status, body: await response.json() as any };
+    return { status: response.status, body: await response.json() };
 }
 
 function expectOAuthError(reply: TokenReply, status: number, error: string): void {

@@ -3,16 +3,21 @@
  * error the RFC 7644 §3.12 body whose `status` matches the HTTP status.
  */
 import { expect } from 'vitest';
-import type { ScimReply } from '../../support/scimServer';
+import type { ScimType } from '../../shared/scim/errors';
+import type { ScimReply } from './scimServer';
 
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
-export function expectScimError(reply: ScimReply, status: number, scimType?: string): void {
+/**
+ * The one check of a SCIM error reply (RFC 7644 §3.12): the status, the SCIM content type, the error schema,
+ * `status` as a string, and exactly the given scimType — none when none is given (a 401, 404 or 503 has none).
+ */
+export function expectScimError(reply: Pick<ScimReply, 'status' | 'headers' | 'body' | 'text'>, status: number, scimType?: ScimType): void {
     expect(reply.status, reply.text).toBe(status);
     expect(reply.headers.get('content-type')).toMatch(/^application\/scim\+json/);
     expect(reply.body?.schemas).toEqual([ERROR_SCHEMA]);
     expect(reply.body?.status).toBe(String(status));
-    if (scimType !== undefined) expect(reply.body?.scimType).toBe(scimType);
+    expect(reply.body?.scimType).toBe(scimType);
 }
 
 /**

@@ -1,0 +1,252 @@
+/**
+ * The admin command for tenants (`npm run tenant -- <command>`, docs/operate.md "Onboarding a customer"):
+ *
+ *   add <name>      register a tenant; prints its Tenant URL and Secret Token once, as the last two lines
+ *   list            every tenant with its state and where its token is checked
+ *   rotate <name>   a new Secret Token (Key Vault: a new secret version, the previous one kept for the grace window)
+ *   disable <name>  refuse its token (every instance within SCIM_TOKEN_CACHE_SECONDS); its data stays
+ *   enable <name>   accept its token again
+ *   remove <name>   delete its data in bounded batches with a progress bar, then the tenant; rerun to resume
+ *
+ * Storage is the app's own setting: TABLES_CONNECTION_STRING (local, the same Azurite as `npm start`) or
+ * TABLES_ENDPOINT with the admin's Azure identity. With KEY_VAULT_URL set, a tenant's token is the Key Vault secret
+ * `scim-tenant-<name>`; without it only its SHA-256 digest is stored in the tenant's registry row.
+ * Options: --app-url <url> (the app's public URL for the Tenant URL; default SCIM_PUBLIC_BASE_URL or the local host).
+ */
+import { DefaultAzureCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { describeError } from '../shared/describeError';
+import { tokenDigest } from '../shared/auth/tokenDigest';
+import { readSettings, type Environment, type Settings } from '../shared/config';
+import { scimBaseUrl } from '../shared/http/scimEndpoint';
+import { createStoreFromSettings } from '../shared/store/createStore';
+import { isTenantName, partitionsOf } from '../shared/store/keys';
+import { createTableResourceStore, type TableResourceStore } from '../shared/store/TableResourceStore';
+import { TenantExistsError, type TenantRecord } from '../shared/store/TenantRegistry';
+import { generateToken } from './generateToken';
+import { rotateToken } from './tokenCommand';
+
+export interface TenantCommandIo {
+    env: Environment;
+    /** Program output: the Tenant URL and Secret Token, the list. */
+    out: (line: string) => void;
+    /** Explanations, progress and errors. */
+    err: (line: string) => void;
+    /** The progress bar, redrawn in place (a terminal's `\r`); defaults to `err`. */
+    progress?: (line: string) => void;
+    /** The store of the default tenant (its table holds the registry); defaults to the app's storage settings. */
+    openStore?: (settings: Settings) => TableResourceStore;
+    createSecretClient: (vaultUrl: string) => SecretClient;
+    now?: () => Date;
+}
+
+/** Rows a `remove` deletes per step: one page read, then ten transactions. */
+export const REMOVE_BATCH_ROWS = 1000;
+
+const COMMANDS = ['add', 'list', 'rotate', 'disable', 'enable', 'remove'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const USAGE = [
+    'Usage: npm run tenant -- <add|list|rotate|disable|enable|remove> [<name>] [--app-url <url>]',
+    '  add <name>      register a tenant; prints its Tenant URL and Secret Token once',
+    '  list            every tenant and its state',
+    '  rotate <name>   a new Secret Token for the tenant',
+    '  disable <name>  refuse the tenant\'s token, keep its data',
+    '  enable <name>   accept the tenant\'s token again',
+    '  remove <name>   delete the tenant and all its data (resumable)',
+    'Tenant names: 3–40 lower-case letters, digits and hyphens.',
+];
+
+/** Runs one command; returns the process exit code (0 ok, 1 failed, 2 usage error or bad name). */
+export async function runTenantCommand(argv: readonly string[], io: TenantCommandIo): Promise<number> {
+    const parsed = parseArguments(argv);
+    if (typeof parsed === 'string') {
+        io.err(parsed);
+        USAGE.forEach((line) => io.err(line));
+        return 2;
+    }
+    const now = io.now ?? (() => new Date());
+    const { command, name } = parsed;
+    try {
+        const settings = readSettings(io.env, io.err);
+        const store = (io.openStore ?? openAdminStore)(settings);
+        const registry = store.tenantRegistry();
+        const vaultUrl = settings.token.keyVaultUrl;
+        if (command === 'list') {
+            const tenants = await registry.list();
+            if (tenants.length === 0) io.out('No tenants.');
+            for (const tenant of tenants) io.out(`${tenant.name}  ${tenant.state}  created ${tenant.created}  ${describeTokenSource(tenant)}`);
+            return 0;
+        }
+        const tenant = name!;
+        const existing = await registry.get(tenant);
+        if (command === 'add') {
+            if (existing) {
+                io.err(existing.state === 'removing'
+                    ? `Tenant '${tenant}' is being removed; finish with \`npm run tenant -- remove ${tenant}\` first.`
+                    : `Tenant '${tenant}' already exists.`);
+                return 1;
+            }
+            const token = generateToken();
+            const record: TenantRecord = { name: tenant, state: 'active', created: now().toISOString() };
+            if (vaultUrl === undefined) {
+                record.tokenDigest = tokenDigest(token).toString('hex');
+            } else {
+                record.secretName = secretNameOf(tenant);
+                await io.createSecretClient(vaultUrl).setSecret(record.secretName, token, { contentType: 'SCIM bearer token' });
+            }
+            await registry.add(record);
+            io.err(`Added tenant '${tenant}' (${describeTokenSource(record)}). Paste these into the customer's Entra provisioning`);
+            io.err('(Provisioning → Admin Credentials); the token is shown only once:');
+            io.out(`Tenant URL: ${tenantUrl(settings, io.env, parsed.appUrl, tenant)}`);
+            io.out(`Secret Token: ${token}`);
+            return 0;
+        }
+        if (!existing) {
+            io.err(`No tenant named '${tenant}'.`);
+            return 1;
+        }
+        if (existing.state === 'removing' && command !== 'remove') {
+            io.err(`Tenant '${tenant}' is being removed; run \`npm run tenant -- remove ${tenant}\` to finish.`);
+            return 1;
+        }
+        switch (command) {
+            case 'rotate': {
+                let token: string;
+                if (existing.secretName !== undefined) {
+                    if (vaultUrl === undefined) {
+                        io.err(`Tenant '${tenant}' keeps its token in Key Vault: set KEY_VAULT_URL.`);
+                        return 2;
+                    }
+                    const result = await rotateToken(io.createSecretClient(vaultUrl), existing.secretName, settings.token.graceWindowMs, now());
+                    token = result.token;
+                    io.err(result.previous
+                        ? `The previous token stays valid until ${result.previous.acceptedUntil.toISOString()}. Update Entra before then.`
+                        : 'No previous version was valid, so only the new token is accepted.');
+                } else {
+                    token = generateToken();
+                    await registry.put({ ...existing, tokenDigest: tokenDigest(token).toString('hex') });
+                    io.err('The previous token is refused from now on (running instances may accept it until their cache expires).');
+                }
+                io.err('Paste the new token into Entra (Provisioning → Admin Credentials → Secret Token); it is shown only once:');
+                io.out(`Tenant URL: ${tenantUrl(settings, io.env, parsed.appUrl, tenant)}`);
+                io.out(`Secret Token: ${token}`);
+                return 0;
+            }
+            case 'disable':
+            case 'enable':
+                await registry.put({ ...existing, state: command === 'disable' ? 'disabled' : 'active' });
+                io.out(command === 'disable'
+                    ? `Tenant '${tenant}' disabled: its token is refused (by every running instance within ${settings.token.cacheTtlMs / 1000} s); its data is kept.`
+                    : `Tenant '${tenant}' enabled.`);
+                return 0;
+            case 'remove':
+                await removeTenant(store, existing, io.progress ?? io.err);
+                io.out(`Tenant '${tenant}' removed.`);
+                if (existing.secretName !== undefined) io.err(`Its Key Vault secret '${existing.secretName}' is left in place; delete it when you no longer need it.`);
+                return 0;
+        }
+    } catch (error) {
+        if (error instanceof TenantExistsError) {
+            io.err(error.message);
+            return 1;
+        }
+        io.err(`Failed: ${describeError(error)}`);
+        return 1;
+    }
+    return 1;
+}
+
+/**
+ * Marks the tenant `removing` (its token is refused from then on, and a rerun knows to continue), deletes its
+ * rows batch by batch, then its registry row. Interrupted anywhere, running it again finishes the job.
+ */
+export async function removeTenant(defaultStore: TableResourceStore, tenant: TenantRecord, progress: (line: string) => void): Promise<number> {
+    const registry = defaultStore.tenantRegistry();
+    if (tenant.state !== 'removing') await registry.put({ ...tenant, state: 'removing' });
+    const store = defaultStore.withPartitions(partitionsOf(tenant.name));
+    const total = await store.countRows();
+    let deleted = 0;
+    progress(progressBar(tenant.name, deleted, total));
+    for (let step = await store.deleteSomeRows(REMOVE_BATCH_ROWS); step > 0; step = await store.deleteSomeRows(REMOVE_BATCH_ROWS)) {
+        deleted += step;
+        progress(progressBar(tenant.name, deleted, total));
+    }
+    await registry.delete(tenant.name);
+    return deleted;
+}
+
+/** `Removing acme [##########----------] 50% (500/1000 rows)` */
+export function progressBar(tenant: string, done: number, total: number): string {
+    const fraction = total === 0 ? 1 : Math.min(1, done / total);
+    const filled = Math.round(fraction * 20);
+    return `Removing ${tenant} [${'#'.repeat(filled)}${'-'.repeat(20 - filled)}] ${Math.round(fraction * 100)}% (${done}/${total} rows)`;
+}
+
+export function secretNameOf(tenant: string): string {
+    return `scim-tenant-${tenant}`;
+}
+
+function describeTokenSource(tenant: TenantRecord): string {
+    return tenant.secretName !== undefined ? `token in Key Vault secret '${tenant.secretName}'` : 'token digest stored locally';
+}
+
+function tenantUrl(settings: Settings, env: Environment, appUrl: string | undefined, tenant: string): string {
+    const base = appUrl ?? settings.publicBaseUrl ?? `http://localhost:${env.PORT || 7071}`;
+    return scimBaseUrl(base, tenant);
+}
+
+/** The admin's store: the connection string (local), or the table endpoint with the admin's own Azure identity. */
+function openAdminStore(settings: Settings): TableResourceStore {
+    if (settings.storage.connectionString || !settings.storage.endpoint) return createStoreFromSettings(settings.storage);
+    return createTableResourceStore({ tableName: settings.storage.tableName, endpoint: settings.storage.endpoint, credential: new DefaultAzureCredential() });
+}
+
+interface ParsedArguments {
+    command: Command;
+    name?: string;
+    appUrl?: string;
+}
+
+function parseArguments(argv: readonly string[]): ParsedArguments | string {
+    const positional: string[] = [];
+    let appUrl: string | undefined;
+    for (let index = 0; index < argv.length; index += 1) {
+        const argument = argv[index]!;
+        if (!argument.startsWith('--')) {
+            positional.push(argument);
+            continue;
+        }
+        const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+        if (flag !== 'app-url') return `Unknown option --${flag}.`;
+        appUrl = inlineValue ?? argv[(index += 1)];
+        if (appUrl === undefined || appUrl === '') return `Option --${flag} needs a value.`;
+    }
+    const [command, name, ...extra] = positional;
+    if (!COMMANDS.includes(command as Command)) return command === undefined ? 'Missing command.' : `Unknown command '${command}'.`;
+    if (command === 'list') {
+        if (name !== undefined) return `Unexpected argument '${name}'.`;
+    } else {
+        if (name === undefined) return `Missing tenant name: npm run tenant -- ${command} <name>.`;
+        if (!isTenantName(name)) return `Invalid tenant name '${name}': use 3–40 lower-case letters, digits and hyphens.`;
+    }
+    if (extra.length > 0) return `Unexpected argument '${extra[0]}'.`;
+    return { command: command as Command, ...(name !== undefined ? { name } : {}), ...(appUrl !== undefined ? { appUrl } : {}) };
+}
+
+async function main(): Promise<void> {
+    const interactive = process.stderr.isTTY;
+    process.exitCode = await runTenantCommand(process.argv.slice(2), {
+        env: process.env,
+        out: (line) => console.log(line),
+        err: (line) => console.error(line),
+        progress: interactive ? (line) => process.stderr.write(`\r${line}`) : (line) => console.error(line),
+        // The admin's own identity (az login, environment variables, …); never built on import.
+        createSecretClient: (vaultUrl) => new SecretClient(vaultUrl, new DefaultAzureCredential()),
+    });
+    if (interactive) process.stderr.write('\n');
+}
+
+if (require.main === module) {
+    void main();
+}

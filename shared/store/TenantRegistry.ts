@@ -1,0 +1,85 @@
+/**
+ * The tenant registry (docs/operate.md, "Tenants"): one row per named tenant in the `tenants` partition of the
+ * SCIM table, written by `npm run tenant` and read (cached) by the tenant token check (shared/auth/TenantTokenVerifier.ts).
+ *
+ * A row says whether the tenant is active and where its Secret Token is checked: a SHA-256 digest of it
+ * (local, no Key Vault; the token itself is never stored) or the name of its Key Vault secret (Azure, with
+ * the same rotation and grace rules as the default tenant's token).
+ */
+import type { TableEntity, TransactionAction } from '@azure/data-tables';
+import type { EntityTable, Entity } from './EntityTable';
+import { TENANTS_PARTITION, tenantRowKey } from './keys';
+import { statusCodeOf } from '../statusCodeOf';
+
+export type TenantState = 'active' | 'disabled' | 'removing';
+
+export interface TenantRecord {
+    name: string;
+    /** `disabled`: its token is refused, its data kept. `removing`: a remove is deleting its data (resumable). */
+    state: TenantState;
+    created: string;
+    /** Hex SHA-256 of the Secret Token (local tenants). */
+    tokenDigest?: string;
+    /** The Key Vault secret holding the Secret Token (tenants in Azure). */
+    secretName?: string;
+}
+
+export class TenantExistsError extends Error {
+    constructor(name: string) {
+        super(`A tenant named '${name}' already exists`);
+    }
+}
+
+export class TenantRegistry {
+    constructor(private readonly table: EntityTable) {}
+
+    async get(name: string): Promise<TenantRecord | undefined> {
+        await this.table.ensureExists();
+        const entity = await this.table.read(TENANTS_PARTITION, tenantRowKey(name));
+        return entity && recordOf(entity);
+    }
+
+    async list(): Promise<TenantRecord[]> {
+        await this.table.ensureExists();
+        const records: TenantRecord[] = [];
+        for await (const page of this.table.pages(TENANTS_PARTITION, tenantRowKey(''))) records.push(...page.map(recordOf));
+        return records.sort((a, b) => a.name.localeCompare(b.name));
+    }
+
+    /** Adds a tenant; `TenantExistsError` if the name is taken (also by a tenant being removed). */
+    async add(record: TenantRecord): Promise<void> {
+        await this.table.ensureExists();
+        try {
+            await this.table.submit([['create', rowOf(record)]]);
+        } catch (error) {
+            if (statusCodeOf(error) === 409) throw new TenantExistsError(record.name);
+            throw error;
+        }
+    }
+
+    /** Replaces a tenant's row (state change, new token digest). */
+    async put(record: TenantRecord): Promise<void> {
+        await this.table.ensureExists();
+        await this.table.submit([['upsert', rowOf(record), 'Replace']]);
+    }
+
+    async delete(name: string): Promise<void> {
+        const action: TransactionAction = ['delete', { partitionKey: TENANTS_PARTITION, rowKey: tenantRowKey(name) }];
+        try {
+            await this.table.submit([action]);
+        } catch (error) {
+            if (statusCodeOf(error) !== 404) throw error;
+        }
+    }
+}
+
+function rowOf(record: TenantRecord): TableEntity<Record<string, unknown>> {
+    return { partitionKey: TENANTS_PARTITION, rowKey: tenantRowKey(record.name), ...record };
+}
+
+function recordOf(entity: Entity): TenantRecord {
+    const record: TenantRecord = { name: String(entity.name), state: entity.state as TenantState, created: String(entity.created) };
+    if (typeof entity.tokenDigest === 'string') record.tokenDigest = entity.tokenDigest;
+    if (typeof entity.secretName === 'string') record.secretName = entity.secretName;
+    return record;
+}

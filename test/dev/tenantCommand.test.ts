@@ -1,0 +1,178 @@
+/**
+ * The tenant admin command (`npm run tenant`) against Azurite, and against the stub vault for tenants whose
+ * token is a Key Vault secret: its name rules and exit codes, its exact output, and a resumable remove.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenantTokenVerifier } from '../../shared/auth/createTokenVerifier';
+import { progressBar, removeTenant, runTenantCommand, secretNameOf, type TenantCommandIo } from '../../dev/tenantCommand';
+import { readSettings } from '../../shared/config';
+import { USER_SCHEMA } from '../../shared/scim/schemas';
+import { createStoreFromSettings } from '../../shared/store/createStore';
+import { partitionsOf } from '../../shared/store/keys';
+import { fakeCredential, startKeyVaultStub, stubSecretClient, stubSecretClientOptions, type KeyVaultStub } from '../support/keyVaultStub';
+import { testConnectionString, testTableName } from '../support/tables';
+
+const env = { TABLES_CONNECTION_STRING: testConnectionString(), SCIM_TABLE_NAME: testTableName() };
+let stub: KeyVaultStub;
+
+beforeAll(async () => {
+    stub = await startKeyVaultStub();
+});
+afterAll(async () => {
+    await stub.stop();
+});
+
+async function run(argv: string[], extraEnv: Record<string, string> = {}, io: Partial<TenantCommandIo> = {}) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runTenantCommand(argv, {
+        env: { ...env, ...extraEnv },
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+        createSecretClient: () => stubSecretClient(stub),
+        now: () => new Date('2026-03-01T09:00:00Z'),
+        ...io,
+    });
+    return { code, out, err };
+}
+
+function defaultStore() {
+    return createStoreFromSettings(readSettings(env).storage);
+}
+
+describe('npm run tenant: names and usage', () => {
+    it.each(['ab', 'Acme', 'a_b', 'acme.com', 'x'.repeat(41), 'acme~users', 'tenant name', ''])('refuses the name %j with exit code 2 and says the rule', async (name) => {
+        const { code, err, out } = await run(['add', name]);
+        expect(code).toBe(2);
+        expect(out).toEqual([]);
+        expect(err[0]).toMatch(/^(Invalid tenant name '.*': use 3–40 lower-case letters, digits and hyphens\.|Missing tenant name)/);
+    });
+
+    it('accepts 3 and 40 characters of letters, digits and hyphens', async () => {
+        for (const name of ['a-1', 'a'.repeat(40)]) expect((await run(['add', name])).code).toBe(0);
+    });
+
+    it('refuses unknown commands, missing names, extra arguments and unknown options with exit code 2', async () => {
+        for (const argv of [[], ['launch', 'acme'], ['rotate'], ['list', 'acme'], ['add', 'acme', 'extra'], ['add', 'acme', '--force']]) {
+            expect((await run(argv)).code, argv.join(' ')).toBe(2);
+        }
+    });
+});
+
+describe('npm run tenant: local tenants (digest in the registry)', () => {
+    it('add prints the Tenant URL and Secret Token as the last two lines and stores only the digest', async () => {
+        const { code, out } = await run(['add', 'contoso', '--app-url', 'https://scim.example.com']);
+        expect(code).toBe(0);
+        expect(out.at(-2)).toBe('Tenant URL: https://scim.example.com/tenants/contoso/scim');
+        const token = out.at(-1)!.slice('Secret Token: '.length);
+        expect(out.at(-1)).toMatch(/^Secret Token: [A-Za-z0-9_-]{43}$/);
+        const record = await defaultStore().tenantRegistry().get('contoso');
+        expect(record).toMatchObject({ name: 'contoso', state: 'active', created: '2026-03-01T09:00:00.000Z' });
+        expect(JSON.stringify(record)).not.toContain(token);
+        const verifier = createTenantTokenVerifier(readSettings(env), defaultStore().tenantRegistry());
+        expect(await verifier.verify('contoso', token)).toBe(true);
+        expect(await verifier.verify('contoso', token + 'x')).toBe(false);
+    });
+
+    it('add of an existing name fails with exit code 1 and changes nothing', async () => {
+        const before = await defaultStore().tenantRegistry().get('contoso');
+        const { code, err } = await run(['add', 'contoso']);
+        expect(code).toBe(1);
+        expect(err).toEqual(["Tenant 'contoso' already exists."]);
+        expect(await defaultStore().tenantRegistry().get('contoso')).toEqual(before);
+    });
+
+    it('list shows every tenant with its state; commands on unknown tenants fail with exit code 1', async () => {
+        await run(['add', 'fabrikam']);
+        await run(['disable', 'fabrikam']);
+        const { code, out } = await run(['list']);
+        expect(code).toBe(0);
+        expect(out).toContain('fabrikam  disabled  created 2026-03-01T09:00:00.000Z  token digest stored locally');
+        expect(out).toContain('contoso  active  created 2026-03-01T09:00:00.000Z  token digest stored locally');
+        for (const command of ['rotate', 'disable', 'enable', 'remove']) expect((await run([command, 'nobody'])).code).toBe(1);
+    });
+
+    it('reports a storage failure with exit code 1, without a stack', async () => {
+        const { code, err } = await run(['list'], { TABLES_CONNECTION_STRING: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;' });
+        expect(code).toBe(1);
+        expect(err.at(-1)).toMatch(/^Failed: /);
+    });
+});
+
+describe('npm run tenant: tenants in Key Vault', () => {
+    const vault = () => ({ KEY_VAULT_URL: stub.vaultUrl });
+
+    it('add writes the token as the secret scim-tenant-<name> and records only the secret name', async () => {
+        const { code, out } = await run(['add', 'northwind'], vault());
+        expect(code).toBe(0);
+        const token = out.at(-1)!.slice('Secret Token: '.length);
+        const record = await defaultStore().tenantRegistry().get('northwind');
+        expect(record).toEqual({ name: 'northwind', state: 'active', created: '2026-03-01T09:00:00.000Z', secretName: secretNameOf('northwind') });
+        const verifier = createTenantTokenVerifier(readSettings({ ...env, ...vault() }), defaultStore().tenantRegistry(), {
+            credential: fakeCredential,
+            secretClientOptions: stubSecretClientOptions,
+            log: () => undefined,
+        });
+        expect(await verifier.verify('northwind', token)).toBe(true);
+        expect(await verifier.verify('contoso', token)).toBe(false);
+
+        // rotate: a new secret version; the previous token stays accepted for the grace window.
+        const rotated = await run(['rotate', 'northwind'], vault());
+        expect(rotated.code).toBe(0);
+        const newToken = rotated.out.at(-1)!.slice('Secret Token: '.length);
+        expect(newToken).not.toBe(token);
+        const fresh = createTenantTokenVerifier(readSettings({ ...env, ...vault() }), defaultStore().tenantRegistry(), {
+            credential: fakeCredential,
+            secretClientOptions: stubSecretClientOptions,
+            log: () => undefined,
+        });
+        expect(await fresh.verify('northwind', newToken)).toBe(true);
+        expect(await fresh.verify('northwind', token)).toBe(true);
+    });
+});
+
+describe('npm run tenant -- remove', () => {
+    it('deletes the tenant\'s rows in batches with a progress bar; an interrupted remove resumes', async () => {
+        expect((await run(['add', 'bulk-co'])).code).toBe(0);
+        const store = defaultStore().withPartitions(partitionsOf('bulk-co'));
+        const now = new Date().toISOString();
+        for (let index = 0; index < 30; index++) {
+            await store.create('User', `u-${index}`, { schemas: [USER_SCHEMA], userName: `u${index}@bulk.example` }, now);
+        }
+        const other = defaultStore().withPartitions(partitionsOf('contoso'));
+        await other.create('User', 'u-0', { schemas: [USER_SCHEMA], userName: 'u0@bulk.example' }, now);
+        expect(await store.countRows()).toBe(60); // u: row + un: row each
+
+        // Interrupted after one small batch: the tenant is marked `removing`, its token refused, its rows partly gone.
+        const registry = defaultStore().tenantRegistry();
+        await registry.put({ ...(await registry.get('bulk-co'))!, state: 'removing' });
+        expect(await store.deleteSomeRows(25)).toBe(25);
+        expect((await run(['add', 'bulk-co'])).code).toBe(1); // the name stays taken until the remove finishes
+        expect((await run(['rotate', 'bulk-co'])).code).toBe(1);
+
+        const progress: string[] = [];
+        const { code, out } = await run(['remove', 'bulk-co'], {}, { progress: (line) => progress.push(line) });
+        expect(code).toBe(0);
+        expect(out).toEqual(["Tenant 'bulk-co' removed."]);
+        expect(progress[0]).toBe('Removing bulk-co [--------------------] 0% (0/35 rows)');
+        expect(progress.at(-1)).toBe('Removing bulk-co [####################] 100% (35/35 rows)');
+        expect(await store.countRows()).toBe(0);
+        expect(await registry.get('bulk-co')).toBeUndefined();
+        expect(await other.get('User', 'u-0')).toBeDefined(); // another tenant's same id is untouched
+    });
+
+    it('removes in steps of at most the batch size', async () => {
+        expect((await run(['add', 'steps-co'])).code).toBe(0);
+        const record = (await defaultStore().tenantRegistry().get('steps-co'))!;
+        const store = defaultStore().withPartitions(partitionsOf('steps-co'));
+        for (let index = 0; index < 3; index++) await store.create('Group', `g-${index}`, { schemas: [], displayName: `G${index}` }, new Date().toISOString());
+        const lines: string[] = [];
+        expect(await removeTenant(defaultStore(), record, (line) => lines.push(line))).toBe(6);
+        expect(lines).toEqual([progressBar('steps-co', 0, 6), progressBar('steps-co', 6, 6)]);
+    });
+
+    it('draws the progress bar', () => {
+        expect(progressBar('x-y', 1, 4)).toBe('Removing x-y [#####---------------] 25% (1/4 rows)');
+        expect(progressBar('x-y', 0, 0)).toBe('Removing x-y [####################] 100% (0/0 rows)');
+    });
+});
