@@ -48,6 +48,7 @@ import { GROUP_DELETE_BUDGET_MS, GroupDeletion } from './GroupDeletion';
 import {
     caseFolded,
     externalIdRowPrefix,
+    isVersion,
     DEFAULT_PARTITIONS,
     partitionOf,
     type Partitions,
@@ -238,6 +239,7 @@ export class TableResourceStore implements ResourceStore {
     async update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource> {
         return this.guarded(async () => {
             if (change.members && resourceType !== 'Group') throw new StoreError('invalidChange', 'Only groups have members');
+            if (expectedVersion !== undefined && !isVersion(expectedVersion)) throw versionConflict();
             const membersOnly = change.attributes === undefined && change.members !== undefined;
             for (let attempt = 1; ; attempt++) {
                 const current = (attempt === 1 ? this.recentRows.recall(resourceType, id, expectedVersion, membersOnly) : undefined) ?? (await this.readResource(resourceType, id));
@@ -309,6 +311,7 @@ export class TableResourceStore implements ResourceStore {
         return this.guarded(async () => {
             let expected: { version: string; current?: StoredRow<ResourceRow> } | undefined;
             if (expectedVersion !== undefined) {
+                if (!isVersion(expectedVersion)) throw versionConflict();
                 const current = this.recentRows.recall(resourceType, id, expectedVersion, false);
                 expected = current ? { version: expectedVersion, current } : { version: expectedVersion };
             }

@@ -204,3 +204,8 @@ export function partitionOfStream(stream: 'users' | 'groups', partitions: Partit
 export function versionOfPosition(position: number): string {
     return `W/"${position.toString(36)}"`;
 }
+
+/** Whether text can be a version of ours (a position's, or a row's ETag before the feed); anything else is stale without a read. */
+export function isVersion(text: string): boolean {
+    return /^W\/"[0-9a-z]+"$/.test(text) || etagOfVersion(text) !== undefined;
+}

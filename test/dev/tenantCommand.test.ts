@@ -141,7 +141,8 @@ describe('npm run tenant -- remove', () => {
         }
         const other = defaultStore().withPartitions(partitionsOf('contoso'));
         await other.create('User', 'u-0', { schemas: [USER_SCHEMA], userName: 'u0@bulk.example' }, now);
-        expect(await store.countRows()).toBe(60); // u: row + un: row each
+        // u: row + un: row + the change feed's event each, and the tenant's two stream heads (docs/storage.md, "Change feed").
+        expect(await store.countRows()).toBe(30 * 3 + 2);
 
         // Interrupted after one small batch: the tenant is marked `removing`, its token refused, its rows partly gone.
         const registry = defaultStore().tenantRegistry();
@@ -154,8 +155,8 @@ describe('npm run tenant -- remove', () => {
         const { code, out } = await run(['remove', 'bulk-co'], {}, { progress: (line) => progress.push(line) });
         expect(code).toBe(0);
         expect(out).toEqual(["Tenant 'bulk-co' removed."]);
-        expect(progress[0]).toBe('Removing bulk-co [--------------------] 0% (0/35 rows)');
-        expect(progress.at(-1)).toBe('Removing bulk-co [####################] 100% (35/35 rows)');
+        expect(progress[0]).toBe('Removing bulk-co [--------------------] 0% (0/67 rows)');
+        expect(progress.at(-1)).toBe('Removing bulk-co [####################] 100% (67/67 rows)');
         expect(await store.countRows()).toBe(0);
         expect(await registry.get('bulk-co')).toBeUndefined();
         expect(await other.get('User', 'u-0')).toBeDefined(); // another tenant's same id is untouched
@@ -167,8 +168,9 @@ describe('npm run tenant -- remove', () => {
         const store = defaultStore().withPartitions(partitionsOf('steps-co'));
         for (let index = 0; index < 3; index++) await store.create('Group', `g-${index}`, { schemas: [], displayName: `G${index}` }, new Date().toISOString());
         const lines: string[] = [];
-        expect(await removeTenant(defaultStore(), record, (line) => lines.push(line))).toBe(6);
-        expect(lines).toEqual([progressBar('steps-co', 0, 6), progressBar('steps-co', 6, 6)]);
+        // g: + dn: + the change feed's event per group, and the two stream heads: the users partition holds only its head.
+        expect(await removeTenant(defaultStore(), record, (line) => lines.push(line))).toBe(3 * 3 + 2);
+        expect(lines).toEqual([progressBar('steps-co', 0, 11), progressBar('steps-co', 1, 11), progressBar('steps-co', 11, 11)]);
     });
 
     it('draws the progress bar', () => {
