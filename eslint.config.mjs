@@ -36,4 +36,9 @@ export default tseslint.config(
         languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
         rules: { '@typescript-eslint/no-require-imports': 'off' },
     },
+    {
+        // Build scripts (infra/scripts/bundle.mjs) run on Node as ES modules.
+        files: ['**/*.mjs'],
+        languageOptions: { sourceType: 'module', globals: { ...globals.node } },
+    },
 );

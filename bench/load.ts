@@ -15,11 +15,19 @@
  * SCIMMY answers Entra's `"False"` string and URN-prefixed PATCH paths with 400, which would make it look
  * faster by failing early. bench:roundtrips covers the exact Entra shapes against our endpoint.
  *
- * Run: npm run bench:load [-- --users 1000 --groups 20 --members 50 --mix 3000 --concurrency 12 --budget-seconds 120]
+ * CPU ms/request is each server process's own CPU time (process.cpuUsage in that process) over the phase:
+ * for ours the app process only; Azurite's (standing in for Table Storage, a separate service in Azure)
+ * is shown apart. `--profile <dir>` starts our app process with `--cpu-prof`, leaves the profile there and
+ * writes where its busy time went (bench/RESULTS.md) instead of the timings, which the profiler distorts.
+ *
+ * Run: npm run bench:load [-- --users 1000 --groups 20 --members 50 --mix 3000 --concurrency 12 --budget-seconds 120 --profile dir]
  */
 import { randomBytes } from 'node:crypto';
-import { numberFlag } from './support/deadline';
+import os from 'node:os';
+import { numberFlag, stringFlag } from './support/deadline';
 import * as entra from './support/entraRequests';
+import { newestProfile, profileShares } from './support/cpuProfile';
+import { mixTasks, need, planMix, type MixShape, type Tenant } from './support/incrementalMix';
 import { runLoad, type LoadResult, type LoadTask } from './support/loadGenerator';
 import { markdownTable } from './support/markdown';
 import { writeResultsSection } from './support/results';
@@ -36,19 +44,16 @@ const CONCURRENCY = numberFlag('concurrency', 12);
 const PHASE_BUDGET_MS = numberFlag('budget-seconds', 120) * 1000;
 /** Entra's gallery floor (docs/entra-protocol.md §10); the goal is ten times it. */
 const ENTRA_FLOOR_RPS = 25;
-
-/** The ids one server handed out, by the workload's user and group numbers. */
-interface Tenant {
-    userIds: string[];
-    groupIds: string[];
-}
+const PROFILE_DIRECTORY = stringFlag('profile', '');
 
 interface Target {
     name: string;
     client: ScimClient;
     tenant: Tenant;
-    /** The processes whose CPU time this target's requests cost. */
-    processes: ServerProcess[];
+    /** The server's own process: its CPU time is what a request costs the server. */
+    process: ServerProcess;
+    /** Ours only: Azurite's process, standing in for Table Storage (its CPU time is reported apart). */
+    storageProcess?: ServerProcess;
     /** The process that reports storage requests (ours only). */
     storageReporter?: ServerProcess;
 }
@@ -56,24 +61,8 @@ interface Target {
 interface PhaseRun {
     result: LoadResult;
     cpuMsPerRequest: number;
+    storageCpuMsPerRequest?: number;
     storagePerRequest?: number;
-}
-
-/** A small deterministic PRNG (mulberry32), so both servers get the very same mix. */
-function seededRandom(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-
-function need(id: string | undefined): string {
-    if (id === undefined) throw new Error('an earlier create failed');
-    return id;
 }
 
 // ---- The workload ------------------------------------------------------------------------------------
@@ -117,91 +106,21 @@ function initialMembershipTasks(tenant: Tenant): LoadTask[] {
     return tasks;
 }
 
-type MixOperation =
-    | { kind: 'user lookup (hit)'; user: number }
-    | { kind: 'externalId lookup'; user: number }
-    | { kind: 'GET user'; user: number }
-    | { kind: 'PATCH user'; user: number; version: number }
-    | { kind: 'disable user'; user: number }
-    | { kind: 'add member'; group: number; user: number }
-    | { kind: 'remove member'; group: number; user: number }
-    | { kind: 'group lookup'; group: number }
-    | { kind: 'GET group excl. members'; group: number };
-
-/** Weights of the incremental mix (percent): mostly lookups and PATCHes, as an incremental cycle is. */
-const MIX_WEIGHTS: [MixOperation['kind'], number][] = [
-    ['user lookup (hit)', 25],
-    ['externalId lookup', 10],
-    ['GET user', 5],
-    ['PATCH user', 25],
-    ['disable user', 10],
-    ['add member', 10],
-    ['remove member', 5],
-    ['group lookup', 5],
-    ['GET group excl. members', 5],
-];
-
-function planMix(seed: number): MixOperation[] {
-    const random = seededRandom(seed);
-    const pick = (n: number) => Math.floor(random() * n);
-    const total = MIX_WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
-    return Array.from({ length: MIX_REQUESTS }, (_, i): MixOperation => {
-        let roll = random() * total;
-        const kind = MIX_WEIGHTS.find(([, weight]) => (roll -= weight) < 0)?.[0] ?? 'user lookup (hit)';
-        const user = pick(USERS);
-        const group = pick(GROUPS);
-        switch (kind) {
-            case 'PATCH user':
-                return { kind, user, version: i };
-            case 'add member':
-                return { kind, group, user };
-            case 'remove member':
-                return { kind, group, user: initialMembers(group)[pick(MEMBERS_PER_GROUP)]! };
-            case 'group lookup':
-            case 'GET group excl. members':
-                return { kind, group };
-            default:
-                return { kind, user };
-        }
-    });
-}
-
-function mixTasks(plan: MixOperation[], tenant: Tenant, runId: string): LoadTask[] {
-    const user = (n: number) => need(tenant.userIds[n]);
-    const group = (n: number) => need(tenant.groupIds[n]);
-    return plan.map((op): LoadTask => async (send) => {
-        switch (op.kind) {
-            case 'user lookup (hit)':
-                return void (await send(op.kind, entra.lookupUserName(entra.userNameOf(op.user, runId))));
-            case 'externalId lookup':
-                return void (await send(op.kind, entra.lookupExternalId(entra.externalIdOf(op.user, runId))));
-            case 'GET user':
-                return void (await send(op.kind, entra.getUser(user(op.user))));
-            case 'PATCH user':
-                return void (await send(op.kind, entra.patchUserPortable(user(op.user), op.version)));
-            case 'disable user':
-                return void (await send(op.kind, entra.disableUser(user(op.user), false)));
-            case 'add member':
-                return void (await send(op.kind, entra.addMembers(group(op.group), [user(op.user)])));
-            case 'remove member':
-                return void (await send(op.kind, entra.removeMembers(group(op.group), [user(op.user)])));
-            case 'group lookup':
-                return void (await send(op.kind, entra.lookupGroup(entra.groupNameOf(op.group, runId))));
-            case 'GET group excl. members':
-                return void (await send(op.kind, entra.getGroupExcludingMembers(group(op.group))));
-        }
-    });
-}
+const MIX_SHAPE: MixShape = { users: USERS, groups: GROUPS, initialMembers };
 
 // ---- Running and reporting ---------------------------------------------------------------------------
 
 async function runPhase(target: Target, tasks: LoadTask[], maxRequests: number): Promise<PhaseRun> {
-    const cpuBefore = await totalCpuMs(target.processes);
+    const cpuBefore = (await target.process.usage()).cpuMs;
+    const storageCpuBefore = (await target.storageProcess?.usage())?.cpuMs;
     const storageBefore = (await target.storageReporter?.usage())?.storage?.total;
     const result = await runLoad(target.client, tasks, { concurrency: CONCURRENCY, maxRequests, budgetMs: PHASE_BUDGET_MS });
-    const cpuAfter = await totalCpuMs(target.processes);
+    const cpuAfter = (await target.process.usage()).cpuMs;
+    const storageCpuAfter = (await target.storageProcess?.usage())?.cpuMs;
     const storageAfter = (await target.storageReporter?.usage())?.storage?.total;
-    const run: PhaseRun = { result, cpuMsPerRequest: (cpuAfter - cpuBefore) / Math.max(1, result.requests) };
+    const perRequest = (total: number) => total / Math.max(1, result.requests);
+    const run: PhaseRun = { result, cpuMsPerRequest: perRequest(cpuAfter - cpuBefore) };
+    if (storageCpuBefore !== undefined && storageCpuAfter !== undefined) run.storageCpuMsPerRequest = perRequest(storageCpuAfter - storageCpuBefore);
     if (storageBefore !== undefined && storageAfter !== undefined) run.storagePerRequest = (storageAfter - storageBefore) / Math.max(1, result.requests);
     const skipped = result.tasksSkipped > 0 ? `, ${result.tasksSkipped} tasks not started (budget)` : '';
     console.log(
@@ -210,11 +129,6 @@ async function runPhase(target: Target, tasks: LoadTask[], maxRequests: number):
     );
     for (const sample of result.errorSamples) console.log(`      error: ${sample}`);
     return run;
-}
-
-async function totalCpuMs(processes: ServerProcess[]): Promise<number> {
-    const usages = await Promise.all(processes.map((p) => p.usage()));
-    return usages.reduce((sum, usage) => sum + usage.cpuMs, 0);
 }
 
 function phaseRows(phase: string, ours: PhaseRun, peer: PhaseRun): (string | number)[][] {
@@ -227,6 +141,7 @@ function phaseRows(phase: string, ours: PhaseRun, peer: PhaseRun): (string | num
         formatMs(run.result.latency.p50),
         formatMs(run.result.latency.p99),
         run.cpuMsPerRequest.toFixed(2),
+        run.storageCpuMsPerRequest === undefined ? '—' : run.storageCpuMsPerRequest.toFixed(2),
         run.storagePerRequest === undefined ? '—' : run.storagePerRequest.toFixed(2),
     ];
     return [row('ours (Azurite)', ours), row('SCIMMY (memory)', peer)];
@@ -256,17 +171,18 @@ async function main(): Promise<void> {
     try {
         const azurite = await ServerProcess.start('azurite');
         started.push(azurite);
-        const oursProcess = await ServerProcess.start('ours', { BENCH_TOKEN: token, TABLES_CONNECTION_STRING: azurite.ready.connectionString! });
+        const profile = PROFILE_DIRECTORY ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIRECTORY}`] : [];
+        const oursProcess = await ServerProcess.start('ours', { BENCH_TOKEN: token, TABLES_CONNECTION_STRING: azurite.ready.connectionString! }, profile);
         started.push(oursProcess);
         const peerProcess = await ServerProcess.start('scimmy', { BENCH_TOKEN: token });
         started.push(peerProcess);
-        const makeTarget = (name: string, base: string, processes: ServerProcess[], storageReporter?: ServerProcess): Target => {
+        const makeTarget = (name: string, base: string, server: ServerProcess, storage?: ServerProcess): Target => {
             const client = new ScimClient(base, token, CONCURRENCY);
             clients.push(client);
-            return { name, client, tenant: { userIds: [], groupIds: [] }, processes, ...(storageReporter ? { storageReporter } : {}) };
+            return { name, client, tenant: { userIds: [], groupIds: [] }, process: server, ...(storage ? { storageProcess: storage, storageReporter: server } : {}) };
         };
-        const ours = makeTarget('ours', oursProcess.ready.base!, [oursProcess, azurite], oursProcess);
-        const peer = makeTarget('scimmy', peerProcess.ready.base!, [peerProcess]);
+        const ours = makeTarget('ours', oursProcess.ready.base!, oursProcess, azurite);
+        const peer = makeTarget('scimmy', peerProcess.ready.base!, peerProcess);
 
         const initialRequests = 2 * USERS;
         console.log('\nPhase 1: initial cycle, users (lookup miss + create)');
@@ -283,7 +199,7 @@ async function main(): Promise<void> {
         console.log('\nPhase 3: incremental mix, two rounds per server (ABBA)');
         const mixOurs: PhaseRun[] = [];
         const mixPeer: PhaseRun[] = [];
-        const plan = planMix(0x5c1a);
+        const plan = planMix(MIX_SHAPE, MIX_REQUESTS, 0x5c1a);
         mixOurs.push(await runPhase(ours, mixTasks(plan, ours.tenant, runId), MIX_REQUESTS));
         mixPeer.push(await runPhase(peer, mixTasks(plan, peer.tenant, runId), MIX_REQUESTS));
         mixPeer.push(await runPhase(peer, mixTasks(plan, peer.tenant, runId), MIX_REQUESTS));
@@ -310,29 +226,52 @@ async function main(): Promise<void> {
             `\`npm run bench:load\`: ${formatCount(USERS)} users, ${GROUPS} groups × ${MEMBERS_PER_GROUP} members (${MEMBERS_PER_PATCH} per PATCH), ` +
                 `a ${formatCount(MIX_REQUESTS)}-request incremental mix; ${CONCURRENCY} requests in flight (undici), each phase ≤ ${PHASE_BUDGET_MS / 1000} s. ` +
                 'Ours persists to Azurite (its own process, standing in for Table Storage); SCIMMY 1.3.5 + scimmy-routers on express keeps everything in memory, ' +
-                'with indexed userName/externalId/displayName lookups (bench/scimmyPeer.ts). Each server has a process of its own; CPU ms/request counts ' +
-                "all of a server's processes (ours: app + Azurite).",
+                'with indexed userName/externalId/displayName lookups (bench/scimmyPeer.ts). Each server has a process of its own; CPU ms/request is ' +
+                "that process's own CPU time (process.cpuUsage): for ours the app process, not Azurite's, which is shown apart.",
             '',
             '### Ratios (ours ÷ SCIMMY)',
             '',
             markdownTable(['Phase', 'req/s', 'p50 latency', 'p99 latency', 'CPU ms/request', 'ours req/s ÷ Entra floor (25)'], phases.map(([phase, o, p]) => ratioRow(phase, o, p))),
             '',
-            'Goal: req/s ratio ≥ 1.00× and ours ≥ 10× the Entra floor (≥ 250 req/s).',
+            'Goal: req/s ratio ≥ 1.00× and ours ≥ 10× the Entra floor (≥ 250 req/s). Per request, ours also sends its storage requests ' +
+                '(Node HTTP client and Azure SDK: about half of its busy time, "Where the app\'s CPU goes" below), which SCIMMY, in memory, does not.',
+            '',
+            `Load on the machine when the run ended (1-minute load average, ${os.cpus().length} CPUs, shared with other work): ${os.loadavg()[0]!.toFixed(2)}.`,
             '',
             '### Measured',
             '',
-            markdownTable(['Phase', 'Server', 'Requests', 'Errors', 'req/s', 'p50', 'p99', 'CPU ms/request', 'Storage requests/request'], phases.flatMap(([phase, o, p]) => phaseRows(phase, o, p))),
+            markdownTable(['Phase', 'Server', 'Requests', 'Errors', 'req/s', 'p50', 'p99', 'CPU ms/request', 'Azurite CPU ms/request', 'Storage requests/request'], phases.flatMap(([phase, o, p]) => phaseRows(phase, o, p))),
             '',
             '### Incremental mix by operation (best rounds)',
             '',
             markdownTable(['Operation', 'Requests', 'p50 ours', 'p50 SCIMMY', 'Ratio', 'Errors ours / SCIMMY'], operationRows),
         ].join('\n');
         console.log(`\n${markdown}`);
-        writeResultsSection('load', markdown);
+        if (!PROFILE_DIRECTORY) writeResultsSection('load', markdown); // a profiled run's times are the profiler's
     } finally {
         await Promise.all(clients.map((client) => client.close()));
         for (const server of started.reverse()) await server.stop();
     }
+    // Our app process has exited now, so its profile is written.
+    if (PROFILE_DIRECTORY) writeProfileSection(PROFILE_DIRECTORY);
+}
+
+/** bench/RESULTS.md "Where the app's CPU goes": the profiled run's busy time by part of the process. */
+function writeProfileSection(directory: string): void {
+    const file = newestProfile(directory);
+    if (file === undefined) throw new Error(`no .cpuprofile in ${directory}`);
+    const shares = profileShares(file);
+    const markdown = [
+        "## Where the app's CPU goes (profile of our app process under bench:load)",
+        '',
+        `\`npm run bench:load -- --profile <dir>\` (${formatCount(USERS)} users, ${GROUPS} groups, ${formatCount(MIX_REQUESTS)}-request mix): ` +
+            "the app process's busy time (idle excluded) from `node --cpu-prof`, each sample charged to the first known part on its stack " +
+            '(bench/support/cpuProfile.ts), so JSON, crypto and socket writes count for the code that called them. All phases together.',
+        '',
+        markdownTable(['Part of the app process', 'Share of busy time'], shares.map(({ part, share }) => [part, `${(share * 100).toFixed(1)}%`])),
+    ].join('\n');
+    console.log(`\n${markdown}`);
+    writeResultsSection('load-profile', markdown);
 }
 
 main().catch((error: unknown) => {

@@ -70,7 +70,7 @@ export async function writeClientSecret(
     if (version === undefined) throw new Error('Key Vault did not report the new version');
     // The verifier's own rule tells what stays accepted, so what is printed is what the app will do.
     const selected = selectAcceptedVersions(await listSecretVersions(client, secretName), graceWindowMs, now);
-    const previous = selected?.current.version === version && selected.previous
+    const previous = selected?.current?.version === version && selected.previous
         ? { version: selected.previous.properties.version, acceptedUntil: selected.previous.acceptedUntil }
         : undefined;
     return { clientId, secret, version, expiresOn, ...(previous ? { previous } : {}) };
@@ -102,12 +102,12 @@ export async function runClientCommand(argv: readonly string[], io: ClientComman
     try {
         const versions = await listSecretVersions(client, settings.secretName);
         const selected = selectAcceptedVersions(versions, settings.graceWindowMs, now);
-        const currentClientId = selected?.current.tags?.[CLIENT_ID_TAG];
+        const currentClientId = selected?.current?.tags?.[CLIENT_ID_TAG];
 
         if (parsed.command === 'status') {
             io.out(`${where}: ${versions.length} version(s).`);
-            if (!selected) {
-                io.out('No usable version (none, all disabled or all expired): every client secret is refused. Run `npm run token -- client create` or `rotate`.');
+            if (!selected?.current) {
+                io.out('No usable version (none, or the newest is disabled or expired): every client secret is refused. Run `npm run token -- client create` or `rotate`.');
                 return 0;
             }
             io.out(`Client id ${currentClientId ?? '(no clientId tag)'}.`);

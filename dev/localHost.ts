@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler, type LogHandler } from '@azure/functions';
+import type { HttpHandler, LogHandler } from '@azure/functions';
 import type { AppProvider } from '../shared/app';
 import type { RouteDefinition } from '../shared/http/scimEndpoint';
 import { MAX_REQUEST_BODY_BYTES } from '../shared/scim/request';
@@ -30,14 +30,24 @@ export interface LocalHostOptions {
     port?: number;
     /** Receives every `context.log/warn/error` line of every invocation (tests capture logs with it). */
     logHandler?: LogHandler;
+    /**
+     * The `@azure/functions` the routes were built with, whose classes make the request, response and context
+     * objects: the deployment bundle brings its own copy (functions/index.ts), as it does in Azure. Default:
+     * the package's, loaded only then.
+     */
+    functions?: FunctionsObjects;
 }
+
+export type FunctionsObjects = Pick<typeof import('@azure/functions'), 'HttpRequest' | 'HttpResponse' | 'InvocationContext'>;
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
     const compiled = options.routes
         .map((definition) => ({ definition, handler: definition.handlerFor(options.app), route: compileRouteTemplate(definition.route) }))
         .sort((a, b) => Number(a.route.isCatchAll) - Number(b.route.isCatchAll));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const functions = options.functions ?? (require('@azure/functions') as FunctionsObjects);
     const server = http.createServer((req, res) => {
-        serve(compiled, req, res, options.logHandler).catch((error: unknown) => {
+        serve(compiled, functions, req, res, options.logHandler).catch((error: unknown) => {
             // Only reachable if writing the response itself failed; the handlers never throw.
             console.error('local host: failed to write a response', error instanceof Error ? error.message : error);
             if (!res.headersSent) res.writeHead(500);
@@ -62,6 +72,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
 async function serve(
     routes: { definition: RouteDefinition; handler: HttpHandler; route: CompiledRoute }[],
+    { HttpRequest, HttpResponse, InvocationContext }: FunctionsObjects,
     req: http.IncomingMessage,
     res: http.ServerResponse,
     logHandler: LogHandler | undefined,

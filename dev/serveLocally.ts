@@ -10,6 +10,8 @@
  *    host never constructs a managed-identity credential.
  * 4. Push (optional): with `SCIM_FEED_QUEUE` set and no `QUEUES_CONNECTION_STRING`, Azurite's queue service in
  *    this process (in memory). The change feed's timer runs every minute, as the Functions host would run it.
+ * 5. App: the compiled sources (dist/functions), or with `--bundle` the deployment bundle, its routes serving
+ *    an app built by its own code (`npm run start:bundle`).
  * Ctrl-C stops the HTTP server and Azurite; nothing is left listening.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,7 +22,7 @@ import { createApp, type AppProvider } from '../shared/app';
 import { readLocalHostSettings, readSettings, type Environment } from '../shared/config';
 import { startEmbeddedAzurite, startEmbeddedQueueService, type EmbeddedAzurite } from './embeddedAzurite';
 import { generateToken } from './generateToken';
-import { loadFunctionModuleQuietly, loadRouteTableQuietly } from './loadRouteTable';
+import { loadBundle, loadFunctionModuleQuietly, loadRouteTableQuietly } from './loadRouteTable';
 import { startLocalHost } from './localHost';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -54,8 +56,16 @@ async function main(): Promise<void> {
         console.log(`Push: queue '${env.SCIM_FEED_QUEUE}' on embedded Azurite 127.0.0.1:${queues.port} (in memory)`);
     }
 
-    const app = createApp(readSettings(env));
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), port });
+    // `--bundle` (npm run start:bundle): the deployment bundle's routes and app instead of dist/functions.
+    const bundle = process.argv.includes('--bundle') ? loadBundle() : undefined;
+    const app = bundle ? bundle.createApp(bundle.readSettings(env)) : createApp(readSettings(env));
+    const host = await startLocalHost({
+        routes: bundle ? bundle.ROUTES : loadRouteTableQuietly(),
+        app: () => Promise.resolve(app),
+        port,
+        ...(bundle ? { functions: bundle } : {}),
+    });
+    if (bundle) console.log('App: the deployment bundle (package.json "main")');
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${env.SCIM_TOKEN}`);

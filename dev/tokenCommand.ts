@@ -2,16 +2,16 @@
  * The admin command for the SCIM Secret Token (`npm run token -- <command>`):
  *
  *   rotate    write a fresh random token as a new version of the Key Vault secret and print it once, for
- *             pasting into Entra's Secret Token field; the previous token stays valid for the grace window
+ *             pasting into Entra's Secret Token field; the previous token stays valid for the grace window,
+ *             and versions older than that one are disabled. The token is printed as soon as it is written:
+ *             whatever fails afterwards, the admin has the token Key Vault now holds.
  *   status    when the current version was created and whether a previous one is still in its grace window
  *             (reads only version properties, so it never sees a token value)
  *   generate  print a fresh token without touching Key Vault (for the local SCIM_TOKEN setting)
  *   client …  the OAuth client (create, rotate, status): see clientCommand.ts
  *
  * Options: --vault-url <url> (default KEY_VAULT_URL), --secret-name <name> (default SCIM_TOKEN_SECRET_NAME
- * or `scim-token`), --grace-minutes <n> (default SCIM_TOKEN_GRACE_MINUTES or 60: must match the app's),
- * --feed (the change feed's token instead: SCIM_FEED_TOKEN_SECRET_NAME or `scim-feed-token`, same grace rules;
- * docs/feed.md).
+ * or `scim-token`), --grace-minutes <n> (default SCIM_TOKEN_GRACE_MINUTES or 60: must match the app's).
  *
  * The Key Vault work is in exported functions that take a `SecretClient`, so tests run them against a stub;
  * only `main` builds the admin's `DefaultAzureCredential` (az login, environment, …).
@@ -19,37 +19,68 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { describeError } from '../shared/describeError';
-import { listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
+import { isDated, listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
 import { readTokenSettings, TOKEN_SETTING_NAMES, type Environment } from '../shared/config';
 import { CLIENT_USAGE, runClientCommand } from './clientCommand';
 import { generateToken } from './generateToken';
 
-export interface RotationResult {
+export interface WrittenToken {
     token: string;
-    version: string;
-    createdOn: Date;
-    /** The version that stays accepted for the grace window, if one was valid before the rotation. */
-    previous?: { version: string; acceptedUntil: Date };
+    /** As Key Vault reported them (a service that leaves them out still got the token). */
+    version?: string;
+    createdOn?: Date;
 }
 
-export async function rotateToken(client: SecretClient, secretName: string, graceWindowMs: number, now = new Date(), contentType = 'SCIM bearer token'): Promise<RotationResult> {
+export interface RotationResult extends WrittenToken {
+    /** The version that stays accepted for the grace window, if one was valid before the rotation. */
+    previous?: { version: string; acceptedUntil: Date };
+    /** Older versions this rotation disabled, so none of them can become the token again. */
+    disabled: string[];
+}
+
+/**
+ * Writes a new token version, hands it to `onWritten` at once (the caller prints it: it is in Key Vault now,
+ * whatever fails next), then disables every enabled version older than the one just before it.
+ */
+export async function rotateToken(
+    client: SecretClient,
+    secretName: string,
+    graceWindowMs: number,
+    now = new Date(),
+    onWritten: (written: WrittenToken) => void = () => undefined,
+    contentType = 'SCIM bearer token',
+): Promise<RotationResult> {
     const token = generateToken();
-    const written = await client.setSecret(secretName, token, { contentType });
-    const version = written.properties.version;
-    const createdOn = written.properties.createdOn;
-    if (version === undefined || createdOn === undefined) {
-        throw new Error('Key Vault did not report the new version and its creation time');
+    const response = await client.setSecret(secretName, token, { contentType });
+    const { version, createdOn } = response.properties;
+    const written: WrittenToken = { token, ...(version !== undefined ? { version } : {}), ...(createdOn !== undefined ? { createdOn } : {}) };
+    onWritten(written);
+
+    const versions = await listSecretVersions(client, secretName);
+    const disabled: string[] = [];
+    const newestFirst = versions
+        .filter(isDated)
+        .sort((a, b) => b.createdOn.getTime() - a.createdOn.getTime());
+    const newIndex = newestFirst.findIndex((properties) => properties.version === version);
+    if (newIndex >= 0) {
+        for (const older of newestFirst.slice(newIndex + 2)) {
+            if (older.enabled !== true) continue;
+            await client.updateSecretProperties(secretName, older.version, { enabled: false });
+            disabled.push(older.version);
+        }
     }
     // Ask the same rule the verifier uses, so what we print is what the app will do.
     const selected = selectAcceptedVersions(await listSecretVersions(client, secretName), graceWindowMs, now);
-    const previous = selected?.current.version === version && selected.previous
+    const previous = version !== undefined && selected?.current?.version === version && selected.previous
         ? { version: selected.previous.properties.version, acceptedUntil: selected.previous.acceptedUntil }
         : undefined;
-    return { token, version, createdOn, ...(previous ? { previous } : {}) };
+    return { ...written, disabled, ...(previous ? { previous } : {}) };
 }
 
 export interface TokenStatus {
     versionCount: number;
+    /** The newest version is disabled or expired: the app refuses every request. */
+    refused?: { version: string; reason: 'disabled' | 'expired' };
     current?: { version: string; createdOn: Date };
     previous?: { version: string; createdOn: Date; acceptedUntil: Date };
 }
@@ -58,7 +89,9 @@ export async function readTokenStatus(client: SecretClient, secretName: string, 
     const versions = await listSecretVersions(client, secretName);
     const selected = selectAcceptedVersions(versions, graceWindowMs, now);
     const status: TokenStatus = { versionCount: versions.length };
-    if (selected) {
+    if (selected?.refused) {
+        status.refused = { version: selected.refused.newest.version, reason: selected.refused.reason };
+    } else if (selected) {
         status.current = { version: selected.current.version, createdOn: selected.current.createdOn };
         if (selected.previous) {
             const { properties, acceptedUntil } = selected.previous;
@@ -119,14 +152,18 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
     const graceMinutes = settings.graceWindowMs / 60_000;
     const where = `secret '${settings.secretName}' in ${settings.keyVaultUrl}`;
 
+    let written: WrittenToken | undefined;
     try {
         if (parsed.command === 'rotate') {
-            const result = await rotateToken(client, settings.secretName, settings.graceWindowMs, now(), parsed.feed ? 'Change feed bearer token' : 'SCIM bearer token');
-            io.err(`Wrote version ${result.version} of ${where} (created ${result.createdOn.toISOString()}).`);
-            io.err(parsed.feed
-                ? 'Give this token to the application that reads the change feed (GET /changes); it is shown only once:'
-                : 'Paste this token into Entra (Provisioning → Admin Credentials → Secret Token) and Test Connection; it is shown only once:');
-            io.out(result.token);
+            const result = await rotateToken(client, settings.secretName, settings.graceWindowMs, now(), (token) => {
+                written = token;
+                io.err(`Wrote version ${token.version ?? '(not reported)'} of ${where}${token.createdOn ? ` (created ${token.createdOn.toISOString()})` : ''}.`);
+                io.err(parsed.feed
+                    ? 'Give this token to the application that reads the change feed (GET /changes); it is shown only once:'
+                    : 'Paste this token into Entra (Provisioning → Admin Credentials → Secret Token) and Test Connection; it is shown only once:');
+                io.out(token.token);
+            }, parsed.feed ? 'Change feed bearer token' : 'SCIM bearer token');
+            if (result.disabled.length > 0) io.err(`Disabled ${result.disabled.length} older version(s), so they can never become the token again.`);
             io.err(result.previous
                 ? `The previous token (version ${result.previous.version}) stays valid until ${result.previous.acceptedUntil.toISOString()} `
                     + `(grace window ${graceMinutes} min, if the app's SCIM_TOKEN_GRACE_MINUTES is the same). Update ${parsed.feed ? 'the application' : 'Entra'} before then.`
@@ -134,6 +171,11 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
         } else {
             const status = await readTokenStatus(client, settings.secretName, settings.graceWindowMs, now());
             io.out(`${where}: ${status.versionCount} version(s).`);
+            if (status.refused) {
+                io.out(`The newest version ${status.refused.version} is ${status.refused.reason}: the app refuses every SCIM request (503) `
+                    + 'until that version is re-enabled or you run `npm run token -- rotate`.');
+                return 0;
+            }
             if (!status.current) {
                 io.out(parsed.feed
                     ? 'No enabled version: the app refuses every change feed request. Run `npm run token -- rotate --feed`.'
@@ -148,7 +190,9 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
         }
         return 0;
     } catch (error) {
-        io.err(`Failed on ${where}: ${describeError(error)}${error instanceof Error ? ` — ${error.message}` : ''}`);
+        // Only the error's name, status and code: an SDK message can quote a response body.
+        io.err(`Failed on ${where}: ${describeError(error)}.`);
+        if (written) io.err('The new token above IS written to Key Vault and is the current token; run `npm run token -- status` to check the older versions.');
         return 1;
     }
 }

@@ -13,6 +13,9 @@ import { appOfThisProcess, type AppProvider } from '../shared/app';
  */
 export const SWEEP_BUDGET_MS = 3 * 60_000;
 
+/** Every 5 minutes: an NCRONTAB expression, seconds first (https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#ncrontab-expressions). */
+export const SWEEP_SCHEDULE = '0 */5 * * * *';
+
 /** The timer handler, bound to the app whose store it sweeps. */
 export function sweepDeletedGroups(getApp: AppProvider): (timer: Timer, context: InvocationContext) => Promise<void> {
     return async (_timer, context) => {
@@ -33,4 +36,4 @@ export function sweepDeletedGroups(getApp: AppProvider): (timer: Timer, context:
     };
 }
 
-app.timer('SweepDeletedGroups', { schedule: '0 */5 * * * *', runOnStartup: false, handler: sweepDeletedGroups(appOfThisProcess) });
+app.timer('SweepDeletedGroups', { schedule: SWEEP_SCHEDULE, runOnStartup: false, handler: sweepDeletedGroups(appOfThisProcess) });

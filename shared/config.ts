@@ -5,6 +5,7 @@
  *
  *   TABLES_CONNECTION_STRING / TABLES_ENDPOINT / SCIM_TABLE_NAME   where the store keeps resources
  *   SCIM_PUBLIC_BASE_URL                                           public URL of the SCIM root
+ *   WEBSITE_HOSTNAME               set by the platform in Azure: the default for the public URL
  *   AZURE_CLIENT_ID                client id of a user-assigned managed identity (system-assigned when absent)
  *   KEY_VAULT_URL                  vault holding the token, e.g. https://myvault.vault.azure.net (Azure)
  *   SCIM_TOKEN_SECRET_NAME         secret name in that vault (default `scim-token`)
@@ -84,7 +85,10 @@ export interface Settings {
     feed: FeedSettings;
     /** Client id of the user-assigned managed identity for Key Vault and Table Storage; undefined: system-assigned. */
     managedIdentityClientId: string | undefined;
-    /** Public base URL of the SCIM root (`https://<app>/scim`), for `Location` and `meta.location`; else derived from the request. */
+    /**
+     * Public base URL of the SCIM root (`https://<app>/scim`), for `Location` and `meta.location`. Undefined only
+     * outside Azure (local host, tests), where it is derived from the request.
+     */
     publicBaseUrl?: string;
     /** The OAuth token endpoint's client and federation; undefined when SCIM_OAUTH_CLIENT_ID is unset. */
     oauth: OAuthSettings | undefined;
@@ -131,8 +135,20 @@ export function readSettings(env: Environment = process.env, log: (line: string)
         oauth: readOAuthSettings(env, log),
         schemaExtensions: readSchemaExtensionsSetting(env.SCIM_SCHEMA_EXTENSIONS),
     };
-    if (env.SCIM_PUBLIC_BASE_URL) settings.publicBaseUrl = env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
+    const publicBaseUrl = publicBaseUrlOf(env);
+    if (publicBaseUrl !== undefined) settings.publicBaseUrl = publicBaseUrl;
     return settings;
+}
+
+/**
+ * SCIM_PUBLIC_BASE_URL (a gateway or custom domain in front of the app); else, in Azure, the app's own default
+ * host name, which App Service sets in WEBSITE_HOSTNAME (https://learn.microsoft.com/azure/app-service/reference-app-settings),
+ * over https (the app is https-only). Never the request's Host header: a client could point `Location` anywhere.
+ */
+function publicBaseUrlOf(env: Environment): string | undefined {
+    if (env.SCIM_PUBLIC_BASE_URL) return env.SCIM_PUBLIC_BASE_URL.replace(/\/+$/, '');
+    const hostName = env.WEBSITE_HOSTNAME?.trim();
+    return hostName ? `https://${hostName}/scim` : undefined;
 }
 
 /** `npm start` (dev/serveLocally.ts): the local host's own settings. */

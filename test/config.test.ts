@@ -44,6 +44,14 @@ describe('readSettings', () => {
         expect(settings.managedIdentityClientId).toBe('00000000-0000-0000-0000-000000000001');
     });
 
+    it.each([
+        ['nothing set (local: derived from the request)', {}, undefined],
+        ['WEBSITE_HOSTNAME (Azure): the app\'s own host name, never the request\'s Host', { WEBSITE_HOSTNAME: 'scim-app.azurewebsites.net' }, 'https://scim-app.azurewebsites.net/scim'],
+        ['SCIM_PUBLIC_BASE_URL over WEBSITE_HOSTNAME', { WEBSITE_HOSTNAME: 'scim-app.azurewebsites.net', SCIM_PUBLIC_BASE_URL: 'https://id.contoso.example/scim/' }, 'https://id.contoso.example/scim'],
+    ])('public base URL: %s', (_what, env, expected) => {
+        expect(readSettings(env, () => undefined).publicBaseUrl).toBe(expected);
+    });
+
     it('prefers a connection string over the endpoint', () => {
         const settings = readSettings({ TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true', TABLES_ENDPOINT: 'https://acct.table.core.windows.net' });
         expect(settings.storage).toEqual({ tableName: 'scim', connectionString: 'UseDevelopmentStorage=true' });

@@ -4,7 +4,7 @@
  * of its own and a fresh table per run.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { LogLevel } from '@azure/functions';
+import type { LogHandler, LogLevel } from '@azure/functions';
 import { startEmbeddedAzurite } from '../../dev/embeddedAzurite';
 import { loadRouteTableQuietly } from '../../dev/loadRouteTable';
 import { startLocalHost } from '../../dev/localHost';
@@ -20,13 +20,13 @@ export interface LocalScim {
     close(): Promise<void>;
 }
 
-export async function startLocalScim(options: { connectionString?: string; tableName?: string; port?: number; token?: string } = {}): Promise<LocalScim> {
+export async function startLocalScim(options: { connectionString?: string; tableName?: string; port?: number; token?: string; logHandler?: LogHandler } = {}): Promise<LocalScim> {
     const azurite = options.connectionString === undefined ? await startEmbeddedAzurite() : undefined;
     const connectionString = options.connectionString ?? azurite!.connectionString;
     const tableName = options.tableName ?? `bench${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const token = options.token || randomBytes(24).toString('base64url');
     const app = createApp(readSettings({ TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token }));
-    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), logHandler: printWarningsOnly, ...(options.port !== undefined ? { port: options.port } : {}) });
+    const host = await startLocalHost({ routes: loadRouteTableQuietly(), app: () => Promise.resolve(app), logHandler: options.logHandler ?? printWarningsOnly, ...(options.port !== undefined ? { port: options.port } : {}) });
     return {
         base: `${host.url}/scim`,
         token,
@@ -40,6 +40,6 @@ export async function startLocalScim(options: { connectionString?: string; table
 }
 
 /** One summary line per request would drown the benchmark's output (and cost time); warnings and errors still show. */
-function printWarningsOnly(level: LogLevel, ...args: unknown[]): void {
+export function printWarningsOnly(level: LogLevel, ...args: unknown[]): void {
     if (level === 'warning' || level === 'error' || level === 'critical') console.error(`[${level}]`, ...args);
 }

@@ -18,7 +18,7 @@ function projectRoot(): string {
 
 const HEADER = `# Benchmark results
 
-Written by the benchmark scripts (\`npm run bench:roundtrips\`, \`bench:growth\`, \`bench:load\`, \`bench:library\`);
+Written by the benchmark scripts (\`npm run bench:roundtrips\`, \`bench:growth\`, \`bench:load\`, \`bench:library\`, \`bench:coldstart\`);
 each run replaces its own section. Absolute times come from shared machines and are noise; read the ratios
 and the storage request counts.
 `;

@@ -8,17 +8,27 @@
  *   scimmy   the SCIMMY peer (bench/scimmyPeer.ts), in memory → { base }
  *
  * The bearer token comes in BENCH_TOKEN; `ours` takes TABLES_CONNECTION_STRING and BENCH_TABLE_NAME too. The parent asks for `usage` (CPU time, and for `ours` the
- * storage requests made) and says `stop`; the child also stops when the parent goes away, and after a
- * hard lifetime cap, so nothing is ever left listening.
+ * storage requests made), for `logs` (`ours`: the summary lines since the last ask, and the longest log line
+ * so far) and says `stop`; the child also stops when the parent goes away, and after a hard lifetime cap, so
+ * nothing is ever left listening.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { startEmbeddedAzurite } from '../../dev/embeddedAzurite';
 import { startScimmyPeer } from '../scimmyPeer';
-import { startLocalScim } from './localScim';
+import type { LogLevel } from '@azure/functions';
+import { printWarningsOnly, startLocalScim } from './localScim';
 import { countAllStorageRequests, type StorageCounts } from './storageCounts';
 
 export type ServerRole = 'azurite' | 'ours' | 'scimmy';
+
+/** What `ours` logged: the summary lines since the previous ask (at most the last `KEPT_SUMMARY_LINES`), the longest line so far. */
+export interface ServerLogs {
+    summaryLines: string[];
+    maxLineBytes: number;
+}
+
+const KEPT_SUMMARY_LINES = 2000;
 
 export interface ServerUsage {
     /** User + system CPU time of the process since it started, ms. */
@@ -44,9 +54,11 @@ export class ServerProcess {
         readonly ready: ReadyMessage,
     ) {}
 
-    static async start(role: ServerRole, env: Record<string, string> = {}): Promise<ServerProcess> {
+    /** `execArgv`: Node options for the child, e.g. `--cpu-prof` (bench:load `--profile`). */
+    static async start(role: ServerRole, env: Record<string, string> = {}, execArgv: string[] = []): Promise<ServerProcess> {
         const child = fork(path.join(__dirname, 'serverProcess.js'), [role], {
             env: { ...process.env, ...env },
+            execArgv,
             stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
         const ready = await new Promise<ReadyMessage>((resolve, reject) => {
@@ -73,6 +85,18 @@ export class ServerProcess {
         });
     }
 
+    logs(): Promise<ServerLogs> {
+        return new Promise((resolve) => {
+            const onMessage = (message: { type: string } & ServerLogs) => {
+                if (message.type !== 'logs') return;
+                this.child.off('message', onMessage);
+                resolve({ summaryLines: message.summaryLines, maxLineBytes: message.maxLineBytes });
+            };
+            this.child.on('message', onMessage);
+            this.child.send({ type: 'logs' });
+        });
+    }
+
     async stop(): Promise<void> {
         if (this.child.exitCode !== null) return;
         const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
@@ -89,6 +113,8 @@ async function serve(role: ServerRole): Promise<void> {
     let stop: () => Promise<void>;
     let ready: ReadyMessage;
     let storageCounts: (() => StorageCounts) | undefined;
+    let summaryLines: string[] = [];
+    let maxLineBytes = 0;
     if (role === 'azurite') {
         const azurite = await startEmbeddedAzurite();
         ready = { type: 'ready', connectionString: azurite.connectionString };
@@ -96,7 +122,16 @@ async function serve(role: ServerRole): Promise<void> {
     } else if (role === 'ours') {
         const connectionString = process.env.TABLES_CONNECTION_STRING || undefined;
         const tableName = process.env.BENCH_TABLE_NAME || undefined;
-        const scim = await startLocalScim({ ...(connectionString ? { connectionString } : {}), ...(tableName ? { tableName } : {}), token });
+        const logHandler = (level: LogLevel, ...args: unknown[]) => {
+            const line = args.map(String).join(' ');
+            maxLineBytes = Math.max(maxLineBytes, Buffer.byteLength(line));
+            if (line.startsWith('scim request ')) {
+                summaryLines.push(line);
+                if (summaryLines.length > KEPT_SUMMARY_LINES) summaryLines.shift();
+            }
+            printWarningsOnly(level, ...args);
+        };
+        const scim = await startLocalScim({ ...(connectionString ? { connectionString } : {}), ...(tableName ? { tableName } : {}), token, logHandler });
         storageCounts = countAllStorageRequests();
         ready = { type: 'ready', base: scim.base };
         stop = () => scim.close();
@@ -111,6 +146,10 @@ async function serve(role: ServerRole): Promise<void> {
     };
     process.on('message', (message: { type: string }) => {
         if (message.type === 'stop') void exit();
+        if (message.type === 'logs') {
+            process.send!({ type: 'logs', summaryLines, maxLineBytes });
+            summaryLines = [];
+        }
         if (message.type === 'usage') {
             const cpu = process.cpuUsage();
             process.send!({ type: 'usage', cpuMs: (cpu.user + cpu.system) / 1000, storage: storageCounts?.() });

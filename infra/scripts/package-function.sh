@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Flex Consumption deployment package, the same for the pipeline and a manual deploy:
-#   dist/ (compiled functions + shared code) + host.json + package.json + production node_modules.
+#   host.json + package.json + the bundle (dist/bundle/*.js: index.js and the files it loads on first use,
+#   infra/scripts/bundle.mjs).
+# No node_modules: every production dependency is inside the bundle, and @azure/functions-core, the one
+# module left out of it, is provided by the Functions worker. No sources, tests, benches or dev tools.
+# The source maps are written next to the zip (sourcemaps/), not into it: kept to read production stack traces.
 # Usage: bash infra/scripts/package-function.sh [output-dir]   (a new or empty directory; default: a temp dir)
 # Writes <output-dir>/scim-functions.zip and prints its path on the last line.
 set -euo pipefail
@@ -13,18 +17,20 @@ if [ -e "$out" ] && [ -n "$(ls -A "$out")" ]; then
 fi
 out="$(mkdir -p "$out" && cd "$out" && pwd)"
 pkg="$out/package"
-mkdir -p "$pkg"
+mkdir -p "$pkg/dist/bundle" "$out/sourcemaps"
 
-npm run build
-cp -R dist "$pkg/dist"
-# Only what the host loads ("main": "dist/functions/*.js" and what it imports); no tests, benches, dev tools or maps.
-rm -rf "$pkg/dist/test" "$pkg/dist/bench" "$pkg/dist/dev"
-find "$pkg/dist" -name '*.js.map' -delete
-cp host.json package.json package-lock.json "$pkg/"
+npm run --silent bundle
+cp dist/bundle/*.js "$pkg/dist/bundle/"
+cp dist/bundle/*.js.map "$out/sourcemaps/"
+cp host.json "$pkg/"
+# package.json for the host, which reads only "main" from it: the dependencies are in the bundle, so none
+# are listed (nothing should try to install them).
+node -e '
+  const { name, version, description, license, main, engines } = require("./package.json");
+  process.stdout.write(JSON.stringify({ name, version, description, license, private: true, main, engines }, null, 2) + "\n");
+' > "$pkg/package.json"
 
-# Production dependencies only. Optional ones (Core Tools) are a developer convenience, not runtime code.
-(cd "$pkg" && npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund)
-
-test -f "$pkg/host.json" && ls "$pkg"/dist/functions/*.js >/dev/null
-(cd "$pkg" && zip -qr ../scim-functions.zip .)
+main="$(node -p 'require("./package.json").main')"
+test -f "$pkg/host.json" && test -f "$pkg/$main"
+(cd "$pkg" && zip -q -X -r ../scim-functions.zip .)
 echo "$out/scim-functions.zip"

@@ -3,7 +3,9 @@
  * against it without a Key Vault call per request.
  *
  * - Accepted: the current version and, during the grace window after a rotation, the previous one
- *   (the rule lives in `tokenVersions.ts`).
+ *   (the rule lives in `tokenVersions.ts`). When the newest version is disabled or expired nothing is
+ *   accepted and every request gets 503 + Retry-After (Entra retries; a 401 would quarantine the job) with one
+ *   log line for the admin, until the admin re-enables it or rotates: an older version never comes back.
  * - Cache: what Key Vault said is kept in memory (as SHA-256 digests, never the token) and refreshed in the
  *   background once it is `cacheTtlMs` old (stale-while-revalidate). Only the very first load makes a
  *   request wait.
@@ -16,15 +18,21 @@
  * - Logs name versions and dates, never values. Errors are described by name/status/code only: their
  *   messages can quote a response body (Node's JSON parse errors do), and a response body can hold the token.
  */
-import type { SecretClient } from '@azure/keyvault-secrets';
+import type { KeyVaultSecret, SecretProperties } from '@azure/keyvault-secrets';
 import { describeError } from '../describeError';
 import { ScimError } from '../scim/errors';
 import type { TokenVerifier } from './TokenVerifier';
 import { matchesDigest, tokenDigest } from './tokenDigest';
 import { listSecretVersions, selectAcceptedVersions } from './tokenVersions';
 
+/** The two calls the verifier makes to Key Vault (a `SecretClient` is one). */
+export interface SecretReader {
+    listPropertiesOfSecretVersions(secretName: string): AsyncIterable<SecretProperties>;
+    getSecret(secretName: string, options: { version: string }): Promise<Pick<KeyVaultSecret, 'value'>>;
+}
+
 export interface KeyVaultTokenVerifierOptions {
-    secretClient: SecretClient;
+    secretClient: SecretReader;
     secretName: string;
     /** How long the previous version stays accepted after a rotation (from the new version's `createdOn`). */
     graceWindowMs: number;
@@ -39,6 +47,13 @@ export interface KeyVaultTokenVerifierOptions {
     log?: (line: string) => void;
     /** What the secret is, at the start of each log line. Default `SCIM token` (the OAuth client secret and the change feed's token reuse this class). */
     label?: string;
+    /**
+     * While the newest version is disabled or expired: `unavailable` (default) answers 503 + Retry-After, so Entra
+     * retries the Secret Token instead of quarantining the job (docs/entra-protocol.md §3); `refuse` answers like a
+     * wrong secret (an OAuth client secret past its expiry is `invalid_client`, RFC 6749 §5.2). Either way no
+     * older version is accepted.
+     */
+    whenNewestUnusable?: 'unavailable' | 'refuse';
 }
 
 /** One accepted token, as a digest, with the time it stops being accepted. */
@@ -49,7 +64,7 @@ interface AcceptedToken {
 }
 
 export class KeyVaultTokenVerifier implements TokenVerifier {
-    readonly #client: SecretClient;
+    readonly #client: SecretReader;
     readonly #secretName: string;
     readonly #graceWindowMs: number;
     readonly #cacheTtlMs: number;
@@ -58,9 +73,12 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
     readonly #now: () => number;
     readonly #log: (line: string) => void;
     readonly #label: string;
+    readonly #whenNewestUnusable: 'unavailable' | 'refuse';
 
     /** Undefined until the first successful load; an empty list means Key Vault holds no usable version. */
     #accepted: AcceptedToken[] | undefined;
+    /** Set while the newest version is disabled or expired: every request is refused with 503. */
+    #refused = false;
     #lastAttemptAt = Number.NEGATIVE_INFINITY;
     #nextRefreshAt = Number.NEGATIVE_INFINITY;
     #refreshInFlight: Promise<void> | undefined;
@@ -77,6 +95,7 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         this.#now = options.now ?? (() => Date.now());
         this.#log = options.log ?? ((line) => console.warn(line));
         this.#label = options.label ?? 'SCIM token';
+        this.#whenNewestUnusable = options.whenNewestUnusable ?? 'unavailable';
     }
 
     async verify(presented: string): Promise<boolean> {
@@ -87,6 +106,12 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         }
 
         if (this.#now() >= this.#nextRefreshAt) void this.refresh();
+        if (this.#refused) {
+            // The admin may have re-enabled the version: look again, at most once per `mismatchRecheckMs`.
+            if (this.#now() - this.#lastAttemptAt >= this.#mismatchRecheckMs) await this.refresh();
+            if (this.#refused && this.#whenNewestUnusable === 'refuse') return false;
+            if (this.#refused) throw this.#refusedError();
+        }
         if (this.#isAccepted(presented)) return true;
 
         if (this.#now() - this.#lastAttemptAt >= this.#mismatchRecheckMs) {
@@ -121,10 +146,11 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         const startedAt = this.#now();
         this.#lastAttemptAt = startedAt;
         try {
-            const accepted = await this.#fetchAcceptedTokens(new Date(startedAt));
+            const { accepted, refusal } = await this.#fetchAcceptedTokens(new Date(startedAt));
             this.#accepted = accepted;
+            this.#refused = refusal !== undefined;
             this.#nextRefreshAt = startedAt + this.#cacheTtlMs;
-            this.#logIfChanged(accepted);
+            this.#logIfChanged(accepted, refusal);
         } catch (error) {
             this.#nextRefreshAt = startedAt + this.#retryAfterFailureMs;
             const consequence = this.#accepted === undefined
@@ -134,10 +160,14 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         }
     }
 
-    async #fetchAcceptedTokens(now: Date): Promise<AcceptedToken[]> {
+    async #fetchAcceptedTokens(now: Date): Promise<{ accepted: AcceptedToken[]; refusal?: string }> {
         const versions = await listSecretVersions(this.#client, this.#secretName);
         const selected = selectAcceptedVersions(versions, this.#graceWindowMs, now);
-        if (selected === undefined) return [];
+        if (selected === undefined) return { accepted: [] };
+        if (selected.refused) {
+            const { newest, reason } = selected.refused;
+            return { accepted: [], refusal: `the newest version ${newest.version} of secret '${this.#secretName}' is ${reason}` };
+        }
 
         const wanted = [{ version: selected.current.version, acceptedUntil: Number.POSITIVE_INFINITY }];
         if (selected.previous) {
@@ -149,11 +179,13 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
             // An empty value must never make an empty credential valid.
             if (secret.value) accepted.push({ version, digest: tokenDigest(secret.value), acceptedUntil });
         }
-        return accepted;
+        return { accepted };
     }
 
-    #logIfChanged(accepted: AcceptedToken[]): void {
-        const summary = accepted.length === 0
+    #logIfChanged(accepted: AcceptedToken[], refusal: string | undefined): void {
+        const summary = refusal !== undefined
+            ? `${refusal}; every request is refused${this.#whenNewestUnusable === 'unavailable' ? ' with 503' : ''} until an admin re-enables that version or rotates (older versions are never used again on their own)`
+            : accepted.length === 0
             ? `secret '${this.#secretName}' has no enabled version with a value; every request is refused`
             : accepted
                 .map((token) => Number.isFinite(token.acceptedUntil)
@@ -163,6 +195,11 @@ export class KeyVaultTokenVerifier implements TokenVerifier {
         if (summary === this.#lastAcceptedSummary) return;
         this.#lastAcceptedSummary = summary;
         this.#log(accepted.length === 0 ? `${this.#label}: ${summary}.` : `${this.#label}: accepting ${summary}.`);
+    }
+
+    #refusedError(): ScimError {
+        const retryAfterSeconds = Math.max(1, Math.ceil((this.#lastAttemptAt + this.#mismatchRecheckMs - this.#now()) / 1000));
+        return ScimError.unavailable('No token is accepted right now (the newest version of the token secret is disabled or expired); retry later', retryAfterSeconds);
     }
 
     #unavailable(): ScimError {

@@ -1,15 +1,16 @@
 /**
- * Decides once, at start-up, where a bearer token comes from (settings read in shared/config.ts) — Entra's SCIM
- * token, or the change feed's (`kind` 'feed': SCIM_FEED_TOKEN_SECRET_NAME / SCIM_FEED_TOKEN, docs/feed.md):
+ * Decides once, at start-up, where the SCIM token comes from (settings read in shared/config.ts):
  *
  *   KEY_VAULT_URL set  → Key Vault, through the app's managed identity (production);
  *   else SCIM_TOKEN set → that literal token (local development only);
  *   else               → every request is refused, and a log line says why (fail closed).
  */
-import { ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import type { TokenCredential } from '@azure/identity';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { TOKEN_SETTING_NAMES, type Settings, type TokenKind } from '../config';
-import { KeyVaultTokenVerifier } from './KeyVaultTokenVerifier';
+import { isB64Token } from './bearerToken';
+import { KeyVaultTokenVerifier, type SecretReader } from './KeyVaultTokenVerifier';
+import { managedIdentityCredential } from './managedIdentityCredential';
 import { StaticTokenVerifier } from './StaticTokenVerifier';
 import { TenantTokenVerifier } from './TenantTokenVerifier';
 import type { TenantRegistry } from '../store/TenantRegistry';
@@ -31,6 +32,10 @@ export class RefuseAllTokenVerifier implements TokenVerifier {
     }
 }
 
+/**
+ * Entra's SCIM token (`kind` 'scim'), or the change feed's (`kind` 'feed': SCIM_FEED_TOKEN_SECRET_NAME /
+ * SCIM_FEED_TOKEN, docs/feed.md), by the same rules.
+ */
 export function createTokenVerifier(
     { token, feedToken, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'> & Partial<Pick<Settings, 'feedToken'>>,
     deps: TokenVerifierDependencies = {},
@@ -43,10 +48,10 @@ export function createTokenVerifier(
 
     if (settings.keyVaultUrl !== undefined) {
         if (settings.staticToken !== undefined) log(`${label}: ${staticToken} is ignored because KEY_VAULT_URL is set.`);
-        const credential = deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId);
+        const credential = deps.credential ?? managedIdentityCredential(managedIdentityClientId);
         log(`${label}: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
         return new KeyVaultTokenVerifier({
-            secretClient: new SecretClient(settings.keyVaultUrl, credential, deps.secretClientOptions),
+            secretClient: secretClientOnFirstUse(settings.keyVaultUrl, credential, deps.secretClientOptions),
             secretName: settings.secretName,
             graceWindowMs: settings.graceWindowMs,
             cacheTtlMs: settings.cacheTtlMs,
@@ -58,6 +63,9 @@ export function createTokenVerifier(
 
     if (settings.staticToken !== undefined) {
         log(`${label}: using the ${staticToken} setting (local development only; use KEY_VAULT_URL in Azure).`);
+        if (!isB64Token(settings.staticToken)) {
+            log(`${label}: ${staticToken} holds characters a bearer token cannot carry (RFC 6750 b64token: letters, digits, - . _ ~ + / and trailing =); no request can match it.`);
+        }
         return new StaticTokenVerifier(settings.staticToken);
     }
 
@@ -75,12 +83,12 @@ export function createTenantTokenVerifier(
     deps: TokenVerifierDependencies = {},
 ): TenantTokenVerifier {
     const log = deps.log ?? ((line: string) => console.warn(line));
-    let secretClient: SecretClient | undefined;
+    let secretClient: SecretReader | undefined;
     const keyVaultUrl = settings.keyVaultUrl;
     const keyVaultVerifier = keyVaultUrl === undefined
         ? undefined
         : (secretName: string) => {
-            secretClient ??= new SecretClient(keyVaultUrl, deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId), deps.secretClientOptions);
+            secretClient ??= secretClientOnFirstUse(keyVaultUrl, deps.credential ?? managedIdentityCredential(managedIdentityClientId), deps.secretClientOptions);
             return new KeyVaultTokenVerifier({
                 secretClient,
                 secretName,
@@ -100,16 +108,20 @@ export function createTenantTokenVerifier(
 }
 
 /**
- * A `ManagedIdentityCredential` created on the first token request rather than at start-up, so merely
- * building the verifier never touches the identity endpoint (and tests, which always inject a
- * credential, could not construct one even by accident of ordering).
+ * Key Vault's `SecretClient`, with its SDK imported on the first call (the verifier's first Key Vault read,
+ * on the first request) rather than at start-up: a SCIM_TOKEN run never loads it, and the deployment bundle
+ * keeps it in a file of its own that only this import reads (infra/scripts/bundle.mjs, bench/RESULTS.md
+ * "Cold start").
  */
-export function lazyManagedIdentityCredential(clientId: string | undefined): TokenCredential {
-    let credential: ManagedIdentityCredential | undefined;
+export function secretClientOnFirstUse(vaultUrl: string, credential: TokenCredential, options: SecretClientOptions | undefined): SecretReader {
+    let client: Promise<SecretReader> | undefined;
+    const load = () => (client ??= import('@azure/keyvault-secrets').then(({ SecretClient }) => new SecretClient(vaultUrl, credential, options)));
     return {
-        getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
-            credential ??= clientId === undefined ? new ManagedIdentityCredential() : new ManagedIdentityCredential({ clientId });
-            return credential.getToken(scopes, options);
+        async getSecret(name, getOptions) {
+            return (await load()).getSecret(name, getOptions);
+        },
+        async *listPropertiesOfSecretVersions(name) {
+            yield* (await load()).listPropertiesOfSecretVersions(name);
         },
     };
 }

@@ -15,6 +15,7 @@ import type { ResourceStore } from '../scim/store';
 import { scimErrorOf, StoreError } from '../scim/storeErrors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
 import { errorResponse, toHttpResponse } from './responses';
+import { summaryLine } from './summaryLine';
 
 /**
  * One HTTP route, as registered with `app.http` (registerRoute.ts) and served by the local host (dev/):
@@ -147,9 +148,7 @@ async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unk
     if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
     const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
     if (text.trim() === '') throw ScimError.badRequest('invalidSyntax', 'Request body is empty; a JSON object is required');
-    if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
-        throw ScimError.badRequest('invalidSyntax', `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-    }
+    checkJsonShape(text);
     try {
         return JSON.parse(text);
     } catch {
@@ -163,12 +162,23 @@ async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unk
  * when storing an unknown attribute, the PATCH engine, validation) overflows the stack on, say, 100,000
  * nested arrays, which was a 500 (test/reliability/hostileInput.test.ts).
  */
-const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_DEPTH = 64;
 
-/** The deepest `[`/`{` nesting in JSON text, in one pass without recursion (brackets inside strings skipped). */
-function jsonNestingDepth(text: string): number {
-    let depth = 0;
-    let deepest = 0;
+/**
+ * A SCIM resource has a few dozen attributes, a PatchOp value object as many; 40,000 unknown keys in one POST cost
+ * half a second of CPU to canonicalize and check before a single one was ignored (issue 17). Arrays have their own
+ * limits (operations, values per attribute, member ids).
+ */
+export const MAX_OBJECT_MEMBERS = 1000;
+
+/**
+ * One pass over JSON text before it is parsed, without recursion (brackets and colons inside strings skipped):
+ * 400 `invalidSyntax` when objects or arrays nest deeper than `MAX_JSON_DEPTH`, or an object has more than
+ * `MAX_OBJECT_MEMBERS` members (each member of an object has exactly one colon at that object's level).
+ */
+function checkJsonShape(text: string): void {
+    /** Per open container: members counted so far for an object, -1 for an array. */
+    const open: number[] = [];
     let inString = false;
     for (let i = 0; i < text.length; i++) {
         const char = text.charCodeAt(i);
@@ -177,13 +187,17 @@ function jsonNestingDepth(text: string): number {
             else if (char === 0x22) inString = false;
         } else if (char === 0x22) {
             inString = true;
-        } else if (char === 0x5b || char === 0x7b) {
-            if (++depth > deepest) deepest = depth;
-        } else if (char === 0x5d || char === 0x7d) {
-            depth--;
+        } else if (char === 0x7b || char === 0x5b) {
+            open.push(char === 0x7b ? 0 : -1);
+            if (open.length > MAX_JSON_DEPTH) throw ScimError.badRequest('invalidSyntax', `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+        } else if (char === 0x7d || char === 0x5d) {
+            open.pop();
+        } else if (char === 0x3a && open.length > 0 && open[open.length - 1]! >= 0) {
+            if (++open[open.length - 1]! > MAX_OBJECT_MEMBERS) {
+                throw ScimError.badRequest('invalidSyntax', `An object in the request body has more than ${MAX_OBJECT_MEMBERS} members`);
+            }
         }
     }
-    return deepest;
 }
 
 function tooLarge(maxBytes: number): ScimError {
@@ -207,7 +221,8 @@ export function scimBaseUrl(url: string, tenant?: string): string {
 
 /**
  * One structured line per SCIM request: the app-side provisioning log an admin reads in Application
- * Insights (docs/operate.md). Ids are server-generated; no userName, filter, token or body is logged.
+ * Insights (docs/logs.md). Ids are server-generated; no userName, filter, token or body is logged, and
+ * ignored attributes appear by name only, a bounded number of them (`summaryLine`).
  */
 function logSummary(
     context: InvocationContext,
@@ -217,17 +232,15 @@ function logSummary(
     storage: StorageRequestCounts,
     durationMs: number,
 ): void {
-    const scimType = (response.body as { scimType?: string } | undefined)?.scimType;
-    const summary: Record<string, unknown> = {
+    context.log(summaryLine({
         invocationId: context.invocationId ?? randomUUID(),
         method,
         resourceType: log.resourceType,
         resourceId: log.resourceId,
         status: response.status,
-        scimType,
+        scimType: (response.body as { scimType?: string } | undefined)?.scimType,
         storageRequests: storage.total,
         durationMs,
-    };
-    if (log.ignoredPaths?.length) summary.ignoredPaths = log.ignoredPaths;
-    context.log(`scim request ${JSON.stringify(summary)}`);
+        ignoredPaths: log.ignoredPaths,
+    }));
 }

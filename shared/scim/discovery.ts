@@ -4,7 +4,7 @@
  * extensions), never copies of it.
  */
 import { ScimError } from './errors';
-import { listResponse, MAX_PAGE_SIZE, type ListResponse } from './listResponse';
+import { DEFAULT_PAGE_SIZE, listResponse, MAX_PAGE_SIZE, type ListResponse } from './listResponse';
 import { MAX_REQUEST_BODY_BYTES } from './request';
 import { EXTERNAL_ID_ATTRIBUTE, type ResourceTypeDefinition, type SchemaDefinition } from './schemas';
 import { currentSchemas } from './schemaRegistry';
@@ -21,6 +21,16 @@ export function serviceProviderConfig(baseUrl: string): Record<string, unknown> 
         // Entra never uses /Bulk (docs/entra-protocol.md §4).
         bulk: { supported: false, maxOperations: 0, maxPayloadSize: MAX_REQUEST_BODY_BYTES },
         filter: { supported: true, maxResults: MAX_PAGE_SIZE },
+        // RFC 9865: cursor paging besides index paging, which stays the default (Entra pages by index,
+        // docs/entra-protocol.md §7, §14.7). A cursor is a position in id order and never expires; a day is promised.
+        pagination: {
+            cursor: true,
+            index: true,
+            defaultPaginationMethod: 'index',
+            defaultPageSize: DEFAULT_PAGE_SIZE,
+            maxPageSize: MAX_PAGE_SIZE,
+            cursorTimeout: 86_400,
+        },
         changePassword: { supported: false },
         sort: { supported: false },
         etag: { supported: true },

@@ -5,7 +5,7 @@
  * (`shared/http/responses.ts`) is the only place that turns it into an HTTP response.
  */
 
-/** `scimType` values defined by RFC 7644 §3.12, Table 9, and the cursor errors RFC 9865 §2.1 adds to it. */
+/** `scimType` values defined by RFC 7644 §3.12, Table 9, and RFC 9865. */
 export type ScimType =
     | 'invalidFilter'
     | 'tooMany'
@@ -17,11 +17,12 @@ export type ScimType =
     | 'invalidValue'
     | 'invalidVers'
     | 'sensitive'
+    /** RFC 9865 §3 (cursor paging). */
     | 'invalidCursor'
     | 'expiredCursor'
     | 'invalidCount';
 
-/** The status each scimType belongs with (RFC 7644 §3.12: all are 400 except uniqueness → 409). */
+/** The status each scimType belongs with (RFC 7644 §3.12, RFC 9865: all are 400 except uniqueness → 409). */
 const statusOfScimType: Record<ScimType, number> = {
     invalidFilter: 400,
     tooMany: 400,
@@ -78,6 +79,15 @@ export class ScimError extends Error {
      */
     static unavailable(detail = 'Service temporarily unavailable, retry later', retryAfterSeconds = 5): ScimError {
         return new ScimError(503, undefined, detail, { 'Retry-After': String(retryAfterSeconds) });
+    }
+
+    /**
+     * A dependency is throttling us (Table Storage over its scalability targets). 429 + Retry-After rather than
+     * 503: Entra then pauses the job for the Retry-After period and retries only the failed requests
+     * (docs/entra-protocol.md §8), instead of adding load to a service that is already shedding it.
+     */
+    static throttled(detail = 'Too many requests for the storage service right now, retry later', retryAfterSeconds = 10): ScimError {
+        return new ScimError(429, undefined, detail, { 'Retry-After': String(retryAfterSeconds) });
     }
 }
 

@@ -7,6 +7,7 @@ import type { ScimResource } from './store';
 import { isPlainObject } from './isPlainObject';
 import { replaceKey, valueNamed, withKey } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
+import { checkElementCount } from './multiValuedElements';
 import type { ResourceTypeName } from './schemas';
 import type { Target } from './patchTargets';
 
@@ -38,6 +39,7 @@ export function writeAttribute(draft: Draft, target: Target, current: unknown, n
         throw ScimError.badRequest('invalidValue', `'${target.definition.name}' is required and cannot be removed`);
     }
     if (next === current) return;
+    if (Array.isArray(next)) checkElementCount(next.length, target.definition.name);
     const name = target.definition.name;
     if (target.extension === undefined) {
         replaceKey(draft.resource, name, next, draft.touched);

@@ -9,7 +9,7 @@ import { withKey } from './caseInsensitiveKeys';
 import { ScimError } from './errors';
 import { matchesElement } from './filterEvaluator';
 import type { FilterNode } from './filterSyntax';
-import { jsonEqual } from './jsonEqual';
+import { checkElementCount, withAddedElements, withAddedSimpleValues, withoutGivenValues, withoutSimpleValues, withSinglePrimary } from './multiValuedElements';
 import type { Draft, OperationName } from './patchDraft';
 import type { Target } from './patchTargets';
 import { isRolesAttribute, readRoleElement } from './roles';
@@ -43,13 +43,8 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
         // with the same value would take away: an element holding every sub-attribute given, compared as the
         // schema says (so a role Entra re-adds as `{value, display}` matches the role it created with `type`
         // and `primary` too, docs/entra-protocol.md §14.3).
-        const existing: unknown[] = Array.isArray(current) ? current : [];
-        const subAttributes = definition.subAttributes ?? [];
-        const next = [...existing];
-        for (const element of elements) {
-            if (!next.some((e) => elementMatchesGiven(subAttributes, e, element))) next.push(element);
-        }
-        return nonEmptyArray(withSinglePrimary(existing, next));
+        const existing = Array.isArray(current) ? current : [];
+        return nonEmptyArray(withSinglePrimary(existing, withAddedElements(definition.subAttributes ?? [], existing, elements)));
     }
     if (definition.type === 'complex') {
         // RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes in the value replace or add; the others stay.
@@ -76,18 +71,12 @@ function onWholeAttribute(op: OperationName, target: Target, current: unknown, v
 function onSimpleValues(op: OperationName, target: Target, current: unknown, value: unknown): unknown {
     const { definition } = target;
     const existing: unknown[] = Array.isArray(current) ? current : [];
-    const given = simpleValue(definition, Array.isArray(value) ? value : [value], target.text) as unknown[];
-    const isIn = (list: unknown[], candidate: unknown) => list.some((element) => sameSimpleValue(definition, element, candidate));
-    if (op === 'remove') return nonEmptyArray(existing.filter((element) => !isIn(given, element)));
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    checkElementCount(values.length, target.text); // before any work on them
+    const given = simpleValue(definition, values, target.text) as unknown[];
+    if (op === 'remove') return nonEmptyArray(withoutSimpleValues(definition, existing, given));
     if (op === 'replace') return nonEmptyArray(given);
-    const next = [...existing];
-    for (const candidate of given) if (!isIn(next, candidate)) next.push(candidate);
-    return nonEmptyArray(next);
-}
-
-function sameSimpleValue(definition: AttributeDefinition, a: unknown, b: unknown): boolean {
-    if (typeof a === 'string' && typeof b === 'string' && !definition.caseExact) return a.toLowerCase() === b.toLowerCase();
-    return jsonEqual(a, b);
+    return nonEmptyArray(withAddedSimpleValues(definition, existing, given));
 }
 
 function onSubAttribute(op: OperationName, target: Target, subDefinition: AttributeDefinition, current: unknown, value: unknown, draft: Draft): unknown {
@@ -174,6 +163,7 @@ function simpleValue(definition: AttributeDefinition, value: unknown, path: stri
 function elementsFromValue(target: Target, value: unknown, draft: Draft): Record<string, unknown>[] {
     const { definition, text } = target;
     const items = Array.isArray(value) ? value : [value];
+    checkElementCount(items.length, text); // before any work on them
     const elements: Record<string, unknown>[] = [];
     for (const given of items) {
         if (given === null) continue;
@@ -218,38 +208,13 @@ function hasContent(object: Record<string, unknown>): boolean {
     return Object.keys(object).some((key) => key !== 'type' && key !== 'primary');
 }
 
-/**
- * RFC 7643 §2.4: `primary: true` appears at most once. An element this operation wrote (not in `before`)
- * with `primary: true` wins; the others become `primary: false` (RFC 7644 §3.5.2).
- */
-function withSinglePrimary(before: unknown[], after: unknown[]): unknown[] {
-    const winner = after.find((element) => isPlainObject(element) && element.primary === true && !before.includes(element));
-    if (winner === undefined) return after;
-    return after.map((element) => (element !== winner && isPlainObject(element) && element.primary === true ? { ...element, primary: false } : element));
-}
-
 /** Removes the elements equal to the given values (`[{value: "x"}]` or `"x"`); the others stay. */
 function withoutValues(target: Target, current: unknown, value: unknown): unknown {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    checkElementCount(values.length, target.text); // before any work on them
     if (!Array.isArray(current)) return current;
-    const subAttributes = target.definition.subAttributes ?? [];
-    const given = (Array.isArray(value) ? (value as unknown[]) : [value]).map((g): unknown => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
-    const remaining = current.filter((element) => !given.some((g) => elementMatchesGiven(subAttributes, element, g)));
-    return nonEmptyArray(remaining);
-}
-
-function elementMatchesGiven(subAttributes: readonly AttributeDefinition[], element: unknown, given: unknown): boolean {
-    const givenObject: Record<string, unknown> = isPlainObject(given) ? given : { value: given };
-    const entries = Object.entries(givenObject).filter(([, v]) => v !== null && v !== undefined);
-    if (entries.length === 0 || !isPlainObject(element)) return false;
-    return entries.every(([key, givenValue]) => {
-        const subDefinition = findByName(subAttributes, key);
-        if (subDefinition === undefined) return false;
-        const stored = element[subDefinition.name];
-        if (typeof stored === 'string' && typeof givenValue === 'string' && !subDefinition.caseExact) {
-            return stored.toLowerCase() === givenValue.toLowerCase();
-        }
-        return jsonEqual(stored, canonicalizeAttributeValue(subDefinition, givenValue));
-    });
+    const given = values.map((g): unknown => (isRolesAttribute(target.definition) ? readRoleElement(g) : g));
+    return nonEmptyArray(withoutGivenValues(target.definition.subAttributes ?? [], current, given));
 }
 
 function listOf(definition: AttributeDefinition, current: unknown): unknown[] {

@@ -8,12 +8,12 @@
  * checks, in batches, that added members exist (400 `invalidValue` otherwise).
  */
 import { randomUUID } from 'node:crypto';
-import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from './store';
+import type { GroupMember, MemberDelta, ResourceChange, ResourceStore, ScimResource, StoredResource } from './store';
 import { canonicalizeResource } from './attributeValues';
 import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
 import { matchesFilter, MAX_SCAN_RESOURCES, parseFilter, planQuery, type FilterNode } from './filter';
-import { listResponse, readPaging, type Paging } from './listResponse';
+import { cursorListResponse, encodeCursor, listResponse, readPaging } from './listResponse';
 import { memberIdsOf } from './memberIds';
 import { readSearchRequest } from './searchRequest';
 import { applyPatch } from './patch';
@@ -31,6 +31,13 @@ const SEARCH_SEGMENT = '.search';
 
 /** Read-modify-write attempts before giving up on a resource that keeps changing under us. */
 const MAX_WRITE_ATTEMPTS = 8;
+
+/**
+ * Most member ids one request may add or remove (POST, PUT, or PATCH): a change of k members costs about
+ * 3⌈k/100⌉ storage transactions, so this keeps a request to a few seconds (docs/limits.md). Entra sends member
+ * changes in PATCHes of far fewer (docs/entra-protocol.md §6).
+ */
+export const MAX_MEMBER_IDS_PER_REQUEST = 1000;
 
 export function resourceEndpoint(resourceType: ResourceTypeName): ScimHandler {
     return async (request, store) => {
@@ -79,41 +86,102 @@ export class Resources {
     }
 
     /**
-     * GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2), and POST /{type}/.search with the same
-     * parameters in a body (§3.4.3). An empty result is a 200, never a 404 (docs/entra-protocol.md §3).
+     * GET /{type}?filter=…&startIndex=…&count=… (RFC 7644 §3.4.2), or with `cursor` (RFC 9865), and POST
+     * /{type}/.search with the same parameters in a body (§3.4.3). An empty result is a 200, never a 404
+     * (docs/entra-protocol.md §3). Bounded whatever the table holds: an index page counts at most
+     * `MAX_COUNTED_RESOURCES` ids (key-only) and reads only its own resources in full; a cursor page reads at most
+     * `CURSOR_SCAN_WINDOW` resources; members and groups in one list at most `MAX_LISTED_REFERENCES`.
      */
     async list(query: URLSearchParams): Promise<ScimResponse> {
         const paging = readPaging(query);
         const filterText = query.get('filter');
         const filter = filterText === null || filterText.trim() === '' ? undefined : parseFilter(filterText);
-        const { total, resources } = await this.page(filter, readProjection(query), paging);
+        const projection = readProjection(query);
+        if (paging.method === 'cursor') {
+            const { page, nextAfter } = await this.cursorPage(filter, paging.after, paging.count);
+            const resources = await this.representations(page, projection);
+            return { status: 200, body: cursorListResponse(resources, nextAfter === undefined ? undefined : encodeCursor(nextAfter)) };
+        }
+        const { total, resources } = await this.page(filter, projection, paging);
         return { status: 200, body: listResponse(resources, total, paging.startIndex) };
     }
 
-    /** The matches of `filter` (all resources without one): how many, and the representations on the page. */
-    async page(filter: FilterNode | undefined, projection: Projection, paging: Paging): Promise<{ total: number; resources: ScimResource[] }> {
-        const matches = filter === undefined ? this.store.list(this.resourceType, Number.MAX_SAFE_INTEGER) : this.filtered(filter);
-        const page: StoredResource[] = [];
-        let total = 0;
-        for await (const stored of matches) {
-            total++;
-            if (total >= paging.startIndex && page.length < paging.count) page.push(stored);
-        }
-        const resources = await Promise.all(page.map((stored) => this.representation(stored, projection)));
-        return { total, resources };
+    /** An index page of the matches of `filter` (all resources without one): how many, and the representations on the page. */
+    async page(filter: FilterNode | undefined, projection: Projection, paging: { startIndex: number; count: number }): Promise<{ total: number; resources: ScimResource[] }> {
+        const { page, total } = filter === undefined ? await this.indexPage(paging.startIndex, paging.count) : await this.filteredIndexPage(filter, paging.startIndex, paging.count);
+        return { total, resources: await this.representations(page, projection) };
     }
 
-    /** Candidates from the query plan (an index read where possible), then the rest of the filter in memory. */
-    private async *filtered(filter: FilterNode): AsyncIterable<StoredResource> {
+    /**
+     * An unfiltered index page: the ids are counted with a key-only read (totalResults), and only the page's own
+     * resources are read in full, starting after the id just before `startIndex`.
+     */
+    private async indexPage(startIndex: number, count: number): Promise<{ page: StoredResource[]; total: number }> {
+        let total = 0;
+        let before: string | undefined;
+        for await (const id of this.store.listIds(this.resourceType, MAX_COUNTED_RESOURCES + 1)) {
+            if (++total > MAX_COUNTED_RESOURCES) {
+                throw ScimError.badRequest('tooMany', `There are more than ${MAX_COUNTED_RESOURCES} ${this.endpoint.slice(1)}: page through them with cursor paging (cursor=, RFC 9865) or filter`);
+            }
+            if (total === startIndex - 1) before = id;
+        }
+        if (count === 0 || startIndex > total) return { page: [], total };
+        const page: StoredResource[] = [];
+        for await (const stored of this.store.list(this.resourceType, count, before)) page.push(stored);
+        return { page, total };
+    }
+
+    private async filteredIndexPage(filter: FilterNode, startIndex: number, count: number): Promise<{ page: StoredResource[]; total: number }> {
+        const page: StoredResource[] = [];
+        let total = 0;
+        for await (const stored of this.filtered(filter, { limit: MAX_SCAN_RESOURCES, refuseBeyondLimit: true, complete: true })) {
+            total++;
+            if (total >= startIndex && page.length < count) page.push(stored);
+        }
+        return { page, total };
+    }
+
+    /**
+     * A cursor page (RFC 9865): the resources after `after` in id order. `nextAfter` is where the next page starts,
+     * undefined on the last page. A filter no index answers examines at most `CURSOR_SCAN_WINDOW` resources per
+     * page, so a page may hold fewer than `count` matches (even none) and still have a next one.
+     */
+    private async cursorPage(filter: FilterNode | undefined, after: string | undefined, count: number): Promise<{ page: StoredResource[]; nextAfter?: string }> {
+        const page: StoredResource[] = [];
+        if (filter === undefined) {
+            for await (const stored of this.store.list(this.resourceType, count + 1, after)) page.push(stored);
+            return page.length > count ? { page: page.slice(0, count), nextAfter: page[count - 1]!.id } : { page };
+        }
+        const scan: ScanWindow = { after, limit: CURSOR_SCAN_WINDOW, refuseBeyondLimit: false, complete: true };
+        for await (const stored of this.filtered(filter, scan)) {
+            if (page.length === count) return { page, nextAfter: page[count - 1]!.id }; // one more match exists
+            page.push(stored);
+        }
+        return scan.complete || scan.lastSeen === undefined ? { page } : { page, nextAfter: scan.lastSeen };
+    }
+
+    /**
+     * Candidates from the query plan (an index read where possible), in id order after `scan.after`, then the rest of
+     * the filter in memory. A filter no index answers reads at most `scan.limit` resources: beyond that it is 400
+     * `tooMany` (index paging) or the scan stops, `complete` false, `lastSeen` the last resource read (cursor paging).
+     */
+    private async *filtered(filter: FilterNode, scan: ScanWindow): AsyncIterable<StoredResource> {
         const plan = planQuery(filter, this.resourceType);
         // The membership probe `id eq "g" and members[value eq "u"]`: a miss costs one point read.
         if (plan.requiredMember !== undefined && plan.lookup?.kind === 'id' && !(await this.store.hasMember(plan.lookup.value, plan.requiredMember))) return;
-        const candidates = plan.lookup ? await this.store.lookup(this.resourceType, plan.lookup) : this.store.list(this.resourceType, MAX_SCAN_RESOURCES + 1);
+        const candidates = plan.lookup
+            ? (await this.store.lookup(this.resourceType, plan.lookup)).sort((a, b) => (a.id < b.id ? -1 : 1)).filter((stored) => scan.after === undefined || stored.id > scan.after)
+            : this.store.list(this.resourceType, scan.limit + 1, scan.after);
         let scanned = 0;
         for await (const stored of candidates) {
-            if (!plan.lookup && ++scanned > MAX_SCAN_RESOURCES) {
-                throw ScimError.badRequest('tooMany', `This filter needs a scan of more than ${MAX_SCAN_RESOURCES} resources; filter by id, userName, externalId or displayName`);
+            if (!plan.lookup && ++scanned > scan.limit) {
+                if (scan.refuseBeyondLimit) {
+                    throw ScimError.badRequest('tooMany', `This filter needs a scan of more than ${MAX_SCAN_RESOURCES} resources; filter by id, userName, externalId or displayName, or page with cursor (RFC 9865)`);
+                }
+                scan.complete = false;
+                return;
             }
+            scan.lastSeen = stored.id;
             if (plan.requiredMember !== undefined && plan.lookup?.kind !== 'id' && !(await this.store.hasMember(stored.id, plan.requiredMember))) continue;
             if (plan.residual && !matchesFilter(plan.residual, this.fullRepresentation(stored), this.resourceType)) continue;
             yield stored;
@@ -157,7 +225,7 @@ export class Resources {
             validateResource(this.resourceType, attributes);
             const change: ResourceChange = {};
             if (result.attributesChanged) change.attributes = attributes;
-            if (result.members) change.members = result.members;
+            if (result.members) change.members = checkMemberCount(result.members);
             return change;
         });
         const asked = request.query.get('attributes') !== null || request.query.get('excludedAttributes') !== null;
@@ -222,7 +290,7 @@ export class Resources {
         const attributes = this.storedAttributes(canonical);
         validateResource(this.resourceType, attributes);
         if (this.resourceType !== 'Group' || canonical.members === undefined) return { attributes };
-        return { attributes, members: memberIds(canonical.members) };
+        return { attributes, members: checkMemberCount({ clear: true, add: memberIds(canonical.members), remove: [] }).add };
     }
 
     /**
@@ -279,20 +347,35 @@ export class Resources {
         };
     }
 
-    /** The representation a response carries: derived attributes read only when the projection wants them. */
-    private async representation(stored: StoredResource, projection: Projection): Promise<ScimResource> {
+    /**
+     * The representation a response carries: derived attributes read only when the projection wants them. In a list,
+     * `budget` bounds the members and groups read for the whole page.
+     */
+    private async representation(stored: StoredResource, projection: Projection, budget?: ReferenceBudget): Promise<ScimResource> {
         const resource = this.fullRepresentation(stored);
         if (this.resourceType === 'Group' && wantsAttribute(projection, 'Group', 'members')) {
             const members: Record<string, string>[] = [];
-            for await (const member of this.store.members(stored.id)) members.push(this.memberReference(member));
+            for await (const member of this.store.members(stored.id)) {
+                budget?.spend(1, 'members');
+                members.push(this.memberReference(member));
+            }
             // No members is an unassigned attribute, left out rather than `[]` (RFC 7643 §2.5).
             if (members.length > 0) resource.members = members;
         }
         if (this.resourceType === 'User' && wantsAttribute(projection, 'User', 'groups')) {
             const groups = await this.store.groupsOf(stored.id);
+            budget?.spend(groups.length, 'groups');
             if (groups.length > 0) resource.groups = groups.map((groupId) => ({ value: groupId, $ref: `${this.baseUrl}/Groups/${groupId}`, type: 'direct' }));
         }
         return project(resource, this.resourceType, projection);
+    }
+
+    /** A page's representations, one resource at a time, within one budget of members and groups (a spent budget stops the reads). */
+    private async representations(page: StoredResource[], projection: Projection): Promise<ScimResource[]> {
+        const budget = new ReferenceBudget();
+        const resources: ScimResource[] = [];
+        for (const stored of page) resources.push(await this.representation(stored, projection, budget));
+        return resources;
     }
 
     private async respond(status: number, stored: StoredResource, projection: Projection): Promise<ScimResponse> {
@@ -322,6 +405,34 @@ export class Resources {
     }
 }
 
+/** Ids an unfiltered index page counts at most (a key-only read, 1,000 per request); beyond: 400 tooMany, page with a cursor. */
+export const MAX_COUNTED_RESOURCES = 10_000;
+/** Resources a cursor page with a filter no index answers examines at most: one storage page. */
+export const CURSOR_SCAN_WINDOW = 1000;
+/** Members (of groups) and groups (of users) one list response carries at most; beyond: 400 tooMany. */
+export const MAX_LISTED_REFERENCES = 10_000;
+
+/** Where a filtered read may go: see `Resources.filtered`. */
+interface ScanWindow {
+    after?: string | undefined;
+    limit: number;
+    refuseBeyondLimit: boolean;
+    complete: boolean;
+    lastSeen?: string;
+}
+
+/** Counts the members and groups a list response reads, refusing the list once `MAX_LISTED_REFERENCES` is passed. */
+class ReferenceBudget {
+    private spent = 0;
+
+    spend(count: number, what: 'members' | 'groups'): void {
+        this.spent += count;
+        if (this.spent <= MAX_LISTED_REFERENCES) return;
+        const exclude = what === 'members' ? 'excludedAttributes=members' : 'leaving groups out of attributes';
+        throw ScimError.badRequest('tooMany', `This list would carry more than ${MAX_LISTED_REFERENCES} ${what}: ask with ${exclude}, or for a smaller count`);
+    }
+}
+
 /** The PatchOp message (RFC 7644 §3.5.2): `schemas` must name PatchOp; `Operations` goes to the engine. */
 function readPatchOperations(body: unknown): unknown {
     if (!isPlainObject(body)) {
@@ -341,6 +452,15 @@ function readPatchOperations(body: unknown): unknown {
 function memberIds(members: unknown): string[] {
     if (!Array.isArray(members)) throw ScimError.badRequest('invalidValue', "Attribute 'members' must be an array");
     return [...new Set(memberIdsOf(members, 'members'))];
+}
+
+/** The member delta, if it names at most `MAX_MEMBER_IDS_PER_REQUEST` ids; 400 before any storage work otherwise. */
+function checkMemberCount(delta: MemberDelta): MemberDelta {
+    const count = delta.add.length + delta.remove.length;
+    if (count > MAX_MEMBER_IDS_PER_REQUEST) {
+        throw ScimError.badRequest('invalidValue', `At most ${MAX_MEMBER_IDS_PER_REQUEST} members can be added or removed in one request (this one names ${count}); send them in several requests`);
+    }
+    return delta;
 }
 
 /** `If-Match` (RFC 7644 §3.14): `*` matches any version; otherwise one of the listed versions must match. */

@@ -9,7 +9,7 @@
  */
 import type { FilterNode } from './filterSyntax';
 import { parseFilter } from './filter';
-import { listResponse, readPaging } from './listResponse';
+import { listResponse, readIndexPaging } from './listResponse';
 import { readProjection } from './projection';
 import type { ScimHandler } from './request';
 import { Resources } from './resourceEndpoint';
@@ -21,7 +21,7 @@ const SEARCHED_TYPES: readonly ResourceTypeName[] = ['User', 'Group'];
 
 export const rootSearchEndpoint: ScimHandler = async (request, store) => {
     const query = readSearchRequest(request.body);
-    const paging = readPaging(query);
+    const paging = readIndexPaging(query);
     const projection = readProjection(query);
     const filterText = query.get('filter');
     const filter = filterText === null || filterText.trim() === '' ? undefined : parseFilter(filterText);

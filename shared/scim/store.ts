@@ -6,8 +6,8 @@
  *
  * Users and Groups go through the same methods; membership edges are the only group-specific part.
  * Errors: what a client can act on is thrown as a `StoreError` (storeErrors.ts) — `uniqueness`, `notFound`,
- * `versionConflict`, `tooLarge`, `invalidChange` (a member that does not exist) or `unavailable` with a
- * retry-after (storage down, throttling, timing out); anything else is unexpected.
+ * `versionConflict`, `tooLarge`, `invalidChange` (a member that does not exist), `throttled` (storage shedding
+ * load) or `unavailable` (storage down, timing out), both with a retry-after; anything else is unexpected.
  */
 import type { IndexLookup } from './queryPlan';
 import type { ResourceTypeName } from './schemas';
@@ -69,9 +69,13 @@ export interface ResourceStore {
 
     /**
      * Every resource of a type in a stable order (by id), read page by page from storage. Stops after
-     * `limit` resources. Used for unfiltered lists and filters no index answers.
+     * `limit` resources; with `after`, starts after the resource with that id (a cursor; it need not exist).
+     * Used for list pages and filters no index answers.
      */
-    list(resourceType: ResourceTypeName, limit: number): AsyncIterable<StoredResource>;
+    list(resourceType: ResourceTypeName, limit: number, after?: string): AsyncIterable<StoredResource>;
+
+    /** The ids `list` would yield, read with a key-only projection (to count a list without reading its resources). */
+    listIds(resourceType: ResourceTypeName, limit: number): AsyncIterable<string>;
 
     /**
      * Writes a change conditionally: only if the resource is still at `expectedVersion`, else `versionConflict`.

@@ -21,7 +21,9 @@ const SCIM_ERROR_OF = {
     invalidChange: (error: StoreError) => ScimError.badRequest('invalidValue', error.message),
     /** The change feed no longer holds the events after a cursor: retention removed them (RFC 9865 §2.1). */
     expiredCursor: (error: StoreError) => ScimError.badRequest('expiredCursor', error.message),
-    /** Storage is down, throttling or too slow: retry after `retryAfterSeconds` (Entra does, on 503). */
+    /** Storage is throttling (ServerBusy, OperationTimedOut): 429, so Entra pauses and retries only the failed requests. */
+    throttled: (error: StoreError) => ScimError.throttled(error.message, error.retryAfterSeconds),
+    /** Storage is down or too slow: retry after `retryAfterSeconds` (Entra does, on 503). */
     unavailable: (error: StoreError) => ScimError.unavailable(error.message, error.retryAfterSeconds),
 } satisfies Record<string, (error: StoreError) => ScimError>;
 

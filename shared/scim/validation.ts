@@ -6,12 +6,14 @@
  * the extension object itself) is checked here, in definition order, so the first offence is named.
  *
  * What is checked: the writable attributes of the core schema and of each extension have their types,
- * multi-valued attributes are arrays, required attributes are present and non-empty. What is tolerated,
+ * multi-valued attributes are arrays of at most `MAX_ATTRIBUTE_ELEMENTS` values (multiValuedElements.ts),
+ * required attributes are present and non-empty. What is tolerated,
  * because Entra sends it (docs/entra-protocol.md §5.2): unknown attributes and schema URIs, and `null`s
  * (dropped before validation by `canonicalizeResource`). ReadOnly attributes (id, meta, groups) are not the
  * client's to set and are ignored on input (RFC 7644 §3.3).
  */
 import { checkAttributeValue } from './attributeTypeCheck';
+import { checkElementCount } from './multiValuedElements';
 import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
 import type { AttributeDefinition, ResourceTypeName } from './schemas';
@@ -46,6 +48,7 @@ function checkAttributes(definitions: readonly AttributeDefinition[], container:
             if (definition.required) throw ScimError.badRequest('invalidValue', `Attribute '${path}' is required`);
             continue;
         }
+        if (definition.multiValued && Array.isArray(value)) checkElementCount(value.length, path);
         checkAttributeValue(definition, value, path);
         // An empty userName or displayName cannot be matched or made unique.
         if (definition.required && value === '') throw ScimError.badRequest('invalidValue', `Attribute '${path}' must not be empty`);

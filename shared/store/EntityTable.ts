@@ -5,7 +5,8 @@
  */
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { inParallel } from './inParallel';
-import { prefixRange } from './keys';
+import { NEVER_PRESENT_ROW_KEY, prefixRange } from './keys';
+import { failedOperationIndex } from './storageErrors';
 import { statusCodeOf } from '../statusCodeOf';
 
 /** An entity as the SDK returns it: properties plus `partitionKey`, `rowKey`, `etag`. */
@@ -15,6 +16,10 @@ export type Entity = Record<string, unknown> & { partitionKey?: string; rowKey?:
 export const MAX_TRANSACTION_OPERATIONS = 100;
 /** Point reads `readMany` keeps in flight: enough to hide latency, few enough not to flood a partition. */
 const POINT_READS_IN_FLIGHT = 16;
+/** Keys one existence probe settles at most: a transaction's operations, less the one that always fails. */
+export const PROBE_BATCH = MAX_TRANSACTION_OPERATIONS - 1;
+/** Probe transactions in flight at once, after the first (as many as a delete of many edges keeps in flight). */
+const PROBES_IN_FLIGHT = 4;
 /** A query returns at most 1,000 entities per page anyway (docs/azure-notes.md §6). */
 export const MAX_PAGE_SIZE = 1000;
 
@@ -46,15 +51,14 @@ export class EntityTable {
     }
 
     /**
-     * Every entity whose RowKey starts with `prefix` (and, with `after`, sorts after that RowKey), page by
-     * page, in RowKey order.
+     * Every entity whose RowKey starts with `prefix` (and, with `after`, sorts after that RowKey), page by page, in
+     * RowKey order.
      */
     async *pages(partitionKey: string, prefix: string, options: { select?: string[]; pageSize?: number; after?: string } = {}): AsyncIterable<Entity[]> {
         const { from, to } = prefixRange(prefix);
-        const filter =
-            options.after === undefined
-                ? odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to}`
-                : odata`PartitionKey eq ${partitionKey} and RowKey gt ${options.after} and RowKey lt ${to}`;
+        const filter = options.after === undefined || options.after < from
+            ? odata`PartitionKey eq ${partitionKey} and RowKey ge ${from} and RowKey lt ${to}`
+            : odata`PartitionKey eq ${partitionKey} and RowKey gt ${options.after} and RowKey lt ${to}`;
         const select = options.select ? ['RowKey', ...options.select] : undefined;
         const entities = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(select ? { select } : {}) } });
         // Pages may be short or even empty with a continuation token (docs/azure-notes.md §6); byPage follows tokens.
@@ -85,6 +89,71 @@ export class EntityTable {
             if (entity) found.push(entity);
         });
         return found;
+    }
+
+    /**
+     * Which of `rowKeys` exist, settled with transactions that never write: each probe ends with a merge of
+     * `NEVER_PRESENT_ROW_KEY`, which always fails, so the transaction always rolls back, and the index of the
+     * operation that failed says how far the guess held. Merges of the keys fail (404) at the first absent
+     * row; inserts fail (409) at the first present one. So one transaction settles a whole run of up to
+     * `PROBE_BATCH` keys that agree: k keys cost about ⌈k/99⌉ transactions plus one per switch between present
+     * and absent in the order given (point reads would cost k). The first batch of keys goes alone, first guessing
+     * `expectPresent`; the others then go `PROBES_IN_FLIGHT` at a time, each first guessing what the batch before
+     * them ended with, so a request of k keys waits for about 1 + ⌈k/99/4⌉ round trips. Stops early once
+     * `stopAfterAbsent` absent keys are known (the rest are in neither list).
+     */
+    async probe(partitionKey: string, rowKeys: readonly string[], options: { expectPresent: boolean; stopAfterAbsent?: number }): Promise<{ present: string[]; absent: string[] }> {
+        const present: string[] = [];
+        const absent: string[] = [];
+        const stopAfterAbsent = options.stopAfterAbsent ?? Number.POSITIVE_INFINITY;
+        const batches: string[][] = [];
+        for (let start = 0; start < rowKeys.length; start += PROBE_BATCH) batches.push(rowKeys.slice(start, start + PROBE_BATCH));
+        let guessPresent = options.expectPresent;
+        let next = 0;
+        while (next < batches.length && absent.length < stopAfterAbsent) {
+            const wave = batches.slice(next, next === 0 ? 1 : next + PROBES_IN_FLIGHT);
+            const settled = await Promise.all(wave.map((batch) => this.probeBatch(partitionKey, batch, guessPresent)));
+            for (const batch of settled) {
+                present.push(...batch.present);
+                absent.push(...batch.absent);
+            }
+            guessPresent = settled.at(-1)!.lastPresent;
+            next += wave.length;
+        }
+        return { present, absent };
+    }
+
+    /** One batch of a probe (≤ `PROBE_BATCH` keys): one transaction per run of keys that agree. */
+    private async probeBatch(partitionKey: string, batch: readonly string[], guessPresent: boolean): Promise<{ present: string[]; absent: string[]; lastPresent: boolean }> {
+        const present: string[] = [];
+        const absent: string[] = [];
+        let guess = guessPresent;
+        let next = 0;
+        while (next < batch.length) {
+            const keys = batch.slice(next);
+            const probes = keys.map((rowKey): TransactionAction => (guess ? ['update', { partitionKey, rowKey }, 'Merge'] : ['create', { partitionKey, rowKey }]));
+            const failedAt = await this.failingIndexOf([...probes, ['update', { partitionKey, rowKey: NEVER_PRESENT_ROW_KEY }, 'Merge']], guess ? 404 : 409);
+            (guess ? present : absent).push(...keys.slice(0, failedAt));
+            if (failedAt < keys.length) {
+                (guess ? absent : present).push(keys[failedAt]!);
+                guess = !guess;
+            }
+            next += Math.min(failedAt + 1, keys.length);
+        }
+        return { present, absent, lastPresent: guess };
+    }
+
+    /** Submits a transaction that must fail; returns the index of the failing operation (404 for the last one, `status` for the others). */
+    private async failingIndexOf(actions: TransactionAction[], status: number): Promise<number> {
+        try {
+            await this.client.submitTransaction(actions);
+        } catch (error) {
+            const index = failedOperationIndex(error);
+            const expected = index === actions.length - 1 ? 404 : status;
+            if (index !== undefined && statusCodeOf(error) === expected) return index;
+            throw error;
+        }
+        throw new Error('a probe transaction succeeded; it must always fail');
     }
 
     /**

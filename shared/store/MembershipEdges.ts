@@ -36,6 +36,8 @@ import { failedOperationIndex } from './storageErrors';
 const OPTIMISTIC_REMOVE_LIMIT = 4;
 /** Transactions in flight at once when deleting many edges. */
 const CLEANUP_CONCURRENCY = 4;
+/** Unknown member ids a 400 names, at most. */
+export const MAX_NAMED_UNKNOWN_IDS = 10;
 /**
  * Memberships a cascade removes per transaction: two edge rows and one event each, plus the stream head:
  * 3 × 33 + 1 = 100 operations.
@@ -99,17 +101,13 @@ export class MembershipEdges {
         }
         if (newMembers.includes(groupId)) throw new StoreError('invalidChange', 'A group cannot be a member of itself');
 
-        const users = await this.claimUsers(newMembers);
-        const groups = await this.liveGroupIds(newMembers.filter((id) => !users.has(id)));
-        const unknownCount = newMembers.filter((id) => !users.has(id) && !groups.has(id)).length;
-        if (unknownCount > 0) throw unknownMembers(unknownCount);
-
+        const types = await this.requireMembers(newMembers);
         const changes: EdgePairChange[] = [
             ...toRemove.map((memberId) => this.removal(groupId, memberId)),
-            ...newMembers.map((memberId) => this.addition(groupId, memberId, users.has(memberId) ? 'User' : 'Group')),
+            ...newMembers.map((memberId) => this.addition(groupId, memberId, types.get(memberId)!)),
         ];
         const written = await this.submitChanges(groupId, head, changes, headRequired, event);
-        if (newMembers.length > 0) await this.undoAdditionsOfVanishedMembers(groupId, newMembers, users);
+        if (newMembers.length > 0) await this.undoAdditionsOfVanishedMembers(groupId, types);
         return written;
     }
 
@@ -149,14 +147,47 @@ export class MembershipEdges {
         return groupIds.filter((id) => liveGroups.has(id));
     }
 
-    /** Which ids exist, with their type: users first (the common case), then groups not being deleted. */
+    /**
+     * Which ids exist, with their type: users first (the common case), then groups not being deleted. Read-only
+     * probes (EntityTable.probe): ⌈k/99⌉ transactions for k users, one more for any number of unknown ids, and a
+     * point read per member that is a group (Entra provisions no nested groups).
+     */
     async resolve(ids: string[]): Promise<Map<string, ResourceTypeName>> {
+        return (await this.classify(unique(ids), true, Number.POSITIVE_INFINITY)).found;
+    }
+
+    /**
+     * The type of each id, with every user among them flagged as a member (`hasMemberships`, see deleteUser), or
+     * `invalidChange` (400 `invalidValue`) naming up to `MAX_NAMED_UNKNOWN_IDS` ids that are neither a user nor a live group.
+     * Batch by batch, before any edge is written, stopping at the first batch that holds an unknown id:
+     *
+     * - one transaction per 100 ids merges the flag into the user rows; when they are all users (Entra's case),
+     *   that is the whole check: ⌈k/100⌉ requests;
+     * - a batch whose transaction fails (it names the first id that is no user, and wrote nothing) is settled
+     *   with read-only probes — the rest of its ids against user rows, the non-users against group rows — then
+     *   its users are flagged: a few requests for the batch, however many of its ids are unknown, never one each.
+     */
+    async requireMembers(ids: string[]): Promise<Map<string, ResourceTypeName>> {
         const found = new Map<string, ResourceTypeName>();
         const wanted = unique(ids);
-        if (wanted.length === 0) return found;
-        const users = await this.table.readMany(this.partitions.users, wanted.map((id) => resourceRowKey('User', id)), ['id']);
-        for (const user of users) found.set(String(user.id), 'User');
-        for (const id of await this.liveGroupIds(wanted.filter((id) => !found.has(id)))) found.set(id, 'Group');
+        for (let start = 0; start < wanted.length; start += MAX_TRANSACTION_OPERATIONS) {
+            const batch = wanted.slice(start, start + MAX_TRANSACTION_OPERATIONS);
+            const firstNonUser = await this.flagUsers(batch);
+            if (firstNonUser === undefined) {
+                for (const id of batch) found.set(id, 'User');
+                continue;
+            }
+            const settled = await this.classify(batch.slice(firstNonUser + 1), false, MAX_NAMED_UNKNOWN_IDS, batch.slice(0, firstNonUser), batch[firstNonUser]);
+            const users = [...settled.found].filter(([, type]) => type === 'User').map(([id]) => id);
+            const flagged = await this.claimUsers(users);
+            const unknown = [...settled.unknown, ...users.filter((id) => !flagged.has(id))]; // a user deleted meanwhile is unknown now
+            if (unknown.length > 0) {
+                const named = unknown.slice(0, MAX_NAMED_UNKNOWN_IDS).map((id) => JSON.stringify(cut(id, 64)));
+                const more = unknown.length > named.length || start + batch.length < wanted.length;
+                throw new StoreError('invalidChange', `Members must be existing Users or Groups; these are not: ${named.join(', ')}${more ? ' (maybe more)' : ''}`);
+            }
+            for (const [id, type] of settled.found) found.set(id, type);
+        }
         return found;
     }
 
@@ -209,6 +240,35 @@ export class MembershipEdges {
                 remaining.unshift(...batch);
             }
         }
+    }
+
+    /**
+     * Read-only: which of `ids` are users (a probe of user rows, first guessing `guessUsers`), and which of the
+     * others are live groups (a probe of group rows guessing absent, as such ids are usually unknown; then a read
+     * of each group found, for `deleting`). `knownUsers` and `knownNonUser` come settled already. Stops once
+     * `stopAfterUnknown` unknown ids are known.
+     */
+    private async classify(
+        ids: string[],
+        guessUsers: boolean,
+        stopAfterUnknown: number,
+        knownUsers: string[] = [],
+        knownNonUser?: string,
+    ): Promise<{ found: Map<string, ResourceTypeName>; unknown: string[] }> {
+        const found = new Map<string, ResourceTypeName>();
+        for (const id of knownUsers) found.set(id, 'User');
+        const userRows = new Set(ids.length === 0 ? [] : (await this.table.probe(this.partitions.users, ids.map((id) => resourceRowKey('User', id)), { expectPresent: guessUsers })).present);
+        for (const id of ids) if (userRows.has(resourceRowKey('User', id))) found.set(id, 'User');
+        const nonUsers = [...(knownNonUser === undefined ? [] : [knownNonUser]), ...ids.filter((id) => !found.has(id))];
+        if (nonUsers.length === 0) return { found, unknown: [] };
+
+        const groupRows = await this.table.probe(this.partitions.groups, nonUsers.map((id) => resourceRowKey('Group', id)), { expectPresent: false, stopAfterAbsent: stopAfterUnknown });
+        const present = new Set(groupRows.present);
+        const absent = new Set(groupRows.absent);
+        const liveGroups = await this.liveGroupIds(nonUsers.filter((id) => present.has(resourceRowKey('Group', id))));
+        for (const id of liveGroups) found.set(id, 'Group');
+        const unknown = nonUsers.filter((id) => absent.has(resourceRowKey('Group', id)) || (present.has(resourceRowKey('Group', id)) && !liveGroups.has(id)));
+        return { found, unknown };
     }
 
     // ---- writing
@@ -314,6 +374,22 @@ export class MembershipEdges {
     }
 
     /**
+     * One transaction merging the member flag into the user rows of `ids` (≤ 100): undefined when all are users
+     * (and now flagged), else the index of the first id that is not (the transaction wrote nothing).
+     */
+    private async flagUsers(ids: string[]): Promise<number | undefined> {
+        if (ids.length === 0) return undefined;
+        try {
+            await this.table.submit(ids.map((id): TransactionAction => ['update', { partitionKey: this.partitions.users, rowKey: resourceRowKey('User', id), hasMemberships: true }, 'Merge']));
+            return undefined;
+        } catch (error) {
+            const failed = failedOperationIndex(error);
+            if (statusCodeOf(error) !== 404 || failed === undefined || failed >= ids.length) throw error;
+            return failed;
+        }
+    }
+
+    /**
      * Which of `ids` are users, flagging each as a member on the way (`hasMemberships`, see deleteUser),
      * in batches: one transaction per 100 ids merges the flag into each user row. A merge of a missing
      * row fails the transaction and names the failing operation: that id is no user (maybe a group), so
@@ -323,36 +399,30 @@ export class MembershipEdges {
         const users = new Set<string>();
         for (let start = 0; start < ids.length; start += MAX_TRANSACTION_OPERATIONS) {
             let batch = ids.slice(start, start + MAX_TRANSACTION_OPERATIONS);
-            while (batch.length > 0) {
-                try {
-                    await this.table.submit(
-                        batch.map((id): TransactionAction => ['update', { partitionKey: this.partitions.users, rowKey: resourceRowKey('User', id), hasMemberships: true }, 'Merge']),
-                    );
-                    for (const id of batch) users.add(id);
-                    break;
-                } catch (error) {
-                    const failed = failedOperationIndex(error);
-                    if (statusCodeOf(error) !== 404 || failed === undefined || failed >= batch.length) throw error;
-                    batch = batch.filter((_, index) => index !== failed);
-                }
+            for (let failed = await this.flagUsers(batch); failed !== undefined; failed = await this.flagUsers(batch)) {
+                batch = batch.filter((_, index) => index !== failed);
             }
+            for (const id of batch) users.add(id);
         }
         return users;
     }
 
     /**
      * The adder's half of the Dekker ordering: after writing edges, re-check the members and undo edges to any
-     * that vanished (recorded as removals caused by the member's deletion).
+     * that vanished (recorded as removals caused by the member's deletion). For users this is also where they are flagged as members (`claimUsers`), so the flag is
+     * written only for edges that were written.
      */
-    private async undoAdditionsOfVanishedMembers(groupId: string, addedIds: string[], usersBefore: Set<string>): Promise<void> {
-        const users = await this.claimUsers(addedIds);
-        const groups = await this.liveGroupIds(addedIds.filter((id) => !users.has(id)));
-        const vanished = addedIds.filter((id) => !users.has(id) && !groups.has(id));
+    private async undoAdditionsOfVanishedMembers(groupId: string, added: Map<string, ResourceTypeName>): Promise<void> {
+        const addedUsers = [...added].filter(([, type]) => type === 'User').map(([id]) => id);
+        const addedGroups = [...added].filter(([, type]) => type === 'Group').map(([id]) => id);
+        const users = await this.claimUsers(addedUsers);
+        const groups = await this.liveGroupIds(addedGroups);
+        const vanished = [...addedUsers.filter((id) => !users.has(id)), ...addedGroups.filter((id) => !groups.has(id))];
         if (vanished.length === 0) return;
         const pairs = vanished.map((memberId): CascadePair => ({
             groupId,
             memberId,
-            memberType: usersBefore.has(memberId) ? 'User' : 'Group',
+            memberType: added.get(memberId) ?? 'User',
             rowKeys: [memberEdgeRowKey(groupId, memberId), memberOfEdgeRowKey(memberId, groupId)],
         }));
         for (let start = 0; start < pairs.length; start += CASCADE_PAIRS_PER_TRANSACTION) {
@@ -381,17 +451,19 @@ export class MembershipEdges {
         return new Set(groups.filter((group) => group.deleting !== true).map((group) => String(group.id)));
     }
 
+    /** Which of these ids are members: a probe of their edge rows (a few transactions, not a read per id). */
     private async existingMemberIds(groupId: string, memberIds: string[]): Promise<string[]> {
-        const edges: Entity[] = await this.table.readMany(this.partitions.groups, memberIds.map((id) => memberEdgeRowKey(groupId, id)), ['memberId']);
-        return edges.map((edge) => String(edge.memberId));
+        const present = new Set((await this.table.probe(this.partitions.groups, memberIds.map((id) => memberEdgeRowKey(groupId, id)), { expectPresent: true })).present);
+        return memberIds.filter((id) => present.has(memberEdgeRowKey(groupId, id)));
     }
 }
 
 /** Member ids that name no User or Group (nor a group being deleted). */
-export function unknownMembers(count: number): StoreError {
-    return new StoreError('invalidChange', `${count} member value(s) do not refer to an existing User or Group`);
-}
 
 function unique(ids: string[]): string[] {
     return [...new Set(ids)];
+}
+
+function cut(text: string, length: number): string {
+    return text.length <= length ? text : `${text.slice(0, length)}…`;
 }

@@ -58,7 +58,7 @@ import {
     uniqueNameRowKey,
     versionOfPosition,
 } from './keys';
-import { MembershipEdges, unknownMembers, type MemberChangeEvent } from './MembershipEdges';
+import { MembershipEdges, type MemberChangeEvent } from './MembershipEdges';
 import { RecentRows } from './RecentRows';
 import { TenantRegistry } from './TenantRegistry';
 import { UserDeletion } from './UserDeletion';
@@ -213,17 +213,26 @@ export class TableResourceStore implements ResourceStore {
         });
     }
 
-    async *list(resourceType: ResourceTypeName, limit: number): AsyncIterable<StoredResource> {
+    async *list(resourceType: ResourceTypeName, limit: number, after?: string): AsyncIterable<StoredResource> {
+        for await (const entity of this.resourceRows(resourceType, limit, after)) yield toStoredResource(resourceType, resourceRowOf(entity));
+    }
+
+    async *listIds(resourceType: ResourceTypeName, limit: number): AsyncIterable<string> {
+        for await (const entity of this.resourceRows(resourceType, limit, undefined, ['id', 'deleting'])) yield String(entity.id);
+    }
+
+    /** Resource rows in RowKey order after `after` (an id), groups being deleted left out, at most `limit`. */
+    private async *resourceRows(resourceType: ResourceTypeName, limit: number, after: string | undefined, select?: string[]): AsyncIterable<Entity> {
         if (limit <= 0) return;
         let listed = 0;
         try {
             await this.whenReady();
             const pageSize = Math.min(MAX_PAGE_SIZE, limit);
-            for await (const page of this.table.pages(partitionOf(resourceType, this.partitions), resourceRowPrefix(resourceType), { pageSize })) {
+            const options = { pageSize, ...(select ? { select } : {}), ...(after !== undefined ? { after: resourceRowKey(resourceType, after) } : {}) };
+            for await (const page of this.table.pages(partitionOf(resourceType, this.partitions), resourceRowPrefix(resourceType), options)) {
                 for (const entity of page) {
-                    const stored = resourceRowOf(entity);
-                    if (stored.row.deleting) continue;
-                    yield toStoredResource(resourceType, stored);
+                    if (entity.deleting === true) continue;
+                    yield entity;
                     if (++listed >= limit) return;
                 }
             }
@@ -390,9 +399,7 @@ export class TableResourceStore implements ResourceStore {
 
     /** Refuses unknown member ids before anything is written (the add path checks again, race-safe). */
     private async requireExisting(memberIds: string[]): Promise<void> {
-        const found = await this.edges.resolve(memberIds);
-        const unknownCount = new Set(memberIds.filter((id) => !found.has(id))).size;
-        if (unknownCount > 0) throw unknownMembers(unknownCount);
+        await this.edges.requireMembers(memberIds);
     }
 
     // ---- reading resource rows

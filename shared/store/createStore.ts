@@ -2,6 +2,7 @@
  * Chooses how the store reaches Table Storage (the one configuration decision, issue: deploy):
  * a connection string (Azurite locally, tests) or the table endpoint with the app's managed identity (Azure).
  */
+import { managedIdentityCredential } from '../auth/managedIdentityCredential';
 import type { StorageSettings } from '../config';
 import { createTableResourceStore, type TableResourceStore } from './TableResourceStore';
 
@@ -11,11 +12,8 @@ export function createStoreFromSettings(storage: StorageSettings, managedIdentit
         return createTableResourceStore({ tableName: storage.tableName, connectionString: storage.connectionString }, { allowInsecureConnection: insecure });
     }
     if (storage.endpoint) {
-        // Constructed only in Azure (TABLES_ENDPOINT set, no connection string): the identity endpoint it
-        // talks to exists only there. Required lazily so tests and the local host never load it.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
-        const credential = managedIdentityClientId ? new ManagedIdentityCredential({ clientId: managedIdentityClientId }) : new ManagedIdentityCredential();
+        // Only in Azure (TABLES_ENDPOINT set, no connection string): the identity endpoint exists only there.
+        const credential = managedIdentityCredential(managedIdentityClientId || undefined);
         return createTableResourceStore({ tableName: storage.tableName, endpoint: storage.endpoint, credential });
     }
     throw new Error('No table storage configured: set TABLES_CONNECTION_STRING (local) or TABLES_ENDPOINT (Azure)');

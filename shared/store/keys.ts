@@ -138,6 +138,12 @@ export function deletionMarkerRowKey(groupId: string): string {
     return DELETION_MARKER_PREFIX + encodeKeyPart(groupId);
 }
 
+/**
+ * A RowKey no row ever has (no prefix above starts with `~`). Existence probes end with a merge of it, an operation
+ * that always fails, so the probe transaction always rolls back (EntityTable.probe).
+ */
+export const NEVER_PRESENT_ROW_KEY = '~never';
+
 /** The other direction of an edge, from its RowKey alone (encoded parts never contain ':'). */
 export function reverseOfEdgeRowKey(edgeRowKey: string): string {
     const [kind, first, second] = edgeRowKey.split(':');

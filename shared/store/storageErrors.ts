@@ -31,6 +31,34 @@ const NETWORK_ERROR_CODES = new Set([
     'REQUEST_SEND_ERROR',
 ]);
 
+/**
+ * The storage error code (`ServerBusy`, `OperationTimedOut`, …). The SDK sets `code` on transactions only; on
+ * single-entity requests it is undefined and the code is in the `x-ms-error-code` response header
+ * (https://learn.microsoft.com/rest/api/storageservices/table-service-error-codes).
+ */
+export function storageErrorCodeOf(error: unknown): string | undefined {
+    if (typeof error !== 'object' || error === null) return undefined;
+    const { code, response } = error as { code?: unknown; response?: { headers?: { get?(name: string): string | undefined } } };
+    if (typeof code === 'string' && code !== '') return code;
+    const header = response?.headers?.get?.('x-ms-error-code');
+    return typeof header === 'string' && header !== '' ? header : undefined;
+}
+
+/**
+ * Table Storage is shedding load rather than down: `ServerBusy` (503) when a partition or the account is over
+ * its scalability targets, `OperationTimedOut` (500) when it could not finish in time under load
+ * (https://learn.microsoft.com/azure/storage/tables/storage-performance-checklist). A 503 without `ServerBusy`
+ * is an outage.
+ */
+export function isStorageThrottling(error: unknown): boolean {
+    const status = statusCodeOf(error);
+    const code = storageErrorCodeOf(error);
+    return status === 429 || (status === 503 && code === 'ServerBusy') || (status === 500 && code === 'OperationTimedOut');
+}
+
+/** Seconds a throttled client waits before retrying: Entra pauses the job that long (docs/entra-protocol.md §14.6). */
+const THROTTLED_RETRY_AFTER_SECONDS = 10;
+
 /** Storage is down, throttling or too slow: the client should retry later (Entra does, on 503). */
 export function isTransientStorageFailure(error: unknown): boolean {
     const status = statusCodeOf(error);
@@ -54,12 +82,18 @@ export function beingChangedConcurrently(): StoreError {
     return new StoreError('unavailable', 'The resource is being changed concurrently, retry later');
 }
 
-/** A storage failure as the store reports it: 412 and 404 as their kinds, transient ones `unavailable`, the rest as thrown. */
+/**
+ * A storage failure as the store reports it: 412 and 404 as their kinds, throttling `throttled`, other transient
+ * ones `unavailable`, the rest as thrown.
+ */
 export function asStoreError(error: unknown): unknown {
     if (error instanceof StoreError) return error;
     const status = statusCodeOf(error);
     if (status === 412) return versionConflict();
     if (status === 404) return new StoreError('notFound', 'Resource not found');
+    if (isStorageThrottling(error)) {
+        return new StoreError('throttled', 'Too many requests for the storage service right now, retry later', { retryAfterSeconds: THROTTLED_RETRY_AFTER_SECONDS });
+    }
     if (isTransientStorageFailure(error)) return new StoreError('unavailable', 'Service temporarily unavailable, retry later');
     return error;
 }

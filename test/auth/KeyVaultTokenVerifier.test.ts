@@ -197,14 +197,56 @@ describe('KeyVaultTokenVerifier', () => {
     });
 
     describe('disabled versions', () => {
-        it('never accepts a disabled version, even the newest', async () => {
+        it('never accepts a disabled version, and never falls back to an older one when the newest is disabled', async () => {
+            // Issue 17: [v1 enabled, v2 disabled] made v1 current again, however long ago it was rotated out.
             stub.addSecretVersion(SECRET, OLD_TOKEN);
             advance(MINUTE);
             stub.addSecretVersion(SECRET, NEW_TOKEN, { enabled: false });
             const verifier = makeVerifier();
 
-            await expect(verifier.verify(NEW_TOKEN)).resolves.toBe(false);
+            for (const token of [NEW_TOKEN, OLD_TOKEN, 'anything']) {
+                const refused = await rejection(verifier.verify(token));
+                expect(refused.status).toBe(503);
+                expect(Number(refused.headers['Retry-After'])).toBeGreaterThan(0);
+            }
+            const said = logLines.filter((line) => line.includes('is disabled; every request is refused with 503'));
+            expect(said).toHaveLength(1); // one line for the admin, not one per request
+        });
+
+        it('refuses everything with 503 once the newest version expires, with no older version coming back', async () => {
+            stub.addSecretVersion(SECRET, OLD_TOKEN);
+            advance(MINUTE);
+            stub.addSecretVersion(SECRET, NEW_TOKEN, { expiresOn: clock + 10 * MINUTE });
+            const verifier = makeVerifier({ graceWindowMs: 0 });
+            await expect(verifier.verify(NEW_TOKEN)).resolves.toBe(true);
+
+            advance(TTL + 10 * MINUTE);
+            await verifier.refresh();
+            expect((await rejection(verifier.verify(NEW_TOKEN))).status).toBe(503);
+            expect((await rejection(verifier.verify(OLD_TOKEN))).status).toBe(503);
+            expect(logLines).toContainEqual(expect.stringContaining('is expired; every request is refused with 503'));
+        });
+
+        it('accepts the newest version again once the admin re-enables it (looked up again at most once a minute)', async () => {
+            stub.addSecretVersion(SECRET, OLD_TOKEN);
+            advance(MINUTE);
+            const newest = stub.addSecretVersion(SECRET, NEW_TOKEN, { enabled: false });
+            const verifier = makeVerifier();
+            expect((await rejection(verifier.verify(NEW_TOKEN))).status).toBe(503);
+
+            stub.setEnabled(SECRET, newest, true);
+            expect((await rejection(verifier.verify(NEW_TOKEN))).status).toBe(503); // not asked again yet
+            advance(MINUTE);
+            await expect(verifier.verify(NEW_TOKEN)).resolves.toBe(true);
+        });
+
+        it('keeps the current version while a newer one is only scheduled (notBefore ahead)', async () => {
+            stub.addSecretVersion(SECRET, OLD_TOKEN);
+            advance(MINUTE);
+            stub.addSecretVersion(SECRET, NEW_TOKEN, { notBefore: clock + 30 * MINUTE });
+            const verifier = makeVerifier();
             await expect(verifier.verify(OLD_TOKEN)).resolves.toBe(true);
+            await expect(verifier.verify(NEW_TOKEN)).resolves.toBe(false);
         });
 
         it('stops accepting a version once it is disabled and the cache refreshes, grace window or not', async () => {
@@ -221,7 +263,7 @@ describe('KeyVaultTokenVerifier', () => {
             await expect(verifier.verify(NEW_TOKEN)).resolves.toBe(true);
         });
 
-        it('refuses everything, with a 401 rather than a 503, when the secret has no enabled version or does not exist', async () => {
+        it('refuses everything with a 401 when the secret does not exist, and with a 503 once its only version is disabled', async () => {
             const verifier = makeVerifier();
             await expect(verifier.verify(OLD_TOKEN)).resolves.toBe(false);
             expect(logLines).toContainEqual(expect.stringContaining("secret 'scim-token' has no enabled version"));
@@ -230,7 +272,7 @@ describe('KeyVaultTokenVerifier', () => {
             stub.setEnabled(SECRET, version, false);
             advance(TTL);
             await verifier.refresh();
-            await expect(verifier.verify(OLD_TOKEN)).resolves.toBe(false);
+            expect((await rejection(verifier.verify(OLD_TOKEN))).status).toBe(503);
         });
     });
 

@@ -60,6 +60,14 @@ describe('createTokenVerifier', () => {
         expect(stub.requests.total).toBe(0);
     });
 
+    it('says so when SCIM_TOKEN holds characters no bearer header can carry', () => {
+        verifierFor({ SCIM_TOKEN: 'pass word!' });
+        expect(logLines.some((line) => line.includes('no request can match it'))).toBe(true);
+        logLines.length = 0;
+        verifierFor({ SCIM_TOKEN: LOCAL_TOKEN });
+        expect(logLines.some((line) => line.includes('no request can match it'))).toBe(false);
+    });
+
     it.each([
         ['nothing is configured', {}],
         ['the settings are empty', { KEY_VAULT_URL: '  ', SCIM_TOKEN: '' }],

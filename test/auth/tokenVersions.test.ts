@@ -16,10 +16,11 @@ function version(name: string, ageHours: number, extra: Partial<SecretProperties
     return { name: 'scim-token', vaultUrl: 'https://v', version: name, enabled: true, createdOn: new Date(NOW.getTime() - ageHours * HOUR), ...extra };
 }
 
-function accepted(versions: SecretProperties[]): { current?: string; previous?: string; until?: string } {
+function accepted(versions: SecretProperties[]): { current?: string; previous?: string; until?: string; refused?: string } {
     const selected = selectAcceptedVersions(versions, GRACE, NOW);
     return {
-        ...(selected ? { current: selected.current.version } : {}),
+        ...(selected?.current ? { current: selected.current.version } : {}),
+        ...(selected?.refused ? { refused: `${selected.refused.newest.version} ${selected.refused.reason}` } : {}),
         ...(selected?.previous ? { previous: selected.previous.properties.version, until: selected.previous.acceptedUntil.toISOString() } : {}),
     };
 }
@@ -39,23 +40,26 @@ describe('selectAcceptedVersions', () => {
         expect(accepted([version('old', 30), version('new', 0.999)])).toMatchObject({ previous: 'old' });
     });
 
-    it('skips unusable versions for current: disabled, not yet valid, expired', () => {
-        const future = new Date(NOW.getTime() + HOUR);
+    it('refuses everything when the newest version is disabled or expired, never falling back to an older one (issue 17)', () => {
         const past = new Date(NOW.getTime() - HOUR);
-        expect(accepted([version('a', 3), version('b', 2, { enabled: false })])).toEqual({ current: 'a' });
+        expect(accepted([version('a', 3), version('b', 2, { enabled: false })])).toEqual({ refused: 'b disabled' });
+        expect(accepted([version('a', 3), version('b', 2, { expiresOn: past })])).toEqual({ refused: 'b expired' });
+        expect(accepted([version('a', 3), version('b', 2, { expiresOn: NOW })])).toEqual({ refused: 'b expired' }); // expiresOn is exclusive
+    });
+
+    it('keeps the current version while a newer one is only scheduled (notBefore ahead)', () => {
+        const future = new Date(NOW.getTime() + HOUR);
         expect(accepted([version('a', 3), version('b', 2, { notBefore: future })])).toEqual({ current: 'a' });
-        expect(accepted([version('a', 3), version('b', 2, { expiresOn: past })])).toEqual({ current: 'a' });
-        expect(accepted([version('a', 3), version('b', 2, { expiresOn: NOW })])).toEqual({ current: 'a' }); // expiresOn is exclusive
     });
 
     it('never brings an older version back: a disabled previous version revokes the grace, it does not pass it on', () => {
         expect(accepted([version('oldest', 10), version('old', 5, { enabled: false }), version('new', 0.5)])).toEqual({ current: 'new' });
     });
 
-    it('ignores versions without a version id or creation time, and has nothing to accept without a usable one', () => {
+    it('ignores versions without a version id or creation time, and has nothing to accept without one', () => {
         expect(accepted([version('new', 0.5), { ...version('undated', 0.1), createdOn: undefined }])).toEqual({ current: 'new' });
         expect(accepted([{ ...version('x', 1), version: undefined }])).toEqual({});
-        expect(accepted([version('off', 1, { enabled: false })])).toEqual({});
+        expect(accepted([version('off', 1, { enabled: false })])).toEqual({ refused: 'off disabled' });
         expect(accepted([])).toEqual({});
     });
 });

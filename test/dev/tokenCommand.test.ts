@@ -67,7 +67,7 @@ describe('rotateToken', () => {
         expect(result.token).toMatch(BASE64URL_256_BITS);
         expect(stub.versionsOf(SECRET).map((version) => version.value)).toEqual([OLD_TOKEN, result.token]);
         expect(result.version).toBe(stub.versionsOf(SECRET)[1]?.version);
-        expect(result.createdOn.toISOString()).toBe('2026-03-01T09:10:00.000Z');
+        expect(result.createdOn?.toISOString()).toBe('2026-03-01T09:10:00.000Z');
         expect(result.previous).toEqual({ version: oldVersion, acceptedUntil: new Date('2026-03-01T10:10:00.000Z') });
 
         // The verifier agrees: both tokens now, only the new one after the grace window.
@@ -85,11 +85,26 @@ describe('rotateToken', () => {
         const first = await rotateToken(stubSecretClient(stub), SECRET, GRACE, new Date(clock));
         expect(first.previous).toBeUndefined();
 
-        stub.setEnabled(SECRET, first.version, false);
+        stub.setEnabled(SECRET, first.version!, false);
         clock += MINUTE;
         const second = await rotateToken(stubSecretClient(stub), SECRET, GRACE, new Date(clock));
         expect(second.previous).toBeUndefined();
         expect(second.token).not.toBe(first.token);
+    });
+
+    it('disables every enabled version older than the previous one, so none can become the token again', async () => {
+        const v1 = stub.addSecretVersion(SECRET, 'v1-token');
+        clock += MINUTE;
+        const v2 = stub.addSecretVersion(SECRET, 'v2-token');
+        clock += MINUTE;
+        const v3 = stub.addSecretVersion(SECRET, OLD_TOKEN);
+        clock += MINUTE;
+
+        const result = await rotateToken(stubSecretClient(stub), SECRET, GRACE, new Date(clock));
+
+        expect(result.disabled.sort()).toEqual([v1, v2].sort());
+        expect(result.previous?.version).toBe(v3);
+        expect(stub.versionsOf(SECRET).map((version) => version.enabled)).toEqual([false, false, true, true]);
     });
 });
 
@@ -229,5 +244,41 @@ describe('npm run token -- <command>', () => {
         expect(code).toBe(1);
         expect(out).toEqual([]); // no token printed that was never stored
         expect(err.join('\n')).toMatch(/Failed on secret 'scim-token' in .*: RestError status=503/);
+    });
+
+    it.each(['listVersions', 'updateSecret'] as const)(
+        'rotate prints the token it wrote even when a later step (%s) fails, and never an SDK error message',
+        async (failingStep) => {
+            stub.addSecretVersion(SECRET, 'v1-token');
+            clock += MINUTE;
+            stub.addSecretVersion(SECRET, OLD_TOKEN);
+            clock += MINUTE;
+            stub.failRequests(failingStep, 'internal detail quoting a request body');
+
+            const { code, out, err } = await run(['rotate']);
+
+            expect(code).toBe(1);
+            expect(out).toHaveLength(1);
+            expect(out[0]).toMatch(BASE64URL_256_BITS);
+            expect(stub.versionsOf(SECRET).at(-1)?.value).toBe(out[0]);
+            const said = err.join('\n');
+            expect(said).toMatch(/Failed on secret 'scim-token' in .*: RestError status=500 code=InternalError\./);
+            expect(said).toContain('The new token above IS written to Key Vault');
+            expect(said).not.toContain('internal detail');
+            expect(said).not.toContain(out[0]);
+        },
+    );
+
+    it('status says when the newest version is disabled: nothing is accepted, an older one does not come back', async () => {
+        stub.addSecretVersion(SECRET, OLD_TOKEN);
+        clock += MINUTE;
+        const newest = stub.addSecretVersion(SECRET, 'new-token-value');
+        stub.setEnabled(SECRET, newest, false);
+
+        const { code, out } = await run(['status']);
+
+        expect(code).toBe(0);
+        expect(out.join('\n')).toContain(`The newest version ${newest} is disabled: the app refuses every SCIM request (503)`);
+        expect(out.join('\n')).not.toContain('Current version');
     });
 });

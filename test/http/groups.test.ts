@@ -223,3 +223,56 @@ describe('users and groups together', () => {
         expect((await server.request('POST', '/Groups', { displayName: 'cascade' })).status).toBe(201);
     });
 });
+
+describe('member ids that do not exist, and too many ids (issue 17)', () => {
+    it('refuses 300 unknown ids with a 400 naming up to 10 of them, in at most 1 + ⌈300/100⌉ storage requests, writing nothing', async () => {
+        // Before: the existence check was retried once per missing id, then each id point-read (601 requests).
+        const group = await createGroup('Unknown ids target');
+        const unknown = Array.from({ length: 300 }, () => randomUUID());
+        const before = (await server.request('GET', `/Groups/${group.id}`)).headers.get('etag');
+        const reply = await patch(group.id, [{ op: 'add', path: 'members', value: unknown.map((value) => ({ value })) }]);
+        expect(reply.status).toBe(400);
+        expect(reply.body).toMatchObject({ status: '400', scimType: 'invalidValue' });
+        const named = [...String(reply.body.detail).matchAll(/"([0-9a-f-]{36})"/g)].map((match) => match[1]);
+        expect(named.length).toBeGreaterThan(0);
+        expect(named.length).toBeLessThanOrEqual(10);
+        for (const id of named) expect(unknown).toContain(id);
+        expect(lastStorageRequests()).toBeLessThanOrEqual(1 + Math.ceil(300 / 100));
+        expect((await server.request('GET', `/Groups/${group.id}`)).headers.get('etag')).toBe(before);
+        expect(await memberIds(group.id)).toEqual([]);
+    });
+
+    it('finds the one unknown id among known ones, and still adds nothing', async () => {
+        const users = await createUsers(5, 'one-unknown');
+        const group = await createGroup('One unknown among known');
+        const stranger = randomUUID();
+        const reply = await patch(group.id, [{ op: 'add', path: 'members', value: [...users.slice(0, 3), stranger, ...users.slice(3)].map((value) => ({ value })) }]);
+        expect(reply.status).toBe(400);
+        expect(reply.body.detail).toContain(stranger);
+        for (const id of users) expect(reply.body.detail).not.toContain(id);
+        expect(await memberIds(group.id)).toEqual([]);
+    });
+
+    it('removes 300 non-members in a few storage requests, not one read each', async () => {
+        const [member] = await createUsers(1, 'remove-many');
+        const group = await createGroup('Remove many', [member!]);
+        const strangers = Array.from({ length: 300 }, () => randomUUID());
+        const reply = await patch(group.id, [{ op: 'remove', path: 'members', value: [...strangers, member!].map((value) => ({ value })) }]);
+        expect(reply.status).toBe(204);
+        expect(lastStorageRequests()).toBeLessThanOrEqual(1 + Math.ceil(301 / 99) + 2 + 1);
+        expect(await memberIds(group.id)).toEqual([]);
+    });
+
+    it('refuses more than 1,000 member ids in one request before any storage write', async () => {
+        const group = await createGroup('Too many ids');
+        const ids = Array.from({ length: 1001 }, () => randomUUID());
+        const reply = await patch(group.id, [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }]);
+        expect(reply.status).toBe(400);
+        expect(reply.body).toMatchObject({ scimType: 'invalidValue' });
+        expect(reply.body.detail).toContain('At most 1000 members');
+        expect(lastStorageRequests()).toBeLessThanOrEqual(1); // the group read only
+        const post = await server.request('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Too many at create', members: ids.map((value) => ({ value })) });
+        expect(post.status).toBe(400);
+        expect(lastStorageRequests()).toBe(0);
+    });
+});

@@ -262,3 +262,42 @@ describe('PUT, PATCH, DELETE', () => {
         expect((await server.request('PATCH', '/Users', { schemas: [] })).status).toBe(405);
     });
 });
+
+describe('multi-valued attributes are bounded (issue 17)', () => {
+    const emails = (count: number, from = 0) => Array.from({ length: count }, (_, n) => ({ value: `mail${from + n}@contoso.example` }));
+
+    it('refuses a PATCH that sends more values than an attribute may hold, before merging, changing nothing', async () => {
+        // Before: 32,000 distinct e-mails took 40 s of pairwise comparisons, then failed on the entity size.
+        const user = (await createUser('many.mails@contoso.com')).body;
+        for (const operations of [
+            [{ op: 'add', path: 'emails', value: emails(1001) }],
+            [{ op: 'remove', path: 'emails', value: emails(1001) }],
+            [{ op: 'add', path: 'emails', value: emails(600) }, { op: 'add', path: 'emails', value: emails(600, 600) }],
+        ]) {
+            const reply = await server.request('PATCH', `/Users/${user.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations });
+            expect(reply.status).toBe(400);
+            expect(reply.body).toMatchObject({ scimType: 'invalidValue' });
+            expect(reply.body.detail).toContain('at most 1000 values');
+        }
+        const after = await server.request('GET', `/Users/${user.id}`);
+        expect(after.headers.get('etag')).toBe(user.meta.version);
+        expect(after.body.emails).toBeUndefined();
+    });
+
+    it('merges and removes the largest allowed number of values exactly', async () => {
+        const user = (await createUser('full.mails@contoso.com')).body;
+        const patch = (operations: unknown[]) => server.request('PATCH', `/Users/${user.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations });
+        const added = await patch([{ op: 'add', path: 'emails', value: emails(1000) }, { op: 'add', path: 'emails', value: emails(1000).reverse() }]);
+        expect(added.status).toBe(200);
+        expect(added.body.emails).toHaveLength(1000);
+        const removed = await patch([{ op: 'remove', path: 'emails', value: emails(1000).filter((_, n) => n % 2 === 0).map(({ value }) => value.toUpperCase()) }]);
+        expect(removed.status).toBe(200);
+        expect(removed.body.emails.map((email: { value: string }) => email.value)).toEqual(emails(1000).filter((_, n) => n % 2 === 1).map(({ value }) => value));
+    });
+
+    it('refuses a POST with more values than an attribute may hold', async () => {
+        const reply = await createUser('posted.mails@contoso.com', { emails: emails(1001) });
+        expect(reply.status).toBe(400);
+        expect(reply.body).toMatchObject({ scimType: 'invalidValue' });
+    });
+});

@@ -144,9 +144,9 @@ describe('docs/entra.md', () => {
 
 describe('log queries', () => {
     it('use the summary-line prefix the code writes', () => {
-        const code = readFileSync(path.join(repoRoot, 'shared', 'http', 'scimEndpoint.ts'), 'utf8');
-        const prefix = /context\.log\(`(scim request )\$\{/.exec(code)?.[1];
-        expect(prefix, 'summary line prefix in shared/http/scimEndpoint.ts').toBe('scim request ');
+        const code = readFileSync(path.join(repoRoot, 'shared', 'http', 'summaryLine.ts'), 'utf8');
+        const prefix = /SUMMARY_PREFIX = '(scim request )'/.exec(code)?.[1];
+        expect(prefix, 'summary line prefix in shared/http/summaryLine.ts').toBe('scim request ');
         for (const name of ['entra.md', 'operate.md']) {
             expect(doc(name), name).toContain(`message startswith "${prefix}"`);
         }

@@ -384,17 +384,19 @@ describe('deploy.yml', () => {
 describe('infra/scripts/package-function.sh', () => {
     const script = text('infra/scripts/package-function.sh');
 
-    it('writes scim-functions.zip, the file the pipeline uploads', () => {
+    // What the zip holds is checked by building it: test/infra/bundle.test.ts.
+    it('packages the bundle, host.json and package.json into scim-functions.zip, the file the pipeline uploads, and installs no node_modules', () => {
         expect(script).toMatch(/^set -euo pipefail$/m);
-        expect(script).toContain('npm run build');
-        expect(script).toContain('rm -rf "$pkg/dist/test" "$pkg/dist/bench" "$pkg/dist/dev"');
+        expect(script).toContain('npm run --silent bundle');
+        expect(script).not.toMatch(/npm (ci|install)/);
+        expect(script).toMatch(/cp host\.json /);
         expect(script).toContain('scim-functions.zip');
     });
 
-    it('ships what the host loads: host.json and package.json "main" under dist/', () => {
+    it('ships what the host loads: host.json and package.json "main", the bundle', () => {
         expect(existsSync(path.join(repoRoot, 'host.json'))).toBe(true);
         const pkg = JSON.parse(text('package.json')) as { main: string };
-        expect(pkg.main).toMatch(/^dist\//);
+        expect(pkg.main).toBe('dist/bundle/index.js');
         const host = JSON.parse(text('host.json')) as { extensions?: { http?: { routePrefix?: string } } };
         expect(host.extensions?.http?.routePrefix, 'Tenant URL is https://<app>/scim').toBe('');
     });
@@ -419,9 +421,12 @@ describe('.funcignore', () => {
         }
     });
 
-    it('keeps what the host needs', () => {
-        for (const kept of ['dist', 'dist/', 'host.json', 'package.json', 'node_modules', 'node_modules/', '*.js', '*.json']) {
+    it('keeps what the host needs: host.json, package.json and the bundle, not node_modules', () => {
+        for (const kept of ['dist', 'dist/', 'dist/bundle', 'host.json', 'package.json', '*.js', '*.json']) {
             expect(entries, `does not exclude ${kept}`).not.toContain(kept);
         }
+        expect(entries).toContain('node_modules');
+        expect(entries).toContain('dist/*');
+        expect(entries).toContain('!dist/bundle/');
     });
 });

@@ -100,6 +100,10 @@ const BAD_CREDENTIALS: [string, string | undefined][] = [
     ['the right token with one character changed', `Bearer ${CURRENT_TOKEN.slice(0, -1)}X`],
     ['a prefix of the right token', `Bearer ${CURRENT_TOKEN.slice(0, 20)}`],
     ['the right token with a suffix', `Bearer ${CURRENT_TOKEN}A`],
+    // Issue 17: trim() stripped Unicode spaces, so these were served (a DELETE among them).
+    ['the right token followed by a no-break space (U+00A0)', `Bearer ${CURRENT_TOKEN}\u00a0`],
+    ['the right token preceded by a no-break space', `Bearer\u00a0${CURRENT_TOKEN}`],
+    ['the right token followed by a character outside b64token', `Bearer ${CURRENT_TOKEN}\u00b7`],
 ];
 
 describe('bad credentials', () => {

@@ -127,11 +127,49 @@ describe('the summary line', () => {
     });
 });
 
+describe('bounded and value-free (issue 17)', () => {
+    it('a POST with 990 unknown keys logs 20 names and a count in a line of at most 4 KB', async () => {
+        // Before: every key was logged (40,000 keys made a 640 KB line).
+        const body: Record<string, unknown> = userBody('many.keys.person@contoso.example');
+        for (let n = 0; n < 990; n++) body[`unknownKey${n}`] = 'x';
+        const from = server.logs.length;
+        const { reply, summary } = await logged('POST', '/Users', body);
+        expect(reply.status).toBe(201);
+        expect(summary.ignoredPaths).toHaveLength(20);
+        expect(summary.ignoredPathsOmitted).toBe(990 - 20);
+        for (const line of server.logs.slice(from)) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(4096);
+    });
+
+    it('a POST with 40,000 keys is refused before any of them is looked at', async () => {
+        const body: Record<string, unknown> = userBody('forty.thousand.keys@contoso.example');
+        for (let n = 0; n < 40_000; n++) body[`k${n}`] = 'x';
+        const { reply, summary } = await logged('POST', '/Users', body);
+        expect(reply.status).toBe(400);
+        expect(reply.body).toMatchObject({ scimType: 'invalidSyntax' });
+        expect(reply.body.detail).toContain('more than 1000 members');
+        expect(summary).toMatchObject({ status: 400, storageRequests: 0 });
+        expect(summary.ignoredPaths).toBeUndefined();
+    });
+
+    it('a PATCH through a filter on an unknown attribute logs the attribute name, not the filter value', async () => {
+        const created = await logged('POST', '/Users', userBody('filter.value.person@contoso.example'));
+        const secret = 'bob.private@example.com';
+        const from = server.logs.length;
+        const { reply, summary } = await logged('PATCH', `/Users/${created.reply.body.id}`, patchBody(
+            { op: 'add', path: `secondaryEmails[value eq "${secret}"].value`, value: secret },
+            { op: 'add', value: { [secret]: 'x' } },
+        ));
+        expect(reply.status).toBe(200);
+        expect(summary.ignoredPaths).toEqual(['secondaryEmails.value', '(not an attribute name)']);
+        expect(server.logs.slice(from).join('\n')).not.toContain('bob.private');
+    });
+});
+
 describe('docs/logs.md', () => {
     const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'logs.md'), 'utf8');
 
     it('documents every field a summary line carries', () => {
-        const fields = ['invocationId', 'method', 'resourceType', 'resourceId', 'status', 'scimType', 'storageRequests', 'durationMs', 'ignoredPaths'];
+        const fields = ['invocationId', 'method', 'resourceType', 'resourceId', 'status', 'scimType', 'storageRequests', 'durationMs', 'ignoredPaths', 'ignoredPathsOmitted'];
         for (const field of fields) expect(doc, field).toContain(`\`${field}\``);
         for (const summary of summaryLines(server.logs)) {
             for (const field of Object.keys(summary)) expect(fields, `undocumented field ${field}`).toContain(field);

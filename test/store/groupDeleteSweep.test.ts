@@ -84,6 +84,7 @@ describe('a group DELETE bounded by its time budget', () => {
         expect(await store.lookup('Group', { kind: 'displayName', value: 'BIG GROUP' })).toEqual([]);
         expect(await store.lookup('Group', { kind: 'externalId', value: 'ext-g-big' })).toEqual([]);
         expect((await collect(store.list('Group', 1000))).map((resource) => resource.id)).not.toContain('g-big');
+        expect(await collect(store.listIds('Group', 1000))).not.toContain('g-big');
         expect((await store.existingIds(['g-big'])).size).toBe(0);
         // (Through hastyStore: `store` created the group under 2 s ago and may skip the read of a members-only change.)
         expect((await storeErrorOf(hastyStore.update('Group', 'g-big', { members: { ...noChange, add: [members[1]!] } }, LATER))).kind).toBe('notFound');

@@ -183,6 +183,10 @@ describe('users: delete and list', () => {
         expect(new Set(ids).size).toBe(ids.length);
         expect(await collect(store.list('User', 3))).toEqual(all.slice(0, 3));
         expect(await collect(store.list('User', 0))).toEqual([]);
+        // A cursor: after an id (which need not exist), in the same order; ids alone through a key-only read.
+        expect(await collect(store.list('User', 2, all[0]!.id))).toEqual(all.slice(1, 3));
+        expect(await collect(store.list('User', 10_000, all.at(-1)!.id))).toEqual([]);
+        expect(await collect(store.listIds('User', 10_000))).toEqual(all.map((stored) => stored.id));
         expect(ids).toContain('id-alice');
     });
 

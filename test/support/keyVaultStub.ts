@@ -32,8 +32,9 @@ export interface StubSecretVersion {
     /** Milliseconds since the epoch, whole seconds (Key Vault stores Unix seconds). */
     readonly createdOn: number;
     updatedOn: number;
-    /** Milliseconds since the epoch, or undefined for no expiry (the `exp` attribute). */
+    /** Milliseconds since the epoch, or undefined for none (Key Vault's `exp` / `nbf` attributes). */
     readonly expiresOn?: number;
+    readonly notBefore?: number;
     readonly contentType: string | undefined;
     readonly tags: Record<string, string> | undefined;
 }
@@ -58,7 +59,7 @@ export interface KeyVaultStub {
     /** The vault's keys (the OAuth signing key), with their own request counts. */
     readonly keys: KeyVaultKeysStub;
     /** Adds a version as if `az keyvault secret set` ran now (or at `createdOn`); returns its version id. */
-    addSecretVersion(name: string, value: string, options?: { enabled?: boolean; createdOn?: number; expiresOn?: number; tags?: Record<string, string> }): string;
+    addSecretVersion(name: string, value: string, options?: VersionOptions): string;
     setEnabled(name: string, version: string, enabled: boolean): void;
     /** The versions of a secret, oldest first. */
     versionsOf(name: string): readonly StubSecretVersion[];
@@ -66,9 +67,22 @@ export interface KeyVaultStub {
     holdRequests(): () => void;
     /** Makes every request answer 200 with a truncated JSON body that contains `text` (a corrupted response). */
     corruptResponses(text: string): void;
+    /**
+     * From now on requests of this kind answer 500 with an error whose message quotes `message` (to check that
+     * callers survive a failure half-way and never print an SDK message); undefined makes them work again.
+     */
+    failRequests(kind: 'listVersions' | 'updateSecret', message: string | undefined): void;
     goDown(mode: OutageMode): Promise<void>;
     comeBack(): Promise<void>;
     stop(): Promise<void>;
+}
+
+export interface VersionOptions {
+    enabled?: boolean;
+    createdOn?: number;
+    expiresOn?: number;
+    notBefore?: number;
+    tags?: Record<string, string>;
 }
 
 export interface KeyVaultStubOptions {
@@ -90,7 +104,9 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
     const wholeSecondsNow = (): number => Math.floor(now() / 1000) * 1000;
     const keys = createKeyVaultKeysStub(() => vaultUrl, now, pageSize);
 
-    function addSecretVersion(name: string, value: string, init: { enabled?: boolean; createdOn?: number; expiresOn?: number; tags?: Record<string, string> } = {}): string {
+    const failing = new Map<string, string>();
+
+    function addSecretVersion(name: string, value: string, init: VersionOptions = {}): string {
         const createdOn = init.createdOn ?? wholeSecondsNow();
         const version: StubSecretVersion = {
             version: randomBytes(16).toString('hex'),
@@ -99,6 +115,7 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
             createdOn,
             updatedOn: createdOn,
             ...(init.expiresOn !== undefined ? { expiresOn: Math.floor(init.expiresOn / 1000) * 1000 } : {}),
+            ...(init.notBefore !== undefined ? { notBefore: Math.floor(init.notBefore / 1000) * 1000 } : {}),
             contentType: undefined,
             tags: init.tags,
         };
@@ -126,6 +143,7 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
                 created: version.createdOn / 1000,
                 updated: version.updatedOn / 1000,
                 ...(version.expiresOn !== undefined ? { exp: version.expiresOn / 1000 } : {}),
+                ...(version.notBefore !== undefined ? { nbf: version.notBefore / 1000 } : {}),
                 recoveryLevel: 'Recoverable+Purgeable',
             },
         };
@@ -205,6 +223,10 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
 
         if (request.method === 'GET' && third === 'versions') {
             requests.listVersions += 1;
+            if (failing.has('listVersions')) {
+                sendError(response, 500, 'InternalError', failing.get('listVersions')!);
+                return;
+            }
             const all = secrets.get(name) ?? [];
             const skip = Number(url.searchParams.get('$skiptoken') ?? '0');
             const page = all.slice(skip, skip + pageSize);
@@ -231,6 +253,10 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
         if (request.method === 'PATCH' && third !== undefined && third !== '') {
             requests.updateSecret += 1;
             const body = await readJson(request);
+            if (failing.has('updateSecret')) {
+                sendError(response, 500, 'InternalError', failing.get('updateSecret')!);
+                return;
+            }
             const version = findVersion(name, third);
             if (!version) {
                 sendError(response, 404, 'SecretNotFound', `A secret with (name/id) ${name}/${third} was not found in this key vault.`);
@@ -278,6 +304,10 @@ export async function startKeyVaultStub(options: KeyVaultStubOptions = {}): Prom
         },
         corruptResponses(text) {
             corruptionText = text;
+        },
+        failRequests(kind, message) {
+            if (message === undefined) failing.delete(kind);
+            else failing.set(kind, message);
         },
         async goDown(mode) {
             outage = mode;

@@ -4,12 +4,17 @@
  * is built from settings passed in (never from `process.env`), and `reconfigure` swaps it for another.
  */
 import { randomBytes } from 'node:crypto';
-import type { LogLevel } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext, type LogLevel } from '@azure/functions';
+import { startLocalHost, type FunctionsObjects, type LocalHost } from '../../dev/localHost';
+import type { BundledApp } from '../../dev/loadRouteTable';
 import { ROUTES } from '../../functions/routes';
 import { createApp, type App, type AppOptions } from '../../shared/app';
 import { readSettings, type Environment } from '../../shared/config';
-import { startLocalHost, type LocalHost } from '../../dev/localHost';
 import { testConnectionString, testTableName } from './tables';
+
+/** What a test server serves: a route table, the function that builds the app behind it, and the request objects' classes. */
+export type ServedCode = Pick<BundledApp, 'ROUTES' | 'createApp' | 'readSettings'> & FunctionsObjects;
+const SOURCES: ServedCode = { ROUTES, createApp, readSettings, HttpRequest, HttpResponse, InvocationContext };
 
 export interface ScimReply {
     status: number;
@@ -53,9 +58,13 @@ export interface ScimTestServer {
 
 /**
  * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts);
- * `settings`: more settings for the app (e.g. SCIM_SCHEMA_EXTENSIONS).
+ * `settings`: more settings for the app (e.g. SCIM_SCHEMA_EXTENSIONS);
+ * `code`: the routes and app builder to serve, by default the sources'; the deployment bundle's in
+ * test/infra/bundle.test.ts, so that every module behind the routes is the bundle's own.
  */
-export async function startScimServer(options: { token?: string; connectionString?: string; settings?: Environment } = {}): Promise<ScimTestServer> {
+export async function startScimServer(options: { token?: string; connectionString?: string; settings?: Environment; code?: ServedCode } = {}): Promise<ScimTestServer> {
+    const code = options.code ?? SOURCES;
+    const { ROUTES: routes, createApp, readSettings } = code;
     const token = options.token ?? randomBytes(24).toString('base64url');
     const feedToken = randomBytes(24).toString('base64url');
     const tableName = testTableName();
@@ -64,8 +73,9 @@ export async function startScimServer(options: { token?: string; connectionStrin
     let app: App = createApp(readSettings(baseSettings));
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
-        routes: ROUTES,
+        routes,
         app: () => Promise.resolve(app),
+        functions: code,
         logHandler: (_level: LogLevel, ...args: unknown[]) => logs.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')),
     });
     const base = `${host.url}/scim`;

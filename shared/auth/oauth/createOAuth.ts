@@ -9,10 +9,11 @@
  * issuer's keys are first read on the first token request.
  */
 import type { TokenCredential } from '@azure/identity';
-import { KeyClient, type KeyClientOptions } from '@azure/keyvault-keys';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import type { KeyClientOptions } from '@azure/keyvault-keys';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import type { OAuthSettings, Settings } from '../../config';
-import { lazyManagedIdentityCredential } from '../createTokenVerifier';
+import { secretClientOnFirstUse } from '../createTokenVerifier';
+import { managedIdentityCredential } from '../managedIdentityCredential';
 import { KeyVaultTokenVerifier } from '../KeyVaultTokenVerifier';
 import { StaticTokenVerifier } from '../StaticTokenVerifier';
 import type { TokenVerifier } from '../TokenVerifier';
@@ -20,7 +21,7 @@ import { AccessTokenVerifier, CLOCK_LEEWAY_SECONDS } from './accessTokens';
 import { FailedAuthenticationLimiter } from './FailedAuthenticationLimiter';
 import { FederatedAssertionVerifier } from './FederatedAssertionVerifier';
 import { SecretOrAccessTokenVerifier } from './SecretOrAccessTokenVerifier';
-import { InMemorySigningKeys, KeyVaultSigningKeys, type SigningKeys } from './signingKeys';
+import { InMemorySigningKeys, keyClientOnFirstUse, KeyVaultSigningKeys, type SigningKeys } from './signingKeys';
 import { TokenEndpoint } from './TokenEndpoint';
 
 export interface OAuthDependencies {
@@ -47,16 +48,17 @@ export function createOAuth(
     const log = deps.log ?? ((line: string) => console.warn(line));
     const now = deps.now ?? (() => Date.now());
     // Only ever used in Key Vault mode; built lazily, so it never probes for a managed identity otherwise.
-    const credential = deps.credential ?? lazyManagedIdentityCredential(managedIdentityClientId);
+    const credential = deps.credential ?? managedIdentityCredential(managedIdentityClientId);
 
     let clientSecrets: TokenVerifier | undefined;
     if (settings.clientSecret !== undefined && 'keyVaultSecretName' in settings.clientSecret) {
         clientSecrets = new KeyVaultTokenVerifier({
-            secretClient: new SecretClient(tokenSettings.keyVaultUrl!, credential, deps.secretClientOptions),
+            secretClient: secretClientOnFirstUse(tokenSettings.keyVaultUrl!, credential, deps.secretClientOptions),
             secretName: settings.clientSecret.keyVaultSecretName,
             graceWindowMs: settings.secretGraceWindowMs,
             cacheTtlMs: tokenSettings.cacheTtlMs,
             label: 'OAuth client secret',
+            whenNewestUnusable: 'refuse',
             log,
             now,
         });
@@ -67,7 +69,7 @@ export function createOAuth(
     let signingKeys: SigningKeys;
     if ('keyVaultKeyName' in settings.signingKey) {
         signingKeys = new KeyVaultSigningKeys({
-            keyClient: new KeyClient(tokenSettings.keyVaultUrl!, credential, deps.keyClientOptions),
+            keyClient: keyClientOnFirstUse(tokenSettings.keyVaultUrl!, credential, deps.keyClientOptions),
             keyName: settings.signingKey.keyVaultKeyName,
             credential,
             ...(deps.keyClientOptions ? { cryptographyClientOptions: deps.keyClientOptions } : {}),

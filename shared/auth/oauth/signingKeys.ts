@@ -13,7 +13,7 @@
 import { createHash, generateKeyPair, sign as signWithNodeCrypto, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
-import { CryptographyClient, type CryptographyClientOptions, type KeyClient, type KeyProperties, type KeyVaultKey } from '@azure/keyvault-keys';
+import type { CryptographyClientOptions, KeyClientOptions, KeyProperties, KeyVaultKey } from '@azure/keyvault-keys';
 import { base64url, calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
 import { describeError } from '../../describeError';
 import { statusCodeOf } from '../../statusCodeOf';
@@ -83,8 +83,31 @@ export class InMemorySigningKeys implements SigningKeys {
     }
 }
 
+/** The two calls the signing keys make to read a Key Vault key (a `KeyClient` is one). */
+export interface KeyReader {
+    listPropertiesOfKeyVersions(keyName: string): AsyncIterable<KeyProperties>;
+    getKey(keyName: string, options: { version: string }): Promise<KeyVaultKey>;
+}
+
+/**
+ * Key Vault's `KeyClient`, with its SDK imported on the first call rather than at start-up (as for the
+ * Secret Token, shared/auth/createTokenVerifier.ts): the deployment bundle keeps it in a file of its own.
+ */
+export function keyClientOnFirstUse(vaultUrl: string, credential: TokenCredential, options: KeyClientOptions | undefined): KeyReader {
+    let client: Promise<KeyReader> | undefined;
+    const load = () => (client ??= import('@azure/keyvault-keys').then(({ KeyClient }) => new KeyClient(vaultUrl, credential, options)));
+    return {
+        async *listPropertiesOfKeyVersions(keyName) {
+            yield* (await load()).listPropertiesOfKeyVersions(keyName);
+        },
+        async getKey(keyName, getOptions) {
+            return (await load()).getKey(keyName, getOptions);
+        },
+    };
+}
+
 export interface KeyVaultSigningKeysOptions {
-    keyClient: KeyClient;
+    keyClient: KeyReader;
     keyName: string;
     /** For the `CryptographyClient` that signs (the same credential and options as `keyClient`). */
     credential: TokenCredential;
@@ -118,7 +141,7 @@ export class KeyVaultSigningKeys implements SigningKeys {
     #loadedAt = Number.NEGATIVE_INFINITY;
     #lastAttemptAt = Number.NEGATIVE_INFINITY;
     #loadInFlight: Promise<void> | undefined;
-    #signingClient: { kid: string; client: CryptographyClient } | undefined;
+    #signingClient: { kid: string; client: { sign(algorithm: string, digest: Uint8Array): Promise<{ result: Uint8Array }> } } | undefined;
 
     constructor(options: KeyVaultSigningKeysOptions) {
         this.#options = options;
@@ -131,7 +154,9 @@ export class KeyVaultSigningKeys implements SigningKeys {
         const current = this.#current;
         if (current === undefined) throw new SigningKeyUnavailableError();
         if (this.#signingClient?.kid !== current.kid) {
-            // Built from the fetched key, so signing is one POST .../sign per token and never a key read.
+            // Built from the fetched key, so signing is one POST .../sign per token and never a key read. The SDK
+            // is imported here, on first use (see keyClientOnFirstUse).
+            const { CryptographyClient } = await import('@azure/keyvault-keys');
             const client = new CryptographyClient(current.vaultKey, this.#options.credential, this.#options.cryptographyClientOptions);
             this.#signingClient = { kid: current.kid, client };
         }
@@ -185,7 +210,7 @@ export class KeyVaultSigningKeys implements SigningKeys {
             // The rule of the Secret Token's versions (tokenVersions.ts): newest usable version, plus the one
             // before it during the grace window.
             const selected = selectAcceptedVersions(versions, graceWindowMs, new Date(startedAt));
-            const current = selected && await this.#fetch(selected.current.version, Number.POSITIVE_INFINITY);
+            const current = selected?.current && await this.#fetch(selected.current.version, Number.POSITIVE_INFINITY);
             const previous = selected?.previous && await this.#fetch(selected.previous.properties.version, selected.previous.acceptedUntil.getTime());
             if (current?.kid !== this.#current?.kid) {
                 this.#log(current === undefined

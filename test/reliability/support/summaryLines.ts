@@ -14,6 +14,7 @@ export interface RequestSummary {
     storageRequests: number;
     durationMs: number;
     ignoredPaths?: string[];
+    ignoredPathsOmitted?: number;
 }
 
 /** The summary lines among captured log lines (optionally only those after index `from`). */
