@@ -5,6 +5,7 @@
  * deployment did.
  */
 import { QueueClient, type StoragePipelineOptions } from '@azure/storage-queue';
+import { managedIdentityCredential } from '../auth/managedIdentityCredential';
 import type { EventQueue } from '../feed/forwardChanges';
 import type { FeedSettings } from '../config';
 
@@ -28,11 +29,8 @@ export function createEventQueue(feed: FeedSettings, managedIdentityClientId?: s
         };
     }
     if (feed.queueEndpoint) {
-        // Only in Azure (QUEUES_ENDPOINT, no connection string), as for the table: required lazily.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
-        const credential = managedIdentityClientId ? new ManagedIdentityCredential({ clientId: managedIdentityClientId }) : new ManagedIdentityCredential();
-        const client = new QueueClient(`${feed.queueEndpoint.replace(/\/+$/, '')}/${feed.queueName}`, credential, PIPELINE_OPTIONS);
+        // Only in Azure (QUEUES_ENDPOINT, no connection string): the managed identity, loaded on first use as for the table.
+        const client = new QueueClient(`${feed.queueEndpoint.replace(/\/+$/, '')}/${feed.queueName}`, managedIdentityCredential(managedIdentityClientId), PIPELINE_OPTIONS);
         return { send: async (text) => void (await client.sendMessage(text)) };
     }
     throw new Error('SCIM_FEED_QUEUE is set but neither QUEUES_CONNECTION_STRING (local) nor QUEUES_ENDPOINT (Azure) says where the queue is');
