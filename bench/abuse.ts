@@ -23,7 +23,10 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { checkConsistency } from '../test/support/consistencyChecker';
+import type { RequestSummary } from '../test/reliability/support/summaryLines';
+import { MAX_LOG_LINE_BYTES, SUMMARY_PREFIX } from '../shared/http/summaryLine';
 import { MAX_LISTED_REFERENCES } from '../shared/scim/resourceEndpoint';
+import { readIndexConfiguration } from '../shared/scim/attributeIndexes';
 import { createTableResourceStore } from '../shared/store/TableResourceStore';
 import { Deadline, numberFlag } from './support/deadline';
 import * as entra from './support/entraRequests';
@@ -45,18 +48,8 @@ const ROUND_BUDGET_MS = numberFlag('budget-seconds', 120) * 1000;
 const SEED_BUDGET_MS = numberFlag('seed-seconds', 600) * 1000;
 const BIG_GROUP_MEMBERS = Math.min(MAX_LISTED_REFERENCES + 1, USERS);
 const ANSWER_GOAL_MS = 2000;
-const LOG_LINE_GOAL_BYTES = 4096;
+const LOG_LINE_GOAL_BYTES = MAX_LOG_LINE_BYTES;
 const PATCH_OP = entra.PATCH_OP;
-
-interface Summary {
-    method: string;
-    resourceType?: string;
-    resourceId?: string;
-    status: number;
-    scimType?: string;
-    storageRequests: number;
-    ignoredPathsOmitted?: number;
-}
 
 interface AbuseCase {
     name: string;
@@ -65,7 +58,7 @@ interface AbuseCase {
     expectedStatus: number;
     send(): Promise<{ status: number; ms: number }>;
     /** Picks this request's summary line among those logged since the previous abusive request. */
-    isMine(summary: Summary): boolean;
+    isMine(summary: RequestSummary): boolean;
 }
 
 interface AbuseSample {
@@ -91,7 +84,7 @@ function unknownIds(count: number): { value: string }[] {
 function abuseCases(client: ScimClient, badTokenClient: ScimClient, victims: { user: string; mailUser: string; group: string }, runId: string): AbuseCase[] {
     let posted = 0;
     const patch = (path: string, operations: unknown[]) => ({ method: 'PATCH' as const, path, body: { schemas: [PATCH_OP], Operations: operations } });
-    const on = (id: string) => (summary: Summary) => summary.method === 'PATCH' && summary.resourceId === id;
+    const on = (id: string) => (summary: RequestSummary) => summary.method === 'PATCH' && summary.resourceId === id;
     return [
         {
             name: 'PATCH user: add 32,000 distinct e-mails (740 KB)',
@@ -179,8 +172,10 @@ async function main(): Promise<void> {
 
         console.log('\nSeeding (through the store, and edges straight into the table)');
         const deadline = new Deadline(SEED_BUDGET_MS);
-        const store = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
-        const tenant: Tenant = { userIds: await seedUsers(store, 'users', 0, USERS, runId, deadline), groupIds: [] };
+        const indexes = readIndexConfiguration(undefined);
+        const store = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true, indexes });
+        await store.indexes('User'); // declares the default indexes on the empty table, as the app does before its first write
+        const tenant: Tenant = { userIds: await seedUsers({ connectionString, tableName }, indexes, 'users', 0, USERS, runId, deadline), groupIds: [] };
         if (tenant.userIds.length < USERS) throw new Error('seeding ran out of time; raise --seed-seconds');
         const initialMembers = (g: number) => Array.from({ length: MEMBERS_PER_GROUP }, (_, k) => (g * MEMBERS_PER_GROUP + k) % USERS);
         for (let g = 0; g < GROUPS; g++) {
@@ -215,7 +210,7 @@ async function main(): Promise<void> {
                         if (loadDone) break;
                         const reply = await abuse.send();
                         const mine = (await ours.logs()).summaryLines
-                            .map((line) => JSON.parse(line.slice('scim request '.length)) as Summary)
+                            .map((line) => JSON.parse(line.slice(SUMMARY_PREFIX.length)) as RequestSummary)
                             .filter((summary) => abuse.isMine(summary))
                             .at(-1);
                         samples.get(abuse.name)!.push({ status: reply.status, ms: reply.ms, storageRequests: mine?.storageRequests });

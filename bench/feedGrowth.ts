@@ -11,6 +11,7 @@ import type { TransactionAction } from '@azure/data-tables';
 import { TableClient } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import type { FeedCursor } from '../shared/feed/cursor';
+import { readIndexConfiguration } from '../shared/scim/attributeIndexes';
 import { createStoreFromSettings } from '../shared/store/createStore';
 import type { EmbeddedAzurite } from '../dev/embeddedAzurite';
 import { eventRow } from '../shared/store/FeedLog';
@@ -60,7 +61,7 @@ async function seedFeed(azurite: EmbeddedAzurite, label: string, length: number,
     await raw.createEntity({ partitionKey: USERS_PARTITION, rowKey: FEED_HEAD_ROW_KEY, position: String(length), cursorKey });
     await raw.createEntity({ partitionKey: GROUPS_PARTITION, rowKey: FEED_HEAD_ROW_KEY, position: '1', cursorKey });
     console.log(`  ${label}: ${formatCount(length)} events seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    const store = createStoreFromSettings({ tableName, connectionString: azurite.connectionString });
+    const store = createStoreFromSettings({ tableName, connectionString: azurite.connectionString }, readIndexConfiguration(undefined));
     await store.get('User', 'warm-up'); // the heads, once per store
     return { label, length, feed: store.changes };
 }

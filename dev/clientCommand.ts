@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import { describeError } from '../shared/describeError';
+import { splitCommandLine } from './commandLine';
 import { listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
 import { readClientSecretVersionSettings, type Environment } from '../shared/config';
 import { generateToken } from './generateToken';
@@ -159,7 +160,8 @@ export async function runClientCommand(argv: readonly string[], io: ClientComman
             : 'No previous secret was valid, so only the new one is accepted.');
         return 0;
     } catch (error) {
-        io.err(`Failed on ${where}: ${describeError(error)}${error instanceof Error ? ` — ${error.message}` : ''}`);
+        // Only the error's name, status and code: an SDK message can quote a response body.
+        io.err(`Failed on ${where}: ${describeError(error)}.`);
         return 1;
     }
 }
@@ -176,20 +178,9 @@ interface ParsedArguments {
 const OPTIONS = ['vault-url', 'secret-name', 'grace-minutes', 'years', 'client-id'];
 
 function parseArguments(argv: readonly string[]): ParsedArguments | string {
-    const options: Record<string, string> = {};
-    const positional: string[] = [];
-    for (let index = 0; index < argv.length; index += 1) {
-        const argument = argv[index]!;
-        if (!argument.startsWith('--')) {
-            positional.push(argument);
-            continue;
-        }
-        const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-        if (!OPTIONS.includes(flag)) return `Unknown option --${flag}.`;
-        const value = inlineValue ?? argv[(index += 1)];
-        if (value === undefined || value === '') return `Option --${flag} needs a value.`;
-        options[flag] = value;
-    }
+    const line = splitCommandLine(argv, OPTIONS);
+    if (typeof line === 'string') return line;
+    const { positional, options } = line;
     const [command, ...extra] = positional;
     if (command !== 'create' && command !== 'rotate' && command !== 'status') {
         return command === undefined ? 'Missing client command.' : `Unknown client command '${command}'.`;

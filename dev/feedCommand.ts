@@ -11,6 +11,7 @@
  * Lines name attributes, never their values.
  */
 import type { ChangeEvent } from '../shared/feed/events';
+import { splitCommandLine } from './commandLine';
 
 export interface FeedCommandIo {
     env: Readonly<Record<string, string | undefined>>;
@@ -94,23 +95,19 @@ async function readPage(io: FeedCommandIo, base: string, token: string, cursor: 
 }
 
 function parseArguments(argv: readonly string[], env: FeedCommandIo['env']): Options | string {
-    const [command, ...rest] = argv;
+    const line = splitCommandLine(argv, ['base', 'cursor', 'interval'], ['from-start']);
+    if (typeof line === 'string') return line;
+    const [command, ...extra] = line.positional;
     if (command !== 'tail') return command === undefined ? 'Missing command.' : `Unknown command '${command}'.`;
-    const options: Options = { base: (env.SCIM_FEED_BASE_URL ?? 'http://localhost:7071').replace(/\/+$/, ''), fromStart: false, intervalMs: 2000 };
-    for (let index = 0; index < rest.length; index++) {
-        const flag = rest[index]!;
-        if (flag === '--from-start') {
-            options.fromStart = true;
-            continue;
-        }
-        const value = rest[++index];
-        if (value === undefined || value === '') return `Option ${flag} needs a value.`;
-        if (flag === '--base') options.base = value.replace(/\/+$/, '');
-        else if (flag === '--cursor') options.cursor = value;
-        else if (flag === '--interval' && Number(value) > 0) options.intervalMs = Number(value) * 1000;
-        else return `Unknown option or value: ${flag} ${value}`;
-    }
-    return options;
+    if (extra.length > 0) return `Unexpected argument '${extra[0]}'.`;
+    const { base, cursor, interval } = line.options;
+    if (interval !== undefined && !(Number(interval) > 0)) return `Option --interval needs a number of seconds above 0, not '${interval}'.`;
+    return {
+        base: (base ?? env.SCIM_FEED_BASE_URL ?? 'http://localhost:7071').replace(/\/+$/, ''),
+        fromStart: line.switches.has('from-start'),
+        ...(cursor === undefined ? {} : { cursor }),
+        intervalMs: interval === undefined ? 2000 : Number(interval) * 1000,
+    };
 }
 
 async function main(): Promise<void> {

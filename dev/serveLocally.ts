@@ -20,6 +20,7 @@ import path from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { createApp, type AppProvider } from '../shared/app';
 import { readLocalHostSettings, readSettings, type Environment } from '../shared/config';
+import { checkStartup } from '../shared/http/registerRoute';
 import { startEmbeddedAzurite, startEmbeddedQueueService, type EmbeddedAzurite } from './embeddedAzurite';
 import { generateToken } from './generateToken';
 import { loadBundle, loadFunctionModuleQuietly, loadRouteTableQuietly } from './loadRouteTable';
@@ -39,9 +40,10 @@ async function main(): Promise<void> {
     const { port, storageInMemory: inMemory } = readLocalHostSettings(env);
     let azurite: EmbeddedAzurite | undefined;
     if (!env.TABLES_CONNECTION_STRING) {
-        azurite = await startEmbeddedAzurite(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
+        azurite = await startAzuriteOnStandardPort(inMemory ? {} : { persistDir: path.join(PROJECT_ROOT, '.azurite') });
         env.TABLES_CONNECTION_STRING = azurite.connectionString;
         console.log(`Storage: embedded Azurite on 127.0.0.1:${azurite.port} (${inMemory ? 'in memory' : 'persisted in .azurite/'})`);
+        if (azurite.port !== AZURITE_TABLE_PORT) console.log(`TABLES_CONNECTION_STRING=${azurite.connectionString}`);
     } else {
         console.log('Storage: TABLES_CONNECTION_STRING');
     }
@@ -66,6 +68,8 @@ async function main(): Promise<void> {
         ...(bundle ? { functions: bundle } : {}),
     });
     if (bundle) console.log('App: the deployment bundle (package.json "main")');
+    // As the Functions host does at start: the store's index state rows are there before the first request.
+    await checkStartup(() => Promise.resolve(app));
     const base = `http://localhost:${host.port}/scim`;
     console.log(`SCIM endpoint: ${base}`);
     console.log(`Token (dev only): ${env.SCIM_TOKEN}`);
@@ -109,6 +113,22 @@ function startChangeFeedTimer(app: AppProvider): NodeJS.Timeout {
     timer.unref();
     return timer;
 }
+
+/**
+ * Azurite's standard table port (10002) when it is free, so `UseDevelopmentStorage=true` reaches this host's
+ * storage — which is how `npm run index` finds it with no settings; any free port otherwise.
+ */
+async function startAzuriteOnStandardPort(options: { persistDir?: string }): Promise<EmbeddedAzurite> {
+    try {
+        return await startEmbeddedAzurite({ ...options, port: AZURITE_TABLE_PORT });
+    } catch (error) {
+        if ((error as { code?: unknown } | null)?.code !== 'EADDRINUSE') throw error;
+        console.log(`Port ${AZURITE_TABLE_PORT} is taken; \`npm run index\` then needs TABLES_CONNECTION_STRING (printed below).`);
+        return startEmbeddedAzurite(options);
+    }
+}
+
+const AZURITE_TABLE_PORT = 10002;
 
 /** `local.settings.json` is the settings file of `func start`: its `Values`, empty ones left out. */
 function localSettings(file: string): Environment {

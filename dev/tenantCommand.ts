@@ -16,6 +16,7 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { describeError } from '../shared/describeError';
+import { splitCommandLine } from './commandLine';
 import { tokenDigest } from '../shared/auth/tokenDigest';
 import { readSettings, type Environment, type Settings } from '../shared/config';
 import { scimBaseUrl } from '../shared/http/scimEndpoint';
@@ -198,8 +199,8 @@ function tenantUrl(settings: Settings, env: Environment, appUrl: string | undefi
 
 /** The admin's store: the connection string (local), or the table endpoint with the admin's own Azure identity. */
 function openAdminStore(settings: Settings): TableResourceStore {
-    if (settings.storage.connectionString || !settings.storage.endpoint) return createStoreFromSettings(settings.storage);
-    return createTableResourceStore({ tableName: settings.storage.tableName, endpoint: settings.storage.endpoint, credential: new DefaultAzureCredential() });
+    if (settings.storage.connectionString || !settings.storage.endpoint) return createStoreFromSettings(settings.storage, settings.indexes);
+    return createTableResourceStore({ tableName: settings.storage.tableName, endpoint: settings.storage.endpoint, credential: new DefaultAzureCredential() }, { indexes: settings.indexes });
 }
 
 interface ParsedArguments {
@@ -209,19 +210,9 @@ interface ParsedArguments {
 }
 
 function parseArguments(argv: readonly string[]): ParsedArguments | string {
-    const positional: string[] = [];
-    let appUrl: string | undefined;
-    for (let index = 0; index < argv.length; index += 1) {
-        const argument = argv[index]!;
-        if (!argument.startsWith('--')) {
-            positional.push(argument);
-            continue;
-        }
-        const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-        if (flag !== 'app-url') return `Unknown option --${flag}.`;
-        appUrl = inlineValue ?? argv[(index += 1)];
-        if (appUrl === undefined || appUrl === '') return `Option --${flag} needs a value.`;
-    }
+    const line = splitCommandLine(argv, ['app-url']);
+    if (typeof line === 'string') return line;
+    const { positional, options: { 'app-url': appUrl } } = line;
     const [command, name, ...extra] = positional;
     if (!COMMANDS.includes(command as Command)) return command === undefined ? 'Missing command.' : `Unknown command '${command}'.`;
     if (command === 'list') {

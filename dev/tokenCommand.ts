@@ -19,6 +19,7 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { describeError } from '../shared/describeError';
+import { splitCommandLine } from './commandLine';
 import { isDated, listSecretVersions, selectAcceptedVersions } from '../shared/auth/tokenVersions';
 import { readTokenSettings, TOKEN_SETTING_NAMES, type Environment } from '../shared/config';
 import { CLIENT_USAGE, runClientCommand } from './clientCommand';
@@ -208,25 +209,10 @@ interface ParsedArguments {
 
 /** The parsed command line, or a message saying what is wrong with it. */
 function parseArguments(argv: readonly string[]): ParsedArguments | string {
-    const options: Record<string, string> = {};
-    const positional: string[] = [];
-    let feed = false;
-    for (let index = 0; index < argv.length; index += 1) {
-        const argument = argv[index]!;
-        if (!argument.startsWith('--')) {
-            positional.push(argument);
-            continue;
-        }
-        if (argument === '--feed') {
-            feed = true;
-            continue;
-        }
-        const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-        if (!['vault-url', 'secret-name', 'grace-minutes'].includes(flag)) return `Unknown option --${flag}.`;
-        const value = inlineValue ?? argv[(index += 1)];
-        if (value === undefined || value === '') return `Option --${flag} needs a value.`;
-        options[flag] = value;
-    }
+    const line = splitCommandLine(argv, ['vault-url', 'secret-name', 'grace-minutes'], ['feed']);
+    if (typeof line === 'string') return line;
+    const { positional, options } = line;
+    const feed = line.switches.has('feed');
     const [command, ...extra] = positional;
     if (command !== 'rotate' && command !== 'status' && command !== 'generate') {
         return command === undefined ? 'Missing command.' : `Unknown command '${command}'.`;

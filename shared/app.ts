@@ -82,7 +82,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
     useSchemaExtensions(settings.schemaExtensions);
     if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
     const oauth = createOAuth(settings, options.oauth);
-    const store = createStoreFromSettings(settings.storage, settings.managedIdentityClientId);
+    const store = createStoreFromSettings(settings.storage, settings.indexes, settings.managedIdentityClientId);
     return {
         settings,
         // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).

@@ -14,6 +14,7 @@
  *   SCIM_TOKEN                     a literal token, for local development only (ignored when KEY_VAULT_URL is set)
  *   PORT / SCIM_STORAGE            the local host's port, and `memory` for an embedded Azurite that keeps nothing
  *   SCIM_SCHEMA_EXTENSIONS         declared extension schemas, JSON or a file path (docs/schema-extensions.md)
+ *   SCIM_INDEXED_ATTRIBUTES        attribute paths indexed for eq filters beyond the defaults (docs/operate.md, "Indexes")
  *
  * OAuth 2.0 client credentials (RFC 6749 §4.4) and workload identity federation (RFC 7523 §2.2), one object
  * (`OAuthSettings`) so that each tenant can get its own client and federation settings:
@@ -41,8 +42,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { INDEXED_ATTRIBUTES_SETTING, readIndexConfiguration, type IndexConfiguration } from './scim/attributeIndexes';
 import { readSchemaExtensions, SchemaExtensionError } from './scim/schemaExtensions';
-import type { SchemaExtension } from './scim/schemaRegistry';
+import { SchemaRegistry, type SchemaExtension } from './scim/schemaRegistry';
 
 export interface StorageSettings {
     tableName: string;
@@ -90,6 +92,11 @@ export interface Settings {
      * outside Azure (local host, tests), where it is derived from the request.
      */
     publicBaseUrl?: string;
+    /**
+     * The equality indexes: the default set plus `SCIM_INDEXED_ATTRIBUTES` (comma-separated attribute paths),
+     * checked against the schemas these settings serve, declared extensions included.
+     */
+    indexes: IndexConfiguration;
     /** The OAuth token endpoint's client and federation; undefined when SCIM_OAUTH_CLIENT_ID is unset. */
     oauth: OAuthSettings | undefined;
     /** `SCIM_SCHEMA_EXTENSIONS`: the extension schemas the admin declared, checked (docs/schema-extensions.md). */
@@ -123,21 +130,28 @@ export const DEFAULT_CACHE_SECONDS = 300;
  * in a number must not silently turn the grace window into zero or NaN).
  */
 export function readSettings(env: Environment = process.env, log: (line: string) => void = (line) => console.warn(line)): Settings {
-    const storage: StorageSettings = { tableName: env.SCIM_TABLE_NAME || DEFAULT_TABLE_NAME };
-    if (env.TABLES_CONNECTION_STRING) storage.connectionString = env.TABLES_CONNECTION_STRING;
-    else if (env.TABLES_ENDPOINT) storage.endpoint = env.TABLES_ENDPOINT;
+    const schemaExtensions = readSchemaExtensionsSetting(env.SCIM_SCHEMA_EXTENSIONS);
     const settings: Settings = {
-        storage,
+        storage: readStorageSettings(env),
         token: readTokenSettings(env, log),
         feedToken: readTokenSettings(env, log, 'feed'),
         feed: readFeedSettings(env, log),
         managedIdentityClientId: nonEmpty(env.AZURE_CLIENT_ID),
         oauth: readOAuthSettings(env, log),
-        schemaExtensions: readSchemaExtensionsSetting(env.SCIM_SCHEMA_EXTENSIONS),
+        schemaExtensions,
+        indexes: readIndexesSetting(env[INDEXED_ATTRIBUTES_SETTING], new SchemaRegistry(schemaExtensions)),
     };
     const publicBaseUrl = publicBaseUrlOf(env);
     if (publicBaseUrl !== undefined) settings.publicBaseUrl = publicBaseUrl;
     return settings;
+}
+
+/** Where the table is: also what the `index` command reads (it needs nothing else of the app's settings). */
+export function readStorageSettings(env: Environment = process.env): StorageSettings {
+    const storage: StorageSettings = { tableName: env.SCIM_TABLE_NAME || DEFAULT_TABLE_NAME };
+    if (env.TABLES_CONNECTION_STRING) storage.connectionString = env.TABLES_CONNECTION_STRING;
+    else if (env.TABLES_ENDPOINT) storage.endpoint = env.TABLES_ENDPOINT;
+    return storage;
 }
 
 /**
@@ -348,5 +362,14 @@ function readSchemaExtensionsSetting(value: string | undefined): SchemaExtension
     } catch (error) {
         if (error instanceof SchemaExtensionError) throw new SettingsError(`SCIM_SCHEMA_EXTENSIONS: ${error.message}`);
         throw error;
+    }
+}
+
+/** `SCIM_INDEXED_ATTRIBUTES` against the schemas these settings serve: a path no index can serve stops the start. */
+function readIndexesSetting(value: string | undefined, registry: SchemaRegistry): IndexConfiguration {
+    try {
+        return readIndexConfiguration(value, registry);
+    } catch (error) {
+        throw new SettingsError(error instanceof Error ? error.message : `${INDEXED_ATTRIBUTES_SETTING}: cannot be read`);
     }
 }

@@ -4,7 +4,8 @@ import { readLocalHostSettings, readOAuthSettings, readSettings } from '../share
 
 describe('readSettings', () => {
     it('has the documented defaults and no storage, token source or identity when nothing is set', () => {
-        expect(readSettings({}, () => undefined)).toEqual({
+        const { indexes, ...rest } = readSettings({}, () => undefined);
+        expect(rest).toEqual({
             storage: { tableName: 'scim' },
             token: { keyVaultUrl: undefined, secretName: 'scim-token', graceWindowMs: 3_600_000, cacheTtlMs: 300_000, staticToken: undefined },
             feedToken: { keyVaultUrl: undefined, secretName: 'scim-feed-token', graceWindowMs: 3_600_000, cacheTtlMs: 300_000, staticToken: undefined },
@@ -12,6 +13,9 @@ describe('readSettings', () => {
             managedIdentityClientId: undefined,
             schemaExtensions: [],
         });
+        // The default equality indexes (docs/operate.md, "Indexes").
+        expect(indexes.User.map((index) => index.path)).toEqual(['userName', 'externalId', 'displayName', 'emails[type eq "work"].value', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber']);
+        expect(indexes.Group.map((index) => index.path)).toEqual(['displayName', 'externalId']);
     });
 
     it('reads the change feed\'s token, push and retention settings; the feed token follows the same vault and grace rules', () => {

@@ -3,7 +3,7 @@
  * - no import cycle anywhere in functions/, shared/ and dev/;
  * - the protocol (shared/scim) imports nothing from Azure and nothing from the other folders: it owns its
  *   storage port (shared/scim/store.ts), the store implements it;
- * - the store (shared/store) imports from the protocol only types, plus the error mapping;
+ * - the store (shared/store) imports from the protocol only types, plus the error mapping and the case fold;
  * - the deployed code (functions/, shared/) never imports dev-only code (dev/), tests or benchmarks.
  * Each rule is also run on a graph with one violation planted, so a checker that sees nothing fails here.
  */
@@ -13,8 +13,11 @@ import { describe, expect, it } from 'vitest';
 import { findCycles, importsOf, readImportGraph, type ImportGraph } from './support/importGraph';
 
 const ROOT = path.resolve(__dirname, '..');
-/** The module of shared/scim the store may take values from: its own error values and their mapping to SCIM errors. */
-const STORE_MAY_IMPORT_VALUES_FROM = new Set(['shared/scim/storeErrors.ts']);
+/**
+ * The modules of shared/scim the store may take values from: its own error values and their mapping to SCIM
+ * errors, and the one case fold, so uniqueness keys fold as the filter evaluator compares (issue 15).
+ */
+const STORE_MAY_IMPORT_VALUES_FROM = new Set(['shared/scim/storeErrors.ts', 'shared/scim/caseFold.ts']);
 
 function layoutViolations(graph: ImportGraph): string[] {
     const violations = findCycles(graph).map((cycle) => `cycle: ${cycle.join(' → ')}`);

@@ -48,6 +48,20 @@ export function lookupExternalId(externalId: string): ScimRequestSpec {
     return { method: 'GET', path: `/Users?${query({ filter: `externalId eq "${externalId}"` })}` };
 }
 
+/**
+ * A lookup on another matching attribute an admin may pick (docs/entra-protocol.md §14.1): the same shape as
+ * the userName lookup, on the work email, the enterprise employeeNumber or displayName.
+ */
+export function lookupUsersBy(attribute: 'workEmail' | 'employeeNumber' | 'displayName', value: string): ScimRequestSpec {
+    const path = { workEmail: 'emails[type eq "work"].value', employeeNumber: `${ENTERPRISE_USER}:employeeNumber`, displayName: 'displayName' }[attribute];
+    return { method: 'GET', path: `/Users?${query({ filter: `${path} eq "${value}"` })}` };
+}
+
+/** The values `createUser(n)` gives the attributes `lookupUsersBy` can ask for. */
+export function matchingValuesOf(n: number, runId: string): Record<'workEmail' | 'employeeNumber' | 'displayName', string> {
+    return { workEmail: userNameOf(n, runId), employeeNumber: String(100000 + n), displayName: `User ${n}` };
+}
+
 export function getUser(id: string): ScimRequestSpec {
     return { method: 'GET', path: `/Users/${id}` };
 }

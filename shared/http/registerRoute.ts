@@ -3,7 +3,7 @@
  * `scimEndpoint.ts` is our auth (function keys would be a second, unrelated secret).
  */
 import { app } from '@azure/functions';
-import { appOfThisProcess } from '../app';
+import { appOfThisProcess, type AppProvider } from '../app';
 import { SettingsError } from '../config';
 import { tenantRouteOf, type RouteDefinition } from './scimEndpoint';
 
@@ -24,10 +24,12 @@ export function registerRoute(route: RouteDefinition): RouteDefinition {
 /**
  * Builds the app when the host starts rather than on the first request, so a missing token
  * source ("every request will be refused") or storage setting is in the log at start-up, before Entra's
- * first Test Connection. A setting the app cannot run with (a bad `SCIM_SCHEMA_EXTENSIONS`) also stops the
+ * first Test Connection, and prepares its store: the index state rows `npm run index` reads are written
+ * before the first request (shared/store/IndexStates.ts). A setting the app cannot run with (a bad
+ * `SCIM_SCHEMA_EXTENSIONS`, an attribute in `SCIM_INDEXED_ATTRIBUTES` no index can serve) also stops the
  * start: the hook rethrows, the worker reports the failed start-up, and no request is served with a wrong
  * schema. Outside the host (tests, local host) the hook never fires (the package's test mode skips it with a
- * warning the local host and the test setup filter out).
+ * warning the local host and the test setup filter out); the local host calls `checkStartup` itself.
  */
 function registerStartupCheck(): void {
     if (startupHookRegistered) return;
@@ -36,11 +38,12 @@ function registerStartupCheck(): void {
 }
 
 /** The start-up check: one log line for whatever is wrong; a setting the app cannot run with stops the start. */
-export async function checkStartup(build: () => Promise<unknown> = appOfThisProcess): Promise<void> {
+export async function checkStartup(build: AppProvider = appOfThisProcess, log: (line: string) => void = (line) => console.error(line)): Promise<void> {
     try {
-        await build();
+        const { store } = await build();
+        await store.indexes('User');
     } catch (error) {
-        console.error(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
+        log(`scim start-up: ${error instanceof Error ? error.message : 'configuration error'}`);
         if (error instanceof SettingsError) throw error;
     }
 }

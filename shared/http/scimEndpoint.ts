@@ -9,6 +9,7 @@ import type { App, AppProvider } from '../app';
 import { bearerToken } from '../auth/bearerToken';
 import { describeError } from '../describeError';
 import type { ChangeFeed } from '../feed/ChangeFeed';
+import { requireWellFormedJson } from '../scim/caseFold';
 import { ScimError } from '../scim/errors';
 import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimRequest, type ScimResponse } from '../scim/request';
 import type { ResourceStore } from '../scim/store';
@@ -149,11 +150,15 @@ async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unk
     const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
     if (text.trim() === '') throw ScimError.badRequest('invalidSyntax', 'Request body is empty; a JSON object is required');
     checkJsonShape(text);
+    let body: unknown;
     try {
-        return JSON.parse(text);
+        body = JSON.parse(text);
     } catch {
         throw ScimError.badRequest('invalidSyntax', 'Request body is not valid JSON');
     }
+    // `"\ud800"` is valid JSON but not Unicode text: refused everywhere rather than stored or keyed (caseFold.ts).
+    requireWellFormedJson(body, 'request body');
+    return body;
 }
 
 /**

@@ -11,6 +11,7 @@
 import { findByName, type AttributeDefinition, type AttributeReference, type ResourceTypeName } from './schemas';
 import { currentSchemas, resolveAttribute, schemasOf, type SchemaRegistry } from './schemaRegistry';
 import { isPlainObject } from './isPlainObject';
+import { caseFolded } from './caseFold';
 import { valueNamed } from './caseInsensitiveKeys';
 import type { CompareOperator, FilterNode, FilterValue } from './filterSyntax';
 
@@ -34,6 +35,20 @@ export function matchesElement(filter: FilterNode, element: unknown, resourceTyp
 /** Compiles a filter into a predicate over resources of one type; reuse it across many resources. */
 export function compileFilter(ast: FilterNode, resourceType: ResourceTypeName): FilterPredicate {
     return compile(ast, { resourceType });
+}
+
+/**
+ * The simple values an `eq` on `path` compares for this resource — the values an equality index on `path`
+ * holds (attributeIndexes.ts). With `elementFilter` (`emails[type eq "work"].value`), only the elements that
+ * filter matches count, and `path.subAttribute` (default `value`) is read from each of them. Read exactly as
+ * the evaluator reads them, so an index row exists for every value a filter can match.
+ */
+export function comparedValues(resource: unknown, resourceType: ResourceTypeName, path: AttributeReference, elementFilter?: FilterNode): unknown[] {
+    if (elementFilter === undefined) return locateInResource(path, resourceType).valuesOf(resource);
+    const attribute = locateInResource(withoutSubAttribute(path), resourceType);
+    const matches = compile(elementFilter, { resourceType, parent: attribute.reference });
+    const sub = locateInElement({ attribute: path.subAttribute ?? 'value' }, resourceType, attribute.reference);
+    return attribute.nodesOf(resource).filter(matches).flatMap((element) => sub.valuesOf(element));
 }
 
 // ---- compilation
@@ -285,7 +300,8 @@ const SUBSTRING_OPERATORS: ReadonlySet<CompareOperator> = new Set<CompareOperato
  */
 function valueTest(op: CompareOperator, filterValue: string | number | boolean, definition: AttributeDefinition | undefined): (value: unknown) => boolean {
     const caseExact = definition?.caseExact ?? false; // RFC 7643 §2.2 default
-    const fold = (text: string): string => (caseExact ? text : text.toLowerCase());
+    // The same fold as uniqueness and index keys (caseFold.ts): a filter finds what a create would clash with.
+    const fold = (text: string): string => (caseExact ? text : caseFolded(text));
     const filterText = fold(String(filterValue));
     // dateTime attributes compare as instants (RFC 7644 §3.4.2.2), so `…:34Z` equals `…:34.000Z`.
     const comparesInstants = definition?.type === 'dateTime' && typeof filterValue === 'string' && !SUBSTRING_OPERATORS.has(op);

@@ -13,6 +13,7 @@
  *   read as strings unless they are a JSON number or `true` / `false` / `null`;
  * - any whitespace between tokens, and none where the tokens are unambiguous (`not(…)`).
  */
+import { requireWellFormedText } from './caseFold';
 import { ScimError, type ScimType } from './errors';
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, type CompareOperator, type FilterNode, type FilterValue, type PatchPath } from './filterSyntax';
 import type { AttributeReference } from './schemas';
@@ -125,6 +126,7 @@ class Parser {
     ) {
         if (typeof text !== 'string') throw this.fail(`The ${what} must be a string`);
         if (text.length > MAX_FILTER_LENGTH) throw this.fail(`The ${what} is longer than ${MAX_FILTER_LENGTH} characters`);
+        requireWellFormedText(text, what);
     }
 
     // -- grammar
@@ -253,6 +255,8 @@ class Parser {
             if (c === Char.Quote) {
                 result += this.text.slice(runStart, this.position);
                 this.position++;
+                // `\ud800` escapes can spell half a surrogate pair: not text anything can equal (caseFold.ts).
+                requireWellFormedText(result, this.what);
                 return result;
             }
             if (c === Char.Backslash) {

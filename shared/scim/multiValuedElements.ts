@@ -9,6 +9,7 @@
  * value before merging it and the result after; validation checks every stored resource (`maxItems`).
  */
 import { canonicalizeAttributeValue } from './attributeValues';
+import { caseFolded } from './caseFold';
 import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
 import { findByName, type AttributeDefinition } from './schemas';
@@ -139,10 +140,10 @@ function givenSubAttributes(subAttributes: readonly AttributeDefinition[], value
     return [...named.values()].sort(([a], [b]) => (a.name < b.name ? -1 : 1));
 }
 
-/** What a sub-attribute value compares by: lower case for a string that is not caseExact, else its canonical form. */
+/** What a sub-attribute value compares by: the one fold (caseFold.ts) for a string that is not caseExact, else its canonical form. */
 function storedForm(definition: AttributeDefinition, value: unknown): string {
     if (value === undefined) return 'u';
-    return typeof value === 'string' && !definition.caseExact ? `s${value.toLowerCase()}` : `j${canonicalForm(value)}`;
+    return typeof value === 'string' && !definition.caseExact ? `s${caseFolded(value)}` : `j${canonicalForm(value)}`;
 }
 
 /** Elements are never modified once built (the engine copies on write), so an object's form is computed once. */

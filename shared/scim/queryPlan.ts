@@ -1,8 +1,8 @@
 /**
  * What the filter module tells the store about a filter (issue: filter query plan).
  *
- * `planQuery(ast, resourceType)` in `filterPlanner.ts` produces a `QueryPlan`: the part of the filter a key or
- * index read can answer, and what remains to check in memory. The store never sees filter text, so
+ * `planQuery(ast, resourceType, indexes)` in `filterPlanner.ts` produces a `QueryPlan`: the part of the filter key
+ * or index reads can answer, and what remains to check in memory. The store never sees filter text, so
  * filter values cannot inject into storage queries.
  */
 import type { FilterNode } from './filterSyntax';
@@ -10,19 +10,20 @@ import type { FilterNode } from './filterSyntax';
 /** A lookup the store answers with a point read or a key-range read, never a scan. */
 export type IndexLookup =
     | { kind: 'id'; value: string }
-    /** User only; compared case-insensitively (RFC 7643 §4.1.1). */
-    | { kind: 'userName'; value: string }
-    /** Users and groups; case-exact (RFC 7643 §3.1). */
-    | { kind: 'externalId'; value: string }
-    /** Group only; case-insensitive, unique (Entra matches groups by it). */
-    | { kind: 'displayName'; value: string };
+    /**
+     * An equality on an indexed attribute (attributeIndexes.ts): `attribute` is the index's canonical path
+     * (`userName`, `emails[type eq "work"].value`), `value` the filter's value as text; the store folds it
+     * as the index does.
+     */
+    | { kind: 'attribute'; attribute: string; value: string };
 
 export interface QueryPlan {
     /**
-     * Absent: no index can answer the filter; the store scans at most `MAX_SCAN_RESOURCES` (filterPlanner.ts)
-     * and relies on `residual`, refusing larger scans with 400 `tooMany`.
+     * The candidates are the union of these lookups (one for an `eq`, several for an `or` of them). Absent:
+     * no usable index answers the filter; the store scans at most `MAX_SCAN_RESOURCES` (filterPlanner.ts) and
+     * relies on `residual`, refusing larger scans with 400 `tooMany`.
      */
-    lookup?: IndexLookup;
+    lookups?: IndexLookup[];
     /**
      * Group only: the legacy membership probe `id eq "g" and members[value eq "u"]` — the group matches
      * only if an edge to this member exists (one point read). Never part of `residual`. Also set without
@@ -31,8 +32,8 @@ export interface QueryPlan {
     requiredMember?: string;
     /**
      * What must still hold for each candidate, evaluated with `matchesFilter` on the resource as served
-     * (with `id` and `meta`); absent: nothing left. It re-checks the looked-up clause too, so a lookup
-     * only has to return a superset of the matches.
+     * (with `id` and `meta`); absent: nothing left. It re-checks the looked-up clauses too, so the lookups
+     * only have to return a superset of the matches.
      */
     residual?: FilterNode;
 }

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GroupMember, MemberDelta, ResourceChange, ResourceStore, ScimResource, StoredResource } from './store';
+import { indexForPath, unindexedFilterDetail } from './attributeIndexes';
 import { canonicalizeResource } from './attributeValues';
 import { isPlainObject } from './isPlainObject';
 import { ScimError } from './errors';
@@ -161,28 +162,34 @@ export class Resources {
     }
 
     /**
-     * Candidates from the query plan (an index read where possible), in id order after `scan.after`, then the rest of
-     * the filter in memory. A filter no index answers reads at most `scan.limit` resources: beyond that it is 400
-     * `tooMany` (index paging) or the scan stops, `complete` false, `lastSeen` the last resource read (cursor paging).
+     * Candidates from the query plan (index reads where a usable index serves the filter), in id order after
+     * `scan.after`, then the rest of the filter in memory. A filter no usable index answers reads at most
+     * `scan.limit` resources: beyond that it is 400 `tooMany` naming the attribute to index (index paging) or the
+     * scan stops, `complete` false, `lastSeen` the last resource read (cursor paging).
      */
     private async *filtered(filter: FilterNode, scan: ScanWindow): AsyncIterable<StoredResource> {
-        const plan = planQuery(filter, this.resourceType);
+        const catalog = await this.store.indexes(this.resourceType);
+        const usable = catalog.usable.flatMap((path) => indexForPath(this.resourceType, path) ?? []);
+        const plan = planQuery(filter, this.resourceType, usable);
+        const onlyLookup = plan.lookups?.length === 1 ? plan.lookups[0] : undefined;
+        const byId = onlyLookup?.kind === 'id' ? onlyLookup.value : undefined;
         // The membership probe `id eq "g" and members[value eq "u"]`: a miss costs one point read.
-        if (plan.requiredMember !== undefined && plan.lookup?.kind === 'id' && !(await this.store.hasMember(plan.lookup.value, plan.requiredMember))) return;
-        const candidates = plan.lookup
-            ? (await this.store.lookup(this.resourceType, plan.lookup)).sort((a, b) => (a.id < b.id ? -1 : 1)).filter((stored) => scan.after === undefined || stored.id > scan.after)
+        if (plan.requiredMember !== undefined && byId !== undefined && !(await this.store.hasMember(byId, plan.requiredMember))) return;
+        // Lookups answer in id order.
+        const candidates = plan.lookups
+            ? (await this.store.lookup(this.resourceType, plan.lookups)).filter((stored) => scan.after === undefined || stored.id > scan.after)
             : this.store.list(this.resourceType, scan.limit + 1, scan.after);
         let scanned = 0;
         for await (const stored of candidates) {
-            if (!plan.lookup && ++scanned > scan.limit) {
+            if (!plan.lookups && ++scanned > scan.limit) {
                 if (scan.refuseBeyondLimit) {
-                    throw ScimError.badRequest('tooMany', `This filter needs a scan of more than ${MAX_SCAN_RESOURCES} resources; filter by id, userName, externalId or displayName, or page with cursor (RFC 9865)`);
+                    throw ScimError.badRequest('tooMany', `${unindexedFilterDetail(filter, this.resourceType, catalog, MAX_SCAN_RESOURCES)}; or page with cursor (RFC 9865)`);
                 }
                 scan.complete = false;
                 return;
             }
             scan.lastSeen = stored.id;
-            if (plan.requiredMember !== undefined && plan.lookup?.kind !== 'id' && !(await this.store.hasMember(stored.id, plan.requiredMember))) continue;
+            if (plan.requiredMember !== undefined && byId === undefined && !(await this.store.hasMember(stored.id, plan.requiredMember))) continue;
             if (plan.residual && !matchesFilter(plan.residual, this.fullRepresentation(stored), this.resourceType)) continue;
             yield stored;
         }

@@ -33,6 +33,37 @@ export interface StoredResource {
     version: string;
 }
 
+/**
+ * An equality index as the store keeps it: defined by the protocol (shared/scim/attributeIndexes.ts, which
+ * also plans with it) and handed to the store when the app is built, so the store computes keys with the
+ * protocol's own reading of a resource and its own case fold.
+ */
+export interface EqualityIndex {
+    resourceType: ResourceTypeName;
+    /** The canonical attribute path: the index's name in settings, state rows, row keys and lookups. */
+    path: string;
+    /** userName (User) and displayName (Group): a second resource with the same key is a 409 uniqueness. */
+    unique: boolean;
+    /**
+     * The built-in layouts every table has had from the start (`un:`/`dn:` for the unique name, `ext:` for
+     * externalId; always complete), or generic `ix:` rows, readable once their state row says complete.
+     */
+    storage: 'uniqueName' | 'externalId' | 'rows';
+    /** The keys a resource has in this index, without duplicates. 400 invalidValue for text that is not Unicode. */
+    keysOf(attributes: ScimResource): string[];
+    /** The key of one value a filter asks for; undefined if the index keeps none for it (empty, not simple). */
+    keyOf(value: unknown): string | undefined;
+}
+
+/** The indexes of each resource type (the default set plus the admin's; shared/config.ts reads them). */
+export type EqualityIndexes = Readonly<Record<ResourceTypeName, readonly EqualityIndex[]>>;
+
+/** Index paths lookups may use now, and those configured but still being built (docs/operate.md, "Indexes"). */
+export interface IndexCatalog {
+    usable: string[];
+    building: string[];
+}
+
 /** Member changes of one group PATCH/PUT, as the PATCH engine's delta (applied as edge writes). */
 export interface MemberDelta {
     /** Remove every member first (PATCH remove `members` without a value, or PUT). */
@@ -64,8 +95,18 @@ export interface ResourceStore {
 
     get(resourceType: ResourceTypeName, id: string): Promise<StoredResource | undefined>;
 
-    /** Answers an index lookup with a point read or key-range read (never a scan). */
-    lookup(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<StoredResource[]>;
+    /**
+     * Answers index lookups with point reads and key-range reads (never a scan): the resources any of them
+     * names, in id order. Only lookups on ids and on indexes `indexes` lists as usable. More than
+     * `MAX_LOOKUP_RESOURCES` (TableResourceStore.ts) resources → 400 tooMany.
+     */
+    lookup(resourceType: ResourceTypeName, lookups: readonly IndexLookup[]): Promise<StoredResource[]>;
+
+    /**
+     * The equality indexes of a resource type (attributeIndexes.ts): those lookups may use now, and those
+     * configured but still being built (a lookup would miss resources written before; docs/operate.md).
+     */
+    indexes(resourceType: ResourceTypeName): Promise<IndexCatalog>;
 
     /**
      * Every resource of a type in a stable order (by id), read page by page from storage. Stops after

@@ -17,6 +17,8 @@ const SCIM_ERROR_OF = {
     notFound: (error: StoreError) => ScimError.notFound(error.message),
     /** The resource does not fit a table entity. 413 without scimType: RFC 7644 §3.12 has none for size. */
     tooLarge: (error: StoreError) => new ScimError(413, undefined, error.message),
+    /** Index lookups name more resources than one request reads (TableResourceStore.ts, MAX_LOOKUP_RESOURCES). */
+    tooMany: (error: StoreError) => ScimError.badRequest('tooMany', error.message),
     /** The change cannot be stored as given: a member that does not exist, a group in itself. */
     invalidChange: (error: StoreError) => ScimError.badRequest('invalidValue', error.message),
     /** The change feed no longer holds the events after a cursor: retention removed them (RFC 9865 §2.1). */

@@ -6,6 +6,7 @@
  *   users   u:<id>  un:<userName key>  ext:<externalId key>:<id>
  *   groups  g:<id>  dn:<displayName key>  ext:<externalId key>:<id>  m:<group>:<member>  mo:<member>:<group>
  *           del:<id> (a group delete whose edge cleanup is pending)
+ *   both    ix:<index>:<key>:<id>  ixstate:<index> (equality indexes)  ev:<position>  feed:head  feed:pushed (change feed)
  * A resource and its index rows share a partition, so create, rename and delete are each one
  * entity-group transaction (atomic), and a uniqueness clash is the 409 of inserting the `un`/`dn` row.
  * Users and groups go through the same code; membership edges (MembershipEdges.ts) are the group part.
@@ -14,8 +15,12 @@
  * the same transaction, so the event carries the version; a conditional write compares it and writes with
  * If-Match on the ETag of the row it compared. Every change's transaction writes its event (FeedLog.ts).
  *
+ * Equality indexes (attributeIndexes.ts) beyond the built-in name and externalId rows are `ix:` rows in
+ * the same partition, written in the same transactions; the resource row lists them (`indexKeys`), and
+ * IndexStates.ts decides when one may be read.
+ *
  * Request costs (counted by requestCounter.ts, held to budgets in test/store/requestBudgets.test.ts):
- * get = 1 point read; userName/displayName eq = 1 (miss) or 2 (hit); externalId eq = 1 range read + 1;
+ * get = 1 point read; an indexed eq = 1 (miss) or 1 + k (k hits, 16 point reads in flight);
  * create = 1 transaction; update = read + 1 transaction, or just the transaction when `expectedVersion`
  * names the version this store instance last read or wrote; delete of a user never in a group =
  * read + 1 transaction (UserDeletion.ts); a group delete is bounded by `GROUP_DELETE_BUDGET_MS`,
@@ -30,11 +35,12 @@ import { changedAttributes, eventTypeOf, externalIdOf, type EventDraft } from '.
 import { StoreError } from '../scim/storeErrors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
-import type { GroupMember, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../scim/store';
+import type { EqualityIndex, EqualityIndexes, GroupMember, IndexCatalog, ResourceChange, ResourceStore, ScimResource, StoredResource } from '../scim/store';
 import { EntityTable, MAX_PAGE_SIZE, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import {
     attributesOf,
     buildResourceRows,
+    indexRowKeysOf,
     readResourceRow,
     resourceRowOf,
     toStoredResource,
@@ -45,9 +51,10 @@ import {
 import { FeedLog } from './FeedLog';
 import { FeedReader } from './FeedReader';
 import { GROUP_DELETE_BUDGET_MS, GroupDeletion } from './GroupDeletion';
+import { IndexStates } from './IndexStates';
 import {
-    caseFolded,
     externalIdRowPrefix,
+    indexRowPrefix,
     isVersion,
     DEFAULT_PARTITIONS,
     partitionOf,
@@ -77,8 +84,18 @@ export type TableResourceStoreOptions =
  */
 const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
 const TRY_TIMEOUT_MS = 5000;
-/** Writes of an unchanged version whose row's ETag moved meanwhile (a first group membership flags a user) before giving up. */
+/**
+ * Writes of an unchanged version whose row's ETag moved meanwhile (a first group membership flags a user, an
+ * index rebuild covers the row) before giving up.
+ */
 const MAX_UPDATE_ATTEMPTS = 3;
+const PATIENT_RETRY_OPTIONS = { maxRetries: 5, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
+const PATIENT_TRY_TIMEOUT_MS = 60_000;
+/**
+ * The most resources one filter's index lookups may name (the union of all of them): each costs a point
+ * read, so more is refused with 400 tooMany rather than read. A page of index rows holds 1,000.
+ */
+export const MAX_LOOKUP_RESOURCES = 1000;
 
 /**
  * `allowInsecureConnection` is for Azurite only (http://127.0.0.1); the SDK refuses http otherwise.
@@ -86,9 +103,18 @@ const MAX_UPDATE_ATTEMPTS = 3;
  */
 export function createTableResourceStore(
     options: TableResourceStoreOptions,
-    extra: { allowInsecureConnection?: boolean; /** tests only */ groupDeleteBudgetMs?: number } = {},
+    extra: { indexes: EqualityIndexes; allowInsecureConnection?: boolean; /** tests only */ groupDeleteBudgetMs?: number },
 ): TableResourceStore {
-    const clientOptions: TableServiceClientOptions = { retryOptions: RETRY_OPTIONS };
+    return new TableResourceStore(createEntityTable(options, extra), extra.indexes, extra.groupDeleteBudgetMs);
+}
+
+/**
+ * The table client with the store's retry, timeout and request-counting policies. `patient`: for the
+ * `index` command, a batch job that resumes anyway — 60 s per try and 5 retries instead of failing fast.
+ */
+export function createEntityTable(options: TableResourceStoreOptions, extra: { allowInsecureConnection?: boolean; patient?: boolean } = {}): EntityTable {
+    const clientOptions: TableServiceClientOptions = { retryOptions: extra.patient ? PATIENT_RETRY_OPTIONS : RETRY_OPTIONS };
+    const tryTimeoutMs = extra.patient ? PATIENT_TRY_TIMEOUT_MS : TRY_TIMEOUT_MS;
     if (extra.allowInsecureConnection) clientOptions.allowInsecureConnection = true;
     const client =
         'connectionString' in options
@@ -98,14 +124,14 @@ export function createTableResourceStore(
         {
             name: 'storageTryTimeout',
             sendRequest: (request, next) => {
-                if (!request.timeout) request.timeout = TRY_TIMEOUT_MS;
+                if (!request.timeout) request.timeout = tryTimeoutMs;
                 return next(request);
             },
         },
         { phase: 'Retry' },
     );
     addStorageRequestCounter(client.pipeline);
-    return new TableResourceStore(new EntityTable(client), extra.groupDeleteBudgetMs);
+    return new EntityTable(client);
 }
 
 export class TableResourceStore implements ResourceStore {
@@ -118,10 +144,13 @@ export class TableResourceStore implements ResourceStore {
     readonly changes: TableChangeFeed;
     /** Recently read or written resource rows, to skip the read of a conditional update. */
     private readonly recentRows = new RecentRows();
-    private ready: Promise<unknown> | undefined;
+    private readonly indexStates: IndexStates;
+    private prepared: Promise<void> | undefined;
 
+    /** `indexConfiguration`: the equality indexes every write maintains (attributeIndexes.ts builds them from the settings). */
     constructor(
         private readonly table: EntityTable,
+        private readonly indexConfiguration: EqualityIndexes,
         private readonly groupDeleteBudgetMs = GROUP_DELETE_BUDGET_MS,
         /** Whose resources this store holds: the default tenant's partitions unless `forTenant` chose others. */
         readonly partitions: Partitions = DEFAULT_PARTITIONS,
@@ -130,7 +159,8 @@ export class TableResourceStore implements ResourceStore {
         this.edges = new MembershipEdges(table, partitions, this.feed);
         this.userDeletion = new UserDeletion(table, partitions, this.edges, this.feed);
         this.groupDeletion = new GroupDeletion(table, partitions, this.edges, this.feed, groupDeleteBudgetMs);
-        this.changes = new TableChangeFeed(table, partitions, new FeedReader(table, partitions, this.feed), () => this.whenReady());
+        this.indexStates = new IndexStates(table, indexConfiguration, partitions);
+        this.changes = new TableChangeFeed(table, partitions, new FeedReader(table, partitions, this.feed), () => this.prepare());
     }
 
     /**
@@ -138,12 +168,12 @@ export class TableResourceStore implements ResourceStore {
      * (and its one table-exists check) with this store; caches nothing across tenants.
      */
     withPartitions(partitions: Partitions): TableResourceStore {
-        return new TableResourceStore(this.table, this.groupDeleteBudgetMs, partitions);
+        return new TableResourceStore(this.table, this.indexConfiguration, this.groupDeleteBudgetMs, partitions);
     }
 
     async create(resourceType: ResourceTypeName, id: string, attributes: ScimResource, now: string, members?: string[]): Promise<StoredResource> {
         return this.guarded(async () => {
-            const rows = buildResourceRows(resourceType, id, attributes, this.partitions, { created: now, lastModified: now });
+            const rows = buildResourceRows(resourceType, id, attributes, this.partitions, { created: now, lastModified: now }, { indexes: this.indexConfiguration[resourceType] });
             if (resourceType === 'Group' && members && members.length > 0) await this.requireExisting(members);
             const externalId = externalIdOf(attributes);
             let written: { etags: string[]; firstPosition: number };
@@ -152,6 +182,8 @@ export class TableResourceStore implements ResourceStore {
                     const version = versionOfPosition(position);
                     const actions: TransactionAction[] = [['create', { ...rows.resource, version }], ['create', rows.uniqueName]];
                     if (rows.externalId) actions.push(['create', rows.externalId]);
+                    // Upserts: keyed by the id, so nothing but a leftover of this very resource can be there already.
+                    actions.push(...rows.indexRows.map((row): TransactionAction => ['upsert', row, 'Replace']));
                     const event: EventDraft = { type: 'prov:create', resourceType, resourceId: id, ...(externalId === undefined ? {} : { externalId }), version, attributes: changedAttributes({}, attributes) };
                     return { actions, events: [event] };
                 });
@@ -178,39 +210,31 @@ export class TableResourceStore implements ResourceStore {
         });
     }
 
-    async lookup(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<StoredResource[]> {
+    /**
+     * The union of the lookups: index rows first (ids only), then the resources, 16 point reads in flight,
+     * in id order. More than `MAX_LOOKUP_RESOURCES` ids → tooMany before any resource is read.
+     */
+    async lookup(resourceType: ResourceTypeName, lookups: readonly IndexLookup[]): Promise<StoredResource[]> {
         return this.guarded(async () => {
-            const partition = partitionOf(resourceType, this.partitions);
-            let candidates: StoredRow<ResourceRow>[];
-            switch (lookup.kind) {
-                case 'id': {
-                    const stored = await this.readResource(resourceType, lookup.value);
-                    candidates = stored ? [stored] : [];
-                    break;
-                }
-                case 'userName':
-                case 'displayName': {
-                    if (lookup.kind !== uniqueAttributeOf(resourceType)) return [];
-                    const index = await this.table.read(partition, uniqueNameRowKey(resourceType, lookup.value), ['id']);
-                    const stored = index && (await this.readResource(resourceType, String(index.id)));
-                    candidates = stored ? [stored] : [];
-                    break;
-                }
-                case 'externalId': {
-                    const ids: string[] = [];
-                    for await (const page of this.table.pages(partition, externalIdRowPrefix(lookup.value), { select: ['id'] })) {
-                        ids.push(...page.map((index) => String(index.id)));
-                    }
-                    candidates = await this.readResources(resourceType, ids);
-                    break;
+            const ids = new Set<string>();
+            for (const lookup of lookups) {
+                for (const id of await this.idsFor(resourceType, lookup)) ids.add(id);
+                if (ids.size > MAX_LOOKUP_RESOURCES) {
+                    throw new StoreError('tooMany', `More than ${MAX_LOOKUP_RESOURCES} ${resourceType}s match the indexed conditions of this filter; add a condition that narrows it`);
                 }
             }
-            // Hashed keys could in theory collide, so the stored attribute has the last word.
+            const candidates = await this.readResources(resourceType, [...ids]);
+            // Hashed keys could in theory collide, so the stored attributes have the last word.
             return candidates
                 .map((stored) => ({ stored, attributes: attributesOf(stored.row) }))
-                .filter(({ attributes }) => matchesLookup(attributes, lookup))
+                .filter(({ stored, attributes }) => lookups.some((lookup) => this.matchesLookup(resourceType, stored.row.id, attributes, lookup)))
+                .sort((a, b) => (a.stored.row.id < b.stored.row.id ? -1 : a.stored.row.id > b.stored.row.id ? 1 : 0))
                 .map(({ stored, attributes }) => this.remember(resourceType, stored, attributes));
         });
+    }
+
+    async indexes(resourceType: ResourceTypeName): Promise<IndexCatalog> {
+        return this.guarded(() => this.indexStates.catalog(resourceType));
     }
 
     async *list(resourceType: ResourceTypeName, limit: number, after?: string): AsyncIterable<StoredResource> {
@@ -226,7 +250,7 @@ export class TableResourceStore implements ResourceStore {
         if (limit <= 0) return;
         let listed = 0;
         try {
-            await this.whenReady();
+            await this.prepare();
             const pageSize = Math.min(MAX_PAGE_SIZE, limit);
             const options = { pageSize, ...(select ? { select } : {}), ...(after !== undefined ? { after: resourceRowKey(resourceType, after) } : {}) };
             for await (const page of this.table.pages(partitionOf(resourceType, this.partitions), resourceRowPrefix(resourceType), options)) {
@@ -260,7 +284,7 @@ export class TableResourceStore implements ResourceStore {
                 } catch (error) {
                     if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
                     // 412 on the row itself: it changed since it was read. Still the version the caller expects? Then
-                    // only its ETag moved (a first membership flagged a user): read it again and retry.
+                    // only its ETag moved (a first membership flagged a user, an index rebuild covered it): read it again and retry.
                     const rowChanged = statusCodeOf(error) === 412 && failedOperationIndex(error) === 0;
                     if (!rowChanged || expectedVersion === undefined || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
                     this.recentRows.forget(resourceType, id);
@@ -283,7 +307,10 @@ export class TableResourceStore implements ResourceStore {
         let head: (version: string) => TransactionAction[];
         let updated: ResourceRow;
         if (change.attributes) {
-            const rows = buildResourceRows(resourceType, id, change.attributes, this.partitions, { created: current.row.created, lastModified: now }, current.row);
+            const rows = buildResourceRows(resourceType, id, change.attributes, this.partitions, { created: current.row.created, lastModified: now }, {
+                ...(current.row.hasMemberships ? { hasMemberships: true } : {}),
+                indexes: this.indexConfiguration[resourceType],
+            });
             updated = rows.resource;
             event.attributes = changedAttributes(before, change.attributes);
             const indexMoves: TransactionAction[] = [];
@@ -294,6 +321,12 @@ export class TableResourceStore implements ResourceStore {
                 if (current.row.externalIdKey) indexMoves.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.externalIdKey }]);
                 if (rows.externalId) indexMoves.push(['create', rows.externalId]);
             }
+            // Generic index rows: the old ones the row lists (of any index, configured or not any more) go,
+            // the new ones come, the unchanged ones stay — all in this transaction.
+            const oldKeys = new Set(indexRowKeysOf(current.row));
+            const newKeys = new Set(rows.indexRows.map((row) => row.rowKey));
+            for (const rowKey of oldKeys) if (!newKeys.has(rowKey)) indexMoves.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey }]);
+            for (const row of rows.indexRows) if (!oldKeys.has(row.rowKey)) indexMoves.push(['upsert', row, 'Replace']);
             head = (version) => [['update', { ...rows.resource, version }, 'Replace', { etag: ifMatch ?? current.etag }], ...indexMoves];
         } else if (change.members) {
             updated = { ...current.row, lastModified: now };
@@ -332,7 +365,7 @@ export class TableResourceStore implements ResourceStore {
 
     async *members(groupId: string): AsyncIterable<GroupMember> {
         try {
-            await this.whenReady();
+            await this.prepare();
             yield* this.edges.members(groupId);
         } catch (error) {
             throw asStoreError(error);
@@ -367,7 +400,7 @@ export class TableResourceStore implements ResourceStore {
 
     /** Rows in this store's partitions (a tenant removal's progress total). Reads keys only. */
     async countRows(): Promise<number> {
-        return this.guarded(async () => {
+        return this.guardedRows(async () => {
             let count = 0;
             for (const partition of [this.partitions.users, this.partitions.groups]) {
                 for await (const page of this.table.partitionPages(partition, { select: ['RowKey'] })) count += page.length;
@@ -382,7 +415,7 @@ export class TableResourceStore implements ResourceStore {
      * so the work is bounded per call and an interrupted removal simply continues.
      */
     async deleteSomeRows(maxRows: number): Promise<number> {
-        return this.guarded(async () => {
+        return this.guardedRows(async () => {
             for (const partition of [this.partitions.users, this.partitions.groups]) {
                 for await (const page of this.table.partitionPages(partition, { select: ['RowKey'], pageSize: Math.min(maxRows, MAX_PAGE_SIZE) })) {
                     const rowKeys = page.slice(0, maxRows).map((entity) => String(entity.rowKey));
@@ -395,6 +428,61 @@ export class TableResourceStore implements ResourceStore {
             }
             return 0;
         });
+    }
+
+    // ---- index lookups
+
+    /**
+     * The ids one lookup names: none read for an id, one point read for the unique name, else a key range.
+     * The built-in unique name and externalId rows are keyed here as they always were (`un:`/`dn:` folded,
+     * `ext:` exact); any other index by its own `keyOf`.
+     */
+    private async idsFor(resourceType: ResourceTypeName, lookup: IndexLookup): Promise<string[]> {
+        if (lookup.kind === 'id') return [lookup.value];
+        const partition = partitionOf(resourceType, this.partitions);
+        const builtIn = builtInIndex(resourceType, lookup.attribute);
+        if (builtIn === 'uniqueName') {
+            if (lookup.value === '') return [];
+            const row = await this.table.read(partition, uniqueNameRowKey(resourceType, lookup.value), ['id']);
+            return row ? [String(row.id)] : [];
+        }
+        let prefix: string;
+        if (builtIn === 'externalId') {
+            if (lookup.value === '') return [];
+            prefix = externalIdRowPrefix(lookup.value);
+        } else {
+            const index = this.configuredIndex(resourceType, lookup.attribute);
+            const key = index.keyOf(lookup.value);
+            if (key === undefined) return [];
+            prefix = indexRowPrefix(index.path, key);
+        }
+        const ids: string[] = [];
+        for await (const page of this.table.pages(partition, prefix, { select: ['id'] })) {
+            ids.push(...page.map((row) => String(row.id)));
+            if (ids.length > MAX_LOOKUP_RESOURCES) break;
+        }
+        return ids;
+    }
+
+    /** Does the resource hold the looked-up value? Hashed keys could in theory collide: the attributes decide. */
+    private matchesLookup(resourceType: ResourceTypeName, id: string, attributes: ScimResource, lookup: IndexLookup): boolean {
+        if (lookup.kind === 'id') return id === lookup.value;
+        const builtIn = builtInIndex(resourceType, lookup.attribute);
+        if (builtIn === 'uniqueName') {
+            const value = attributes[uniqueAttributeOf(resourceType)];
+            return typeof value === 'string' && uniqueNameRowKey(resourceType, value) === uniqueNameRowKey(resourceType, lookup.value);
+        }
+        if (builtIn === 'externalId') return attributes.externalId === lookup.value;
+        const index = this.configuredIndex(resourceType, lookup.attribute);
+        const key = index.keyOf(lookup.value);
+        return key !== undefined && index.keysOf(attributes).includes(key);
+    }
+
+    /** A lookup names an index of this store's configuration; anything else is a programming error. */
+    private configuredIndex(resourceType: ResourceTypeName, path: string): EqualityIndex {
+        const index = this.indexConfiguration[resourceType].find((candidate) => candidate.path === path && candidate.storage === 'rows');
+        if (!index) throw new Error(`no ${resourceType} index on ${path}`);
+        return index;
     }
 
     /** Refuses unknown member ids before anything is written (the add path checks again, race-safe). */
@@ -439,42 +527,51 @@ export class TableResourceStore implements ResourceStore {
         return new StoreError('uniqueness', `A ${resourceType} with this ${uniqueAttributeOf(resourceType)} already exists`);
     }
 
-    /** Ensures the table and the streams' heads (`whenReady`), runs `work`, and reports storage failures as the store's errors (storageErrors.ts). */
+    /**
+     * The one-time work before a store's first operation: the table exists, the index state rows this app's
+     * configuration implies are written (IndexStates.ts) — before the first write, so a new table's indexes
+     * start out complete — and this store knows both feed streams' heads (FeedLog.ts), so a write costs no
+     * read of them. A failure is forgotten so the next operation tries again.
+     */
+    private prepare(): Promise<void> {
+        this.prepared ??= (async () => {
+            await this.table.ensureExists();
+            await Promise.all([
+                this.indexStates.declare(new Date().toISOString()),
+                this.feed.head(this.partitions.users),
+                this.feed.head(this.partitions.groups),
+            ]);
+        })().catch((error: unknown) => {
+            this.prepared = undefined;
+            throw error;
+        });
+        return this.prepared;
+    }
+
+    /** Prepares the store, runs `work`, and reports storage failures as the store's errors (storageErrors.ts). */
     private async guarded<T>(work: () => Promise<T>): Promise<T> {
         try {
-            await this.whenReady();
+            await this.prepare();
             return await work();
         } catch (error) {
             throw asStoreError(error);
         }
     }
 
-    /**
-     * The table exists and this store knows both streams' heads: read once per store, like the table creation,
-     * so a write costs no read of them. A failure is forgotten so the next request tries again.
-     */
-    private whenReady(): Promise<unknown> {
-        this.ready ??= this.table
-            .ensureExists()
-            .then(() => Promise.all([this.feed.head(this.partitions.users), this.feed.head(this.partitions.groups)]))
-            .catch((error: unknown) => {
-                this.ready = undefined;
-                throw error;
-            });
-        return this.ready;
+    /** As `guarded`, for work on the rows as such (a tenant's removal): the table only, no index state or feed head rows written. */
+    private async guardedRows<T>(work: () => Promise<T>): Promise<T> {
+        try {
+            await this.table.ensureExists();
+            return await work();
+        } catch (error) {
+            throw asStoreError(error);
+        }
     }
 }
 
-function matchesLookup(attributes: ScimResource, lookup: IndexLookup): boolean {
-    switch (lookup.kind) {
-        case 'id':
-            return true;
-        case 'userName':
-        case 'displayName': {
-            const value = attributes[lookup.kind];
-            return typeof value === 'string' && caseFolded(value) === caseFolded(lookup.value);
-        }
-        case 'externalId':
-            return attributes.externalId === lookup.value;
-    }
+/** The built-in index a lookup path names: `userName` (User) or `displayName` (Group), or `externalId`. */
+function builtInIndex(resourceType: ResourceTypeName, path: string): 'uniqueName' | 'externalId' | undefined {
+    if (path === uniqueAttributeOf(resourceType)) return 'uniqueName';
+    if (path === 'externalId') return 'externalId';
+    return undefined;
 }

@@ -10,10 +10,11 @@
 import { StoreError } from '../scim/storeErrors';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { TransactionAction } from '@azure/data-tables';
-import type { ScimResource, StoredResource } from '../scim/store';
+import type { EqualityIndex, ScimResource, StoredResource } from '../scim/store';
 import type { EntityTable } from './EntityTable';
 import {
     externalIdRowKey,
+    indexRowKey,
     partitionOf,
     type Partitions,
     resourceRowKey,
@@ -23,6 +24,13 @@ import {
 } from './keys';
 
 const CHUNK_LENGTH = 30_000;
+/**
+ * Generic index rows a resource may have in all, so that replacing every one of them still fits an
+ * entity-group transaction of 100 operations: resource row + 40 deletes + 40 inserts + the built-in
+ * name and externalId moves (4) = 85, plus the change feed's head update and event row (FeedLog.ts,
+ * `FEED_OPERATIONS_PER_EVENT`) = 87; a member change fills the rest of its first transaction with edges.
+ */
+export const MAX_INDEX_ROWS_PER_RESOURCE = 40;
 export const MAX_ATTRIBUTES_JSON_LENGTH = 450_000;
 
 /** A `u:<id>` / `g:<id>` row. */
@@ -49,6 +57,14 @@ export type ResourceRow = {
      * written before the change feed have none and use their ETag's.
      */
     version?: string;
+    /**
+     * The generic index rows of this resource (docs/storage.md, "Equality indexes"), as JSON
+     * `{"<index path>": ["ix:…", …]}`: an entry per index the writer maintained, empty when the resource has
+     * no value for it. The entry says the row is covered (a rebuild skips it); the keys let an update or a
+     * delete remove exactly these rows, even of an index no longer configured. Absent on rows written
+     * before indexes existed: covered by nothing.
+     */
+    indexKeys?: string;
     /** `attributes0` … `attributes<n-1>`. */
     [chunk: `attributes${number}`]: string;
 };
@@ -74,22 +90,50 @@ export interface StoredRow<T> {
     etag: string;
 }
 
-/** Builds the resource row and its index rows for the given attributes. */
+/** What `indexKeys` says: index path → the RowKeys of that index's rows for this resource. */
+export type IndexCoverage = Record<string, string[]>;
+
+export interface ResourceRows {
+    resource: ResourceRow;
+    uniqueName: IndexRow;
+    externalId?: IndexRow;
+    /** The generic index rows (one per distinct value per index), all listed in `resource.indexKeys`. */
+    indexRows: IndexRow[];
+}
+
+/**
+ * Builds the resource row and its index rows for the given attributes: the built-in unique-name and
+ * externalId rows, and a row per value of each generic index in `indexes` (the built-in ones in the list
+ * are skipped). More than `MAX_INDEX_ROWS_PER_RESOURCE` generic rows → 400 invalidValue naming the index
+ * with the most values: its rows and the old ones must fit one transaction.
+ */
 export function buildResourceRows(
     resourceType: ResourceTypeName,
     id: string,
     attributes: ScimResource,
     partitions: Partitions,
     timestamps: { created: string; lastModified: string },
-    flags: { hasMemberships?: boolean } = {},
-    version?: string,
-): { resource: ResourceRow; uniqueName: IndexRow; externalId?: IndexRow } {
+    options: { hasMemberships?: boolean; indexes?: readonly EqualityIndex[] } = {},
+): ResourceRows {
     const partitionKey = partitionOf(resourceType, partitions);
     const uniqueValue = attributes[uniqueAttributeOf(resourceType)];
     if (typeof uniqueValue !== 'string' || uniqueValue === '') {
         throw new StoreError('invalidChange', `${uniqueAttributeOf(resourceType)} is required`);
     }
     const externalId = typeof attributes.externalId === 'string' && attributes.externalId !== '' ? attributes.externalId : undefined;
+    const coverage: IndexCoverage = {};
+    const indexRows: IndexRow[] = [];
+    let largest: { path: string; count: number } | undefined;
+    for (const index of options.indexes ?? []) {
+        if (index.storage !== 'rows') continue;
+        const rowKeys = index.keysOf(attributes).map((key) => indexRowKey(index.path, key, id));
+        coverage[index.path] = rowKeys;
+        indexRows.push(...rowKeys.map((rowKey) => ({ partitionKey, rowKey, id })));
+        if (!largest || rowKeys.length > largest.count) largest = { path: index.path, count: rowKeys.length };
+    }
+    if (indexRows.length > MAX_INDEX_ROWS_PER_RESOURCE) {
+        throw new StoreError('invalidChange', `Too many values for indexed attributes (most for ${largest!.path}): at most ${MAX_INDEX_ROWS_PER_RESOURCE} in all`);
+    }
     const resource: ResourceRow = {
         partitionKey,
         rowKey: resourceRowKey(resourceType, id),
@@ -98,15 +142,38 @@ export function buildResourceRows(
         lastModified: timestamps.lastModified,
         uniqueNameKey: uniqueNameRowKey(resourceType, uniqueValue),
         ...(externalId === undefined ? {} : { externalIdKey: externalIdRowKey(externalId, id) }),
-        ...(flags.hasMemberships ? { hasMemberships: true } : {}),
-        ...(version === undefined ? {} : { version }),
+        ...(options.hasMemberships ? { hasMemberships: true } : {}),
+        ...(Object.keys(coverage).length === 0 ? {} : { indexKeys: JSON.stringify(coverage) }),
         ...chunkAttributes(attributes),
     };
     return {
         resource,
         uniqueName: { partitionKey, rowKey: resource.uniqueNameKey, id },
         ...(resource.externalIdKey === undefined ? {} : { externalId: { partitionKey, rowKey: resource.externalIdKey, id } }),
+        indexRows,
     };
+}
+
+/** The generic index rows a resource row lists; `{}` for a row written before indexes existed. */
+export function indexCoverageOf(row: object): IndexCoverage {
+    const { indexKeys } = row as { indexKeys?: unknown };
+    if (typeof indexKeys !== 'string' || indexKeys === '') return {};
+    try {
+        const parsed: unknown = JSON.parse(indexKeys);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+        const coverage: IndexCoverage = {};
+        for (const [path, keys] of Object.entries(parsed)) {
+            if (Array.isArray(keys)) coverage[path] = keys.filter((key): key is string => typeof key === 'string');
+        }
+        return coverage;
+    } catch {
+        return {};
+    }
+}
+
+/** Every generic index RowKey a resource row lists. */
+export function indexRowKeysOf(row: object): string[] {
+    return Object.values(indexCoverageOf(row)).flat();
 }
 
 function chunkAttributes(attributes: ScimResource): { attributesChunks: number } & Record<`attributes${number}`, string> {
@@ -193,5 +260,6 @@ export function resourceDeletionActions(row: ResourceRow): TransactionAction[] {
         ['delete', { partitionKey, rowKey: row.uniqueNameKey }],
     ];
     if (row.externalIdKey) actions.push(['delete', { partitionKey, rowKey: row.externalIdKey }]);
+    for (const rowKey of indexRowKeysOf(row)) actions.push(['delete', { partitionKey, rowKey }]);
     return actions;
 }

@@ -7,6 +7,8 @@
  * goes through `encodeKeyPart`.
  */
 import { createHash } from 'node:crypto';
+import { caseFolded, hasLoneSurrogate } from '../scim/caseFold';
+import { StoreError } from '../scim/storeErrors';
 import type { ResourceTypeName } from '../scim/schemas';
 
 /**
@@ -58,31 +60,29 @@ export function uniqueAttributeOf(resourceType: ResourceTypeName): 'userName' | 
 
 /**
  * An encoded part is at most this long; longer values become a SHA-256 hash. Two parts plus a prefix
- * (`mo:<member>:<group>`) stay under 512 UTF-16 characters = the 1 KiB RowKey limit.
+ * (`mo:<member>:<group>`) stay under 512 UTF-16 characters = the 1 KiB RowKey limit; an index row has an
+ * index name of at most `MAX_INDEX_NAME_LENGTH` more (`ix:<index>:<value>:<id>`: 3 + 100 + 1 + 200 + 1 + 200).
  */
 const MAX_ENCODED_PART_LENGTH = 200;
+const MAX_INDEX_NAME_LENGTH = 100;
 
 /**
  * Makes any string safe inside a RowKey. `encodeURIComponent` escapes `/ \ # ?`, `:` (our separator),
  * `%`, control characters and non-ASCII; it leaves `'` alone, which the `odata` template escapes in
  * filters. Too-long values are replaced by `$` + SHA-256 hex: `$` never survives `encodeURIComponent`,
  * so a hash cannot collide with an encoded value. Readers compare the stored attribute anyway.
+ * Text with a lone surrogate is refused (`invalidChange`, 400 invalidValue; caseFold.ts): it has no faithful
+ * encoding (the request body and filter checks refuse it first).
  */
 export function encodeKeyPart(value: string): string {
-    const wellFormed = value.replace(LONE_SURROGATE, '\uFFFD'); // encodeURIComponent throws on lone surrogates
-    const encoded = encodeURIComponent(wellFormed);
-    if (encoded.length <= MAX_ENCODED_PART_LENGTH) return encoded;
-    return '$' + createHash('sha256').update(wellFormed, 'utf8').digest('hex');
+    return encodeWithin(value, MAX_ENCODED_PART_LENGTH);
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/**
- * The comparison form of a case-insensitive attribute (RFC 7643 §2.2 caseExact false): NFC so composed
- * and decomposed spellings clash, then locale-independent lower case.
- */
-export function caseFolded(value: string): string {
-    return value.normalize('NFC').toLowerCase();
+function encodeWithin(value: string, maxLength: number): string {
+    if (hasLoneSurrogate(value)) throw new StoreError('invalidChange', 'A value holds text with a lone surrogate, which is not Unicode text');
+    const encoded = encodeURIComponent(value);
+    if (encoded.length <= maxLength) return encoded;
+    return '$' + createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
 // ---- RowKeys. Every prefix ends with ':'; a prefix range is [prefix, prefix with ':' → ';').
@@ -95,7 +95,10 @@ export function resourceRowPrefix(resourceType: ResourceTypeName): string {
     return resourceType === 'User' ? 'u:' : 'g:';
 }
 
-/** `un:<key>` (userName) or `dn:<key>` (displayName) → the resource id. Unique: insert fails on a clash. */
+/**
+ * `un:<key>` (userName) or `dn:<key>` (displayName) → the resource id. Unique: insert fails on a clash.
+ * The key is `caseFolded` (caseFold.ts), the fold the filter evaluator compares with.
+ */
 export function uniqueNameRowKey(resourceType: ResourceTypeName, value: string): string {
     return (resourceType === 'User' ? 'un:' : 'dn:') + encodeKeyPart(caseFolded(value));
 }
@@ -108,6 +111,31 @@ export function externalIdRowPrefix(externalId: string): string {
 export function externalIdRowKey(externalId: string, id: string): string {
     return externalIdRowPrefix(externalId) + encodeKeyPart(id);
 }
+
+/**
+ * A generic equality-index row `ix:<index>:<key>:<id>` → the resource id (docs/storage.md, "Equality
+ * indexes"): `index` is the index's canonical path, `key` the compared value as `indexKeyOf` folds it. Not
+ * unique, so the id is part of the key; all rows of one value are one key range.
+ */
+export function indexRowKey(indexPath: string, key: string, id: string): string {
+    return indexRowPrefix(indexPath, key) + encodeKeyPart(id);
+}
+
+export function indexRowPrefix(indexPath: string, key: string): string {
+    return INDEX_ROW_PREFIX + encodeWithin(indexPath, MAX_INDEX_NAME_LENGTH) + ':' + encodeKeyPart(key) + ':';
+}
+
+export const INDEX_ROW_PREFIX = 'ix:';
+
+/**
+ * `ixstate:<index>`, one per generic index in its resource type's partition: whether the index is complete
+ * (every resource row is covered) and how far a rebuild got. Outside the `ix:` range (`s` sorts after `;`).
+ */
+export function indexStateRowKey(indexPath: string): string {
+    return INDEX_STATE_PREFIX + encodeWithin(indexPath, MAX_INDEX_NAME_LENGTH);
+}
+
+export const INDEX_STATE_PREFIX = 'ixstate:';
 
 /** Forward edge `m:<group>:<member>` in the groups partition. */
 export function memberEdgeRowKey(groupId: string, memberId: string): string {

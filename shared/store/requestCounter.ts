@@ -54,6 +54,14 @@ export async function countStorageRequests<T>(
     return { result, requests: counts };
 }
 
+/**
+ * Runs `fn` outside every `countStorageRequests` scope: for background work a request merely starts (and
+ * does not wait for), which must not count as that request's cost. Global listeners still see it.
+ */
+export function outsideRequestCounts<T>(fn: () => T): T {
+    return activeScopes.exit(fn);
+}
+
 /** Registers a listener for every storage request in the process; returns the function that removes it. */
 export function onStorageRequest(listener: (event: StorageRequestEvent) => void): () => void {
     listeners.add(listener);

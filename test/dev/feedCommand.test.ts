@@ -76,4 +76,32 @@ describe('npm run feed -- tail', () => {
         const missing = await runFeedCommand(['tail'], { env: {}, out: () => undefined, err: () => undefined, fetch, sleep: () => Promise.resolve(), stopped: () => true });
         expect(missing).toBe(2);
     });
+
+    it.each([
+        [[], /Missing command/],
+        [['tial'], /Unknown command 'tial'/],
+        [['tail', '--from'], /Unknown option --from\./],
+        [['tail', '--from-start=yes'], /--from-start takes no value/],
+        [['tail', '--cursor'], /--cursor needs a value/],
+        [['tail', '--interval', 'soon'], /--interval needs a number of seconds above 0/],
+        [['tail', 'extra'], /Unexpected argument 'extra'/],
+    ])('exits 2 with usage for %j, before any request', async (argv, message) => {
+        const err: string[] = [];
+        let requests = 0;
+        const code = await runFeedCommand(argv, {
+            env: { SCIM_FEED_TOKEN: 'a-token' },
+            out: () => undefined,
+            err: (line) => err.push(line),
+            fetch: () => {
+                requests++;
+                return Promise.reject(new Error('no request expected'));
+            },
+            sleep: () => Promise.resolve(),
+            stopped: () => true,
+        });
+        expect(code).toBe(2);
+        expect(err[0]).toMatch(message);
+        expect(err.join('\n')).toContain('Usage: npm run feed');
+        expect(requests).toBe(0);
+    });
 });

@@ -223,6 +223,7 @@ describe('npm run token -- <command>', () => {
         [['rotat'], /Unknown command 'rotat'/],
         [['rotate', '--vault'], /Unknown option --vault/],
         [['rotate', '--secret-name'], /--secret-name needs a value/],
+        [['rotate', '--feed=yes'], /--feed takes no value/],
         [['status', 'extra'], /Unexpected argument 'extra'/],
     ])('exits 2 with usage for %j', async (argv, message) => {
         const { code, err, vaultUrls } = await run(argv);

@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caseFolded } from '../../shared/store/keys';
+import { caseFolded } from '../../shared/scim/caseFold';
 import { MAX_FILTER_LENGTH } from '../../shared/scim/filterSyntax';
 import { checkConsistency } from '../support/consistencyChecker';
 import { startScimServer, type ScimReply, type ScimTestServer } from '../support/scimServer';

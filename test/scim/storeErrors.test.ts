@@ -9,6 +9,7 @@ const EXPECTED: Record<StoreErrorKind, { status: number; scimType?: string }> = 
     notFound: { status: 404 },
     tooLarge: { status: 413 },
     invalidChange: { status: 400, scimType: 'invalidValue' },
+    tooMany: { status: 400, scimType: 'tooMany' },
     throttled: { status: 429 },
     expiredCursor: { status: 400, scimType: 'expiredCursor' },
     unavailable: { status: 503 },

@@ -4,13 +4,18 @@
  * and `expiredCursor`; the cost of a page, which does not grow with the feed.
  */
 import { describe, expect, it } from 'vitest';
-import type { TransactionAction } from '@azure/data-tables';
+import { TableClient, type TransactionAction } from '@azure/data-tables';
 import type { ChangeEvent } from '../../shared/feed/events';
 import { encodeCursor, startOfFeed } from '../../shared/feed/cursor';
+import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
+import { EntityTable, MAX_TRANSACTION_OPERATIONS } from '../../shared/store/EntityTable';
+import { MAX_ATTRIBUTES_JSON_LENGTH, MAX_INDEX_ROWS_PER_RESOURCE } from '../../shared/store/entities';
 import { eventRow } from '../../shared/store/FeedLog';
+import { TableResourceStore } from '../../shared/store/TableResourceStore';
 import { FEED_HEAD_ROW_KEY, GROUPS_PARTITION, USERS_PARTITION } from '../../shared/store/keys';
 import { countStorageRequests } from '../../shared/store/requestCounter';
 import { checkConsistency } from '../support/consistencyChecker';
+import { testConnectionString, testTableName } from '../support/tables';
 import { LATER, NOW, group, storeErrorOf, storeOnFreshTable, submitInTransactions, user } from './storeFixture';
 import { ScimError } from '../../shared/scim/errors';
 import { scimErrorOf, StoreError } from '../../shared/scim/storeErrors';
@@ -147,6 +152,71 @@ describe('events are written with the change they describe', () => {
         expect(raw).not.toContain('Secret#1');
         expect(raw).not.toContain('password');
     });
+});
+
+describe('a change, its index rows and its event share one transaction', () => {
+    /** Every entity-group transaction the store sends: its operations and its payload in bytes, as sent. */
+    function measuredStore(): { store: TableResourceStore; tableName: string; transactions: { operations: number; bytes: number }[] } {
+        const tableName = testTableName('store');
+        const client = TableClient.fromConnectionString(testConnectionString(), tableName, { allowInsecureConnection: true });
+        const transactions: { operations: number; bytes: number }[] = [];
+        client.pipeline.addPolicy({
+            name: 'measureTransactions',
+            sendRequest(request, next) {
+                if (request.url.endsWith('$batch') && typeof request.body === 'string') {
+                    transactions.push({ operations: request.body.split(': application/http\r\n').length - 1, bytes: Buffer.byteLength(request.body, 'utf8') });
+                }
+                return next(request);
+            },
+        });
+        return { store: new TableResourceStore(new EntityTable(client), readIndexConfiguration(undefined)), tableName, transactions };
+    }
+
+    /**
+     * The most a user can ask of one transaction: all 40 generic index rows (the default indexes: 38 work emails,
+     * displayName, employeeNumber), the resource row and the event near 450,000 characters each. In text of
+     * 2 bytes per character on the wire: Azurite refuses an entity over 1 MiB of UTF-8 (Table Storage counts
+     * 2 bytes per character, so it takes 3-byte text too: docs/storage.md, "One transaction, both kinds of rows").
+     */
+    function largest(variant: string): Record<string, unknown> {
+        const emails = Array.from({ length: MAX_INDEX_ROWS_PER_RESOURCE - 2 }, (_, n) => ({ type: 'work', value: `${variant}${n}@example.com` }));
+        return user(`${variant}@example.com`, `ext-${variant}`, {
+            displayName: `Display ${variant}`,
+            [ENTERPRISE]: { employeeNumber: `E-${variant}` },
+            emails,
+            title: (variant === 'a' ? 'é' : 'ü').repeat(MAX_ATTRIBUTES_JSON_LENGTH - 4_000),
+        });
+    }
+
+    it('replacing every index row of the largest user is 87 operations and under 4 MiB; its delete is 45', async () => {
+        const { store, tableName, transactions } = measuredStore();
+        const created = await store.create('User', 'big', largest('a'), NOW);
+        const createdAt = transactions.length - 1;
+        const updated = await store.update('User', 'big', { kind: 'put', attributes: largest('b') }, LATER, created.version);
+        const updatedAt = transactions.length - 1;
+        expect(await store.delete('User', 'big')).toBe(true);
+        const deletedAt = transactions.length - 1;
+
+        // row + un + ext + 40 ix + head + event; the update moves un and ext (2 each) and all 40 ix rows (80).
+        expect(transactions[createdAt]!.operations).toBe(3 + MAX_INDEX_ROWS_PER_RESOURCE + 2);
+        expect(transactions[updatedAt]!.operations).toBe(1 + 2 + 2 + 2 * MAX_INDEX_ROWS_PER_RESOURCE + 2);
+        expect(transactions[deletedAt]!.operations).toBe(3 + MAX_INDEX_ROWS_PER_RESOURCE + 2);
+        // The update carries the whole new row and an event naming the new title: two rows near the limit.
+        expect(transactions[updatedAt]!.bytes).toBeGreaterThan(2 * 2 * (MAX_ATTRIBUTES_JSON_LENGTH - 4_000));
+        for (const transaction of transactions) {
+            expect(transaction.operations).toBeLessThanOrEqual(MAX_TRANSACTION_OPERATIONS);
+            expect(transaction.bytes).toBeLessThan(4 * 1024 * 1024); // docs/azure-notes.md §6
+        }
+
+        const events = (await store.changes.readPage('', 10)).events;
+        expect(events.map((event) => [event.type, event.version])).toEqual([
+            ['prov:create', created.version],
+            ['prov:put', updated.version],
+            ['prov:delete', undefined],
+        ]);
+        expect(String(events[1]!.attributes?.title).length).toBe(MAX_ATTRIBUTES_JSON_LENGTH - 4_000);
+        expect(await checkConsistency(testConnectionString(), tableName)).toEqual([]);
+    }, 60_000);
 });
 
 describe('reading the feed', () => {

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { TableClient } from '@azure/data-tables';
 import type { ChangeEvent } from '../../shared/feed/events';
+import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { EntityTable } from '../../shared/store/EntityTable';
 import { TableResourceStore } from '../../shared/store/TableResourceStore';
 import { checkConsistency } from '../support/consistencyChecker';
@@ -51,7 +52,8 @@ function instance(tableName: string, random: () => number, delays: { before: num
             return response;
         },
     });
-    return new TableResourceStore(new EntityTable(client));
+    // The app's default equality indexes: every write carries its index rows beside its event (the checker recomputes both).
+    return new TableResourceStore(new EntityTable(client), readIndexConfiguration(undefined));
 }
 
 interface Committed {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { odata, type TransactionAction } from '@azure/data-tables';
 import { InvocationContext, type Timer } from '@azure/functions';
+import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { sweepDeletedGroups } from '../../functions/SweepDeletedGroups';
 import { createApp } from '../../shared/app';
 import { readSettings } from '../../shared/config';
@@ -28,7 +29,7 @@ import { LATER, NOW, collect, group, storeErrorOf, storeOnFreshTable, submitInTr
 
 const { store, raw, tableName, connectionString } = storeOnFreshTable();
 /** The same table, but a DELETE that spends no time on edges: the marking transaction and nothing else. */
-const hastyStore = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true, groupDeleteBudgetMs: 0 });
+const hastyStore = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined), groupDeleteBudgetMs: 0 });
 const noChange = { clear: false, add: [] as string[], remove: [] as string[] };
 
 /** Users (row + index rows, `hasMemberships` set) in 100-operation transactions, as storeFixture seeds. */
@@ -80,9 +81,9 @@ describe('a group DELETE bounded by its time budget', () => {
         expect(await rowExists(deletionMarkerRowKey('g-big'))).toBe(true);
 
         expect(await store.get('Group', 'g-big')).toBeUndefined();
-        expect(await store.lookup('Group', { kind: 'id', value: 'g-big' })).toEqual([]);
-        expect(await store.lookup('Group', { kind: 'displayName', value: 'BIG GROUP' })).toEqual([]);
-        expect(await store.lookup('Group', { kind: 'externalId', value: 'ext-g-big' })).toEqual([]);
+        expect(await store.lookup('Group', [{ kind: 'id', value: 'g-big' }])).toEqual([]);
+        expect(await store.lookup('Group', [{ kind: 'attribute', attribute: 'displayName', value: 'BIG GROUP' }])).toEqual([]);
+        expect(await store.lookup('Group', [{ kind: 'attribute', attribute: 'externalId', value: 'ext-g-big' }])).toEqual([]);
         expect((await collect(store.list('Group', 1000))).map((resource) => resource.id)).not.toContain('g-big');
         expect(await collect(store.listIds('Group', 1000))).not.toContain('g-big');
         expect((await store.existingIds(['g-big'])).size).toBe(0);

@@ -1,3 +1,4 @@
+import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { describe, expect, it } from 'vitest';
 import { odata, type TransactionAction } from '@azure/data-tables';
 import { GROUPS_PARTITION, memberEdgePrefix, prefixRange, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
@@ -23,8 +24,8 @@ const noChange = { clear: false, add: [] as string[], remove: [] as string[] };
 describe('groups: create and uniqueness', () => {
     it('creates a group, finds it by displayName case-insensitively and refuses a clash', async () => {
         const created = await store.create('Group', 'g-sales', group('Sales Team', 'ext-sales'), NOW);
-        expect((await store.lookup('Group', { kind: 'displayName', value: 'SALES team' }))[0]).toEqual(created);
-        expect((await store.lookup('Group', { kind: 'externalId', value: 'ext-sales' }))[0]).toEqual(created);
+        expect((await store.lookup('Group', [{ kind: 'attribute', attribute: 'displayName', value: 'SALES team' }]))[0]).toEqual(created);
+        expect((await store.lookup('Group', [{ kind: 'attribute', attribute: 'externalId', value: 'ext-sales' }]))[0]).toEqual(created);
         const error = await storeErrorOf(store.create('Group', 'g-sales-2', group('sales TEAM'), NOW));
         expect(error).toMatchObject({ kind: 'uniqueness' });
         // Users and groups are separate namespaces.
@@ -133,8 +134,8 @@ describe('groups: membership edges', () => {
         const [frank] = await createUsers('u-rn', 1);
         await store.create('Group', 'g-rn', group('Old group name', 'ext-rn'), NOW, [frank!]);
         await store.update('Group', 'g-rn', { attributes: group('New group name', 'ext-rn') }, LATER);
-        expect(await store.lookup('Group', { kind: 'displayName', value: 'old group name' })).toEqual([]);
-        expect((await store.lookup('Group', { kind: 'externalId', value: 'ext-rn' }))[0]?.attributes.displayName).toBe('New group name');
+        expect(await store.lookup('Group', [{ kind: 'attribute', attribute: 'displayName', value: 'old group name' }])).toEqual([]);
+        expect((await store.lookup('Group', [{ kind: 'attribute', attribute: 'externalId', value: 'ext-rn' }]))[0]?.attributes.displayName).toBe('New group name');
         expect(await memberIds('g-rn')).toEqual([frank]);
         await store.create('Group', 'g-rn-2', group('OLD GROUP NAME'), LATER);
     });
@@ -144,7 +145,7 @@ describe('groups: delete cascades', () => {
     it('deletes a group (and a member user) at an expected version only, checked by the storage request itself', async () => {
         const [ivy] = await createUsers('u-dv', 1);
         const created = await store.create('Group', 'g-dv', group('Delete at version', 'ext-dv'), NOW, [ivy!]);
-        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
+        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined) });
         const changed = await other.update('Group', 'g-dv', { attributes: group('Delete at version', 'ext-dv-2') }, LATER);
         const refused = emptyStorageRequestCounts();
         expect((await storeErrorOf(countStorageRequests(() => store.delete('Group', 'g-dv', created.version), refused))).kind).toBe('versionConflict');
@@ -204,7 +205,7 @@ describe('groups: delete cascades', () => {
         await raw.submitTransaction(marking);
 
         expect(await store.get('Group', 'g-int')).toBeUndefined();
-        expect(await store.lookup('Group', { kind: 'id', value: 'g-int' })).toEqual([]);
+        expect(await store.lookup('Group', [{ kind: 'id', value: 'g-int' }])).toEqual([]);
         expect((await collect(store.list('Group', 1000))).map((resource) => resource.id)).not.toContain('g-int');
         expect((await store.existingIds(['g-int'])).size).toBe(0);
         expect((await storeErrorOf(store.update('Group', 'g-int', { attributes: group('Revived') }, LATER))).kind).toBe('notFound');

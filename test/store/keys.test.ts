@@ -1,7 +1,7 @@
 /** How the SCIM table spells its keys (keys.ts): pure functions, checked against Table Storage's key rules. */
 import { describe, expect, it } from 'vitest';
+import { caseFolded } from '../../shared/scim/caseFold';
 import {
-    caseFolded,
     encodeKeyPart,
     etagOfVersion,
     externalIdRowKey,
@@ -26,7 +26,6 @@ describe('encodeKeyPart', () => {
         ['our separator and the escape character', 'a:b%3Ac'],
         ['control characters', 'tab\there\nnewline\u0000nul\u007fdel'],
         ['non-ASCII', 'Zoë Ørsted 東京 😀'],
-        ['a lone surrogate', 'broken\uD800pair'],
     ])('makes %s safe inside a RowKey', (_what, value) => {
         const encoded = encodeKeyPart(value);
         expect(encoded).not.toMatch(FORBIDDEN_IN_KEYS);
@@ -41,8 +40,10 @@ describe('encodeKeyPart', () => {
         expect(encodeKeyPart("o'brien")).toBe("o'brien"); // quotes are the odata template's job
     });
 
-    it('replaces a lone surrogate rather than failing (encodeURIComponent throws on one)', () => {
-        expect(encodeKeyPart('x\uDC00')).toBe(encodeKeyPart('x\uFFFD'));
+    it('refuses a lone surrogate (400 invalidValue) rather than mapping it to U+FFFD, which made two values one key', () => {
+        expect(() => encodeKeyPart('x\uDC00')).toThrow(expect.objectContaining({ kind: 'invalidChange' }));
+        expect(() => encodeKeyPart('broken\uD800pair')).toThrow(/lone surrogate/);
+        expect(encodeKeyPart('x\uFFFD')).toBe('x%EF%BF%BD');
     });
 
     it('hashes long values: `$` + SHA-256, different for values that share a long prefix, never equal to an encoded value', () => {

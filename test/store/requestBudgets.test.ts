@@ -5,8 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
-import type { ResourceStore } from '../../shared/scim/store';
 import { SWEEP_BUDGET_MS } from '../../functions/SweepDeletedGroups';
+import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
+import { ENTERPRISE_USER_SCHEMA } from '../../shared/scim/schemas';
+import type { ResourceStore } from '../../shared/scim/store';
+import { createEntityTable } from '../../shared/store/TableResourceStore';
+import { rebuildIndex } from '../../shared/store/indexRebuild';
 import { buildResourceRows } from '../../shared/store/entities';
 import { DEFAULT_PARTITIONS, GROUPS_PARTITION, memberEdgeRowKey, memberOfEdgeRowKey } from '../../shared/store/keys';
 import { countStorageRequests, type StorageRequestCounts } from '../../shared/store/requestCounter';
@@ -35,10 +39,10 @@ async function seedUsers(raw: TableClient, prefix: string, count: number, flags:
 async function userOperationCosts(store: ResourceStore, existing: string): Promise<Record<string, number>> {
     const fresh = `fresh-${existing}`;
     const costs: Record<string, number> = {};
-    costs.userNameMiss = (await requestsOf(() => store.lookup('User', { kind: 'userName', value: 'nobody@example.com' }))).total;
-    costs.userNameHit = (await requestsOf(() => store.lookup('User', { kind: 'userName', value: `${existing.toUpperCase()}@example.com` }))).total;
-    costs.externalIdHit = (await requestsOf(() => store.lookup('User', { kind: 'externalId', value: `ext-${existing}` }))).total;
-    costs.externalIdMiss = (await requestsOf(() => store.lookup('User', { kind: 'externalId', value: 'ext-nobody' }))).total;
+    costs.userNameMiss = (await requestsOf(() => store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'nobody@example.com' }]))).total;
+    costs.userNameHit = (await requestsOf(() => store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: `${existing.toUpperCase()}@example.com` }]))).total;
+    costs.externalIdHit = (await requestsOf(() => store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: `ext-${existing}` }]))).total;
+    costs.externalIdMiss = (await requestsOf(() => store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'ext-nobody' }]))).total;
     costs.get = (await requestsOf(() => store.get('User', existing))).total;
     costs.create = (await requestsOf(() => store.create('User', fresh, user(`${fresh}@example.com`, `ext-${fresh}`), NOW))).total;
     costs.update = (await requestsOf(() => store.update('User', fresh, { attributes: user(`${fresh}.renamed@example.com`) }, LATER))).total;
@@ -97,7 +101,7 @@ describe('group operations', () => {
     async function groupOperationCosts(groupId: string, displayName: string, member: string, newMember: string): Promise<Record<string, StorageRequestCounts>> {
         return {
             get: await requestsOf(() => store.get('Group', groupId)),
-            displayNameHit: await requestsOf(() => store.lookup('Group', { kind: 'displayName', value: displayName.toLowerCase() })),
+            displayNameHit: await requestsOf(() => store.lookup('Group', [{ kind: 'attribute', attribute: 'displayName', value: displayName.toLowerCase() }])),
             hasMember: await requestsOf(() => store.hasMember(groupId, member)),
             removeOneMember: await requestsOf(() => store.update('Group', groupId, { members: { ...noChange, remove: [member] } }, LATER)),
             removeNonMember: await requestsOf(() => store.update('Group', groupId, { members: { ...noChange, remove: [member] } }, LATER)),
@@ -170,4 +174,87 @@ describe('group operations', () => {
         }
         expect(await checkConsistency(connectionString, tableName)).toEqual([]);
     }, 60_000);
+});
+
+/** Seeds users as the app writes them (every default index row in the user's own rows), then marks the indexes complete. */
+async function seedIndexedUsers(fixture: ReturnType<typeof storeOnFreshTable>, count: number): Promise<void> {
+    const indexes = readIndexConfiguration(undefined).User;
+    const actions: TransactionAction[] = [];
+    for (let n = 0; n < count; n++) {
+        const attributes = user(`indexed-${n}@example.com`, `ext-indexed-${n}`, {
+            displayName: n < 5 ? 'Five Of A Kind' : `Indexed ${n}`,
+            emails: [{ type: 'work', value: `work-${n}@example.com` }],
+            [ENTERPRISE_USER_SCHEMA]: { employeeNumber: `E${n}` },
+        });
+        const rows = buildResourceRows('User', `indexed-${n}`, attributes, DEFAULT_PARTITIONS, { created: NOW, lastModified: NOW }, { indexes });
+        actions.push(['create', rows.resource], ['create', rows.uniqueName], ['create', rows.externalId!], ...rows.indexRows.map((row): TransactionAction => ['create', row]));
+    }
+    await submitInTransactions(fixture.raw, actions);
+    // Written before the store's first use, so it declares them building; a rebuild finds every row covered.
+    await fixture.store.get('User', 'warm-up');
+    const table = createEntityTable({ tableName: fixture.tableName, connectionString: fixture.connectionString }, { allowInsecureConnection: true });
+    for (const index of indexes.filter((candidate) => candidate.storage === 'rows')) {
+        expect(await rebuildIndex(table, index)).toMatchObject({ outcome: 'complete', covered: 0 });
+    }
+}
+
+const WORK_EMAIL = 'emails[type eq "work"].value';
+const EMPLOYEE_NUMBER = `${ENTERPRISE_USER_SCHEMA}:employeeNumber`;
+
+/** Lookups by each default index, and writes that change every one of them. */
+async function indexedOperationCosts(store: ResourceStore, n: number): Promise<Record<string, number>> {
+    const lookup = async (attribute: string, value: string) => (await requestsOf(() => store.lookup('User', [{ kind: 'attribute', attribute, value }]))).total;
+    const fresh = `fresh-indexed-${n}`;
+    const everything = (suffix: string) => user(`${fresh}${suffix}@example.com`, `ext-${fresh}${suffix}`, {
+        displayName: `Fresh ${suffix}`,
+        emails: [{ type: 'work', value: `${fresh}${suffix}@work.example` }],
+        [ENTERPRISE_USER_SCHEMA]: { employeeNumber: `F${n}${suffix}` },
+    });
+    return {
+        displayNameMiss: await lookup('displayName', 'Nobody'),
+        displayNameHit: await lookup('displayName', `INDEXED ${n}`),
+        displayName5Hits: await lookup('displayName', 'five of a kind'),
+        workEmailMiss: await lookup(WORK_EMAIL, 'nobody@example.com'),
+        workEmailHit: await lookup(WORK_EMAIL, `Work-${n}@example.com`),
+        employeeNumberMiss: await lookup(EMPLOYEE_NUMBER, 'E-none'),
+        employeeNumberHit: await lookup(EMPLOYEE_NUMBER, `e${n}`),
+        createWithEveryIndex: (await requestsOf(() => store.create('User', fresh, everything(''), NOW))).total,
+        createTransactions: (await requestsOf(() => store.create('User', `${fresh}-2`, everything('-2'), NOW))).transaction,
+        updateEveryIndex: (await requestsOf(() => store.update('User', fresh, { attributes: everything('-renamed') }, LATER))).total,
+        getThenConditionalUpdate: (
+            await requestsOf(async () => {
+                const current = await store.get('User', fresh);
+                await store.update('User', fresh, { attributes: everything('-again') }, LATER, current!.version);
+            })
+        ).total,
+    };
+}
+
+const INDEXED_BUDGETS = {
+    displayNameMiss: 1,
+    displayNameHit: 2,
+    displayName5Hits: 1 + 5,
+    workEmailMiss: 1,
+    workEmailHit: 2,
+    employeeNumberMiss: 1,
+    employeeNumberHit: 2,
+    createWithEveryIndex: 1,
+    createTransactions: 1,
+    updateEveryIndex: 2,
+    getThenConditionalUpdate: 2,
+};
+
+describe('indexed lookups and writes with every default index', () => {
+    it('stay within budget and cost the same with 1,000 and with 10,000 users', async () => {
+        const small = storeOnFreshTable();
+        await seedIndexedUsers(small, 1_000);
+        const smallCosts = await indexedOperationCosts(small.store, 777);
+        const large = storeOnFreshTable();
+        await seedIndexedUsers(large, 10_000);
+        const largeCosts = await indexedOperationCosts(large.store, 7_777);
+        console.log('indexed operation requests (1,000 users / 10,000 users):', JSON.stringify(smallCosts), JSON.stringify(largeCosts));
+        expect(smallCosts).toEqual(INDEXED_BUDGETS);
+        expect(largeCosts).toEqual(smallCosts);
+        expect(await checkConsistency(small.connectionString, small.tableName)).toEqual([]);
+    }, 180_000);
 });

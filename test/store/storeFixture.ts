@@ -1,6 +1,7 @@
 /** Shared set-up for the store suites: a store on a fresh table of the shared Azurite, plus seeding helpers. */
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { expect } from 'vitest';
+import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { StoreError } from '../../shared/scim/storeErrors';
 import { createTableResourceStore, type TableResourceStore } from '../../shared/store/TableResourceStore';
 import { testConnectionString, testTableName } from '../support/tables';
@@ -16,7 +17,7 @@ export interface StoreFixture {
 export function storeOnFreshTable(): StoreFixture {
     const tableName = testTableName('store');
     const connectionString = testConnectionString();
-    const store = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
+    const store = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined) });
     const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
     return { store, tableName, connectionString, raw };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { countStorageRequests, emptyStorageRequestCounts } from '../../shared/store/requestCounter';
 import { createTableResourceStore } from '../../shared/store/TableResourceStore';
 import { checkConsistency } from '../support/consistencyChecker';
@@ -15,17 +16,17 @@ describe('users: create, read, uniqueness', () => {
 
         const read = await store.get('User', 'id-alice');
         expect(read).toEqual(created);
-        expect(await store.lookup('User', { kind: 'userName', value: 'alice@EXAMPLE.com' })).toEqual([created]);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'ext-alice' })).toEqual([created]);
-        expect(await store.lookup('User', { kind: 'id', value: 'id-alice' })).toEqual([created]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'alice@EXAMPLE.com' }])).toEqual([created]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'ext-alice' }])).toEqual([created]);
+        expect(await store.lookup('User', [{ kind: 'id', value: 'id-alice' }])).toEqual([created]);
     });
 
     it('answers misses with nothing', async () => {
         expect(await store.get('User', 'no-such-id')).toBeUndefined();
-        expect(await store.lookup('User', { kind: 'userName', value: 'nobody@example.com' })).toEqual([]);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'nobody' })).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'nobody@example.com' }])).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'nobody' }])).toEqual([]);
         // userName is a User index; a Group lookup by it answers nothing rather than reading the wrong index.
-        expect(await store.lookup('Group', { kind: 'userName', value: 'Alice@Example.com' })).toEqual([]);
+        await expect(store.lookup('Group', [{ kind: 'attribute', attribute: 'userName', value: 'Alice@Example.com' }])).rejects.toThrow(); // groups have no userName index
     });
 
     it('refuses a userName that differs only in case or Unicode composition with 409 uniqueness', async () => {
@@ -41,9 +42,9 @@ describe('users: create, read, uniqueness', () => {
     it('treats externalId as case-exact and not unique', async () => {
         await store.create('User', 'id-ext-1', user('ext1@example.com', 'SharedExt'), NOW);
         await store.create('User', 'id-ext-2', user('ext2@example.com', 'SharedExt'), NOW);
-        const both = await store.lookup('User', { kind: 'externalId', value: 'SharedExt' });
+        const both = await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'SharedExt' }]);
         expect(both.map((resource) => resource.id).sort()).toEqual(['id-ext-1', 'id-ext-2']);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'sharedext' })).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'sharedext' }])).toEqual([]);
     });
 
     it('stores keys with / \\ # ?, control characters, unicode and 2 KiB values', async () => {
@@ -58,14 +59,14 @@ describe('users: create, read, uniqueness', () => {
             const id = `awkward/${index}#?`; // ids from URLs are client text too
             const created = await store.create('User', id, user(value, value), NOW);
             expect(await store.get('User', id)).toEqual(created);
-            expect(await store.lookup('User', { kind: 'userName', value: value.toUpperCase() })).toEqual([created]);
-            expect(await store.lookup('User', { kind: 'externalId', value })).toEqual([created]);
+            expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: value.toUpperCase() }])).toEqual([created]);
+            expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value }])).toEqual([created]);
             expect((await storeErrorOf(store.create('User', `${id}-again`, user(value), NOW))).kind).toBe('uniqueness');
         }
         // Two long values that share a 2 KiB prefix are still different keys (hashes, not truncation).
         await store.create('User', 'long-a', user('y'.repeat(2048) + 'a'), NOW);
         await store.create('User', 'long-b', user('y'.repeat(2048) + 'b'), NOW);
-        expect((await store.lookup('User', { kind: 'userName', value: 'y'.repeat(2048) + 'b' }))[0]?.id).toBe('long-b');
+        expect((await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'y'.repeat(2048) + 'b' }]))[0]?.id).toBe('long-b');
     });
 
     it('lets exactly one of concurrent creates of the same userName in varied case succeed', async () => {
@@ -75,7 +76,7 @@ describe('users: create, read, uniqueness', () => {
         for (const outcome of outcomes.filter((outcome) => outcome.status === 'rejected')) {
             expect(outcome.reason).toMatchObject({ kind: 'uniqueness' });
         }
-        expect(await store.lookup('User', { kind: 'userName', value: 'race@example.com' })).toHaveLength(1);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'race@example.com' }])).toHaveLength(1);
     });
 
     it('round-trips a large resource split across properties and refuses one over the limit with 413', async () => {
@@ -98,10 +99,10 @@ describe('users: update and versions', () => {
         const after = await store.update('User', 'id-ren', { attributes: user('new.name@example.com', 'ren-ext-2') }, LATER, before.version);
         expect(after).toMatchObject({ created: NOW, lastModified: LATER });
         expect(after.version).not.toBe(before.version);
-        expect(await store.lookup('User', { kind: 'userName', value: 'old.name@example.com' })).toEqual([]);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'ren-ext' })).toEqual([]);
-        expect((await store.lookup('User', { kind: 'userName', value: 'NEW.name@example.com' }))[0]?.id).toBe('id-ren');
-        expect((await store.lookup('User', { kind: 'externalId', value: 'ren-ext-2' }))[0]?.id).toBe('id-ren');
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'old.name@example.com' }])).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'ren-ext' }])).toEqual([]);
+        expect((await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'NEW.name@example.com' }]))[0]?.id).toBe('id-ren');
+        expect((await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'ren-ext-2' }]))[0]?.id).toBe('id-ren');
         await store.create('User', 'id-takes-old', user('old.name@example.com'), LATER);
     });
 
@@ -128,7 +129,7 @@ describe('users: update and versions', () => {
         }
         expect((await store.get('User', 'id-ver'))?.attributes.userName).toBe('VER@example.com');
         // Another store instance (another Functions instance) knows nothing of this one's reads: still 412.
-        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
+        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined) });
         expect((await storeErrorOf(other.update('User', 'id-ver', { attributes: user('y@example.com') }, LATER, v2.version))).kind).toBe('versionConflict');
         expect((await other.update('User', 'id-ver', { attributes: user('y@example.com') }, LATER, v3.version)).attributes.userName).toBe('y@example.com');
     });
@@ -146,8 +147,8 @@ describe('users: delete and list', () => {
         await store.create('User', 'id-del', user('del@example.com', 'del-ext'), NOW);
         expect(await store.delete('User', 'id-del')).toBe(true);
         expect(await store.get('User', 'id-del')).toBeUndefined();
-        expect(await store.lookup('User', { kind: 'userName', value: 'del@example.com' })).toEqual([]);
-        expect(await store.lookup('User', { kind: 'externalId', value: 'del-ext' })).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'userName', value: 'del@example.com' }])).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'del-ext' }])).toEqual([]);
         expect(await store.delete('User', 'id-del')).toBe(false);
         await store.create('User', 'id-del-2', user('del@example.com'), LATER); // the name is free again
     });
@@ -155,7 +156,7 @@ describe('users: delete and list', () => {
     it('deletes at an expected version only, checked by the storage request itself', async () => {
         const created = await store.create('User', 'id-del-ver', user('del-ver@example.com', 'ext-del-ver'), NOW);
         // Another instance changes the user; this store still remembers the row it created and reads nothing.
-        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true });
+        const other = createTableResourceStore({ tableName, connectionString }, { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined) });
         const changed = await other.update('User', 'id-del-ver', { attributes: user('del-ver@example.com', 'ext-del-ver', { title: 'changed' }) }, LATER);
         const refused = emptyStorageRequestCounts();
         expect((await storeErrorOf(countStorageRequests(() => store.delete('User', 'id-del-ver', created.version), refused))).kind).toBe('versionConflict');
@@ -170,7 +171,7 @@ describe('users: delete and list', () => {
         expect(deleted).toBe(true);
         expect(requests).toMatchObject({ pointRead: 1, transaction: 2, write: 1, total: 4 });
         expect(await store.get('User', 'id-del-ver')).toBeUndefined();
-        expect(await store.lookup('User', { kind: 'externalId', value: 'ext-del-ver' })).toEqual([]);
+        expect(await store.lookup('User', [{ kind: 'attribute', attribute: 'externalId', value: 'ext-del-ver' }])).toEqual([]);
         expect(await store.delete('User', 'id-del-ver', changed.version)).toBe(false);
         await store.create('User', 'id-del-ver-2', user('DEL-VER@example.com'), LATER); // the userName is free
         expect(await checkConsistency(connectionString, tableName)).toEqual([]);
@@ -203,7 +204,7 @@ describe('storage faults', () => {
                 tableName: 'unreachable',
                 connectionString: connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, `TableEndpoint=http://127.0.0.1:${port}`),
             },
-            { allowInsecureConnection: true },
+            { allowInsecureConnection: true, indexes: readIndexConfiguration(undefined) },
         );
         const operations: (() => Promise<unknown>)[] = [() => down.get('User', 'x'), () => down.create('User', 'x', user('x@example.com'), NOW), () => collect(down.list('User', 5))];
         for (const operation of operations) {

@@ -4,8 +4,9 @@
  * after their scenario; it reads with its own client, so it sees storage, not the store's view of it.
  */
 import { TableClient } from '@azure/data-tables';
+import { indexKeysOf, parseIndexedAttribute } from '../../shared/scim/attributeIndexes';
 import type { ResourceTypeName } from '../../shared/scim/schemas';
-import { attributesOf } from '../../shared/store/entities';
+import { attributesOf, indexCoverageOf, indexRowKeysOf } from '../../shared/store/entities';
 import { eventDraftOf } from '../../shared/store/FeedLog';
 import {
     DEFAULT_PARTITIONS,
@@ -19,6 +20,8 @@ import {
     tenantRowKey,
     type Partitions,
     externalIdRowKey,
+    indexRowKey,
+    indexStateRowKey,
     memberEdgeRowKey,
     memberOfEdgeRowKey,
     resourceRowKey,
@@ -96,6 +99,27 @@ export function findTenantViolations(rows: Map<string, Row>, partitions: Partiti
                 else if (owner.deleting) violations.push(`${where}: index row of a group being deleted`);
                 else if (owner.uniqueNameKey !== entity.rowKey && owner.externalIdKey !== entity.rowKey) {
                     violations.push(`${where}: index row not claimed by its resource`);
+                }
+                break;
+            }
+            case 'ix': {
+                const owner = resource(partitionType, String(entity.id));
+                if (!owner) violations.push(`${where}: index row points to a missing resource`);
+                else if (owner.deleting) violations.push(`${where}: index row of a group being deleted`);
+                else if (!indexRowKeysOf(owner).includes(entity.rowKey)) violations.push(`${where}: index row not listed by its resource`);
+                break;
+            }
+            case 'ixstate': {
+                const path = String(entity.path);
+                if (entity.rowKey !== indexStateRowKey(path)) violations.push(`${where}: index state RowKey does not match its path`);
+                if (entity.status !== 'building' && entity.status !== 'complete') violations.push(`${where}: index state with unknown status`);
+                if (entity.status === 'complete') {
+                    // Complete means every resource of the type is covered: lookups trust it.
+                    const prefix = partitionType === 'User' ? 'u:' : 'g:';
+                    for (const other of rows.values()) {
+                        if (other.partitionKey !== entity.partitionKey || !other.rowKey.startsWith(prefix) || other.deleting) continue;
+                        if (!(path in indexCoverageOf(other))) violations.push(`${where}: complete, but ${other.rowKey} is not covered`);
+                    }
                 }
                 break;
             }
@@ -197,6 +221,25 @@ function checkResourceRow(
     if (entity.externalIdKey !== expectedExternalKey) violations.push(`${where}: externalIdKey does not match externalId`);
     if (!entity.deleting && expectedExternalKey && row(entity.partitionKey, expectedExternalKey)?.id !== id) {
         violations.push(`${where}: externalId index row missing`);
+    }
+
+    // Generic index rows: for every index the row lists, exactly the rows its attributes imply, all present.
+    if (entity.deleting) return; // the marking transaction deleted them
+    for (const [path, keys] of Object.entries(indexCoverageOf(entity))) {
+        const parse = parseIndexedAttribute(type, path);
+        if ('problem' in parse) {
+            violations.push(`${where}: lists rows of an index that cannot exist (${path})`);
+            continue;
+        }
+        let expected: string[];
+        try {
+            expected = indexKeysOf(parse.index, attributes).map((key) => indexRowKey(path, key, id));
+        } catch {
+            violations.push(`${where}: attributes hold text no index can key`);
+            continue;
+        }
+        if ([...keys].sort().join('\n') !== [...expected].sort().join('\n')) violations.push(`${where}: rows listed for ${path} do not match its attributes`);
+        for (const key of keys) if (row(entity.partitionKey, key)?.id !== id) violations.push(`${where}: ${path} index row missing or pointing elsewhere`);
     }
 }
 

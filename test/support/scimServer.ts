@@ -58,16 +58,17 @@ export interface ScimTestServer {
 
 /**
  * `connectionString`: another Table service than the shared Azurite (e.g. one a test stops and restarts);
- * `settings`: more settings for the app (e.g. SCIM_SCHEMA_EXTENSIONS);
+ * `tableName`: a table of its own otherwise (a test that seeds it first, or restarts the app on it);
+ * `settings`: more settings for the app (e.g. SCIM_SCHEMA_EXTENSIONS, SCIM_INDEXED_ATTRIBUTES);
  * `code`: the routes and app builder to serve, by default the sources'; the deployment bundle's in
  * test/infra/bundle.test.ts, so that every module behind the routes is the bundle's own.
  */
-export async function startScimServer(options: { token?: string; connectionString?: string; settings?: Environment; code?: ServedCode } = {}): Promise<ScimTestServer> {
+export async function startScimServer(options: { token?: string; connectionString?: string; tableName?: string; settings?: Environment; code?: ServedCode } = {}): Promise<ScimTestServer> {
     const code = options.code ?? SOURCES;
     const { ROUTES: routes, createApp, readSettings } = code;
     const token = options.token ?? randomBytes(24).toString('base64url');
     const feedToken = randomBytes(24).toString('base64url');
-    const tableName = testTableName();
+    const tableName = options.tableName ?? testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
     const baseSettings: Environment = { ...options.settings, TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token, SCIM_FEED_TOKEN: feedToken };
     let app: App = createApp(readSettings(baseSettings));

@@ -2,7 +2,9 @@
  * The one structured line `scimEndpoint.ts` writes per SCIM request (`scim request {json}`), parsed.
  * docs/logs.md documents the fields.
  */
-export const SUMMARY_PREFIX = 'scim request ';
+import { SUMMARY_PREFIX } from '../../../shared/http/summaryLine';
+
+export { SUMMARY_PREFIX };
 
 export interface RequestSummary {
     invocationId: string;
