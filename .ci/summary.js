@@ -9,11 +9,13 @@ try {
     process.exit(1);
 }
 const passed = report.numPassedTests ?? 0;
-// Suites that failed to load count as failures too: their tests never ran.
-const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(report);
+// A test file that failed without a failed test (it did not load, or a hook threw) counts as one failure: its tests
+// never ran. vitest's numFailedTestSuites is not used: it counts describe blocks too, so one failed test inside a
+// describe would count twice.
+const failed = (report.numFailedTests ?? 0) + filesFailedWithoutFailedTests(report);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 || report.success === false ? 1 : 0);
 
-function countSuitesWithFailedTests(r) {
-    return (r.testResults ?? []).filter((s) => (s.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+function filesFailedWithoutFailedTests(r) {
+    return (r.testResults ?? []).filter((s) => s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed')).length;
 }

@@ -1,5 +1,5 @@
 /**
- * The command line of the dev commands (token, client, tenant, feed): positional words, options written
+ * The command line of the dev commands (token, client, tenant, index, feed): positional words, options written
  * `--flag value` or `--flag=value`, and switches written `--flag` alone. One parser, so every command
  * refuses an unknown option, an option without a value or a switch with one in the same words.
  */

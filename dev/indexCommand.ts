@@ -25,6 +25,7 @@ import { DEFAULT_PARTITIONS, isTenantName, partitionsOf, type Partitions } from 
 import type { EntityTable } from '../shared/store/EntityTable';
 import { readIndexStatus, rebuildIndex, type RebuildProgress } from '../shared/store/indexRebuild';
 import { createEntityTable } from '../shared/store/TableResourceStore';
+import { splitCommandLine } from './commandLine';
 
 export interface IndexCommandIo {
     env: NodeJS.ProcessEnv;
@@ -181,20 +182,9 @@ interface ParsedArguments {
 }
 
 function parseArguments(argv: readonly string[]): ParsedArguments | string {
-    const options: Record<string, string> = {};
-    const positional: string[] = [];
-    for (let index = 0; index < argv.length; index += 1) {
-        const argument = argv[index]!;
-        if (!argument.startsWith('--')) {
-            positional.push(argument);
-            continue;
-        }
-        const [flag, inlineValue] = argument.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-        if (!['type', 'tenant', 'table'].includes(flag)) return `Unknown option --${flag}.`;
-        const value = inlineValue ?? argv[(index += 1)];
-        if (value === undefined || value === '') return `Option --${flag} needs a value.`;
-        options[flag] = value;
-    }
+    const line = splitCommandLine(argv, ['type', 'tenant', 'table']);
+    if (typeof line === 'string') return line;
+    const { positional, options } = line;
     const [command, ...rest] = positional;
     if (command !== 'rebuild' && command !== 'status') return command === undefined ? 'Missing command.' : `Unknown command '${command}'.`;
     if (command === 'rebuild' && rest.length !== 1) return rest.length === 0 ? 'rebuild needs an attribute path.' : `Unexpected argument '${rest[1]}'.`;

@@ -1,4 +1,4 @@
-// `npm run bundle`: the deployable app in dist/bundle/: index.js (package.json "main") and azureSdk.js.
+// `npm run bundle`: the deployable app in dist/bundle/: index.js (package.json "main"), azureSdk.js and ajv.js.
 //
 // esbuild bundles functions/index.ts (every route and the timer) with its production dependencies into one
 // minified CommonJS file, so the Functions host loads one file instead of dist/ plus ~70 MB of node_modules
@@ -6,11 +6,12 @@
 //
 //   - @azure/functions-core is external: the Functions worker provides it at run time (its absence is how
 //     @azure/functions knows it runs outside the host, in "test mode"; docs/azure-notes.md §2.3).
-//   - What no cold start needs goes into a file of its own, read only when the code that needs it first runs:
+//   - What no cold start needs goes into files of its own, read only when the code that needs it first runs:
 //       azureSdk.js  @azure/identity (with MSAL, half of all the code), @azure/keyvault-secrets and
 //                    @azure/keyvault-keys, only used in Azure, imported with import() on first use
 //                    (shared/auth/managedIdentityCredential.ts, shared/auth/createTokenVerifier.ts,
-//                    shared/auth/oauth/signingKeys.ts).
+//                    shared/auth/oauth/signingKeys.ts);
+//       ajv.js       Ajv, a fifth of the rest, required on the first validation (shared/scim/attributeTypeCheck.ts).
 //     The main file stays small to read and compile at every cold start, and a SCIM_TOKEN run never reads
 //     azureSdk.js at all. Loading one of these packages any other way (a static import) is refused here, so
 //     it cannot creep back into the main file.
@@ -47,6 +48,7 @@ const LAZY_FILES = [
             "export { CryptographyClient, KeyClient } from '@azure/keyvault-keys';",
         ].join('\n'),
     },
+    { file: 'ajv.js', kind: 'require-call', packages: ['ajv'], entry: "module.exports = require('ajv');" },
 ];
 
 const common = {

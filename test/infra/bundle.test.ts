@@ -24,7 +24,7 @@ import { startScimServer, type ScimTestServer } from '../support/scimServer';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const nodeRequire = createRequire(__filename);
-const BUNDLE_FILES = ['index.js', 'azureSdk.js'];
+const BUNDLE_FILES = ['index.js', 'azureSdk.js', 'ajv.js'];
 
 /** Dev-only modules: the local host, embedded Azurite, the admin's token command. Never in the bundle. */
 const DEV_ONLY = /(^|\/)(dev|test|bench|infra)\/|serveLocally|localHost|loadRouteTable|embeddedAzurite|tokenCommand/;
@@ -136,7 +136,7 @@ describe('the bundle served by the local host (test mode): Entra cycle smoke tes
         expect(skipped.sort()).toEqual([...ROUTES.map((route) => route.name), 'SweepDeletedGroups', 'MaintainChangeFeed'].sort());
     });
 
-    it('loads only index.js at start: azureSdk.js waits for the code that needs it', () => {
+    it('loads only index.js at start: ajv.js and azureSdk.js wait for the code that needs them', () => {
         expect(loadedAtStart).toEqual([path.join(directory, 'index.js')]);
     });
 
@@ -158,13 +158,14 @@ describe('the bundle served by the local host (test mode): Entra cycle smoke tes
         expect(ran).toBe(fixture.steps.length);
     });
 
-    it('after the cycle: nothing left behind, no unexpected error, and the Azure SDK file was never read', async () => {
+    it('after the cycle: nothing left behind, no unexpected error; Ajv was loaded by the first create, the Azure SDK never', async () => {
         expect(cycle.leftovers).toBe(0);
         expect((await server.request('GET', '/Users?count=1')).body.totalResults).toBe(0);
         expect(server.logs.filter((line) => line.includes('scim unexpected error'))).toEqual([]);
         expect(server.logs.filter((line) => line.startsWith('scim request')).length).toBeGreaterThanOrEqual(100);
         // A SCIM_TOKEN run never loads Key Vault's SDK or @azure/identity (they are imported on first use only).
         expect(Object.keys(nodeRequire.cache)).not.toContain(path.join(directory, 'azureSdk.js'));
+        expect(Object.keys(nodeRequire.cache)).toContain(path.join(directory, 'ajv.js'));
     });
 });
 
@@ -187,11 +188,12 @@ describe('azureSdk.js: the lazily loaded Azure SDK', () => {
         }
     });
 
-    it('is not part of the main file, which imports it with import()', () => {
+    it('is not part of the main file, which imports it with import() (and requires ajv.js, also apart)', () => {
         const main = readFileSync(path.join(built, 'index.js'), 'utf8');
         expect(main).toContain('import("./azureSdk.js")');
+        expect(main).toContain('require("./ajv.js")');
         const inputs = Object.keys((JSON.parse(readFileSync(path.join(built, 'index.meta.json'), 'utf8')) as Metafile).inputs);
-        expect(inputs.filter((input) => /node_modules\/@azure\/(identity|keyvault-secrets|keyvault-keys|msal-node)\//.test(input))).toEqual([]);
+        expect(inputs.filter((input) => /node_modules\/(@azure\/(identity|keyvault-secrets|keyvault-keys|msal-node)|ajv)\//.test(input))).toEqual([]);
         expect(inputs.some((input) => input.includes('node_modules/@azure/data-tables/'))).toBe(true);
     });
 });
@@ -212,7 +214,7 @@ describe('the deployment package (infra/scripts/package-function.sh)', () => {
     });
 
     it('holds host.json, package.json and the bundle, nothing else: no node_modules, maps, sources or tests', () => {
-        expect(entries.sort()).toEqual(['dist/bundle/azureSdk.js', 'dist/bundle/index.js', 'host.json', 'package.json']);
+        expect(entries.sort()).toEqual(['dist/bundle/ajv.js', 'dist/bundle/azureSdk.js', 'dist/bundle/index.js', 'host.json', 'package.json']);
     });
 
     it('has a package.json whose "main" is in the zip, with no dependencies to install', () => {
@@ -229,7 +231,7 @@ describe('the deployment package (infra/scripts/package-function.sh)', () => {
 
     it('bundles no test, bench or dev-only module and no development dependency', () => {
         const devDependencies = Object.keys((JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
-        for (const meta of ['index.meta.json', 'azureSdk.meta.json']) {
+        for (const meta of ['index.meta.json', 'azureSdk.meta.json', 'ajv.meta.json']) {
             const inputs = Object.keys((JSON.parse(readFileSync(path.join(repoRoot, 'dist', 'bundle', meta), 'utf8')) as Metafile).inputs);
             const ours = inputs.filter((input) => !input.includes('node_modules/'));
             expect(ours.filter((input) => DEV_ONLY.test(input)), meta).toEqual([]);
