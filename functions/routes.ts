@@ -5,6 +5,7 @@
  * (registerRoute.ts); the local host (`dev/localHost.ts`) and the tests serve this same list.
  */
 import { tenantRouteOf, type RouteDefinition } from '../shared/http/scimEndpoint';
+import { changesRoute } from './Changes';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
 import { oauthTokenRoute } from './OAuthToken';
@@ -25,4 +26,5 @@ const SCIM_ROUTES: readonly RouteDefinition[] = [
     notFoundRoute,
 ];
 
-export const ROUTES: readonly RouteDefinition[] = [...SCIM_ROUTES, ...SCIM_ROUTES.map(tenantRouteOf), oauthTokenRoute];
+/** The change feed is the default tenant's (a named tenant's feed would need its own feed token, docs/feed.md). */
+export const ROUTES: readonly RouteDefinition[] = [...SCIM_ROUTES, ...SCIM_ROUTES.map(tenantRouteOf), oauthTokenRoute, changesRoute];

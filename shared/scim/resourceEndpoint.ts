@@ -211,7 +211,7 @@ export class Resources {
     async replace(id: string, body: unknown, ifMatch: string | undefined, projection: Projection, ignored: string[]): Promise<ScimResponse> {
         const { attributes, members } = this.readResourceBody(body, ignored);
         const stored = await this.writeWithRetry(id, ifMatch, () => {
-            const change: ResourceChange = { attributes };
+            const change: ResourceChange = { kind: 'put', attributes };
             if (members) change.members = { clear: true, add: members, remove: [] };
             return change;
         });

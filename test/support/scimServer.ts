@@ -33,7 +33,11 @@ export interface RequestOptions {
 export interface ScimTestServer {
     /** `http://127.0.0.1:PORT/scim` */
     base: string;
+    /** `http://127.0.0.1:PORT`: the change feed is `${origin}/changes`. */
+    origin: string;
     token: string;
+    /** The change feed's own token (SCIM_FEED_TOKEN). */
+    feedToken: string;
     tableName: string;
     connectionString: string;
     logs: string[];
@@ -63,9 +67,10 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const code = options.code ?? SOURCES;
     const { ROUTES: routes, createApp, readSettings } = code;
     const token = options.token ?? randomBytes(24).toString('base64url');
+    const feedToken = randomBytes(24).toString('base64url');
     const tableName = options.tableName ?? testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    const baseSettings: Environment = { ...options.settings, TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token };
+    const baseSettings: Environment = { ...options.settings, TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token, SCIM_FEED_TOKEN: feedToken };
     let app: App = createApp(readSettings(baseSettings));
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
@@ -77,7 +82,9 @@ export async function startScimServer(options: { token?: string; connectionStrin
     const base = `${host.url}/scim`;
     return {
         base,
+        origin: host.url,
         token,
+        feedToken,
         tableName,
         connectionString,
         logs,
