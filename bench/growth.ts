@@ -17,7 +17,10 @@
  * 1,000 (`--tenants N`): the measured tenant has the same users on both sides (`--tenant-users N`), every other
  * tenant a few (`--other-tenant-users N`). `--only-tenants` runs just that comparison.
  *
+ * The change feed's probe (bench/feedGrowth.ts) reads 100 events at 1k vs 1M events (`--feed-events N`).
+ *
  * Run: npm run bench:growth [-- --users 100000 --members 50000 --reps 25 --seed-minutes 20 --tenants 1000 --only-tenants]
+ *      npm run bench:growth -- --only feed [--feed-events 1000000]     (just the change feed probe)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readIndexConfiguration } from '../shared/scim/attributeIndexes';
@@ -25,7 +28,8 @@ import { tokenDigest } from '../shared/auth/tokenDigest';
 import { partitionsOf } from '../shared/store/keys';
 import { createStoreFromSettings } from '../shared/store/createStore';
 import { startEmbeddedAzurite } from '../dev/embeddedAzurite';
-import { Deadline, numberFlag } from './support/deadline';
+import { feedGrowthProbe } from './feedGrowth';
+import { Deadline, numberFlag, stringFlag } from './support/deadline';
 import type { EmbeddedAzurite } from '../dev/embeddedAzurite';
 import * as entra from './support/entraRequests';
 import type { ScimRequestSpec } from './support/entraRequests';
@@ -51,6 +55,8 @@ const TENANTS = numberFlag('tenants', 1000);
 const TENANT_USERS = numberFlag('tenant-users', 1000);
 const OTHER_TENANT_USERS = numberFlag('other-tenant-users', 3);
 const ONLY_TENANTS = process.argv.includes('--only-tenants');
+const FEED_EVENTS = numberFlag('feed-events', 1_000_000);
+const ONLY = stringFlag('only', 'all');
 
 /** One side of a comparison: a server process and the client that talks to it. */
 interface Side {
@@ -145,7 +151,25 @@ function resultRow(result: ProbeResult): string[] {
     ];
 }
 
+/** The change feed probe on the benchmark's Azurite, after the tenant probes. */
+async function feedOnlyWith(azurite: Awaited<ReturnType<typeof startEmbeddedAzurite>>): Promise<void> {
+    const markdown = await feedGrowthProbe(azurite, { smallLength: 1000, largeLength: FEED_EVENTS, reps: REPS, seedDeadline: new Deadline(SEED_BUDGET_MS) });
+    console.log(`\n${markdown}`);
+    writeResultsSection('growth-feed', markdown);
+}
+
+/** The change feed probe alone: its own results section, so it can be rerun without reseeding tenants. */
+async function feedOnly(): Promise<void> {
+    const azurite = await startEmbeddedAzurite();
+    try {
+        await feedOnlyWith(azurite);
+    } finally {
+        await azurite.stop();
+    }
+}
+
 async function main(): Promise<void> {
+    if (ONLY === 'feed') return feedOnly();
     const token = randomBytes(24).toString('base64url');
     const runId = entra.newRunId();
     const smallTable = `growsmall${randomUUID().replace(/-/g, '').slice(0, 12)}`;
@@ -273,6 +297,7 @@ async function main(): Promise<void> {
         const tenantMarkdown = await tenantComparison(azurite, runId, started, clients);
         console.log(`\n${tenantMarkdown}`);
         writeResultsSection('growth-tenants', tenantMarkdown);
+        await feedOnlyWith(azurite);
     } finally {
         await Promise.all(clients.map((client) => client.close()));
         for (const server of started.reverse()) await server.stop();

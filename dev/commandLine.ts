@@ -1,12 +1,13 @@
 /**
- * The command line of the dev commands (token, client, tenant, index, activity): positional words, options
- * written `--flag value` or `--flag=value`, and switches (`--json`) that take no value. One parser, so every
- * command refuses an unknown option or an option without a value in the same words.
+ * The command line of the dev commands (token, client, tenant, index, feed, activity): positional words, options
+ * written `--flag value` or `--flag=value`, and switches written `--flag` alone (`--feed`, `--from-start`,
+ * `--json`). One parser, so every command refuses an unknown option, an option without a value or a switch with
+ * one in the same words.
  */
 export interface CommandLine {
     positional: string[];
     options: Record<string, string>;
-    /** The switches given, of those the command knows. */
+    /** The switches given (among those the command knows). */
     switches: Set<string>;
 }
 

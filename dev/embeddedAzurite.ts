@@ -169,3 +169,44 @@ export function azuriteConnectionString(port: number): string {
         `TableEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`
     );
 }
+
+/**
+ * Azurite's queue service in this process, in memory: where the change feed is pushed locally and in tests
+ * (docs/feed.md, "Push"). Same deep import and pin as the table service; listens on 127.0.0.1 only.
+ */
+export async function startEmbeddedQueueService(options: { port?: number } = {}): Promise<EmbeddedAzurite> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const QueueServer = (require('azurite/dist/src/queue/QueueServer') as { default: new (configuration: unknown) => AzuriteTableServer }).default;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const QueueConfiguration = (require('azurite/dist/src/queue/QueueConfiguration') as { default: new (...args: unknown[]) => unknown }).default;
+    const configuration = new QueueConfiguration(
+        '127.0.0.1',
+        options.port ?? 0,
+        5, // keep-alive timeout, seconds
+        ':memory:', // metadata
+        ':memory:', // extents
+        [],
+        false, // access log
+        undefined,
+        false, // debug log
+        undefined,
+        false, // loose
+        true, // skipApiVersionCheck: the SDK may be newer than the emulator
+        '',
+        '',
+        '',
+        undefined,
+        false,
+        true, // in memory
+    );
+    const server = new QueueServer(configuration);
+    await server.start();
+    const port = Number(new URL(server.getHttpServerAddress()).port);
+    return {
+        port,
+        connectionString: `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};QueueEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`,
+        stop: async () => {
+            await server.close();
+        },
+    };
+}

@@ -37,6 +37,12 @@ export function bundlePath(): string {
     return path.join(directory, main);
 }
 
+/** A module of functions/ (a timer), loaded without the "test mode" warnings. */
+export function loadFunctionModuleQuietly<T>(name: string): T {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return quietly(() => require(`../functions/${name}`) as T);
+}
+
 function quietly<T>(load: () => T): T {
     const warn = console.warn;
     console.warn = (...args: unknown[]) => {

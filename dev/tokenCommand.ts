@@ -21,7 +21,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { describeError } from '../shared/describeError';
 import { splitCommandLine } from './commandLine';
 import { isDated, listSecretVersions, readTokenStatus, selectAcceptedVersions } from '../shared/auth/tokenVersions';
-import { readTokenSettings, type Environment } from '../shared/config';
+import { readTokenSettings, TOKEN_SETTING_NAMES, type Environment } from '../shared/config';
 import { CLIENT_USAGE, runClientCommand } from './clientCommand';
 import { generateToken } from './generateToken';
 
@@ -49,9 +49,10 @@ export async function rotateToken(
     graceWindowMs: number,
     now = new Date(),
     onWritten: (written: WrittenToken) => void = () => undefined,
+    contentType = 'SCIM bearer token',
 ): Promise<RotationResult> {
     const token = generateToken();
-    const response = await client.setSecret(secretName, token, { contentType: 'SCIM bearer token' });
+    const response = await client.setSecret(secretName, token, { contentType });
     const { version, createdOn } = response.properties;
     const written: WrittenToken = { token, ...(version !== undefined ? { version } : {}), ...(createdOn !== undefined ? { createdOn } : {}) };
     onWritten(written);
@@ -88,10 +89,11 @@ export interface TokenCommandIo {
 }
 
 const USAGE = [
-    'Usage: npm run token -- <rotate|status|generate> [--vault-url <url>] [--secret-name <name>] [--grace-minutes <n>]',
+    'Usage: npm run token -- <rotate|status|generate> [--feed] [--vault-url <url>] [--secret-name <name>] [--grace-minutes <n>]',
     '  rotate    write a new random token to Key Vault and print it once (paste it into Entra\'s Secret Token)',
     '  status    show the current version and whether the previous one is still accepted',
     '  generate  print a random token without touching Key Vault (for the local SCIM_TOKEN setting)',
+    '  --feed    the change feed\'s token (the application reading /changes) instead of Entra\'s',
     ...CLIENT_USAGE,
 ];
 
@@ -104,8 +106,10 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
         USAGE.forEach((line) => io.err(line));
         return 2;
     }
+    const kind = parsed.feed ? 'feed' : 'scim';
+    const names = TOKEN_SETTING_NAMES[kind];
     if (parsed.command === 'generate') {
-        io.err('A new token (for SCIM_TOKEN in local.settings.json; it is not stored anywhere):');
+        io.err(`A new token (for ${names.staticToken} in local.settings.json; it is not stored anywhere):`);
         io.out(generateToken());
         return 0;
     }
@@ -113,9 +117,9 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
     const settings = readTokenSettings({
         ...io.env,
         ...(parsed.vaultUrl !== undefined ? { KEY_VAULT_URL: parsed.vaultUrl } : {}),
-        ...(parsed.secretName !== undefined ? { SCIM_TOKEN_SECRET_NAME: parsed.secretName } : {}),
+        ...(parsed.secretName !== undefined ? { [names.secretName]: parsed.secretName } : {}),
         ...(parsed.graceMinutes !== undefined ? { SCIM_TOKEN_GRACE_MINUTES: parsed.graceMinutes } : {}),
-    }, io.err);
+    }, io.err, kind);
     if (settings.keyVaultUrl === undefined) {
         io.err('No vault: pass --vault-url https://<vault>.vault.azure.net or set KEY_VAULT_URL.');
         return 2;
@@ -131,13 +135,15 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
             const result = await rotateToken(client, settings.secretName, settings.graceWindowMs, now(), (token) => {
                 written = token;
                 io.err(`Wrote version ${token.version ?? '(not reported)'} of ${where}${token.createdOn ? ` (created ${token.createdOn.toISOString()})` : ''}.`);
-                io.err('Paste this token into Entra (Provisioning → Admin Credentials → Secret Token) and Test Connection; it is shown only once:');
+                io.err(parsed.feed
+                    ? 'Give this token to the application that reads the change feed (GET /changes); it is shown only once:'
+                    : 'Paste this token into Entra (Provisioning → Admin Credentials → Secret Token) and Test Connection; it is shown only once:');
                 io.out(token.token);
-            });
+            }, parsed.feed ? 'Change feed bearer token' : 'SCIM bearer token');
             if (result.disabled.length > 0) io.err(`Disabled ${result.disabled.length} older version(s), so they can never become the token again.`);
             io.err(result.previous
                 ? `The previous token (version ${result.previous.version}) stays valid until ${result.previous.acceptedUntil.toISOString()} `
-                    + `(grace window ${graceMinutes} min, if the app's SCIM_TOKEN_GRACE_MINUTES is the same). Update Entra before then.`
+                    + `(grace window ${graceMinutes} min, if the app's SCIM_TOKEN_GRACE_MINUTES is the same). Update ${parsed.feed ? 'the application' : 'Entra'} before then.`
                 : 'No previous version was valid, so only the new token is accepted.');
         } else {
             const status = await readTokenStatus(client, settings.secretName, settings.graceWindowMs, now());
@@ -148,7 +154,9 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
                 return 0;
             }
             if (!status.current) {
-                io.out('No enabled version: the app refuses every SCIM request. Run `npm run token -- rotate`.');
+                io.out(parsed.feed
+                    ? 'No enabled version: the app refuses every change feed request. Run `npm run token -- rotate --feed`.'
+                    : 'No enabled version: the app refuses every SCIM request. Run `npm run token -- rotate`.');
                 return 0;
             }
             io.out(`Current version ${status.current.version}, created ${status.current.createdOn.toISOString()}.`);
@@ -168,6 +176,8 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
 
 interface ParsedArguments {
     command: 'rotate' | 'status' | 'generate';
+    /** The change feed's token rather than Entra's. */
+    feed: boolean;
     vaultUrl?: string;
     secretName?: string;
     graceMinutes?: string;
@@ -175,9 +185,10 @@ interface ParsedArguments {
 
 /** The parsed command line, or a message saying what is wrong with it. */
 function parseArguments(argv: readonly string[]): ParsedArguments | string {
-    const line = splitCommandLine(argv, ['vault-url', 'secret-name', 'grace-minutes']);
+    const line = splitCommandLine(argv, ['vault-url', 'secret-name', 'grace-minutes'], ['feed']);
     if (typeof line === 'string') return line;
     const { positional, options } = line;
+    const feed = line.switches.has('feed');
     const [command, ...extra] = positional;
     if (command !== 'rotate' && command !== 'status' && command !== 'generate') {
         return command === undefined ? 'Missing command.' : `Unknown command '${command}'.`;
@@ -185,6 +196,7 @@ function parseArguments(argv: readonly string[]): ParsedArguments | string {
     if (extra.length > 0) return `Unexpected argument '${extra[0]}'.`;
     return {
         command,
+        feed,
         ...(options['vault-url'] !== undefined ? { vaultUrl: options['vault-url'] } : {}),
         ...(options['secret-name'] !== undefined ? { secretName: options['secret-name'] } : {}),
         ...(options['grace-minutes'] !== undefined ? { graceMinutes: options['grace-minutes'] } : {}),

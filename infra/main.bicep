@@ -64,6 +64,17 @@ param scimTokenCacheSeconds int = 300
 @description('Public URL of the SCIM root, e.g. behind a gateway (SCIM_PUBLIC_BASE_URL). Empty: the app uses https://<its own host name>/scim.')
 param scimPublicBaseUrl string = ''
 
+@description('Key Vault secret that holds the change feed token (SCIM_FEED_TOKEN_SECRET_NAME). Only the name: the value is written by `npm run token -- rotate --feed`, never by this template.')
+param feedTokenSecretName string = 'scim-feed-token'
+
+@description('Days the change feed keeps events (SCIM_FEED_RETENTION_DAYS).')
+@minValue(1)
+@maxValue(365)
+param feedRetentionDays int = 30
+
+@description('Storage queue the change feed is pushed to (SCIM_FEED_QUEUE): created, and the app may send to it, when set. Empty: no queue, no push.')
+param feedQueueName string = ''
+
 @description('Attribute paths indexed for equality filters on top of the built-in set (SCIM_INDEXED_ATTRIBUTES, joined with commas), e.g. phoneNumbers[type eq "mobile"].value.')
 param scimIndexedAttributes array = []
 
@@ -202,6 +213,9 @@ var scimAppSettings = {
   SCIM_ADMIN_TENANT_ID: empty(scimAdminTenantId) ? tenant().tenantId : scimAdminTenantId
   SCIM_ADMIN_PRINCIPAL_IDS: join(empty(scimAdminPrincipalIds) ? adminPrincipalIds : scimAdminPrincipalIds, ',')
   SCIM_QUIET_PERIOD_MINUTES: string(scimQuietPeriodMinutes)
+  SCIM_FEED_TOKEN_SECRET_NAME: feedTokenSecretName
+  SCIM_FEED_RETENTION_DAYS: string(feedRetentionDays)
+  SCIM_FEED_QUEUE: feedQueueName
 }
 
 module monitoring 'app/monitoring.bicep' = {
@@ -224,6 +238,7 @@ module storage 'app/storage.bicep' = {
     zoneRedundant: zoneRedundant
     deploymentContainerName: deploymentContainerName
     scimTableName: validScimTableName
+    feedQueueName: feedQueueName
   }
 }
 
@@ -268,6 +283,7 @@ module rbac 'app/rbac.bicep' = {
     oauthSigningKeyName: keyVault.outputs.oauthSigningKeyName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     scimTokenSecretName: scimTokenSecretName
+    feedQueueName: storage.outputs.feedQueueName
     adminPrincipalIds: adminPrincipalIds
     adminPrincipalType: adminPrincipalType
     deployerPrincipalId: deployerPrincipalId

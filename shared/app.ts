@@ -1,9 +1,9 @@
 /**
- * The composition root: what every function of the app shares (settings, token verifier, store, OAuth, the
- * activity recorder and what the status page reads), built once per process and handed to the endpoint wrapper
- * (`RouteDefinition.handlerFor`) and the timer. Under the Functions host that is `appOfThisProcess`, built from
- * the environment on first use; the local host, the tests and the benchmarks build their own with `createApp`
- * from settings they pass in.
+ * The composition root: what every function of the app shares (settings, token verifiers, store, OAuth, the change
+ * feed's queue, the activity recorder and what the status page reads), built once per process and handed to the
+ * endpoint wrapper (`RouteDefinition.handlerFor`) and the timers. Under the Functions host that is
+ * `appOfThisProcess`, built from the environment on first use; the local host, the tests and the benchmarks build
+ * their own with `createApp` from settings they pass in.
  */
 import { randomUUID } from 'node:crypto';
 import { ActivityRecorder } from './activity/ActivityRecorder';
@@ -15,15 +15,23 @@ import type { TenantTokenVerifier } from './auth/TenantTokenVerifier';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { createTokenStatusReader, type TokenStatusReport } from './auth/tokenStatusReader';
 import { readSettings, type Settings } from './config';
+import type { EventQueue } from './feed/forwardChanges';
 import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createActivityStoreFromSettings, createStoreFromSettings } from './store/createStore';
+import { createEventQueue } from './store/StorageQueue';
 import { isTenantName, partitionsOf } from './store/keys';
 import type { TableResourceStore } from './store/TableResourceStore';
 
 export interface App {
     settings: Settings;
+    /** Entra's token, for `/scim`. */
     verifier: TokenVerifier;
-    /** Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep. */
+    /** The application's token, for the change feed (`/changes`, docs/feed.md); it opens no SCIM route. */
+    feedVerifier: TokenVerifier;
+    /**
+     * Handlers see it as the `ResourceStore` port; the SweepDeletedGroups timer uses its sweep, the `/changes`
+     * route and the MaintainChangeFeed timer its change feed (`store.changes`).
+     */
     store: TableResourceStore;
     /** The token endpoint and the access-token check; undefined when OAuth is not configured. */
     oauth: OAuth | undefined;
@@ -34,6 +42,8 @@ export interface App {
     tokenStatus: () => Promise<TokenStatusReport>;
     /** Undefined until the admin sign-in settings are complete: then `/admin` is closed outside the local host. */
     adminSignIn: AdminSignIn | undefined;
+    /** Where the change feed is pushed; undefined when push is off (no SCIM_FEED_QUEUE). */
+    eventQueue: EventQueue | undefined;
     /** Named tenants (`/tenants/<tenant>/scim`): the same handlers, each tenant's own token and partitions. */
     tenants: Tenants;
 }
@@ -98,6 +108,8 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
         settings,
         // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).
         verifier: withAccessTokens(createTokenVerifier(settings, options.tokenVerifier), oauth),
+        // The change feed's own token: never an OAuth access token, never Entra's Secret Token.
+        feedVerifier: createTokenVerifier(settings, options.tokenVerifier, 'feed'),
         store,
         oauth,
         activity: new ActivityRecorder(activityStore, {
@@ -108,6 +120,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
         activityStore,
         tokenStatus: createTokenStatusReader(settings, options.tokenVerifier),
         adminSignIn: createAdminSignIn(settings.admin, options.adminSignIn),
+        eventQueue: createEventQueue(settings.feed, settings.managedIdentityClientId),
         tenants: tenantsOf(settings, store, options),
     };
 }

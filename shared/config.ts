@@ -34,6 +34,13 @@
  *
  * A setting the app cannot run with is a `SettingsError` whose message names the setting and the problem
  * (never a secret): logged as one line at start-up, and start-up stops (shared/http/registerRoute.ts, `npm start`).
+ *
+ * The change feed (docs/feed.md):
+ *   SCIM_FEED_TOKEN_SECRET_NAME    its token's secret in the same vault (default `scim-feed-token`; same grace and cache)
+ *   SCIM_FEED_TOKEN                its literal token, for local development only
+ *   SCIM_FEED_RETENTION_DAYS       how long events are kept (default 30)
+ *   SCIM_FEED_QUEUE                storage queue new events are pushed to (push is off when unset)
+ *   QUEUES_CONNECTION_STRING / QUEUES_ENDPOINT                       where that queue is (local / Azure)
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -49,7 +56,10 @@ export interface StorageSettings {
     endpoint?: string;
 }
 
-/** Where the SCIM bearer token comes from; shared by the function app and the admin command (`npm run token`). */
+/**
+ * Where a bearer token comes from; shared by the function app and the admin command (`npm run token`). There are
+ * two: Entra's for `/scim`, and the application's for the change feed; neither opens the other's routes.
+ */
 export interface TokenSettings {
     keyVaultUrl: string | undefined;
     secretName: string;
@@ -68,12 +78,28 @@ export interface AdminSettings {
     principalIds: string[];
 }
 
+/** The change feed's push and retention (docs/feed.md). */
+export interface FeedSettings {
+    /** Storage queue the timer forwards new events to; push is off when unset (SCIM_FEED_QUEUE). */
+    queueName?: string;
+    /** Local and tests: a connection string with a QueueEndpoint (QUEUES_CONNECTION_STRING; Azurite's queue service). */
+    queueConnectionString?: string;
+    /** Azure: the queue service endpoint, reached with the app's managed identity (QUEUES_ENDPOINT). */
+    queueEndpoint?: string;
+    /** Events older than this are removed by the timer (SCIM_FEED_RETENTION_DAYS, default 30). */
+    retentionDays: number;
+}
+
 export interface Settings {
     storage: StorageSettings;
+    /** Entra's token, for `/scim`. */
     token: TokenSettings;
     admin: AdminSettings;
     /** No request from Entra for longer than this is a warning on the status page. */
     quietPeriodMs: number;
+    /** The change feed's token, for `/changes`. */
+    feedToken: TokenSettings;
+    feed: FeedSettings;
     /** Client id of the user-assigned managed identity for Key Vault and Table Storage; undefined: system-assigned. */
     managedIdentityClientId: string | undefined;
     /**
@@ -100,6 +126,17 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_TABLE_NAME = 'scim';
 export const DEFAULT_SECRET_NAME = 'scim-token';
+export const DEFAULT_FEED_SECRET_NAME = 'scim-feed-token';
+export const DEFAULT_FEED_RETENTION_DAYS = 30;
+
+/** Which bearer token: Entra's for `/scim`, or the application's for the change feed. */
+export type TokenKind = 'scim' | 'feed';
+
+/** The setting names of each kind of token, and what log lines call it. */
+export const TOKEN_SETTING_NAMES: Record<TokenKind, { secretName: string; defaultSecretName: string; staticToken: string; label: string }> = {
+    scim: { secretName: 'SCIM_TOKEN_SECRET_NAME', defaultSecretName: DEFAULT_SECRET_NAME, staticToken: 'SCIM_TOKEN', label: 'SCIM token' },
+    feed: { secretName: 'SCIM_FEED_TOKEN_SECRET_NAME', defaultSecretName: DEFAULT_FEED_SECRET_NAME, staticToken: 'SCIM_FEED_TOKEN', label: 'Feed token' },
+};
 export const DEFAULT_GRACE_MINUTES = 60;
 export const DEFAULT_CACHE_SECONDS = 300;
 /** Entra sends nothing when nothing changed: a day of silence is worth a look, a few hours are not. */
@@ -116,6 +153,8 @@ export function readSettings(env: Environment = process.env, log: (line: string)
         token: readTokenSettings(env, log),
         admin: readAdminSettings(env),
         quietPeriodMs: (readNonNegativeNumber(env, 'SCIM_QUIET_PERIOD_MINUTES', DEFAULT_QUIET_PERIOD_MINUTES, log) || DEFAULT_QUIET_PERIOD_MINUTES) * 60_000,
+        feedToken: readTokenSettings(env, log, 'feed'),
+        feed: readFeedSettings(env, log),
         managedIdentityClientId: nonEmpty(env.AZURE_CLIENT_ID),
         oauth: readOAuthSettings(env, log),
         schemaExtensions,
@@ -158,15 +197,17 @@ export function readLocalHostSettings(env: Environment): LocalHostSettings {
     return { port: Number(env.PORT || DEFAULT_LOCAL_PORT), storageInMemory: env.SCIM_STORAGE === 'memory' };
 }
 
-/** The token settings alone (the admin command needs no storage). */
-export function readTokenSettings(env: Environment, log: (line: string) => void = () => undefined): TokenSettings {
+/** The settings of one token alone (the admin command needs no storage). */
+export function readTokenSettings(env: Environment, log: (line: string) => void = () => undefined, kind: TokenKind = 'scim'): TokenSettings {
+    const names = TOKEN_SETTING_NAMES[kind];
+    const staticToken = env[names.staticToken];
     return {
         keyVaultUrl: nonEmpty(env.KEY_VAULT_URL),
-        secretName: nonEmpty(env.SCIM_TOKEN_SECRET_NAME) ?? DEFAULT_SECRET_NAME,
+        secretName: nonEmpty(env[names.secretName]) ?? names.defaultSecretName,
         graceWindowMs: readNonNegativeNumber(env, 'SCIM_TOKEN_GRACE_MINUTES', DEFAULT_GRACE_MINUTES, log) * 60_000,
         cacheTtlMs: readNonNegativeNumber(env, 'SCIM_TOKEN_CACHE_SECONDS', DEFAULT_CACHE_SECONDS, log) * 1000,
         // Not trimmed on purpose: the token is compared exactly as configured.
-        staticToken: env.SCIM_TOKEN === '' ? undefined : env.SCIM_TOKEN,
+        staticToken: staticToken === '' ? undefined : staticToken,
     };
 }
 
@@ -177,6 +218,15 @@ function readAdminSettings(env: Environment): AdminSettings {
     if (tenantId) admin.tenantId = tenantId;
     if (clientId) admin.clientId = clientId;
     return admin;
+}
+
+function readFeedSettings(env: Environment, log: (line: string) => void): FeedSettings {
+    const feed: FeedSettings = { retentionDays: readNonNegativeNumber(env, 'SCIM_FEED_RETENTION_DAYS', DEFAULT_FEED_RETENTION_DAYS, log) || DEFAULT_FEED_RETENTION_DAYS };
+    const queueName = nonEmpty(env.SCIM_FEED_QUEUE);
+    if (queueName) feed.queueName = queueName;
+    if (env.QUEUES_CONNECTION_STRING) feed.queueConnectionString = env.QUEUES_CONNECTION_STRING;
+    else if (env.QUEUES_ENDPOINT) feed.queueEndpoint = env.QUEUES_ENDPOINT;
+    return feed;
 }
 
 export const DEFAULT_CLIENT_SECRET_NAME = 'scim-oauth-client-secret';

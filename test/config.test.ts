@@ -10,6 +10,8 @@ describe('readSettings', () => {
             token: { keyVaultUrl: undefined, secretName: 'scim-token', graceWindowMs: 3_600_000, cacheTtlMs: 300_000, staticToken: undefined },
             admin: { principalIds: [] },
             quietPeriodMs: 24 * 3_600_000,
+            feedToken: { keyVaultUrl: undefined, secretName: 'scim-feed-token', graceWindowMs: 3_600_000, cacheTtlMs: 300_000, staticToken: undefined },
+            feed: { retentionDays: 30 },
             managedIdentityClientId: undefined,
             schemaExtensions: [],
         });
@@ -35,6 +37,24 @@ describe('readSettings', () => {
         expect(readSettings({ SCIM_QUIET_PERIOD_MINUTES: 'soon' }, (line) => logged.push(line)).quietPeriodMs).toBe(24 * 3_600_000);
         expect(logged.join('\n')).toContain('SCIM_QUIET_PERIOD_MINUTES');
         expect(readSettings({ SCIM_QUIET_PERIOD_MINUTES: '0' }).quietPeriodMs).toBe(24 * 3_600_000);
+    });
+
+    it('reads the change feed\'s token, push and retention settings; the feed token follows the same vault and grace rules', () => {
+        const lines: string[] = [];
+        const settings = readSettings({
+            KEY_VAULT_URL: 'https://vault.example',
+            SCIM_TOKEN_GRACE_MINUTES: '5',
+            SCIM_FEED_TOKEN_SECRET_NAME: 'app-feed',
+            SCIM_FEED_TOKEN: 'local-feed-token',
+            SCIM_FEED_QUEUE: ' changes ',
+            QUEUES_ENDPOINT: 'https://acct.queue.core.windows.net',
+            SCIM_FEED_RETENTION_DAYS: 'a month',
+        }, (line) => lines.push(line));
+        expect(settings.feedToken).toEqual({ keyVaultUrl: 'https://vault.example', secretName: 'app-feed', graceWindowMs: 300_000, cacheTtlMs: 300_000, staticToken: 'local-feed-token' });
+        expect(settings.token.secretName).toBe('scim-token');
+        expect(settings.feed).toEqual({ queueName: 'changes', queueEndpoint: 'https://acct.queue.core.windows.net', retentionDays: 30 });
+        expect(lines.join('\n')).toContain('SCIM_FEED_RETENTION_DAYS');
+        expect(readSettings({ SCIM_FEED_RETENTION_DAYS: '7', QUEUES_CONNECTION_STRING: 'x', QUEUES_ENDPOINT: 'y' }).feed).toEqual({ retentionDays: 7, queueConnectionString: 'x' });
     });
 
     it('reads storage, the public base URL and the managed identity', () => {

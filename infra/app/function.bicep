@@ -75,6 +75,8 @@ var platformAppSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
   TABLES_ENDPOINT: storageAccount.properties.primaryEndpoints.table
   KEY_VAULT_URL: keyVaultUri
+  // Where SCIM_FEED_QUEUE lives when the change feed's push is on (docs/feed.md).
+  QUEUES_ENDPOINT: storageAccount.properties.primaryEndpoints.queue
 }
 
 // Inbound access restriction: an entry with a '/' is a CIDR range, anything else a service tag

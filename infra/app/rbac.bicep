@@ -20,6 +20,9 @@ param oauthSigningKeyName string
 @description('Name of the bearer-token secret (SCIM_TOKEN_SECRET_NAME).')
 param scimTokenSecretName string
 
+@description('Queue the change feed is pushed to; empty = push off, no assignment.')
+param feedQueueName string = ''
+
 @description('Object ids of the admins who read, rotate and revoke the token.')
 param adminPrincipalIds array = []
 
@@ -49,6 +52,8 @@ var keyVaultCryptoUserRoleId = '12338af0-0e69-4776-bea7-57ae8d297424'
 var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 // Monitoring Metrics Publisher: send telemetry to Application Insights with Entra ID auth.
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
+// Storage Queue Data Message Sender: push change feed events to the feed queue (only that queue).
+var storageQueueDataMessageSenderRoleId = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
 
 // Only while the secret does not exist: a role cannot be scoped to a secret that is not there yet, and
 // no built-in role narrower than Secrets Officer may create one. The pipeline deletes this assignment
@@ -77,6 +82,17 @@ resource oauthSigningKey 'Microsoft.KeyVault/vaults/keys@2024-11-01' existing = 
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-01' existing = {
+  parent: storageAccount
+  name: 'default'
+}
+
+// Named only when push is on: the assignment below is skipped otherwise.
+resource feedQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' existing = {
+  parent: queueService
+  name: empty(feedQueueName) ? 'none' : feedQueueName
 }
 
 resource appStorageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -124,6 +140,16 @@ resource appMonitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@
   scope: applicationInsights
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appFeedQueueMessageSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(feedQueueName)) {
+  name: guid(feedQueue.id, appPrincipalId, storageQueueDataMessageSenderRoleId)
+  scope: feedQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataMessageSenderRoleId)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -24,6 +24,9 @@ param deploymentContainerName string
 @maxLength(63)
 param scimTableName string
 
+@description('Queue the change feed is pushed to (SCIM_FEED_QUEUE); empty = push off, no queue.')
+param feedQueueName string = ''
+
 resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   name: storageAccountName
   location: location
@@ -75,6 +78,18 @@ resource scimTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-
   name: scimTableName
 }
 
+// The change feed's push target (docs/feed.md): created only when push is on.
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-01' = if (!empty(feedQueueName)) {
+  parent: storageAccount
+  name: 'default'
+}
+
+resource feedQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' = if (!empty(feedQueueName)) {
+  parent: queueService
+  name: feedQueueName
+}
+
 output storageAccountName string = storageAccount.name
 output deploymentContainerName string = deploymentContainer.name
 output scimTableName string = scimTable.name
+output feedQueueName string = feedQueueName

@@ -45,7 +45,7 @@ export interface KeyVaultTokenVerifierOptions {
     /** The clock, in milliseconds since the epoch (tests move it). */
     now?: () => number;
     log?: (line: string) => void;
-    /** What the secret is, at the start of each log line. Default `SCIM token` (the OAuth client secret reuses this class). */
+    /** What the secret is, at the start of each log line. Default `SCIM token` (the OAuth client secret and the change feed's token reuse this class). */
     label?: string;
     /**
      * While the newest version is disabled or expired: `unavailable` (default) answers 503 + Retry-After, so Entra

@@ -7,7 +7,7 @@
  */
 import type { TokenCredential } from '@azure/identity';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
-import type { Settings } from '../config';
+import { TOKEN_SETTING_NAMES, type Settings, type TokenKind } from '../config';
 import { isB64Token } from './bearerToken';
 import { KeyVaultTokenVerifier, type SecretReader } from './KeyVaultTokenVerifier';
 import { managedIdentityCredential } from './managedIdentityCredential';
@@ -32,35 +32,44 @@ export class RefuseAllTokenVerifier implements TokenVerifier {
     }
 }
 
+/**
+ * Entra's SCIM token (`kind` 'scim'), or the change feed's (`kind` 'feed': SCIM_FEED_TOKEN_SECRET_NAME /
+ * SCIM_FEED_TOKEN, docs/feed.md), by the same rules.
+ */
 export function createTokenVerifier(
-    { token: settings, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'>,
+    { token, feedToken, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'> & Partial<Pick<Settings, 'feedToken'>>,
     deps: TokenVerifierDependencies = {},
+    kind: TokenKind = 'scim',
 ): TokenVerifier {
     const log = deps.log ?? ((line: string) => console.warn(line));
+    const settings = kind === 'feed' ? feedToken : token;
+    const { label, staticToken } = TOKEN_SETTING_NAMES[kind];
+    if (settings === undefined) throw new Error(`No settings for the ${label}`);
 
     if (settings.keyVaultUrl !== undefined) {
-        if (settings.staticToken !== undefined) log('SCIM token: SCIM_TOKEN is ignored because KEY_VAULT_URL is set.');
+        if (settings.staticToken !== undefined) log(`${label}: ${staticToken} is ignored because KEY_VAULT_URL is set.`);
         const credential = deps.credential ?? managedIdentityCredential(managedIdentityClientId);
-        log(`SCIM token: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
+        log(`${label}: verified against secret '${settings.secretName}' in ${settings.keyVaultUrl}.`);
         return new KeyVaultTokenVerifier({
             secretClient: secretClientOnFirstUse(settings.keyVaultUrl, credential, deps.secretClientOptions),
             secretName: settings.secretName,
             graceWindowMs: settings.graceWindowMs,
             cacheTtlMs: settings.cacheTtlMs,
             log,
+            label,
             ...(deps.now ? { now: deps.now } : {}),
         });
     }
 
     if (settings.staticToken !== undefined) {
-        log('SCIM token: using the SCIM_TOKEN setting (local development only; use KEY_VAULT_URL in Azure).');
+        log(`${label}: using the ${staticToken} setting (local development only; use KEY_VAULT_URL in Azure).`);
         if (!isB64Token(settings.staticToken)) {
-            log('SCIM token: SCIM_TOKEN holds characters a bearer token cannot carry (RFC 6750 b64token: letters, digits, - . _ ~ + / and trailing =); no request can match it.');
+            log(`${label}: ${staticToken} holds characters a bearer token cannot carry (RFC 6750 b64token: letters, digits, - . _ ~ + / and trailing =); no request can match it.`);
         }
         return new StaticTokenVerifier(settings.staticToken);
     }
 
-    log('SCIM token: neither KEY_VAULT_URL nor SCIM_TOKEN is set; every SCIM request will be refused with 401.');
+    log(`${label}: neither KEY_VAULT_URL nor ${staticToken} is set; every ${kind === 'scim' ? 'SCIM' : 'change feed'} request will be refused with 401.`);
     return new RefuseAllTokenVerifier();
 }
 

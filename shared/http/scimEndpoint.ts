@@ -10,9 +10,11 @@ import { operationOf, type RequestActivity } from '../activity/requestActivity';
 import type { App, AppProvider } from '../app';
 import { bearerToken } from '../auth/bearerToken';
 import { describeError } from '../describeError';
+import type { ChangeFeed } from '../feed/ChangeFeed';
 import { requireWellFormedJson } from '../scim/caseFold';
 import { ScimError } from '../scim/errors';
-import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimResponse } from '../scim/request';
+import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimRequest, type ScimResponse } from '../scim/request';
+import type { ResourceStore } from '../scim/store';
 import { scimErrorOf, StoreError } from '../scim/storeErrors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
 import { errorResponse, toHttpResponse } from './responses';
@@ -36,24 +38,45 @@ export interface RouteDefinition {
 const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
+/** Who a request is for once authenticated: the resources (SCIM routes) or the change feed (feed route). */
+type Audience = 'scim' | 'feed';
+
 export function scimRoute(options: { name: string; route: string; methods: string[]; resourceType?: string; handle: ScimHandler }): RouteDefinition {
+    return endpoint(options, 'scim', async (request, store) => options.handle(request, store));
+}
+
+/**
+ * A route of the change feed (docs/feed.md): the same wrapper, but authenticated with the feed token, which
+ * opens no SCIM route (and neither Entra's Secret Token nor an OAuth access token opens a feed route). The
+ * default tenant's feed only.
+ */
+export function feedRoute(options: { name: string; route: string; methods: string[]; handle: (request: ScimRequest, feed: ChangeFeed) => Promise<ScimResponse> }): RouteDefinition {
+    return endpoint(options, 'feed', (request, _store, app) => options.handle(request, app.store.changes));
+}
+
+function endpoint(
+    options: { name: string; route: string; methods: string[]; resourceType?: string },
+    audience: Audience,
+    handle: (request: ScimRequest, store: ResourceStore, app: App) => Promise<ScimResponse>,
+): RouteDefinition {
     const allowed = new Set(options.methods);
     const handlerFor = (app: AppProvider): HttpHandler => async (request, context) => {
         const started = Date.now();
         const log: RequestLog = options.resourceType ? { resourceType: options.resourceType } : {};
         const used: { app?: App } = {};
         const { result: response, requests } = await countStorageRequests(() =>
-            respond(app, request, context, log, used, async (scimRequest, store) => {
+            respond(app, request, context, log, audience, used, async (scimRequest, store, built) => {
                 if (!allowed.has(scimRequest.method)) {
                     throw new ScimError(405, undefined, `Method ${scimRequest.method} is not supported here`, { Allow: [...allowed].join(', ') });
                 }
-                return options.handle(scimRequest, store);
+                return handle(scimRequest, store, built);
             }),
         );
         logSummary(context, request.method, log, response, requests, Date.now() - started);
-        // The default tenant's requests only: a named tenant's records would need a partition of its own and
-        // must not be created by callers who fail its token check (docs/activity.md, "Tenants").
-        if (request.params.tenant === undefined) used.app?.activity.record(activityOf(request, context, log, response));
+        // Entra's requests to the default tenant only: a named tenant's records would need a partition of its own
+        // and must not be created by callers who fail its token check (docs/activity.md, "Tenants"); the change
+        // feed's reader is not Entra, and its 401s say nothing about Entra's token.
+        if (audience === 'scim' && request.params.tenant === undefined) used.app?.activity.record(activityOf(request, context, log, response));
         return toHttpResponse(response);
     };
     return { name: options.name, route: options.route, methods: ALL_METHODS, handlerFor };
@@ -72,17 +95,25 @@ async function respond(
     request: HttpRequest,
     context: InvocationContext,
     log: RequestLog,
+    audience: Audience,
     used: { app?: App },
-    handle: ScimHandler,
+    handle: (request: ScimRequest, store: ResourceStore, app: App) => Promise<ScimResponse>,
 ): Promise<ScimResponse> {
     try {
-        const app = await appOf();
-        used.app = app;
-        const { verifier, settings, store: defaultStore, tenants } = app;
+        const built = await appOf();
+        used.app = built;
+        const { verifier, feedVerifier, settings, store: defaultStore, tenants } = built;
         // A route under /tenants/{tenant}/scim serves that tenant: its token, its partitions (shared/app.ts).
         const tenant = request.params.tenant;
         const baseUrl = tenant === undefined ? (settings.publicBaseUrl ?? scimBaseUrl(request.url)) : scimBaseUrl(settings.publicBaseUrl ?? request.url, tenant);
-        await authenticate(request, tenant === undefined ? (token) => verifier.verify(token, { scimBaseUrl: baseUrl }) : (token) => tenants.verify(tenant, token));
+        await authenticate(
+            request,
+            audience === 'feed'
+                ? (token) => feedVerifier.verify(token)
+                : tenant === undefined
+                  ? (token) => verifier.verify(token, { scimBaseUrl: baseUrl })
+                  : (token) => tenants.verify(tenant, token),
+        );
         const store = tenant === undefined ? defaultStore : tenants.store(tenant);
         const method = request.method.toUpperCase();
         const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, MAX_REQUEST_BODY_BYTES) : undefined;
@@ -94,7 +125,7 @@ async function respond(
             body,
             baseUrl,
             log,
-        }, store);
+        }, store, built);
     } catch (error) {
         if (error instanceof ScimError) return errorResponse(error);
         if (error instanceof StoreError) return errorResponse(scimErrorOf(error));

@@ -213,7 +213,7 @@ export class Resources {
     async replace(id: string, request: ScimRequest, projection: Projection, ignored: string[]): Promise<ScimResponse> {
         const { attributes, members } = this.readResourceBody(request.body, ignored);
         const stored = await this.writeWithRetry(id, request.header('if-match'), request.log, () => {
-            const change: ResourceChange = { attributes };
+            const change: ResourceChange = { kind: 'put', attributes };
             if (members) change.members = { clear: true, add: members, remove: [] };
             return change;
         });

@@ -78,6 +78,8 @@ export interface GroupMember {
 }
 
 export interface ResourceChange {
+    /** The request that makes the change (the change feed's event type: `prov:put` or `prov:patch`). Default `patch`. */
+    kind?: 'put' | 'patch';
     /** New attributes (whole, not a diff); absent when only members change. */
     attributes?: ScimResource;
     /** Group only. */

@@ -21,6 +21,8 @@ const SCIM_ERROR_OF = {
     tooMany: (error: StoreError) => ScimError.badRequest('tooMany', error.message),
     /** The change cannot be stored as given: a member that does not exist, a group in itself. */
     invalidChange: (error: StoreError) => ScimError.badRequest('invalidValue', error.message),
+    /** The change feed no longer holds the events after a cursor: retention removed them (RFC 9865 §2.1). */
+    expiredCursor: (error: StoreError) => ScimError.badRequest('expiredCursor', error.message),
     /** Storage is throttling (ServerBusy, OperationTimedOut): 429, so Entra pauses and retries only the failed requests. */
     throttled: (error: StoreError) => ScimError.throttled(error.message, error.retryAfterSeconds),
     /** Storage is down or too slow: retry after `retryAfterSeconds` (Entra does, on 503). */

@@ -5,9 +5,11 @@
  * Ordered so that a crash at any point leaves nothing a reader trips over and a retry finishes the job.
  */
 import type { TableEntity, TransactionAction } from '@azure/data-tables';
+import { deletionEvent } from '../feed/events';
 import { statusCodeOf } from '../statusCodeOf';
 import type { EntityTable } from './EntityTable';
-import { readResourceRow, resourceDeletionActions, type ResourceRow, type StoredRow } from './entities';
+import { attributesOf, readResourceRow, resourceDeletionActions, versionOfRow, type ResourceRow, type StoredRow } from './entities';
+import type { FeedLog } from './FeedLog';
 import { DELETION_MARKER_PREFIX, type Partitions, deletionMarkerRowKey, memberEdgePrefix, memberOfEdgePrefix, resourceRowKey } from './keys';
 import type { MembershipEdges } from './MembershipEdges';
 import { beingChangedConcurrently, MAX_DELETE_ATTEMPTS, versionConflict } from './storageErrors';
@@ -27,6 +29,8 @@ export class GroupDeletion {
         private readonly table: EntityTable,
         private readonly partitions: Partitions,
         private readonly edges: MembershipEdges,
+        /** The marking transaction records the group's `prov:delete` event (docs/storage.md, "Change feed"). */
+        private readonly feed: FeedLog,
         private readonly budgetMs = GROUP_DELETE_BUDGET_MS,
     ) {}
 
@@ -46,12 +50,12 @@ export class GroupDeletion {
      * nothing is deleted; a group already being deleted is gone (undefined). `expected.current` is the row as last
      * read at that version, if the caller has it (no read then).
      */
-    async delete(id: string, expected?: { etag: string; current?: StoredRow<ResourceRow> }): Promise<StoredRow<ResourceRow> | undefined> {
+    async delete(id: string, expected?: { version: string; current?: StoredRow<ResourceRow> }): Promise<StoredRow<ResourceRow> | undefined> {
         const deadline = Date.now() + this.budgetMs;
         let current = expected?.current ?? (await readResourceRow(this.table, this.partitions, 'Group', id));
         if (expected !== undefined) {
             if (!current || current.row.deleting) return undefined;
-            if (current.etag !== expected.etag) throw versionConflict();
+            if (versionOfRow(current) !== expected.version) throw versionConflict();
         }
         let markedHere = false;
         for (let attempt = 0; current && !current.row.deleting; attempt++) {
@@ -63,8 +67,9 @@ export class GroupDeletion {
                 ...resourceDeletionActions(current.row).slice(1), // its dn and ext rows
             ];
             try {
-                const [etag] = await this.table.submit(marking);
-                current = { row: { ...current.row, deleting: true }, etag: etag! };
+                const event = deletionEvent('Group', id, attributesOf(current.row));
+                const { etags } = await this.feed.append(this.partitions.groups, () => ({ actions: marking, events: [event] }));
+                current = { row: { ...current.row, deleting: true }, etag: etags[0]! };
                 markedHere = true;
             } catch (error) {
                 if (statusCodeOf(error) !== 412 && statusCodeOf(error) !== 404) throw error;
@@ -74,7 +79,7 @@ export class GroupDeletion {
         }
         if (!current) {
             // Gone already; sweep edges a crash right after an earlier finish may have left (as for users).
-            await this.edges.deleteAll(memberOfEdgePrefix(id), deadline);
+            await this.edges.deleteAll(memberOfEdgePrefix(id), deadline, cascadeOf(id));
             await this.edges.deleteAll(memberEdgePrefix(id), deadline);
             return undefined;
         }
@@ -119,7 +124,9 @@ export class GroupDeletion {
      * failed with 404.
      */
     private async finish(id: string, deadline: number): Promise<boolean> {
-        if (!(await this.edges.deleteAll(memberOfEdgePrefix(id), deadline))) return false;
+        // Its own memberships are cascades the feed records on each parent group; its members' edges are not
+        // (the group's prov:delete says they are gone).
+        if (!(await this.edges.deleteAll(memberOfEdgePrefix(id), deadline, cascadeOf(id)))) return false;
         if (!(await this.edges.deleteAll(memberEdgePrefix(id), deadline))) return false;
         const rowKeys = [resourceRowKey('Group', id), deletionMarkerRowKey(id)];
         try {
@@ -135,7 +142,7 @@ export class GroupDeletion {
             await this.edges.deleteRowsIfPresent(current ? rowKeys : [rowKeys[1]!]);
         }
         await this.edges.deleteAll(memberEdgePrefix(id));
-        await this.edges.deleteAll(memberOfEdgePrefix(id));
+        await this.edges.deleteAll(memberOfEdgePrefix(id), undefined, cascadeOf(id));
         return true;
     }
 
@@ -154,4 +161,9 @@ export class GroupDeletion {
     private deletionMarker(groupId: string): TableEntity<{ groupId: string }> {
         return { partitionKey: this.partitions.groups, rowKey: deletionMarkerRowKey(groupId), groupId };
     }
+}
+
+/** Whose deletion a cascade event names: the group's own memberships in other groups go with it. */
+function cascadeOf(groupId: string): { resourceType: 'Group'; resourceId: string } {
+    return { resourceType: 'Group', resourceId: groupId };
 }

@@ -11,11 +11,13 @@
  * read finds it, or the adder's re-read finds the member gone and removes the edge again.
  */
 import type { TransactionAction } from '@azure/data-tables';
+import type { EventDraft, EventType } from '../feed/events';
 import { StoreError } from '../scim/storeErrors';
 import type { ResourceTypeName } from '../scim/schemas';
 import type { GroupMember, MemberDelta } from '../scim/store';
 import { EntityTable, MAX_TRANSACTION_OPERATIONS, type Entity } from './EntityTable';
 import type { EdgeRow } from './entities';
+import { FEED_OPERATIONS_PER_EVENT, type FeedLog } from './FeedLog';
 import {
     type Partitions,
     memberEdgePrefix,
@@ -24,6 +26,7 @@ import {
     memberOfEdgeRowKey,
     resourceRowKey,
     reverseOfEdgeRowKey,
+    versionOfPosition,
 } from './keys';
 import { statusCodeOf } from '../statusCodeOf';
 import { inParallel } from './inParallel';
@@ -35,6 +38,11 @@ const OPTIMISTIC_REMOVE_LIMIT = 4;
 const CLEANUP_CONCURRENCY = 4;
 /** Unknown member ids a 400 names, at most. */
 export const MAX_NAMED_UNKNOWN_IDS = 10;
+/**
+ * Memberships a cascade removes per transaction: two edge rows and one event each, plus the stream head:
+ * 3 × 33 + 1 = 100 operations.
+ */
+const CASCADE_PAIRS_PER_TRANSACTION = Math.floor((MAX_TRANSACTION_OPERATIONS - 1) / 3);
 
 /** One membership change: its two operations always travel in the same transaction. */
 interface EdgePairChange {
@@ -43,18 +51,42 @@ interface EdgePairChange {
     operations: [TransactionAction, TransactionAction];
 }
 
+/** How a member change is recorded in the feed: the request's event type, and what its first event carries besides members. */
+export interface MemberChangeEvent {
+    type: EventType;
+    externalId?: string;
+    attributes?: Record<string, unknown>;
+}
+
+/** A membership to remove because its member is being deleted (the event names the member as the cause). */
+interface CascadePair {
+    groupId: string;
+    memberId: string;
+    memberType: ResourceTypeName;
+    rowKeys: string[];
+}
+
 export class MembershipEdges {
     constructor(
         private readonly table: EntityTable,
         private readonly partitions: Partitions,
+        private readonly feed: FeedLog,
     ) {}
 
     /**
-     * Applies a member delta. `head` (the group row update, maybe index rows) goes first in the first
-     * transaction, so a stale If-Match fails the change before any edge is written. Returns the group row's
-     * new ETag, or undefined when there was nothing to write and `headRequired` is false.
+     * Applies a member delta. `head(version)` (the group row update carrying that version, maybe index rows)
+     * goes first in the first transaction, so a stale If-Match fails the change before any edge is written.
+     * Every transaction records one event naming the members it added and removed; the first also carries
+     * `event.attributes` and the new version. Returns the group row's new ETag and version, or undefined when
+     * there was nothing to write and `headRequired` is false.
      */
-    async change(groupId: string, head: TransactionAction[], delta: MemberDelta, headRequired: boolean): Promise<string | undefined> {
+    async change(
+        groupId: string,
+        head: (version: string) => TransactionAction[],
+        delta: MemberDelta,
+        headRequired: boolean,
+        event: MemberChangeEvent,
+    ): Promise<{ etag: string; version: string } | undefined> {
         const toAdd = unique(delta.add);
         const adding = new Set(toAdd);
         let toRemove = unique(delta.remove).filter((id) => !adding.has(id)); // remove-then-add: an id in both stays a member
@@ -74,9 +106,9 @@ export class MembershipEdges {
             ...toRemove.map((memberId) => this.removal(groupId, memberId)),
             ...newMembers.map((memberId) => this.addition(groupId, memberId, types.get(memberId)!)),
         ];
-        const etag = await this.submitChanges(head, changes, headRequired);
+        const written = await this.submitChanges(groupId, head, changes, headRequired, event);
         if (newMembers.length > 0) await this.undoAdditionsOfVanishedMembers(groupId, types);
-        return etag;
+        return written;
     }
 
     /**
@@ -163,9 +195,26 @@ export class MembershipEdges {
      * Deletes every edge (and its reverse) whose RowKey starts with `prefix`: one pass over the range,
      * transactions of 50 pairs, a few in flight. No transaction starts after `deadline` (those in flight
      * finish). True if the pass got through the whole range, false if it stopped at the deadline.
+     *
+     * With `cascade` (the member being deleted; `prefix` is its `mo:` range) each removed membership is
+     * recorded as an event of its group naming the member as the cause, 33 memberships per transaction.
      */
-    async deleteAll(prefix: string, deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
-        for await (const page of this.table.pages(this.partitions.groups, prefix, { select: [] })) {
+    async deleteAll(prefix: string, deadline = Number.POSITIVE_INFINITY, cascade?: { resourceType: ResourceTypeName; resourceId: string }): Promise<boolean> {
+        const select = cascade ? ['groupId', 'memberId', 'memberType'] : [];
+        for await (const page of this.table.pages(this.partitions.groups, prefix, { select })) {
+            if (cascade) {
+                const pairs = page.map((edge): CascadePair => ({
+                    groupId: String(edge.groupId),
+                    memberId: String(edge.memberId),
+                    memberType: edge.memberType as ResourceTypeName,
+                    rowKeys: [String(edge.rowKey), reverseOfEdgeRowKey(String(edge.rowKey))],
+                }));
+                for (let start = 0; start < pairs.length; start += CASCADE_PAIRS_PER_TRANSACTION) {
+                    if (Date.now() >= deadline) return false;
+                    await this.removeForDeletedMember(pairs.slice(start, start + CASCADE_PAIRS_PER_TRANSACTION));
+                }
+                continue;
+            }
             const rowKeys = page.flatMap((edge) => [String(edge.rowKey), reverseOfEdgeRowKey(String(edge.rowKey))]);
             const batches: string[][] = [];
             for (let start = 0; start < rowKeys.length; start += MAX_TRANSACTION_OPERATIONS) {
@@ -244,31 +293,84 @@ export class MembershipEdges {
     }
 
     /**
-     * Submits `head` and the pair changes in transactions of ≤ 100 operations (head + 49 pairs, then 50
-     * pairs each). Removing a non-member fails its transaction with 404 at that operation's index: the
-     * pair is dropped (a remove of a non-member is a no-op) and the transaction retried.
+     * Submits `head` and the pair changes in transactions of ≤ 100 operations, each with its event and the
+     * stream head (FeedLog): head + 48 pairs, then 49 pairs each. Removing a non-member fails its transaction
+     * with 404 at that operation's index: the pair is dropped (a remove of a non-member is a no-op) and the
+     * transaction retried.
      */
-    private async submitChanges(head: TransactionAction[], changes: EdgePairChange[], headRequired: boolean): Promise<string | undefined> {
+    private async submitChanges(
+        groupId: string,
+        head: (version: string) => TransactionAction[],
+        changes: EdgePairChange[],
+        headRequired: boolean,
+        event: MemberChangeEvent,
+    ): Promise<{ etag: string; version: string } | undefined> {
         const queue = [...changes];
-        let headPending = true;
-        let groupEtag: string | undefined;
-        while (queue.length > 0 || headPending) {
-            const headOperations = headPending ? head : [];
-            const batch = queue.splice(0, Math.floor((MAX_TRANSACTION_OPERATIONS - headOperations.length) / 2));
-            if (headPending && batch.length === 0 && !headRequired) break; // nothing changes: no version bump
+        const headLength = head('').length;
+        let written: { etag: string; version: string } | undefined;
+        while (queue.length > 0 || written === undefined) {
+            const headPending = written === undefined;
+            const headOperations = headPending ? headLength : 0;
+            const batch = queue.splice(0, Math.floor((MAX_TRANSACTION_OPERATIONS - FEED_OPERATIONS_PER_EVENT - headOperations) / 2));
+            if (headPending && batch.length === 0 && !headRequired) break; // nothing changes: no version bump, no event
             try {
-                const etags = await this.table.submit([...headOperations, ...batch.flatMap((change) => change.operations)]);
-                if (headPending) groupEtag = etags[0];
-                headPending = false;
+                const { etags, firstPosition } = await this.feed.append(this.partitions.groups, (position) => {
+                    const version = versionOfPosition(position);
+                    const draft: EventDraft = { type: event.type, resourceType: 'Group', resourceId: groupId };
+                    if (event.externalId !== undefined) draft.externalId = event.externalId;
+                    if (headPending) {
+                        draft.version = version;
+                        if (event.attributes && Object.keys(event.attributes).length > 0) draft.attributes = event.attributes;
+                    }
+                    const added = batch.filter((change) => change.kind === 'add').map((change) => change.memberId);
+                    const removed = batch.filter((change) => change.kind === 'remove').map((change) => change.memberId);
+                    if (added.length > 0 || removed.length > 0) {
+                        draft.members = { ...(added.length > 0 ? { added } : {}), ...(removed.length > 0 ? { removed } : {}) };
+                    }
+                    return { actions: [...(headPending ? head(version) : []), ...batch.flatMap((change) => change.operations)], events: [draft] };
+                });
+                if (headPending) written = { etag: etags[0]!, version: versionOfPosition(firstPosition) };
             } catch (error) {
                 const failedIndex = failedOperationIndex(error);
-                const failedChange = failedIndex === undefined ? undefined : batch[Math.floor((failedIndex - headOperations.length) / 2)];
-                if (statusCodeOf(error) !== 404 || failedIndex! < headOperations.length || failedChange?.kind !== 'remove') throw error;
+                const failedChange = failedIndex === undefined ? undefined : batch[Math.floor((failedIndex - headOperations) / 2)];
+                if (statusCodeOf(error) !== 404 || failedIndex! < headOperations || failedChange?.kind !== 'remove') throw error;
                 batch.splice(batch.indexOf(failedChange), 1);
                 queue.unshift(...batch);
             }
         }
-        return groupEtag;
+        return written;
+    }
+
+    /**
+     * Removes memberships of a member being deleted, with one event per membership on its group (the cause:
+     * the member's deletion). Rows already gone are dropped and the transaction retried; a membership with
+     * neither row left records no event (whoever removed it recorded one).
+     */
+    private async removeForDeletedMember(pairs: CascadePair[]): Promise<void> {
+        let remaining = pairs.map((pair) => ({ ...pair, rowKeys: [...pair.rowKeys] }));
+        while (remaining.length > 0) {
+            const rowKeys = remaining.flatMap((pair) => pair.rowKeys);
+            try {
+                await this.feed.append(this.partitions.groups, () => ({
+                    actions: rowKeys.map((rowKey): TransactionAction => ['delete', { partitionKey: this.partitions.groups, rowKey }]),
+                    events: remaining.map((pair): EventDraft => ({
+                        type: 'prov:patch',
+                        resourceType: 'Group',
+                        resourceId: pair.groupId,
+                        members: { removed: [pair.memberId] },
+                        cause: { type: 'prov:delete', resourceType: pair.memberType, resourceId: pair.memberId },
+                    })),
+                }));
+                return;
+            } catch (error) {
+                const failedIndex = failedOperationIndex(error);
+                if (statusCodeOf(error) !== 404 || failedIndex === undefined || failedIndex >= rowKeys.length) throw error;
+                const gone = rowKeys[failedIndex]!;
+                remaining = remaining
+                    .map((pair) => ({ ...pair, rowKeys: pair.rowKeys.filter((rowKey) => rowKey !== gone) }))
+                    .filter((pair) => pair.rowKeys.length > 0);
+            }
+        }
     }
 
     /**
@@ -307,7 +409,7 @@ export class MembershipEdges {
 
     /**
      * The adder's half of the Dekker ordering: after writing edges, re-check the members and undo edges to any
-     * that vanished. For users this is also where they are flagged as members (`claimUsers`), so the flag is
+     * that vanished (recorded as removals caused by the member's deletion). For users this is also where they are flagged as members (`claimUsers`), so the flag is
      * written only for edges that were written.
      */
     private async undoAdditionsOfVanishedMembers(groupId: string, added: Map<string, ResourceTypeName>): Promise<void> {
@@ -317,7 +419,15 @@ export class MembershipEdges {
         const groups = await this.liveGroupIds(addedGroups);
         const vanished = [...addedUsers.filter((id) => !users.has(id)), ...addedGroups.filter((id) => !groups.has(id))];
         if (vanished.length === 0) return;
-        await this.deleteRowsIfPresent(vanished.flatMap((id) => [memberEdgeRowKey(groupId, id), memberOfEdgeRowKey(id, groupId)]));
+        const pairs = vanished.map((memberId): CascadePair => ({
+            groupId,
+            memberId,
+            memberType: added.get(memberId) ?? 'User',
+            rowKeys: [memberEdgeRowKey(groupId, memberId), memberOfEdgeRowKey(memberId, groupId)],
+        }));
+        for (let start = 0; start < pairs.length; start += CASCADE_PAIRS_PER_TRANSACTION) {
+            await this.removeForDeletedMember(pairs.slice(start, start + CASCADE_PAIRS_PER_TRANSACTION));
+        }
     }
 
     // ---- reading

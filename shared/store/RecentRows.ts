@@ -4,7 +4,7 @@
  * storage answers 412.
  */
 import type { ResourceTypeName } from '../scim/schemas';
-import type { ResourceRow, StoredRow } from './entities';
+import { versionOfRow, type ResourceRow, type StoredRow } from './entities';
 import { resourceRowKey } from './keys';
 
 /** Rows remembered for conditional updates without a read. */
@@ -27,13 +27,13 @@ export class RecentRows {
     }
 
     /**
-     * The row last remembered for `id`: with `etag`, only if it is that version (the write's If-Match then
-     * guards it); without, only for a members-only change and only if it is recent.
+     * The row last remembered for `id`: with `version`, only if it is that version (the write's If-Match on its
+     * ETag then guards it); without, only for a members-only change and only if it is recent.
      */
-    recall(resourceType: ResourceTypeName, id: string, etag: string | undefined, membersOnly: boolean): StoredRow<ResourceRow> | undefined {
+    recall(resourceType: ResourceTypeName, id: string, version: string | undefined, membersOnly: boolean): StoredRow<ResourceRow> | undefined {
         const recent = this.rows.get(resourceRowKey(resourceType, id));
         if (!recent) return undefined;
-        if (etag !== undefined) return recent.stored.etag === etag ? recent.stored : undefined;
+        if (version !== undefined) return versionOfRow(recent.stored) === version ? recent.stored : undefined;
         return membersOnly && Date.now() - recent.at <= RECENT_ROW_FOR_MEMBERS_MS ? recent.stored : undefined;
     }
 

@@ -6,11 +6,14 @@
  *   users   u:<id>  un:<userName key>  ext:<externalId key>:<id>
  *   groups  g:<id>  dn:<displayName key>  ext:<externalId key>:<id>  m:<group>:<member>  mo:<member>:<group>
  *           del:<id> (a group delete whose edge cleanup is pending)
+ *   both    ix:<index>:<key>:<id>  ixstate:<index> (equality indexes)  ev:<position>  feed:head  feed:pushed (change feed)
  * A resource and its index rows share a partition, so create, rename and delete are each one
  * entity-group transaction (atomic), and a uniqueness clash is the 409 of inserting the `un`/`dn` row.
  * Users and groups go through the same code; membership edges (MembershipEdges.ts) are the group part.
  *
- * Versions are the resource row's ETag, encoded (keys.ts), so a conditional write is a plain If-Match.
+ * Versions are stored in the row (keys.ts `versionOfPosition`): the position of the change feed event written in
+ * the same transaction, so the event carries the version; a conditional write compares it and writes with
+ * If-Match on the ETag of the row it compared. Every change's transaction writes its event (FeedLog.ts).
  *
  * Equality indexes (attributeIndexes.ts) beyond the built-in name and externalId rows are `ix:` rows in
  * the same partition, written in the same transactions; the resource row lists them (`indexKeys`), and
@@ -27,6 +30,7 @@
  * `sweepDeletedGroups` and `existingIds`.
  */
 import type { TransactionAction } from '@azure/data-tables';
+import { changedAttributes, eventTypeOf, externalIdOf, type EventDraft } from '../feed/events';
 import { StoreError } from '../scim/storeErrors';
 import type { IndexLookup } from '../scim/queryPlan';
 import type { ResourceTypeName } from '../scim/schemas';
@@ -39,15 +43,18 @@ import {
     readResourceRow,
     resourceRowOf,
     toStoredResource,
+    versionOfRow,
     type ResourceRow,
     type StoredRow,
 } from './entities';
+import { FeedLog } from './FeedLog';
+import { FeedReader } from './FeedReader';
 import { GROUP_DELETE_BUDGET_MS, GroupDeletion } from './GroupDeletion';
 import { IndexStates } from './IndexStates';
 import {
-    etagOfVersion,
     externalIdRowPrefix,
     indexRowPrefix,
+    isVersion,
     DEFAULT_PARTITIONS,
     partitionOf,
     type Partitions,
@@ -55,16 +62,23 @@ import {
     resourceRowPrefix,
     uniqueAttributeOf,
     uniqueNameRowKey,
+    versionOfPosition,
 } from './keys';
-import { MembershipEdges } from './MembershipEdges';
+import { MembershipEdges, type MemberChangeEvent } from './MembershipEdges';
 import { RecentRows } from './RecentRows';
 import { TenantRegistry } from './TenantRegistry';
 import { UserDeletion } from './UserDeletion';
 import { statusCodeOf } from '../statusCodeOf';
 import { asStoreError, failedOperationIndex, versionConflict } from './storageErrors';
+import { TableChangeFeed } from './TableChangeFeed';
 
 export type TableResourceStoreOptions = TableOptions;
 
+/**
+ * Writes of an unchanged version whose row's ETag moved meanwhile (a first group membership flags a user, an
+ * index rebuild covers the row) before giving up.
+ */
+const MAX_UPDATE_ATTEMPTS = 3;
 /**
  * The most resources one filter's index lookups may name (the union of all of them): each costs a point
  * read, so more is refused with 400 tooMany rather than read. A page of index rows holds 1,000.
@@ -86,6 +100,10 @@ export class TableResourceStore implements ResourceStore {
     private readonly edges: MembershipEdges;
     private readonly userDeletion: UserDeletion;
     private readonly groupDeletion: GroupDeletion;
+    /** The change feed's write side: every change's events go into its transactions (docs/storage.md, "Change feed"). */
+    private readonly feed: FeedLog;
+    /** The change feed written by this store: the `/changes` route and the MaintainChangeFeed timer read it. */
+    readonly changes: TableChangeFeed;
     /** Recently read or written resource rows, to skip the read of a conditional update. */
     private readonly recentRows = new RecentRows();
     private readonly indexStates: IndexStates;
@@ -99,10 +117,12 @@ export class TableResourceStore implements ResourceStore {
         /** Whose resources this store holds: the default tenant's partitions unless `forTenant` chose others. */
         readonly partitions: Partitions = DEFAULT_PARTITIONS,
     ) {
-        this.edges = new MembershipEdges(table, partitions);
-        this.userDeletion = new UserDeletion(table, partitions, this.edges);
-        this.groupDeletion = new GroupDeletion(table, partitions, this.edges, groupDeleteBudgetMs);
+        this.feed = new FeedLog(table);
+        this.edges = new MembershipEdges(table, partitions, this.feed);
+        this.userDeletion = new UserDeletion(table, partitions, this.edges, this.feed);
+        this.groupDeletion = new GroupDeletion(table, partitions, this.edges, this.feed, groupDeleteBudgetMs);
         this.indexStates = new IndexStates(table, indexConfiguration, partitions);
+        this.changes = new TableChangeFeed(table, partitions, new FeedReader(table, partitions, this.feed), () => this.prepare());
     }
 
     /**
@@ -117,23 +137,29 @@ export class TableResourceStore implements ResourceStore {
         return this.guarded(async () => {
             const rows = buildResourceRows(resourceType, id, attributes, this.partitions, { created: now, lastModified: now }, { indexes: this.indexConfiguration[resourceType] });
             if (resourceType === 'Group' && members && members.length > 0) await this.requireExisting(members);
-            const actions: TransactionAction[] = [['create', rows.resource], ['create', rows.uniqueName]];
-            if (rows.externalId) actions.push(['create', rows.externalId]);
-            // Upserts: keyed by the id, so nothing but a leftover of this very resource can be there already.
-            actions.push(...rows.indexRows.map((row): TransactionAction => ['upsert', row, 'Replace']));
-            let etags: string[];
+            const externalId = externalIdOf(attributes);
+            let written: { etags: string[]; firstPosition: number };
             try {
-                etags = await this.table.submit(actions);
+                written = await this.feed.append(rows.resource.partitionKey, (position) => {
+                    const version = versionOfPosition(position);
+                    const actions: TransactionAction[] = [['create', { ...rows.resource, version }], ['create', rows.uniqueName]];
+                    if (rows.externalId) actions.push(['create', rows.externalId]);
+                    // Upserts: keyed by the id, so nothing but a leftover of this very resource can be there already.
+                    actions.push(...rows.indexRows.map((row): TransactionAction => ['upsert', row, 'Replace']));
+                    const event: EventDraft = { type: 'prov:create', resourceType, resourceId: id, ...(externalId === undefined ? {} : { externalId }), version, attributes: changedAttributes({}, attributes) };
+                    return { actions, events: [event] };
+                });
             } catch (error) {
                 if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, failedOperationIndex(error));
                 throw error;
             }
-            let stored: StoredRow<ResourceRow> = { row: rows.resource, etag: etags[0]! };
+            let stored: StoredRow<ResourceRow> = { row: { ...rows.resource, version: versionOfPosition(written.firstPosition) }, etag: written.etags[0]! };
             if (resourceType === 'Group' && members && members.length > 0) {
                 // Entra creates groups empty and adds members by PATCH (docs/entra-protocol.md §6), so members at
                 // create take the ordinary add path rather than widening the create transaction.
-                const etag = await this.edges.change(id, [this.versionBump(stored.row, now)], { clear: false, add: members, remove: [] }, true);
-                stored = { row: { ...stored.row, lastModified: now }, etag: etag! };
+                const event: MemberChangeEvent = { type: 'prov:patch', ...(externalId === undefined ? {} : { externalId }) };
+                const added = await this.edges.change(id, (version) => [this.versionBump(stored.row, now, version)], { clear: false, add: members, remove: [] }, true, event);
+                stored = { row: { ...stored.row, lastModified: now, version: added!.version }, etag: added!.etag };
             }
             return this.remember(resourceType, stored, attributes);
         });
@@ -202,81 +228,102 @@ export class TableResourceStore implements ResourceStore {
     }
 
     /**
-     * Attribute changes replace the resource row with If-Match (the version read, or `expectedVersion`)
-     * and move index rows in the same transaction. Member changes go through MembershipEdges with the group
-     * row update at the head of the first transaction: Replace for attribute changes, otherwise Merge of
-     * `lastModified` — with If-Match only when `expectedVersion` is given.
+     * Checks `expectedVersion` against the row (recalled or read) and writes the change with If-Match on that
+     * row's ETag (`writeChange`). Without `expectedVersion`, a members-only change is written unconditionally.
      */
     async update(resourceType: ResourceTypeName, id: string, change: ResourceChange, now: string, expectedVersion?: string): Promise<StoredResource> {
         return this.guarded(async () => {
             if (change.members && resourceType !== 'Group') throw new StoreError('invalidChange', 'Only groups have members');
-            let expectedEtag: string | undefined;
-            if (expectedVersion !== undefined) {
-                expectedEtag = etagOfVersion(expectedVersion);
-                if (expectedEtag === undefined) throw versionConflict();
-            }
+            if (expectedVersion !== undefined && !isVersion(expectedVersion)) throw versionConflict();
             const membersOnly = change.attributes === undefined && change.members !== undefined;
-            const current = this.recentRows.recall(resourceType, id, expectedEtag, membersOnly) ?? (await this.readResource(resourceType, id));
-            if (!current) throw new StoreError('notFound', 'Resource not found');
-            if (expectedEtag !== undefined && current.etag !== expectedEtag) throw versionConflict();
-
-            let head: TransactionAction[];
-            let updated: ResourceRow;
-            if (change.attributes) {
-                const rows = buildResourceRows(resourceType, id, change.attributes, this.partitions, { created: current.row.created, lastModified: now }, {
-                    ...(current.row.hasMemberships ? { hasMemberships: true } : {}),
-                    indexes: this.indexConfiguration[resourceType],
-                });
-                updated = rows.resource;
-                head = [['update', rows.resource, 'Replace', { etag: current.etag }]];
-                if (rows.uniqueName.rowKey !== current.row.uniqueNameKey) {
-                    head.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.uniqueNameKey }], ['create', rows.uniqueName]);
+            for (let attempt = 1; ; attempt++) {
+                const current = (attempt === 1 ? this.recentRows.recall(resourceType, id, expectedVersion, membersOnly) : undefined) ?? (await this.readResource(resourceType, id));
+                if (!current) throw new StoreError('notFound', 'Resource not found');
+                if (expectedVersion !== undefined && versionOfRow(current) !== expectedVersion) throw versionConflict();
+                const ifMatch = expectedVersion === undefined ? undefined : current.etag;
+                try {
+                    return await this.writeChange(resourceType, id, current, change, now, ifMatch);
+                } catch (error) {
+                    if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
+                    // 412 on the row itself: it changed since it was read. Still the version the caller expects? Then
+                    // only its ETag moved (a first membership flagged a user, an index rebuild covered it): read it again and retry.
+                    const rowChanged = statusCodeOf(error) === 412 && failedOperationIndex(error) === 0;
+                    if (!rowChanged || expectedVersion === undefined || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
+                    this.recentRows.forget(resourceType, id);
                 }
-                if (rows.externalId?.rowKey !== current.row.externalIdKey) {
-                    if (current.row.externalIdKey) head.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.externalIdKey }]);
-                    if (rows.externalId) head.push(['create', rows.externalId]);
-                }
-                // Generic index rows: the old ones the row lists (of any index, configured or not any more) go,
-                // the new ones come, the unchanged ones stay — all in this transaction.
-                const oldKeys = new Set(indexRowKeysOf(current.row));
-                const newKeys = new Set(rows.indexRows.map((row) => row.rowKey));
-                for (const rowKey of oldKeys) if (!newKeys.has(rowKey)) head.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey }]);
-                for (const row of rows.indexRows) if (!oldKeys.has(row.rowKey)) head.push(['upsert', row, 'Replace']);
-            } else if (change.members) {
-                updated = { ...current.row, lastModified: now };
-                head = [this.versionBump(current.row, now, expectedEtag)];
-            } else {
-                return this.remember(resourceType, current);
             }
-
-            let etag: string | undefined;
-            try {
-                etag = change.members
-                    ? await this.edges.change(id, head, change.members, change.attributes !== undefined)
-                    : (await this.table.submit(head))[0];
-            } catch (error) {
-                if (statusCodeOf(error) === 409) throw this.uniquenessError(resourceType, undefined);
-                throw error;
-            }
-            if (etag === undefined) return this.remember(resourceType, current); // a members-only change that changed nothing
-            return this.remember(resourceType, { row: updated, etag }, change.attributes);
         });
+    }
+
+    /**
+     * Attribute changes replace the resource row (with `ifMatch`) and move index rows in the same transaction.
+     * Member changes go through MembershipEdges with the group row update at the head of the first transaction:
+     * Replace for attribute changes, otherwise Merge of `lastModified` and the version. Every transaction
+     * carries its event (FeedLog).
+     */
+    private async writeChange(resourceType: ResourceTypeName, id: string, current: StoredRow<ResourceRow>, change: ResourceChange, now: string, ifMatch: string | undefined): Promise<StoredResource> {
+        const before = attributesOf(current.row);
+        const after = change.attributes ?? before;
+        const externalId = externalIdOf(after);
+        const event: MemberChangeEvent = { type: eventTypeOf(change.kind ?? 'patch', before, after), ...(externalId === undefined ? {} : { externalId }) };
+        let head: (version: string) => TransactionAction[];
+        let updated: ResourceRow;
+        if (change.attributes) {
+            const rows = buildResourceRows(resourceType, id, change.attributes, this.partitions, { created: current.row.created, lastModified: now }, {
+                ...(current.row.hasMemberships ? { hasMemberships: true } : {}),
+                indexes: this.indexConfiguration[resourceType],
+            });
+            updated = rows.resource;
+            event.attributes = changedAttributes(before, change.attributes);
+            const indexMoves: TransactionAction[] = [];
+            if (rows.uniqueName.rowKey !== current.row.uniqueNameKey) {
+                indexMoves.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.uniqueNameKey }], ['create', rows.uniqueName]);
+            }
+            if (rows.externalId?.rowKey !== current.row.externalIdKey) {
+                if (current.row.externalIdKey) indexMoves.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey: current.row.externalIdKey }]);
+                if (rows.externalId) indexMoves.push(['create', rows.externalId]);
+            }
+            // Generic index rows: the old ones the row lists (of any index, configured or not any more) go,
+            // the new ones come, the unchanged ones stay — all in this transaction.
+            const oldKeys = new Set(indexRowKeysOf(current.row));
+            const newKeys = new Set(rows.indexRows.map((row) => row.rowKey));
+            for (const rowKey of oldKeys) if (!newKeys.has(rowKey)) indexMoves.push(['delete', { partitionKey: rows.resource.partitionKey, rowKey }]);
+            for (const row of rows.indexRows) if (!oldKeys.has(row.rowKey)) indexMoves.push(['upsert', row, 'Replace']);
+            head = (version) => [['update', { ...rows.resource, version }, 'Replace', { etag: ifMatch ?? current.etag }], ...indexMoves];
+        } else if (change.members) {
+            updated = { ...current.row, lastModified: now };
+            head = (version) => [this.versionBump(current.row, now, version, ifMatch)];
+        } else {
+            return this.remember(resourceType, current);
+        }
+
+        let written: { etag: string; version: string } | undefined;
+        if (change.members) {
+            written = await this.edges.change(id, head, change.members, change.attributes !== undefined, event);
+        } else {
+            const { etags, firstPosition } = await this.feed.append(current.row.partitionKey, (position) => {
+                const version = versionOfPosition(position);
+                return { actions: head(version), events: [{ ...event, resourceType, resourceId: id, version }] };
+            });
+            written = { etag: etags[0]!, version: versionOfPosition(firstPosition) };
+        }
+        if (written === undefined) return this.remember(resourceType, current); // a members-only change that changed nothing
+        return this.remember(resourceType, { row: { ...updated, version: written.version }, etag: written.etag }, change.attributes);
     }
 
     async delete(resourceType: ResourceTypeName, id: string, expectedVersion?: string): Promise<StoredResource | undefined> {
         return this.guarded(async () => {
-            let expected: { etag: string; current?: StoredRow<ResourceRow> } | undefined;
+            let expected: { version: string; current?: StoredRow<ResourceRow> } | undefined;
             if (expectedVersion !== undefined) {
-                const etag = etagOfVersion(expectedVersion);
-                if (etag === undefined) throw versionConflict();
-                const current = this.recentRows.recall(resourceType, id, etag, false);
-                expected = current ? { etag, current } : { etag };
+                if (!isVersion(expectedVersion)) throw versionConflict();
+                const current = this.recentRows.recall(resourceType, id, expectedVersion, false);
+                expected = current ? { version: expectedVersion, current } : { version: expectedVersion };
             }
             this.recentRows.forget(resourceType, id);
             const deleted =
                 resourceType === 'Group' ? await this.groupDeletion.delete(id, expected)
                     : expected === undefined ? await this.userDeletion.delete(id)
-                        : await this.userDeletion.deleteAtVersion(id, expected.etag, expected.current);
+                        : await this.userDeletion.deleteAtVersion(id, expected.version, expected.current);
             return deleted && toStoredResource(resourceType, deleted);
         });
     }
@@ -426,8 +473,8 @@ export class TableResourceStore implements ResourceStore {
     }
 
     /** The group row update that makes a members-only change visible as a new version. */
-    private versionBump(row: ResourceRow, now: string, expectedEtag?: string): TransactionAction {
-        const bump = { partitionKey: row.partitionKey, rowKey: row.rowKey, lastModified: now };
+    private versionBump(row: ResourceRow, now: string, version: string, expectedEtag?: string): TransactionAction {
+        const bump = { partitionKey: row.partitionKey, rowKey: row.rowKey, lastModified: now, version };
         return expectedEtag === undefined ? ['update', bump, 'Merge'] : ['update', bump, 'Merge', { etag: expectedEtag }];
     }
 
@@ -446,14 +493,19 @@ export class TableResourceStore implements ResourceStore {
     }
 
     /**
-     * The one-time work before a store's first operation: the table exists and the index state rows this
-     * app's configuration implies are written (IndexStates.ts) — before the first write, so a new table's
-     * indexes start out complete. A failure is forgotten so the next operation tries again.
+     * The one-time work before a store's first operation: the table exists, the index state rows this app's
+     * configuration implies are written (IndexStates.ts) — before the first write, so a new table's indexes
+     * start out complete — and this store knows both feed streams' heads (FeedLog.ts), so a write costs no
+     * read of them. A failure is forgotten so the next operation tries again.
      */
     private prepare(): Promise<void> {
         this.prepared ??= (async () => {
             await this.table.ensureExists();
-            await this.indexStates.declare(new Date().toISOString());
+            await Promise.all([
+                this.indexStates.declare(new Date().toISOString()),
+                this.feed.head(this.partitions.users),
+                this.feed.head(this.partitions.groups),
+            ]);
         })().catch((error: unknown) => {
             this.prepared = undefined;
             throw error;
@@ -471,7 +523,7 @@ export class TableResourceStore implements ResourceStore {
         }
     }
 
-    /** As `guarded`, for work on the rows as such (a tenant's removal): the table only, no index state rows written. */
+    /** As `guarded`, for work on the rows as such (a tenant's removal): the table only, no index state or feed head rows written. */
     private async guardedRows<T>(work: () => Promise<T>): Promise<T> {
         try {
             await this.table.ensureExists();

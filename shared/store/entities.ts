@@ -27,7 +27,8 @@ const CHUNK_LENGTH = 30_000;
 /**
  * Generic index rows a resource may have in all, so that replacing every one of them still fits an
  * entity-group transaction of 100 operations: resource row + 40 deletes + 40 inserts + the built-in
- * name and externalId moves (4), leaving room for rows other features add to the same transaction.
+ * name and externalId moves (4) = 85, plus the change feed's head update and event row (FeedLog.ts,
+ * `FEED_OPERATIONS_PER_EVENT`) = 87; a member change fills the rest of its first transaction with edges.
  */
 export const MAX_INDEX_ROWS_PER_RESOURCE = 40;
 export const MAX_ATTRIBUTES_JSON_LENGTH = 450_000;
@@ -51,6 +52,11 @@ export type ResourceRow = {
     hasMemberships?: boolean;
     /** Deletion has begun (a group, or a user deleted with If-Match); readers treat the resource as gone. */
     deleting?: boolean;
+    /**
+     * The SCIM version, set by every write that changes the resource (keys.ts `versionOfPosition`); rows
+     * written before the change feed have none and use their ETag's.
+     */
+    version?: string;
     /**
      * The generic index rows of this resource (docs/storage.md, "Equality indexes"), as JSON
      * `{"<index path>": ["ix:…", …]}`: an entry per index the writer maintained, empty when the resource has
@@ -171,22 +177,35 @@ export function indexRowKeysOf(row: object): string[] {
 }
 
 function chunkAttributes(attributes: ScimResource): { attributesChunks: number } & Record<`attributes${number}`, string> {
-    // U+2028/U+2029 are written as JSON escapes (same value after parsing): Azurite's transaction parser
-    // fails a batch holding them raw with 500 "Transaction Failed", which became a 503 retried forever.
-    const json = JSON.stringify(attributes).replace(/[\u2028\u2029]/g, (separator) => `\\u${separator.charCodeAt(0).toString(16)}`);
+    const json = jsonForStorage(attributes);
     if (json.length > MAX_ATTRIBUTES_JSON_LENGTH) {
         throw new StoreError('tooLarge', 'The resource is too large to store');
     }
     const chunks: Record<`attributes${number}`, string> = {};
-    let count = 0;
-    for (let start = 0; start < json.length || count === 0; count++) {
+    const parts = jsonChunks(json);
+    parts.forEach((part, index) => (chunks[`attributes${index}`] = part));
+    return { attributesChunks: parts.length, ...chunks };
+}
+
+/**
+ * JSON as the table stores it. U+2028/U+2029 are written as JSON escapes (same value after parsing): Azurite's
+ * transaction parser fails a batch holding them raw with 500 "Transaction Failed", which became a 503 retried forever.
+ */
+export function jsonForStorage(value: unknown): string {
+    return JSON.stringify(value).replace(/[\u2028\u2029]/g, (separator) => `\\u${separator.charCodeAt(0).toString(16)}`);
+}
+
+/** Splits JSON text into string properties of at most 30,000 UTF-16 units, never inside a surrogate pair; at least one. */
+export function jsonChunks(json: string): string[] {
+    const chunks: string[] = [];
+    for (let start = 0; start < json.length || chunks.length === 0; ) {
         let end = Math.min(start + CHUNK_LENGTH, json.length);
         // Never split a surrogate pair: a lone surrogate is not valid UTF-16 text for the service.
         if (end < json.length && isHighSurrogate(json.charCodeAt(end - 1))) end--;
-        chunks[`attributes${count}`] = json.slice(start, end);
+        chunks.push(json.slice(start, end));
         start = end;
     }
-    return { attributesChunks: count, ...chunks };
+    return chunks;
 }
 
 function isHighSurrogate(code: number): boolean {
@@ -212,8 +231,13 @@ export function toStoredResource(resourceType: ResourceTypeName, stored: StoredR
         attributes,
         created: stored.row.created,
         lastModified: stored.row.lastModified,
-        version: versionOfEtag(stored.etag),
+        version: versionOfRow(stored),
     };
+}
+
+/** The SCIM version of a resource row: the one it stores, else (a row older than the change feed) its ETag's. */
+export function versionOfRow(stored: StoredRow<ResourceRow>): string {
+    return stored.row.version ?? versionOfEtag(stored.etag);
 }
 
 /** Reads a resource row out of an SDK entity (which also carries `etag` and `timestamp`). */

@@ -232,3 +232,45 @@ export function activityFailureRowKey(atMs: number, instanceId: string, index: n
 export function activityFailuresOlderThan(atMs: number): string {
     return `${ACTIVITY_FAILURE_PREFIX}${String(REVERSED_TIME_BASE - atMs).padStart(15, '0')}`;
 }
+
+// ---- Change feed (docs/storage.md, "Change feed"). Each partition is one stream of events: an event row
+// lives in the partition of the row it describes, so it is written in that row's transaction.
+
+/** The head of a partition's stream: the position of its last event, bumped with If-Match by every event-writing transaction. */
+export const FEED_HEAD_ROW_KEY = 'feed:head';
+/** `ev:<position>`, zero-padded so that RowKey order is position order. */
+export const EVENT_ROW_PREFIX = 'ev:';
+const POSITION_DIGITS = 15;
+
+export function eventRowKey(position: number): string {
+    return EVENT_ROW_PREFIX + String(position).padStart(POSITION_DIGITS, '0');
+}
+
+/** The position of an `ev:` RowKey, or undefined if it is not one. */
+export function positionOfEventRowKey(rowKey: string): number | undefined {
+    if (!rowKey.startsWith(EVENT_ROW_PREFIX)) return undefined;
+    const digits = rowKey.slice(EVENT_ROW_PREFIX.length);
+    return /^\d+$/.test(digits) ? Number(digits) : undefined;
+}
+
+/** Push to a queue (optional): where the forwarder got to, one row per stream in that stream's partition. */
+export const FEED_PUSH_CHECKPOINT_ROW_KEY = 'feed:pushed';
+
+/** The partition a feed stream lives in (streams are named in cursors; partitions, per tenant, are storage's business). */
+export function partitionOfStream(stream: 'users' | 'groups', partitions: Partitions): string {
+    return stream === 'users' ? partitions.users : partitions.groups;
+}
+
+/**
+ * The version of a resource written by the transaction that recorded event `position` of its partition's
+ * stream. Stored in the row (property `version`), so the event, written in the same transaction, can carry
+ * it: an ETag exists only after the commit. Positions only grow, so a version is never reused.
+ */
+export function versionOfPosition(position: number): string {
+    return `W/"${position.toString(36)}"`;
+}
+
+/** Whether text can be a version of ours (a position's, or a row's ETag before the feed); anything else is stale without a read. */
+export function isVersion(text: string): boolean {
+    return /^W\/"[0-9a-z]+"$/.test(text) || etagOfVersion(text) !== undefined;
+}

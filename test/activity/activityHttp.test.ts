@@ -2,7 +2,8 @@
  * The activity records through the real HTTP app (docs/activity.md): counting adds no storage request to any
  * SCIM request, a background flush does not show up in a request's count, the totals follow committed
  * creates, deletes, disables and enables, the status page costs the same few storage requests whatever the
- * tenant's size, and nothing personal reaches the activity rows.
+ * tenant's size, nothing personal reaches the activity rows, and the activity records and the change feed stay
+ * apart (a flush is no SCIM change; the feed reader is not Entra).
  */
 import { TableClient, odata } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +106,44 @@ describe('the totals', () => {
         const fresh = await summary();
         expect(fresh.totals).toMatchObject(expected);
         expect(fresh.last7Days).toEqual(now.last7Days);
+    });
+});
+
+describe('the activity records and the change feed', () => {
+    async function changes(cursor: string, token = server.feedToken): Promise<{ status: number; body: { events: { type: string; resourceId: string }[]; nextCursor: string } }> {
+        const reply = await fetch(`${server.origin}/changes?cursor=${encodeURIComponent(cursor)}&count=1000`, { headers: { Authorization: `Bearer ${token}` } });
+        return { status: reply.status, body: (await reply.json()) as never };
+    }
+
+    /** The cursor after the newest event. */
+    async function endOfFeed(): Promise<string> {
+        let cursor = '';
+        for (let page = 0; page < 100; page++) {
+            const { status, body } = await changes(cursor);
+            expect(status).toBe(200);
+            cursor = body.nextCursor;
+            if (body.events.length === 0) return cursor;
+        }
+        throw new Error('the feed did not end');
+    }
+
+    it('stay apart: a flush writes no feed event, and the feed reader\'s requests are not counted as Entra\'s', async () => {
+        const recorder = () => server.currentApp().activity;
+        await recorder().flush();
+        const cursor = await endOfFeed();
+        const created = await server.request('POST', '/Users', userBody('dora.activity@feed.example'));
+        expect(created.status).toBe(201);
+        expect((await changes(cursor)).status).toBe(200);
+        expect((await changes(cursor, 'not-the-feed-token')).status).toBe(401);
+
+        // Only the POST is Entra's activity: no /changes request, and no 401 warning from the feed reader's.
+        const hours = [...recorder().unflushed().hours.values()];
+        expect(hours.reduce((sum, hour) => sum + hour.requests, 0)).toBe(1);
+        expect(hours.map((hour) => hour.lastStatus)).toEqual([201]);
+
+        await recorder().flush();
+        const { body } = await changes(cursor);
+        expect(body.events.map((event) => [event.type, event.resourceId])).toEqual([['prov:create', created.body.id]]);
     });
 });
 

@@ -142,8 +142,9 @@ describe('npm run tenant -- remove', () => {
         }
         const other = defaultStore().withPartitions(partitionsOf('contoso'));
         await other.create('User', 'u-0', { schemas: [USER_SCHEMA], userName: 'u0@bulk.example' }, now);
-        // u: row + un: row each, and the tenant's 3 index state rows (the default generic User indexes, IndexStates.ts).
-        expect(await store.countRows()).toBe(63);
+        // u: row + un: row + the change feed's event each, the tenant's two stream heads (docs/storage.md, "Change
+        // feed") and its 3 index state rows (the default generic User indexes, IndexStates.ts).
+        expect(await store.countRows()).toBe(30 * 3 + 2 + 3);
 
         // Interrupted after one small batch: the tenant is marked `removing`, its token refused, its rows partly gone.
         const registry = defaultStore().tenantRegistry();
@@ -156,8 +157,8 @@ describe('npm run tenant -- remove', () => {
         const { code, out } = await run(['remove', 'bulk-co'], {}, { progress: (line) => progress.push(line) });
         expect(code).toBe(0);
         expect(out).toEqual(["Tenant 'bulk-co' removed."]);
-        expect(progress[0]).toBe('Removing bulk-co [--------------------] 0% (0/38 rows)');
-        expect(progress.at(-1)).toBe('Removing bulk-co [####################] 100% (38/38 rows)');
+        expect(progress[0]).toBe('Removing bulk-co [--------------------] 0% (0/70 rows)');
+        expect(progress.at(-1)).toBe('Removing bulk-co [####################] 100% (70/70 rows)');
         expect(await store.countRows()).toBe(0);
         expect(await registry.get('bulk-co')).toBeUndefined();
         expect(await other.get('User', 'u-0')).toBeDefined(); // another tenant's same id is untouched
@@ -169,10 +170,10 @@ describe('npm run tenant -- remove', () => {
         const store = defaultStore().withPartitions(partitionsOf('steps-co'));
         for (let index = 0; index < 3; index++) await store.create('Group', `g-${index}`, { schemas: [], displayName: `G${index}` }, new Date().toISOString());
         const lines: string[] = [];
-        // g: row + dn: row each, and the tenant's 3 index state rows.
-        expect(await removeTenant(defaultStore(), record, (line) => lines.push(line))).toBe(9);
-        // One step per partition page: the users partition (its state rows), then the groups partition.
-        expect(lines).toEqual([progressBar('steps-co', 0, 9), progressBar('steps-co', 3, 9), progressBar('steps-co', 9, 9)]);
+        // g: + dn: + the change feed's event per group, the two stream heads and the tenant's 3 index state rows.
+        expect(await removeTenant(defaultStore(), record, (line) => lines.push(line))).toBe(3 * 3 + 2 + 3);
+        // One step per partition page: the users partition (its head and state rows), then the groups partition.
+        expect(lines).toEqual([progressBar('steps-co', 0, 14), progressBar('steps-co', 4, 14), progressBar('steps-co', 14, 14)]);
     });
 
     it('draws the progress bar', () => {

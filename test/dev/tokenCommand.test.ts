@@ -3,11 +3,13 @@
  * line is run through `runTokenCommand` with the stub's client in place of the admin's credential.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTokenVerifier } from '../../shared/auth/createTokenVerifier';
 import { KeyVaultTokenVerifier } from '../../shared/auth/KeyVaultTokenVerifier';
+import { readSettings } from '../../shared/config';
 import { generateToken } from '../../dev/generateToken';
 import { rotateToken, runTokenCommand } from '../../dev/tokenCommand';
 import { readTokenStatus } from '../../shared/auth/tokenVersions';
-import { startKeyVaultStub, stubSecretClient, type KeyVaultStub } from '../support/keyVaultStub';
+import { fakeCredential, startKeyVaultStub, stubSecretClient, stubSecretClientOptions, type KeyVaultStub } from '../support/keyVaultStub';
 
 const SECRET = 'scim-token';
 const MINUTE = 60_000;
@@ -145,6 +147,32 @@ describe('npm run token -- <command>', () => {
         expect([...out, ...err].join('\n')).not.toContain(OLD_TOKEN);
     });
 
+    it('rotate --feed writes the change feed\'s secret (same grace rules) and leaves Entra\'s alone', async () => {
+        stub.addSecretVersion(SECRET, OLD_TOKEN);
+        stub.addSecretVersion('scim-feed-token', 'old-feed-token');
+        clock += MINUTE;
+
+        const { code, out, err } = await run(['rotate', '--feed']);
+
+        expect(code).toBe(0);
+        expect(out).toHaveLength(1);
+        expect(stub.versionsOf('scim-feed-token').at(-1)?.value).toBe(out[0]);
+        expect(stub.versionsOf(SECRET)).toHaveLength(1);
+        expect(err.join('\n')).toContain("secret 'scim-feed-token'");
+        expect(err.join('\n')).toContain('application that reads the change feed');
+        expect(err.join('\n')).toContain('stays valid until 2026-03-01T10:01:00.000Z (grace window 60 min');
+        const custom = await run(['status', '--feed'], { KEY_VAULT_URL: stub.vaultUrl, SCIM_FEED_TOKEN_SECRET_NAME: 'scim-feed-token' });
+        expect(custom.out.join('\n')).toContain("secret 'scim-feed-token'");
+        expect(custom.out.join('\n')).not.toContain(out[0]);
+
+        // The app accepts the new feed token as the feed credential, not as the SCIM one.
+        const deps = { credential: fakeCredential, secretClientOptions: stubSecretClientOptions, log: () => undefined, now: () => clock };
+        const settings = readSettings({ KEY_VAULT_URL: stub.vaultUrl }, () => undefined);
+        await expect(createTokenVerifier(settings, deps, 'feed').verify(out[0]!)).resolves.toBe(true);
+        await expect(createTokenVerifier(settings, deps, 'scim').verify(out[0]!)).resolves.toBe(false);
+        await expect(createTokenVerifier(settings, deps, 'feed').verify('old-feed-token')).resolves.toBe(true); // grace window
+    });
+
     it('takes the vault, secret name and grace window from options over settings', async () => {
         stub.addSecretVersion('other-secret', OLD_TOKEN);
         clock += MINUTE;
@@ -196,6 +224,7 @@ describe('npm run token -- <command>', () => {
         [['rotat'], /Unknown command 'rotat'/],
         [['rotate', '--vault'], /Unknown option --vault/],
         [['rotate', '--secret-name'], /--secret-name needs a value/],
+        [['rotate', '--feed=yes'], /--feed takes no value/],
         [['status', 'extra'], /Unexpected argument 'extra'/],
     ])('exits 2 with usage for %j', async (argv, message) => {
         const { code, err, vaultUrls } = await run(argv);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
 import { checkEveryResponse, loadFixtureFiles, matchValue, ProvisioningCycle } from './cycle';
+import { replayFixtures } from './replayFixtures';
 
 const fixtures = loadFixtureFiles();
 let server: ScimTestServer;
@@ -120,20 +121,7 @@ describe('the fixtures', () => {
     });
 });
 
-let stepNumber = 0;
-for (const fixture of fixtures) {
-    describe(fixture.name, () => {
-        for (const step of fixture.steps) {
-            const label = `${String(++stepNumber).padStart(3, '0')} ${step.name}`;
-            // A known failure stays visible: it.fails turns red the day the step starts passing.
-            const test = step.knownFailure ? it.fails : it;
-            test(label, async () => {
-                const outcome = await cycle.runStep(step);
-                expect(outcome.failures, `${label}\n  ${outcome.failures.join('\n  ')}`).toEqual([]);
-            });
-        }
-    });
-}
+replayFixtures(fixtures, () => cycle);
 
 describe('after the cycle', () => {
     it('the cycle deleted everything it created itself: nothing left for the cleanup', async () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicCredentials, requestToken } from '../support/oauth';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
 import { loadFixtureFiles, ProvisioningCycle } from './cycle';
+import { replayFixtures } from './replayFixtures';
 
 const CLIENT_ID = 'e1d2c3b4-a5f6-4789-8a0b-1c2d3e4f5a6b';
 const CLIENT_SECRET = 'entra-cycle-client-secret-RW50cmFDeWNsZVNlY3JldA';
@@ -33,19 +34,7 @@ afterAll(async () => {
     await server?.close();
 });
 
-let stepNumber = 0;
-for (const fixture of fixtures) {
-    describe(fixture.name, () => {
-        for (const step of fixture.steps) {
-            const label = `${String(++stepNumber).padStart(3, '0')} ${step.name}`;
-            const test = step.knownFailure ? it.fails : it;
-            test(label, async () => {
-                const outcome = await cycle.runStep(step);
-                expect(outcome.failures, `${label}\n  ${outcome.failures.join('\n  ')}`).toEqual([]);
-            });
-        }
-    });
-}
+const stepNumber = replayFixtures(fixtures, () => cycle);
 
 describe('after the cycle with an access token', () => {
     it('ran every fixture step and left nothing behind', async () => {

@@ -70,6 +70,10 @@ const storageContainersAndTable: Check = (root) => {
     expect(prop(container.body, 'name')?.text).toBe('deploymentContainerName');
     const table = only(root, 'Microsoft.Storage/storageAccounts/tableServices/tables');
     expect(prop(table.body, 'name')?.text).toBe('scimTableName');
+    // The change feed's queue exists only when push is on.
+    const queue = only(root, 'Microsoft.Storage/storageAccounts/queueServices/queues');
+    expect(prop(queue.body, 'name')?.text).toBe('feedQueueName');
+    expect(queue.condition?.text).toBe('(!empty(feedQueueName))');
 };
 
 const planIsFlexConsumption: Check = (root) => {
@@ -141,11 +145,14 @@ const PLATFORM_APP_SETTINGS = [
     'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
     'TABLES_ENDPOINT',
     'KEY_VAULT_URL',
+    'QUEUES_ENDPOINT',
 ];
 /** Local-only settings, secrets, and settings Flex Consumption rejects or ignores. */
 const FORBIDDEN_APP_SETTINGS = [
     'SCIM_TOKEN',
     'SCIM_OAUTH_CLIENT_SECRET',
+    'SCIM_FEED_TOKEN',
+    'QUEUES_CONNECTION_STRING',
     'TABLES_CONNECTION_STRING',
     'AzureWebJobsStorage',
     'AZURE_CLIENT_ID',
@@ -205,6 +212,9 @@ const SCIM_SETTING_PARAMETERS: Record<string, string> = {
     SCIM_ADMIN_TENANT_ID: 'scimAdminTenantId',
     SCIM_ADMIN_PRINCIPAL_IDS: 'scimAdminPrincipalIds',
     SCIM_QUIET_PERIOD_MINUTES: 'scimQuietPeriodMinutes',
+    SCIM_FEED_TOKEN_SECRET_NAME: 'feedTokenSecretName',
+    SCIM_FEED_RETENTION_DAYS: 'feedRetentionDays',
+    SCIM_FEED_QUEUE: 'feedQueueName',
 };
 
 const scimSettingsFromParameters: Check = (root) => {
@@ -389,6 +399,7 @@ const ROLE_IDS: Record<string, { guid: string; roleName: string }> = {
     keyVaultSecretsOfficerRoleId: { guid: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7', roleName: 'Key Vault Secrets Officer' },
     keyVaultCryptoUserRoleId: { guid: '12338af0-0e69-4776-bea7-57ae8d297424', roleName: 'Key Vault Crypto User' },
     monitoringMetricsPublisherRoleId: { guid: '3913510d-42f4-4e42-8a64-420c390055eb', roleName: 'Monitoring Metrics Publisher' },
+    storageQueueDataMessageSenderRoleId: { guid: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a', roleName: 'Storage Queue Data Message Sender' },
 };
 
 interface ExpectedAssignment {
@@ -410,6 +421,8 @@ const EXPECTED_ASSIGNMENTS: ExpectedAssignment[] = [
     // Signing OAuth access tokens: that one key only.
     { symbol: 'appKeyVaultCryptoUser', role: 'keyVaultCryptoUserRoleId', scopeType: 'Microsoft.KeyVault/vaults/keys', principal: 'appPrincipalId', principalType: "'ServicePrincipal'" },
     { symbol: 'appMonitoringMetricsPublisher', role: 'monitoringMetricsPublisherRoleId', scopeType: 'Microsoft.Insights/components', principal: 'appPrincipalId', principalType: "'ServicePrincipal'" },
+    // The change feed's push: send to that one queue, only when it exists.
+    { symbol: 'appFeedQueueMessageSender', role: 'storageQueueDataMessageSenderRoleId', scopeType: 'Microsoft.Storage/storageAccounts/queueServices/queues', principal: 'appPrincipalId', principalType: "'ServicePrincipal'", condition: '(!empty(feedQueueName))' },
     // Admins read, rotate and revoke the token: this vault only.
     { symbol: 'adminKeyVaultSecretsOfficer', role: 'keyVaultSecretsOfficerRoleId', scopeType: 'Microsoft.KeyVault/vaults', principal: 'adminPrincipalId', principalType: 'adminPrincipalType', loopOver: 'adminPrincipalIds' },
     // The pipeline: create the first token while none exists, afterwards read that one secret only.
@@ -771,6 +784,7 @@ describe('security and identity settings', () => {
  */
 const MUTATIONS: { check: string; from: string | RegExp; to: string }[] = [
     { check: 'storage account security', from: 'allowSharedKeyAccess: false', to: 'allowSharedKeyAccess: true' },
+    { check: 'deployment container and SCIM table', from: "queues@2024-01-01' = if (!empty(feedQueueName)) {", to: "queues@2024-01-01' = {" },
     { check: 'storage account security', from: "minimumTlsVersion: 'TLS1_2'", to: "minimumTlsVersion: 'TLS1_0'" },
     { check: 'storage account security', from: 'supportsHttpsTrafficOnly: true', to: 'supportsHttpsTrafficOnly: false' },
     { check: 'storage account security', from: 'allowBlobPublicAccess: false', to: 'allowBlobPublicAccess: true' },
@@ -832,6 +846,9 @@ const MUTATIONS: { check: string; from: string | RegExp; to: string }[] = [
     { check: 'role assignments (GUID, comment, scope, principal)', from: /(appKeyVaultSecretsUser[\s\S]*?scope: )keyVault/, to: '$1storageAccount' },
     { check: 'role assignments (GUID, comment, scope, principal)', from: /(appStorageTableDataContributor[\s\S]*?principalId: )appPrincipalId/, to: "$1'00000000-0000-0000-0000-000000000000'" },
     { check: 'role assignments (GUID, comment, scope, principal)', from: 'if (deployerBootstraps) ', to: '' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a', to: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: /(appFeedQueueMessageSender[\s\S]*?scope: )feedQueue/, to: '$1storageAccount' },
+    { check: 'role assignments (GUID, comment, scope, principal)', from: "= if (!empty(feedQueueName)) {\n  name: guid(feedQueue.id", to: "= {\n  name: guid(feedQueue.id" },
     { check: 'role assignments (GUID, comment, scope, principal)', from: 'var deployerReadsToken = !empty(deployerPrincipalId) && scimTokenSecretExists', to: 'var deployerReadsToken = !empty(deployerPrincipalId)' },
     { check: 'role assignments (GUID, comment, scope, principal)', from: /(deployerTokenReader[\s\S]*?scope: )tokenSecret/, to: '$1keyVault' },
     { check: 'role assignments (GUID, comment, scope, principal)', from: 'principalType: adminPrincipalType', to: "principalType: 'User'" },

@@ -90,10 +90,13 @@ describe('registrations, as the Functions host receives them', () => {
         }
     });
 
-    it('registers the delete sweep timer on its schedule, the start-up check and the shutdown flush of the activity records', () => {
+    it('registers the delete sweep timer and the change feed timer on their schedules, the start-up check and the shutdown flush of the activity records', () => {
         const others = registrations.filter((r) => r.trigger.type !== 'httpTrigger');
-        expect(others).toEqual([{ name: 'SweepDeletedGroups', trigger: expect.objectContaining({ type: 'timerTrigger', schedule: SWEEP_SCHEDULE, runOnStartup: false }) }]);
-        expect(registrations).toHaveLength(ROUTES.length + 1);
+        expect(others).toEqual([
+            { name: 'SweepDeletedGroups', trigger: expect.objectContaining({ type: 'timerTrigger', schedule: SWEEP_SCHEDULE, runOnStartup: false }) },
+            { name: 'MaintainChangeFeed', trigger: expect.objectContaining({ type: 'timerTrigger', schedule: '0 */1 * * * *', runOnStartup: false }) },
+        ]);
+        expect(registrations).toHaveLength(ROUTES.length + 2);
         expect(hooks).toEqual(['appStart', 'appTerminate']);
     });
 });
@@ -127,10 +130,10 @@ describe('the bundle served by the local host (test mode): Entra cycle smoke tes
         await server?.close();
     });
 
-    it('runs @azure/functions in test mode, which names each function it skips: the route table and the timer', () => {
+    it('runs @azure/functions in test mode, which names each function it skips: the route table and the timers', () => {
         expect(warnings.some((w) => w.includes('test mode'))).toBe(true);
         const skipped = warnings.map((w) => /register function "([^"]+)"/.exec(w)?.[1]).filter((name) => name !== undefined);
-        expect(skipped.sort()).toEqual([...ROUTES.map((route) => route.name), 'SweepDeletedGroups'].sort());
+        expect(skipped.sort()).toEqual([...ROUTES.map((route) => route.name), 'SweepDeletedGroups', 'MaintainChangeFeed'].sort());
     });
 
     it('loads only index.js at start: ajv.js and azureSdk.js wait for the code that needs them', () => {

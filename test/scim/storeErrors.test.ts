@@ -11,6 +11,7 @@ const EXPECTED: Record<StoreErrorKind, { status: number; scimType?: string }> = 
     invalidChange: { status: 400, scimType: 'invalidValue' },
     tooMany: { status: 400, scimType: 'tooMany' },
     throttled: { status: 429 },
+    expiredCursor: { status: 400, scimType: 'expiredCursor' },
     unavailable: { status: 503 },
 };
 

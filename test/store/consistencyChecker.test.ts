@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActivityRecorder } from '../../shared/activity/ActivityRecorder';
 import { createTableActivityStore } from '../../shared/store/TableActivityStore';
-import { ACTIVITY_PARTITION, GROUPS_PARTITION, TENANTS_PARTITION, USERS_PARTITION, memberEdgeRowKey, partitionsOf, tenantRowKey, memberOfEdgeRowKey, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
+import { ACTIVITY_PARTITION, eventRowKey, FEED_HEAD_ROW_KEY, GROUPS_PARTITION, TENANTS_PARTITION, USERS_PARTITION, memberEdgeRowKey, partitionsOf, tenantRowKey, memberOfEdgeRowKey, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
 import { checkConsistency } from '../support/consistencyChecker';
 import { NOW, group, storeOnFreshTable, user } from './storeFixture';
 
@@ -65,16 +65,28 @@ describe('checkConsistency', () => {
         expect(violations.filter((v) => v.startsWith('globex'))).toEqual([]);
     });
 
-    it('accepts the activity rows the recorder writes, and reports malformed or unknown ones', async () => {
-        const { raw, tableName, connectionString } = storeOnFreshTable();
+    it('accepts the activity rows the recorder writes beside the store\'s resource, index and feed rows, and reports malformed or unknown ones', async () => {
+        const { store, raw, tableName, connectionString } = storeOnFreshTable();
+        await store.create('User', 'u1', user('one@example.com', 'ext-1', { displayName: 'One' }), NOW);
+        await store.create('Group', 'g1', group('Group one'), NOW, ['u1']);
         const recorder = new ActivityRecorder(createTableActivityStore({ tableName, connectionString }, { allowInsecureConnection: true }), { instanceId: 'checker' });
         recorder.record({ at: Date.now(), method: 'POST', operation: 'create', status: 409, scimType: 'uniqueness', invocationId: 'i', totalsChange: { users: 0, activeUsers: 0, groups: 0 } });
         await recorder.close();
+        const rowKeys = new Set<string>();
+        for await (const entity of raw.listEntities()) rowKeys.add(`${entity.partitionKey} ${entity.rowKey!.split(':')[0]}`);
+        // Resource, index and feed rows in the resources' partitions; only activity rows in the activity partition.
+        expect([...rowKeys].filter((key) => key.startsWith(`${USERS_PARTITION} `)).sort()).toEqual(['users ev', 'users ext', 'users feed', 'users ix', 'users ixstate', 'users u', 'users un']);
+        expect([...rowKeys].filter((key) => key.startsWith(`${ACTIVITY_PARTITION} `)).sort()).toEqual(['activity f', 'activity h', 'activity totals']);
         expect(await checkConsistency(connectionString, tableName)).toEqual([]);
 
         await raw.createEntity({ partitionKey: ACTIVITY_PARTITION, rowKey: 'h:2026-01-01T00', counts: 'not json' });
         await raw.createEntity({ partitionKey: ACTIVITY_PARTITION, rowKey: 'user:alice@example.com', note: 'x' });
+        // The activity partition is no stream: a flush is not a SCIM change, so no head or event belongs there.
+        await raw.createEntity({ partitionKey: ACTIVITY_PARTITION, rowKey: FEED_HEAD_ROW_KEY, position: 1 });
+        await raw.createEntity({ partitionKey: ACTIVITY_PARTITION, rowKey: eventRowKey(1), event: '{}' });
         expect((await checkConsistency(connectionString, tableName)).sort()).toEqual([
+            `${ACTIVITY_PARTITION} ${eventRowKey(1)}: unknown activity row`,
+            `${ACTIVITY_PARTITION} ${FEED_HEAD_ROW_KEY}: unknown activity row`,
             `${ACTIVITY_PARTITION} h:2026-01-01T00: hour row without counts`,
             `${ACTIVITY_PARTITION} user:alice@example.com: unknown activity row`,
         ]);

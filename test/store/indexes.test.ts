@@ -229,6 +229,25 @@ describe('index state and rebuild', () => {
         }
     }, 120_000);
 
+    it('changes no version and writes no feed event: a version a client holds from before the rebuild still opens a conditional write', async () => {
+        const tableName = testTableName('idx');
+        await seedUnindexedUsers(tableName, 0, 3); // rows older than the change feed too: their version comes from their ETag
+        const app = storeWith(tableName, 'title');
+        const old = await app.get('User', 'old-00000');
+        const created = await app.create('User', 'new-1', person(10), NOW); // a row with its stored version, covered by this write
+        const events = (await app.changes.readPage('', 100)).events.map((event) => event.id);
+        expect(await rebuildIndex(tableOf(tableName), title)).toMatchObject({ outcome: 'complete', covered: 3 });
+
+        const restarted = storeWith(tableName, 'title'); // remembers no row: reads what the rebuild left
+        expect((await restarted.get('User', 'old-00000'))!.version).toBe(old!.version);
+        expect((await restarted.get('User', 'new-1'))!.version).toBe(created.version);
+        expect((await restarted.changes.readPage('', 100)).events.map((event) => event.id)).toEqual(events);
+        const updated = await restarted.update('User', 'old-00000', { attributes: person(0, { title: 'After the rebuild' }) }, LATER, old!.version);
+        expect(updated.version).not.toBe(old!.version);
+        expect(await restarted.lookup('User', by('title', 'after the rebuild'))).toHaveLength(1);
+        expect(await checkConsistency(testConnectionString(), tableName)).toEqual([]);
+    });
+
     it('an app started without an index drops its state; started with it again, the index is building', async () => {
         const tableName = testTableName('idx');
         const first = storeWith(tableName, 'title');

@@ -7,13 +7,17 @@ import { TableClient } from '@azure/data-tables';
 import { indexKeysOf, parseIndexedAttribute } from '../../shared/scim/attributeIndexes';
 import type { ResourceTypeName } from '../../shared/scim/schemas';
 import { attributesOf, indexCoverageOf, indexRowKeysOf } from '../../shared/store/entities';
+import { eventDraftOf } from '../../shared/store/FeedLog';
 import {
     ACTIVITY_FAILURE_PREFIX,
     ACTIVITY_HOUR_PREFIX,
     ACTIVITY_PARTITION,
     ACTIVITY_TOTALS_ROW_KEY,
     DEFAULT_PARTITIONS,
+    FEED_HEAD_ROW_KEY,
+    FEED_PUSH_CHECKPOINT_ROW_KEY,
     TENANTS_PARTITION,
+    positionOfEventRowKey,
     deletionMarkerRowKey,
     isTenantName,
     partitionsOf,
@@ -141,11 +145,55 @@ export function findTenantViolations(rows: Map<string, Row>, partitions: Partiti
                 checkEdge(entity, kind, where, row, resource, partitions, violations);
                 break;
             }
+            case 'ev':
+                checkEventRow(entity, partitionType, where, violations);
+                break;
+            case 'feed':
+                if (entity.rowKey !== FEED_HEAD_ROW_KEY && entity.rowKey !== FEED_PUSH_CHECKPOINT_ROW_KEY) violations.push(`${where}: unknown feed row`);
+                break;
             default:
                 violations.push(`${where}: unknown row kind`);
         }
     }
+    checkStreams(rows, partitions, violations);
     return violations;
+}
+
+/** An event row parses and describes a resource of its partition's type (docs/storage.md, "Change feed"). */
+function checkEventRow(entity: Row, partitionType: ResourceTypeName, where: string, violations: string[]): void {
+    if (positionOfEventRowKey(entity.rowKey) === undefined) violations.push(`${where}: event RowKey without a position`);
+    try {
+        const event = eventDraftOf(entity);
+        if (event.resourceType !== partitionType) violations.push(`${where}: event about a ${event.resourceType} in the ${partitionType} stream`);
+        if (typeof event.type !== 'string' || !event.type.startsWith('prov:')) violations.push(`${where}: event without a type`);
+        if (JSON.stringify(event).includes('"password"')) violations.push(`${where}: event mentions password`);
+    } catch {
+        violations.push(`${where}: event JSON unreadable`);
+    }
+}
+
+/**
+ * Each stream's positions are gap-free from its oldest retained event to its head, and the head names the
+ * newest (a stream with events has a head; retention keeps the newest event).
+ */
+function checkStreams(rows: Map<string, Row>, partitions: Partitions, violations: string[]): void {
+    for (const partition of [partitions.users, partitions.groups]) {
+        const positions = [...rows.values()]
+            .filter((entity) => entity.partitionKey === partition)
+            .map((entity) => positionOfEventRowKey(entity.rowKey))
+            .filter((position): position is number => position !== undefined)
+            .sort((a, b) => a - b);
+        const head = rows.get(`${partition}|${FEED_HEAD_ROW_KEY}`);
+        if (positions.length === 0) {
+            if (head && Number(head.position) !== 0) violations.push(`${partition}: head at ${String(head.position)} but no events`);
+            continue;
+        }
+        if (!head) violations.push(`${partition}: events without a stream head`);
+        else if (Number(head.position) !== positions[positions.length - 1]) violations.push(`${partition}: head at ${String(head.position)}, newest event ${positions[positions.length - 1]}`);
+        positions.forEach((position, index) => {
+            if (index > 0 && position !== positions[index - 1]! + 1) violations.push(`${partition}: gap in event positions before ${position}`);
+        });
+    }
 }
 
 function checkResourceRow(

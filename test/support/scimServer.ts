@@ -33,9 +33,11 @@ export interface RequestOptions {
 export interface ScimTestServer {
     /** `http://127.0.0.1:PORT/scim` */
     base: string;
-    /** `http://127.0.0.1:PORT` (the status page is `${origin}/admin`) */
+    /** `http://127.0.0.1:PORT`: the change feed is `${origin}/changes`, the status page `${origin}/admin`. */
     origin: string;
     token: string;
+    /** The change feed's own token (SCIM_FEED_TOKEN). */
+    feedToken: string;
     tableName: string;
     connectionString: string;
     logs: string[];
@@ -77,9 +79,10 @@ export async function startScimServer(
     const code = options.code ?? SOURCES;
     const { ROUTES: routes, createApp, readSettings } = code;
     const token = options.token ?? randomBytes(24).toString('base64url');
+    const feedToken = randomBytes(24).toString('base64url');
     const tableName = options.tableName ?? testTableName();
     const connectionString = options.connectionString ?? testConnectionString();
-    const baseSettings: Environment = { ...options.settings, TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token };
+    const baseSettings: Environment = { ...options.settings, TABLES_CONNECTION_STRING: connectionString, SCIM_TABLE_NAME: tableName, SCIM_TOKEN: token, SCIM_FEED_TOKEN: feedToken };
     let app: App = createApp(readSettings(baseSettings), options.appOptions);
     const logs: string[] = [];
     const host: LocalHost = await startLocalHost({
@@ -94,6 +97,7 @@ export async function startScimServer(
         base,
         origin: host.url,
         token,
+        feedToken,
         tableName,
         connectionString,
         logs,
