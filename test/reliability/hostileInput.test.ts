@@ -313,7 +313,9 @@ describe('awkward userNames', () => {
     /** Non-empty names with the characters Table Storage forbids in keys, control characters and any script. */
     const userName = fc.oneof(
         { weight: 4, arbitrary: awkwardText.filter((s) => s.trim() !== '' && !/[\uD800-\uDFFF]/.test(s)) },
-        { weight: 1, arbitrary: fc.tuple(awkwardChar, fc.integer({ min: 2000, max: 2048 })).map(([c, length]) => (c + 'ü/#?\\a').repeat(length).slice(0, length)) },
+        // Cut to a length in UTF-16 units; a cut through an emoji's surrogate pair drops its lone high half (a lone
+        // surrogate is refused with 400 invalidValue, test/http/indexes.test.ts, and is not an awkward name).
+        { weight: 1, arbitrary: fc.tuple(awkwardChar, fc.integer({ min: 2000, max: 2048 })).map(([c, length]) => (c + 'ü/#?\\a').repeat(length).slice(0, length).replace(/[\uD800-\uDBFF]$/, '')) },
     );
 
     it('accepts them, finds each by an exact filter and by id, and keeps them unique case-insensitively', async () => {
