@@ -70,18 +70,32 @@ export const FEED_SHARE_MS = 10_000;
  * run: bounded by the deadline and by one lap of the registry (⌈tenants/100⌉ range reads of it).
  */
 export async function maintainEveryChangeFeed(
-    options: { defaultFeed: ForwardableFeed; tenants: TenantFeeds; queue: EventQueue | undefined; retentionDays: number; deadline: number; now?: number },
+    options: {
+        defaultFeed: ForwardableFeed;
+        tenants: TenantFeeds;
+        queue: EventQueue | undefined;
+        retentionDays: number;
+        /** Milliseconds since the epoch, by `clock`. */
+        deadline: number;
+        /** "Now" for retention (default: the clock at the start). */
+        now?: number;
+        /** Tests: a clock that jumps (default Date.now), and fewer registry rows per read. */
+        clock?: () => number;
+        tenantsPerRead?: number;
+    },
 ): Promise<EveryMaintenanceResult> {
     const { defaultFeed, tenants, queue, retentionDays, deadline } = options;
-    const now = options.now ?? Date.now();
+    const clock = options.clock ?? (() => Date.now());
+    const now = options.now ?? clock();
+    const perRead = options.tenantsPerRead ?? TENANTS_PER_READ;
     const start = await tenants.readProgress();
-    let batch = await tenants.listAfter(start, TENANTS_PER_READ);
+    let batch = await tenants.listAfter(start, perRead);
     let wrapped = false;
     if (batch.length === 0 && start !== '') {
         wrapped = true;
-        batch = await tenants.listAfter('', TENANTS_PER_READ);
+        batch = await tenants.listAfter('', perRead);
     }
-    const shareEnd = () => (batch.length === 0 ? deadline : Math.min(deadline, Date.now() + FEED_SHARE_MS));
+    const shareEnd = () => (batch.length === 0 ? deadline : Math.min(deadline, clock() + FEED_SHARE_MS));
     const result: EveryMaintenanceResult = await maintainChangeFeed(defaultFeed, queue, retentionDays, shareEnd(), now);
     if (batch.length === 0) return result;
 
@@ -96,7 +110,7 @@ export async function maintainEveryChangeFeed(
         for (const tenant of batch) {
             // One lap per run: past where this run began, the tenants already had their turn.
             if (wrapped && start !== '' && tenant.name > start) return stop();
-            if (Date.now() >= deadline) return stop();
+            if (clock() >= deadline) return stop();
             if (tenant.state !== 'removing') {
                 try {
                     const done = await maintainChangeFeed(tenants.feedOf(tenant.name), queue, retentionDays, shareEnd(), now, tenant.name);
@@ -108,17 +122,17 @@ export async function maintainEveryChangeFeed(
                     summary.failed += 1;
                 }
                 // Cut short by the end of the run rather than by its share: the next run starts with it.
-                if (Date.now() >= deadline) return stop();
+                if (clock() >= deadline) return stop();
             }
             last = tenant.name;
         }
-        let next = batch.length < TENANTS_PER_READ ? [] : await tenants.listAfter(last, TENANTS_PER_READ);
+        let next = batch.length < perRead ? [] : await tenants.listAfter(last, perRead);
         if (next.length === 0) {
             // The end of the registry: the next turn is the first name's, in this run unless it began there.
             last = '';
             if (wrapped || start === '') return stop();
             wrapped = true;
-            next = await tenants.listAfter('', TENANTS_PER_READ);
+            next = await tenants.listAfter('', perRead);
         }
         batch = next;
     }
