@@ -4,8 +4,9 @@
  * registered by this file's `app.timer` when the host loads it, like SweepDeletedGroups.
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { appOfThisProcess, type App, type AppProvider } from '../shared/app';
-import { maintainEveryChangeFeed, type TenantFeeds } from '../shared/feed/maintainChangeFeed';
+import { appOfThisProcess, type AppProvider } from '../shared/app';
+import { maintainEveryChangeFeed } from '../shared/feed/maintainChangeFeed';
+import { tenantFeedsOf } from '../shared/feed/tenantFeedsOf';
 
 /** Work per run: well inside the one-minute interval, so runs do not overlap (timers are singletons anyway). */
 export const MAINTENANCE_BUDGET_MS = 45_000;
@@ -25,18 +26,6 @@ export function runChangeFeedMaintenance(getApp: AppProvider): (timer: Timer, co
         // One line per run, like the sweep's: a push that never catches up shows as caughtUp false (or tenants
         // behind) run after run.
         context.log(`change feed maintenance ${JSON.stringify({ ...result, durationMs: Date.now() - started })}`);
-    };
-}
-
-/** The named tenants' feeds: the registry, each tenant's store (the same one its requests use), the timer's place. */
-function tenantFeedsOf({ store, tenants }: App): TenantFeeds {
-    const registry = store.tenantRegistry();
-    const progress = store.feedMaintenanceProgress();
-    return {
-        listAfter: (after, limit) => registry.listAfter(after, limit),
-        feedOf: (tenant) => tenants.store(tenant).changes,
-        readProgress: () => progress.read(),
-        saveProgress: (lastTenant) => progress.save(lastTenant),
     };
 }
 
