@@ -268,6 +268,23 @@ describe('cursors are bound to their feed', () => {
         expect((await page(acme, `?cursor=${encodeURIComponent(mine)}`)).status).toBe(200);
     });
 
+    it('a cursor of a tenant removed and added again under the same name is 400 invalidCursor, never the new tenant\'s events', async () => {
+        const before = await addTenant(server, 'reborn');
+        expect((await scim(before, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'first.life@contoso.com' })).status).toBe(201);
+        const oldCursor = (await page(before, '?count=0')).body.nextCursor as string;
+        expect((await runTenant(server, ['remove', 'reborn'])).code).toBe(0);
+        server.currentApp().tenants.verifier.forget('reborn');
+        const after = await addTenant(server, 'reborn');
+        // A new store for the name, as a fresh instance has (this one's cached the removed tenant's stream heads).
+        server.reconfigure({});
+        expect((await scim(after, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'second.life@contoso.com' })).status).toBe(201);
+        const reply = await page(after, `?cursor=${encodeURIComponent(oldCursor)}`);
+        expect([reply.status, reply.body.scimType]).toEqual([400, 'invalidCursor']);
+        const events = await readAll(after);
+        expect(events.map((event) => event.attributes?.userName)).toEqual(['second.life@contoso.com']);
+        expect((await page(before)).status).toBe(401); // the removed tenant's feed token died with it
+    });
+
     it('answers count and cursor errors like the default feed, and 405 to another method', async () => {
         for (const feed of [plain, acme]) {
             expect((await page(feed, '?count=ten')).body).toMatchObject({ status: '400', scimType: 'invalidCount' });
