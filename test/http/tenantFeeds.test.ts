@@ -318,7 +318,7 @@ describe('page cost', () => {
                     const reply = await get(`${feed.feedUrl}?count=${count}&cursor=${encodeURIComponent(cursor)}`, feed.feedToken);
                     expect(reply.status).toBe(200);
                     cursor = reply.body.nextCursor;
-                    counts.push(summaryLines(costServer.logs, from)[0]!.storageRequests as number);
+                    counts.push(summaryLines(costServer.logs, from)[0]!.storageRequests);
                 }
                 costs[feed.name] = counts;
             }
