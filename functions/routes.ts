@@ -1,9 +1,9 @@
 /**
  * The route table: every HTTP route of the app: the SCIM ones, the OAuth token endpoint, the change feed
- * (`/changes`, and a named tenant's `/tenants/{tenant}/changes`) and the `/admin` status page. The SCIM routes are served under the default tenant's root `/scim`
- * and under each named tenant's root `/tenants/{tenant}/scim` (same handlers). The Functions host registers each
- * file's route (and a SCIM route's tenant twin) as it loads it (registerRoute.ts); the local host
- * (`dev/localHost.ts`) and the tests serve this same list.
+ * (`/changes`, and a named tenant's `/tenants/{tenant}/changes`) and the `/admin` status page. The SCIM routes are
+ * served under the default tenant's root `/scim` and under each named tenant's root `/tenants/{tenant}/scim` (same
+ * handlers). The Functions host registers each file's route (and a SCIM route's tenant twin) as it loads it
+ * (registerRoute.ts); the local host (`dev/localHost.ts`) and the tests serve this same list.
  */
 import { tenantRouteOf, type RouteDefinition } from '../shared/http/scimEndpoint';
 import { adminRoute } from './Admin';

@@ -14,9 +14,9 @@ import type { ChangeFeed } from '../feed/ChangeFeed';
 import { requireWellFormedJson } from '../scim/caseFold';
 import { ScimError } from '../scim/errors';
 import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimRequest, type ScimResponse } from '../scim/request';
-import type { TableResourceStore } from '../store/TableResourceStore';
 import { scimErrorOf, StoreError } from '../scim/storeErrors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
+import type { TableResourceStore } from '../store/TableResourceStore';
 import { errorResponse, toHttpResponse } from './responses';
 import { summaryLine } from './summaryLine';
 
