@@ -1,16 +1,19 @@
 /**
  * The admin command for tenants (`npm run tenant -- <command>`, docs/operate.md "Onboarding a customer"):
  *
- *   add <name>      register a tenant; prints its Tenant URL and Secret Token once, as the last two lines
- *   list            every tenant with its state and where its token is checked
- *   rotate <name>   a new Secret Token (Key Vault: a new secret version, the previous one kept for the grace window)
+ *   add <name>      register a tenant; prints its change feed URL and token, then its Tenant URL and Secret Token
+ *                   as the last two lines, once
+ *   list            every tenant with its state and where its tokens are checked
+ *   rotate <name>   a new Secret Token (Key Vault: a new secret version, the previous one kept for the grace window);
+ *                   with --feed, a new change feed token instead (or the first, for a tenant added before tenant feeds)
  *   disable <name>  refuse its token (every instance within SCIM_TOKEN_CACHE_SECONDS); its data stays
  *   enable <name>   accept its token again
  *   remove <name>   delete its data in bounded batches with a progress bar, then the tenant; rerun to resume
  *
  * Storage is the app's own setting: TABLES_CONNECTION_STRING (local, the same Azurite as `npm start`) or
  * TABLES_ENDPOINT with the admin's Azure identity. With KEY_VAULT_URL set, a tenant's token is the Key Vault secret
- * `scim-tenant-<name>`; without it only its SHA-256 digest is stored in the tenant's registry row.
+ * `scim-tenant-<name>` and its feed token `scim-feed-tenant-<name>`; without it only their SHA-256 digests are stored
+ * in the tenant's registry row.
  * Options: --app-url <url> (the app's public URL for the Tenant URL; default SCIM_PUBLIC_BASE_URL or the local host).
  */
 import { DefaultAzureCredential } from '@azure/identity';
@@ -23,7 +26,7 @@ import { scimBaseUrl } from '../shared/http/scimEndpoint';
 import { createStoreFromSettings } from '../shared/store/createStore';
 import { isTenantName, partitionsOf } from '../shared/store/keys';
 import { createTableResourceStore, type TableResourceStore } from '../shared/store/TableResourceStore';
-import { TenantExistsError, type TenantRecord } from '../shared/store/TenantRegistry';
+import { TenantExistsError, type TenantRecord, type TenantRegistry } from '../shared/store/TenantRegistry';
 import { generateToken } from './generateToken';
 import { rotateToken } from './tokenCommand';
 
@@ -48,10 +51,10 @@ const COMMANDS = ['add', 'list', 'rotate', 'disable', 'enable', 'remove'] as con
 type Command = (typeof COMMANDS)[number];
 
 const USAGE = [
-    'Usage: npm run tenant -- <add|list|rotate|disable|enable|remove> [<name>] [--app-url <url>]',
-    '  add <name>      register a tenant; prints its Tenant URL and Secret Token once',
+    'Usage: npm run tenant -- <add|list|rotate|disable|enable|remove> [<name>] [--feed] [--app-url <url>]',
+    '  add <name>      register a tenant; prints its change feed token and its Tenant URL and Secret Token once',
     '  list            every tenant and its state',
-    '  rotate <name>   a new Secret Token for the tenant',
+    '  rotate <name>   a new Secret Token for the tenant (--feed: a new change feed token)',
     '  disable <name>  refuse the tenant\'s token, keep its data',
     '  enable <name>   accept the tenant\'s token again',
     '  remove <name>   delete the tenant and all its data (resumable)',
@@ -76,7 +79,7 @@ export async function runTenantCommand(argv: readonly string[], io: TenantComman
         if (command === 'list') {
             const tenants = await registry.list();
             if (tenants.length === 0) io.out('No tenants.');
-            for (const tenant of tenants) io.out(`${tenant.name}  ${tenant.state}  created ${tenant.created}  ${describeTokenSource(tenant)}`);
+            for (const tenant of tenants) io.out(`${tenant.name}  ${tenant.state}  created ${tenant.created}  ${describeTokenSource(tenant)}  ${describeFeedTokenSource(tenant)}`);
             return 0;
         }
         const tenant = name!;
@@ -89,16 +92,23 @@ export async function runTenantCommand(argv: readonly string[], io: TenantComman
                 return 1;
             }
             const token = generateToken();
+            const feedToken = generateToken();
             const record: TenantRecord = { name: tenant, state: 'active', created: now().toISOString() };
             if (vaultUrl === undefined) {
                 record.tokenDigest = tokenDigest(token).toString('hex');
+                record.feedTokenDigest = tokenDigest(feedToken).toString('hex');
             } else {
                 record.secretName = secretNameOf(tenant);
-                await io.createSecretClient(vaultUrl).setSecret(record.secretName, token, { contentType: 'SCIM bearer token' });
+                record.feedSecretName = feedSecretNameOf(tenant);
+                const client = io.createSecretClient(vaultUrl);
+                await client.setSecret(record.secretName, token, { contentType: 'SCIM bearer token' });
+                await client.setSecret(record.feedSecretName, feedToken, { contentType: 'SCIM change feed token' });
             }
             await registry.add(record);
-            io.err(`Added tenant '${tenant}' (${describeTokenSource(record)}). Paste these into the customer's Entra provisioning`);
-            io.err('(Provisioning → Admin Credentials); the token is shown only once:');
+            io.err(`Added tenant '${tenant}' (${describeTokenSource(record)}; ${describeFeedTokenSource(record)}).`);
+            io.err('The application reads this tenant\'s changes with the feed token (docs/feed.md, "Tenants"); shown only once:');
+            printFeedCredentials(io, settings, parsed.appUrl, tenant, feedToken);
+            io.err('Paste these into the customer\'s Entra provisioning (Provisioning → Admin Credentials); the token is shown only once:');
             io.out(`Tenant URL: ${tenantUrl(settings, io.env, parsed.appUrl, tenant)}`);
             io.out(`Secret Token: ${token}`);
             return 0;
@@ -113,6 +123,7 @@ export async function runTenantCommand(argv: readonly string[], io: TenantComman
         }
         switch (command) {
             case 'rotate': {
+                if (parsed.feed) return await rotateFeedToken(io, settings, registry, existing, parsed.appUrl, now());
                 let token: string;
                 if (existing.secretName !== undefined) {
                     if (vaultUrl === undefined) {
@@ -144,7 +155,9 @@ export async function runTenantCommand(argv: readonly string[], io: TenantComman
             case 'remove':
                 await removeTenant(store, existing, io.progress ?? io.err);
                 io.out(`Tenant '${tenant}' removed.`);
-                if (existing.secretName !== undefined) io.err(`Its Key Vault secret '${existing.secretName}' is left in place; delete it when you no longer need it.`);
+                for (const secret of [existing.secretName, existing.feedSecretName]) {
+                    if (secret !== undefined) io.err(`Its Key Vault secret '${secret}' is left in place (refused from now on: no tenant names it); delete it when you no longer need it.`);
+                }
                 return 0;
         }
     } catch (error) {
@@ -188,8 +201,65 @@ export function secretNameOf(tenant: string): string {
     return `scim-tenant-${tenant}`;
 }
 
+/**
+ * The Key Vault secret of a tenant's change feed token. Not `scim-tenant-<name>-feed`: tenant names may hold
+ * hyphens, so that would be the Secret Token's secret of a tenant named `<name>-feed`. No Secret Token's secret
+ * starts with `scim-feed-`, and no two tenants' feed secrets coincide.
+ */
+export function feedSecretNameOf(tenant: string): string {
+    return `scim-feed-tenant-${tenant}`;
+}
+
 function describeTokenSource(tenant: TenantRecord): string {
     return tenant.secretName !== undefined ? `token in Key Vault secret '${tenant.secretName}'` : 'token digest stored locally';
+}
+
+function describeFeedTokenSource(tenant: TenantRecord): string {
+    if (tenant.feedSecretName !== undefined) return `feed token in Key Vault secret '${tenant.feedSecretName}'`;
+    if (tenant.feedTokenDigest !== undefined) return 'feed token digest stored locally';
+    return `no feed token (rotate ${tenant.name} --feed creates one)`;
+}
+
+/**
+ * `rotate <name> --feed`: a new change feed token, kept where the tenant keeps its Secret Token (a new Key Vault
+ * secret version with the same grace rules, or a new digest). A tenant added before tenant feeds has none yet:
+ * this creates its first, and its feed answers 401 until then.
+ */
+async function rotateFeedToken(io: TenantCommandIo, settings: Settings, registry: TenantRegistry, existing: TenantRecord, appUrl: string | undefined, now: Date): Promise<number> {
+    const tenant = existing.name;
+    const first = existing.feedTokenDigest === undefined && existing.feedSecretName === undefined;
+    let token: string;
+    if (existing.secretName !== undefined) {
+        const vaultUrl = settings.token.keyVaultUrl;
+        if (vaultUrl === undefined) {
+            io.err(`Tenant '${tenant}' keeps its tokens in Key Vault: set KEY_VAULT_URL.`);
+            return 2;
+        }
+        const secretName = existing.feedSecretName ?? feedSecretNameOf(tenant);
+        const result = await rotateToken(io.createSecretClient(vaultUrl), secretName, settings.token.graceWindowMs, now, undefined, 'SCIM change feed token');
+        token = result.token;
+        if (existing.feedSecretName === undefined) await registry.put({ ...existing, feedSecretName: secretName });
+        if (!first) {
+            io.err(result.previous
+                ? `The previous feed token stays valid until ${result.previous.acceptedUntil.toISOString()}. Update the application before then.`
+                : 'No previous version was valid, so only the new feed token is accepted.');
+        }
+    } else {
+        token = generateToken();
+        await registry.put({ ...existing, feedTokenDigest: tokenDigest(token).toString('hex') });
+        if (!first) io.err('The previous feed token is refused from now on (running instances may accept it until their cache expires).');
+    }
+    io.err(first
+        ? `Created the first change feed token of tenant '${tenant}'; until now its feed answered 401. It is shown only once:`
+        : 'Give the new feed token to the application that reads this tenant\'s changes; it is shown only once:');
+    printFeedCredentials(io, settings, appUrl, tenant, token);
+    return 0;
+}
+
+/** `Feed URL: …/tenants/<name>/changes` and `Feed Token: …`, the last two lines of `rotate --feed`. */
+function printFeedCredentials(io: TenantCommandIo, settings: Settings, appUrl: string | undefined, tenant: string, token: string): void {
+    io.out(`Feed URL: ${tenantUrl(settings, io.env, appUrl, tenant).replace(/\/scim$/, '/changes')}`);
+    io.out(`Feed Token: ${token}`);
 }
 
 function tenantUrl(settings: Settings, env: Environment, appUrl: string | undefined, tenant: string): string {
@@ -207,10 +277,12 @@ interface ParsedArguments {
     command: Command;
     name?: string;
     appUrl?: string;
+    /** `rotate --feed`: the change feed token rather than the Secret Token. */
+    feed: boolean;
 }
 
 function parseArguments(argv: readonly string[]): ParsedArguments | string {
-    const line = splitCommandLine(argv, ['app-url']);
+    const line = splitCommandLine(argv, ['app-url'], ['feed']);
     if (typeof line === 'string') return line;
     const { positional, options: { 'app-url': appUrl } } = line;
     const [command, name, ...extra] = positional;
@@ -222,7 +294,8 @@ function parseArguments(argv: readonly string[]): ParsedArguments | string {
         if (!isTenantName(name)) return `Invalid tenant name '${name}': use 3–40 lower-case letters, digits and hyphens.`;
     }
     if (extra.length > 0) return `Unexpected argument '${extra[0]}'.`;
-    return { command: command as Command, ...(name !== undefined ? { name } : {}), ...(appUrl !== undefined ? { appUrl } : {}) };
+    if (line.switches.has('feed') && command !== 'rotate') return '--feed goes with rotate only: npm run tenant -- rotate <name> --feed.';
+    return { command: command as Command, ...(name !== undefined ? { name } : {}), ...(appUrl !== undefined ? { appUrl } : {}), feed: line.switches.has('feed') };
 }
 
 async function main(): Promise<void> {

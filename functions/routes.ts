@@ -1,13 +1,13 @@
 /**
  * The route table: every HTTP route of the app: the SCIM ones, the OAuth token endpoint, the change feed
- * (`/changes`) and the `/admin` status page. The SCIM routes are served under the default tenant's root `/scim`
- * and under each named tenant's root `/tenants/{tenant}/scim` (same handlers). The Functions host registers each
- * file's route (and a SCIM route's tenant twin) as it loads it (registerRoute.ts); the local host
- * (`dev/localHost.ts`) and the tests serve this same list.
+ * (`/changes`, and a named tenant's `/tenants/{tenant}/changes`) and the `/admin` status page. The SCIM routes are
+ * served under the default tenant's root `/scim` and under each named tenant's root `/tenants/{tenant}/scim` (same
+ * handlers). The Functions host registers each file's route (and a SCIM route's tenant twin) as it loads it
+ * (registerRoute.ts); the local host (`dev/localHost.ts`) and the tests serve this same list.
  */
 import { tenantRouteOf, type RouteDefinition } from '../shared/http/scimEndpoint';
 import { adminRoute } from './Admin';
-import { changesRoute } from './Changes';
+import { changesRoute, tenantChangesRoute } from './Changes';
 import { groupsRoute } from './Groups';
 import { notFoundRoute } from './NotFound';
 import { oauthTokenRoute } from './OAuthToken';
@@ -28,7 +28,7 @@ const SCIM_ROUTES: readonly RouteDefinition[] = [
     notFoundRoute,
 ];
 
-/** The change feed is the default tenant's (a named tenant's feed would need its own feed token, docs/feed.md). */
+/** Each tenant's change feed beside its SCIM root: `/changes` (default), `/tenants/{tenant}/changes` (docs/feed.md). */
 export const ROUTES: readonly RouteDefinition[] = [
-    ...SCIM_ROUTES, ...SCIM_ROUTES.map(tenantRouteOf), oauthTokenRoute, changesRoute, adminRoute,
+    ...SCIM_ROUTES, ...SCIM_ROUTES.map(tenantRouteOf), oauthTokenRoute, changesRoute, tenantChangesRoute, adminRoute,
 ];

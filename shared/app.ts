@@ -14,7 +14,7 @@ import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } fro
 import type { TenantTokenVerifier } from './auth/TenantTokenVerifier';
 import type { TokenVerifier } from './auth/TokenVerifier';
 import { createTokenStatusReader, type TokenStatusReport } from './auth/tokenStatusReader';
-import { readSettings, type Settings } from './config';
+import { readSettings, type Settings, type TokenKind } from './config';
 import type { EventQueue } from './feed/forwardChanges';
 import { useSchemaExtensions } from './scim/schemaRegistry';
 import { createActivityStoreFromSettings, createStoreFromSettings } from './store/createStore';
@@ -54,8 +54,11 @@ export interface App {
  * `partitionsOf`), so whatever the store learns to do, every tenant does in its own partitions.
  */
 export interface Tenants {
-    /** True if `token` is the Secret Token of the active tenant `name`; false for a name no tenant can have. */
-    verify(name: string, token: string): Promise<boolean>;
+    /**
+     * True if `token` is the Secret Token (or, `kind` 'feed', the change feed token) of the active tenant `name`;
+     * false for a name no tenant can have.
+     */
+    verify(name: string, token: string, kind?: TokenKind): Promise<boolean>;
     /** The tenant's store, built on first use and kept (called only after `verify`, so only real tenants get one). */
     store(name: string): TableResourceStore;
     /** The token check itself (`forget` drops a tenant's cached row on this instance). */
@@ -67,7 +70,7 @@ function tenantsOf(settings: Settings, store: TableResourceStore, options: AppOp
     const stores = new Map<string, TableResourceStore>();
     return {
         verifier,
-        verify: async (name, token) => isTenantName(name) && verifier.verify(name, token),
+        verify: async (name, token, kind) => isTenantName(name) && verifier.verify(name, token, kind),
         store(name) {
             let tenantStore = stores.get(name);
             if (!tenantStore) stores.set(name, (tenantStore = store.withPartitions(partitionsOf(name))));

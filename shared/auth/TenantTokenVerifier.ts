@@ -1,5 +1,6 @@
 /**
- * The Secret Token check of named tenants (`/tenants/<tenant>/scim`, docs/operate.md "Tenants"). Each tenant's
+ * The token check of named tenants: the Secret Token for `/tenants/<tenant>/scim` (docs/operate.md "Tenants") and the
+ * change feed token for `/tenants/<tenant>/changes` (docs/feed.md "Tenants"). Each tenant's
  * registry row (shared/store/TenantRegistry.ts) says whether it is active and where its token is checked: a
  * SHA-256 digest in the row (local) or a Key Vault secret of its own (Azure; the same rotation, grace and
  * caching rules as the default tenant's token, by the same `KeyVaultTokenVerifier`, one per secret).
@@ -9,6 +10,7 @@
  * that matches nothing re-reads the row, unless it was read less than `mismatchRecheckMs` ago, so a rotated
  * token works at once and a freshly added tenant at once unless this instance refused its name in the last minute. A `disable` is seen by every instance within `cacheTtlMs`.
  */
+import type { TokenKind } from '../config';
 import type { TenantRecord, TenantRegistry } from '../store/TenantRegistry';
 import { matchesDigest } from './tokenDigest';
 import type { TokenVerifier } from './TokenVerifier';
@@ -44,14 +46,18 @@ export class TenantTokenVerifier {
         this.#now = options.now ?? (() => Date.now());
     }
 
-    /** True if `presented` is the Secret Token of the active tenant `tenant`. Never logs the token. */
-    async verify(tenant: string, presented: string): Promise<boolean> {
+    /**
+     * True if `presented` is the Secret Token (`kind` 'scim') or the change feed token (`kind` 'feed', docs/feed.md
+     * "Tenants") of the active tenant `tenant`. Each kind is checked against its own digest or secret only, so
+     * neither token opens the other's routes. Never logs the token.
+     */
+    async verify(tenant: string, presented: string, kind: TokenKind = 'scim'): Promise<boolean> {
         let cached = this.#cache.get(tenant);
         if (!cached || this.#now() - cached.readAt >= this.#options.cacheTtlMs) cached = await this.#read(tenant);
-        if (await this.#accepts(cached.record, presented)) return true;
+        if (await this.#accepts(cached.record, presented, kind)) return true;
         // Read less than `mismatchRecheckMs` ago (just now, say): wrong tokens must not buy a read each.
         if (this.#now() - cached.readAt < (this.#options.mismatchRecheckMs ?? 60_000)) return false;
-        return this.#accepts((await this.#read(tenant)).record, presented);
+        return this.#accepts((await this.#read(tenant)).record, presented, kind);
     }
 
     /** Forgets a tenant's cached row, so this instance sees a change (a disable) at once. */
@@ -67,14 +73,17 @@ export class TenantTokenVerifier {
         return entry;
     }
 
-    async #accepts(record: TenantRecord | undefined, presented: string): Promise<boolean> {
+    async #accepts(record: TenantRecord | undefined, presented: string, kind: TokenKind): Promise<boolean> {
         if (record?.state !== 'active') return false;
-        if (record.tokenDigest !== undefined) {
-            const digest = Buffer.from(record.tokenDigest, 'hex');
+        const { tokenDigest, secretName } = kind === 'feed'
+            ? { tokenDigest: record.feedTokenDigest, secretName: record.feedSecretName }
+            : { tokenDigest: record.tokenDigest, secretName: record.secretName };
+        if (tokenDigest !== undefined) {
+            const digest = Buffer.from(tokenDigest, 'hex');
             return digest.length === 32 && matchesDigest(presented, digest);
         }
-        if (record.secretName !== undefined) {
-            const verifier = this.#keyVaultVerifierOf(record.secretName);
+        if (secretName !== undefined) {
+            const verifier = this.#keyVaultVerifierOf(secretName);
             return verifier !== undefined && verifier.verify(presented);
         }
         return false;

@@ -28,7 +28,8 @@ export interface ForwardResult {
     superseded: boolean;
 }
 
-export async function forwardChanges(feed: ForwardableFeed, queue: EventQueue, deadline: number): Promise<ForwardResult> {
+/** `tenant`: the named tenant whose feed this is, carried in every message (absent for the default tenant). */
+export async function forwardChanges(feed: ForwardableFeed, queue: EventQueue, deadline: number, tenant?: string): Promise<ForwardResult> {
     let checkpoint = await feed.readCheckpoint();
     let forwarded = 0;
     while (Date.now() < deadline) {
@@ -37,7 +38,7 @@ export async function forwardChanges(feed: ForwardableFeed, queue: EventQueue, d
         let index = 0;
         await Promise.all(
             Array.from({ length: Math.min(SENDS_IN_FLIGHT, events.length) }, async () => {
-                while (index < events.length) await queue.send(queueMessage(events[index++]!));
+                while (index < events.length) await queue.send(queueMessage(events[index++]!, tenant));
             }),
         );
         const saved = await feed.saveCheckpoint(checkpoint, next);
@@ -49,13 +50,16 @@ export async function forwardChanges(feed: ForwardableFeed, queue: EventQueue, d
 }
 
 /**
- * The message for one event: the event as JSON, base64-encoded. An event too large for a message keeps everything
- * but its attribute values (`attributesOmitted` names them); the full event stays readable at `/changes`.
+ * The message for one event: the event as JSON, base64-encoded; a named tenant's events first name the tenant
+ * (`"tenant": "acme"`), so one queue serves every tenant and a consumer routes by it (docs/feed.md, "Tenants").
+ * An event too large for a message keeps everything but its attribute values (`attributesOmitted` names them);
+ * the full event stays readable at `/changes`.
  */
-export function queueMessage(event: ChangeEvent): string {
-    let json = JSON.stringify(event);
-    if (Buffer.byteLength(json, 'utf8') > MAX_MESSAGE_JSON_BYTES && event.attributes) {
-        const { attributes, ...rest } = event;
+export function queueMessage(event: ChangeEvent, tenant?: string): string {
+    const message: ChangeEvent & { tenant?: string } = tenant === undefined ? event : { tenant, ...event };
+    let json = JSON.stringify(message);
+    if (Buffer.byteLength(json, 'utf8') > MAX_MESSAGE_JSON_BYTES && message.attributes) {
+        const { attributes, ...rest } = message;
         json = JSON.stringify({ ...rest, attributesOmitted: Object.keys(attributes) });
     }
     return Buffer.from(json, 'utf8').toString('base64');

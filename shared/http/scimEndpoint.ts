@@ -14,9 +14,9 @@ import type { ChangeFeed } from '../feed/ChangeFeed';
 import { requireWellFormedJson } from '../scim/caseFold';
 import { ScimError } from '../scim/errors';
 import { MAX_REQUEST_BODY_BYTES, type RequestLog, type ScimHandler, type ScimRequest, type ScimResponse } from '../scim/request';
-import type { ResourceStore } from '../scim/store';
 import { scimErrorOf, StoreError } from '../scim/storeErrors';
 import { countStorageRequests, type StorageRequestCounts } from '../store/requestCounter';
+import type { TableResourceStore } from '../store/TableResourceStore';
 import { errorResponse, toHttpResponse } from './responses';
 import { summaryLine } from './summaryLine';
 
@@ -47,17 +47,18 @@ export function scimRoute(options: { name: string; route: string; methods: strin
 
 /**
  * A route of the change feed (docs/feed.md): the same wrapper, but authenticated with the feed token, which
- * opens no SCIM route (and neither Entra's Secret Token nor an OAuth access token opens a feed route). The
- * default tenant's feed only.
+ * opens no SCIM route (and neither Entra's Secret Token nor an OAuth access token opens a feed route). Its
+ * tenant twin (`tenants/{tenant}/changes`, `tenantRouteOf`) reads that tenant's streams with that tenant's own
+ * feed token (docs/feed.md, "Tenants").
  */
 export function feedRoute(options: { name: string; route: string; methods: string[]; handle: (request: ScimRequest, feed: ChangeFeed) => Promise<ScimResponse> }): RouteDefinition {
-    return endpoint(options, 'feed', (request, _store, app) => options.handle(request, app.store.changes));
+    return endpoint(options, 'feed', (request, store) => options.handle(request, store.changes));
 }
 
 function endpoint(
     options: { name: string; route: string; methods: string[]; resourceType?: string },
     audience: Audience,
-    handle: (request: ScimRequest, store: ResourceStore, app: App) => Promise<ScimResponse>,
+    handle: (request: ScimRequest, store: TableResourceStore, app: App) => Promise<ScimResponse>,
 ): RouteDefinition {
     const allowed = new Set(options.methods);
     const handlerFor = (app: AppProvider): HttpHandler => async (request, context) => {
@@ -83,8 +84,9 @@ function endpoint(
 }
 
 /**
- * The same route under a named tenant's root, `tenants/{tenant}/scim/…` (docs/operate.md, "Tenants"): the same
- * handler; `respond` picks the tenant's token check and store from the `tenant` parameter.
+ * The same route under a named tenant's root, `tenants/{tenant}/scim/…` (docs/operate.md, "Tenants"), or the
+ * change feed's `tenants/{tenant}/changes` (docs/feed.md, "Tenants"): the same handler; `respond` picks the
+ * tenant's token check and store from the `tenant` parameter.
  */
 export function tenantRouteOf(route: RouteDefinition): RouteDefinition {
     return { ...route, name: `Tenant${route.name}`, route: `tenants/{tenant}/${route.route}` };
@@ -97,22 +99,22 @@ async function respond(
     log: RequestLog,
     audience: Audience,
     used: { app?: App },
-    handle: (request: ScimRequest, store: ResourceStore, app: App) => Promise<ScimResponse>,
+    handle: (request: ScimRequest, store: TableResourceStore, app: App) => Promise<ScimResponse>,
 ): Promise<ScimResponse> {
     try {
         const built = await appOf();
         used.app = built;
         const { verifier, feedVerifier, settings, store: defaultStore, tenants } = built;
-        // A route under /tenants/{tenant}/scim serves that tenant: its token, its partitions (shared/app.ts).
+        // A route under /tenants/{tenant}/ serves that tenant: its token of the route's kind, its partitions (shared/app.ts).
         const tenant = request.params.tenant;
         const baseUrl = tenant === undefined ? (settings.publicBaseUrl ?? scimBaseUrl(request.url)) : scimBaseUrl(settings.publicBaseUrl ?? request.url, tenant);
         await authenticate(
             request,
-            audience === 'feed'
-                ? (token) => feedVerifier.verify(token)
-                : tenant === undefined
-                  ? (token) => verifier.verify(token, { scimBaseUrl: baseUrl })
-                  : (token) => tenants.verify(tenant, token),
+            tenant !== undefined
+                ? (token) => tenants.verify(tenant, token, audience)
+                : audience === 'feed'
+                  ? (token) => feedVerifier.verify(token)
+                  : (token) => verifier.verify(token, { scimBaseUrl: baseUrl }),
         );
         const store = tenant === undefined ? defaultStore : tenants.store(tenant);
         const method = request.method.toUpperCase();

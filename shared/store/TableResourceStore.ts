@@ -67,6 +67,7 @@ import {
 import { MembershipEdges, type MemberChangeEvent } from './MembershipEdges';
 import { RecentRows } from './RecentRows';
 import { TenantRegistry } from './TenantRegistry';
+import { FeedMaintenanceProgress } from './FeedMaintenanceProgress';
 import { UserDeletion } from './UserDeletion';
 import { statusCodeOf } from '../statusCodeOf';
 import { asStoreError, failedOperationIndex, versionConflict } from './storageErrors';
@@ -361,6 +362,11 @@ export class TableResourceStore implements ResourceStore {
     /** The tenant registry, in the same table (TenantRegistry.ts). */
     tenantRegistry(): TenantRegistry {
         return new TenantRegistry(this.table);
+    }
+
+    /** Where the change feed timer's walk over the tenants stopped (FeedMaintenanceProgress.ts). */
+    feedMaintenanceProgress(): FeedMaintenanceProgress {
+        return new FeedMaintenanceProgress(this.table);
     }
 
     /** Rows in this store's partitions (a tenant removal's progress total). Reads keys only. */

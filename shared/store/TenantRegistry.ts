@@ -22,6 +22,13 @@ export interface TenantRecord {
     tokenDigest?: string;
     /** The Key Vault secret holding the Secret Token (tenants in Azure). */
     secretName?: string;
+    /**
+     * The tenant's change feed token (`/tenants/<name>/changes`, docs/feed.md "Tenants"), kept like its Secret
+     * Token: a digest (local) or a Key Vault secret of its own (Azure). Neither: rows from before tenant feeds,
+     * whose feed refuses every token until `npm run tenant -- rotate <name> --feed` creates one.
+     */
+    feedTokenDigest?: string;
+    feedSecretName?: string;
 }
 
 export class TenantExistsError extends Error {
@@ -63,6 +70,21 @@ export class TenantRegistry {
         await this.table.submit([['upsert', rowOf(record), 'Replace']]);
     }
 
+    /**
+     * At most `limit` tenants whose names sort after `after` ('' for the first), in name order: one range read.
+     * The change feed timer walks the registry this way, a bounded slice per run (shared/feed/maintainTenantFeeds.ts).
+     */
+    async listAfter(after: string, limit: number): Promise<TenantRecord[]> {
+        await this.table.ensureExists();
+        const records: TenantRecord[] = [];
+        const options = { pageSize: limit, ...(after === '' ? {} : { after: tenantRowKey(after) }) };
+        for await (const page of this.table.pages(TENANTS_PARTITION, tenantRowKey(''), options)) {
+            records.push(...page.map(recordOf));
+            if (records.length >= limit) break;
+        }
+        return records.slice(0, limit);
+    }
+
     async delete(name: string): Promise<void> {
         const action: TransactionAction = ['delete', { partitionKey: TENANTS_PARTITION, rowKey: tenantRowKey(name) }];
         try {
@@ -81,5 +103,7 @@ function recordOf(entity: Entity): TenantRecord {
     const record: TenantRecord = { name: String(entity.name), state: entity.state as TenantState, created: String(entity.created) };
     if (typeof entity.tokenDigest === 'string') record.tokenDigest = entity.tokenDigest;
     if (typeof entity.secretName === 'string') record.secretName = entity.secretName;
+    if (typeof entity.feedTokenDigest === 'string') record.feedTokenDigest = entity.feedTokenDigest;
+    if (typeof entity.feedSecretName === 'string') record.feedSecretName = entity.feedSecretName;
     return record;
 }

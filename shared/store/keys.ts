@@ -53,6 +53,12 @@ export function tenantRowKey(tenant: string): string {
     return 't:' + tenant;
 }
 
+/**
+ * Where the change feed timer's walk over the tenants stopped (shared/feed/maintainChangeFeed.ts): one row in the
+ * registry's partition, outside the `t:` range the registry lists.
+ */
+export const FEED_MAINTENANCE_ROW_KEY = 'feed:maintained';
+
 /** The attribute each resource type keeps unique case-insensitively (userName: RFC 7643 §4.1.1; displayName: Entra matches groups by it). */
 export function uniqueAttributeOf(resourceType: ResourceTypeName): 'userName' | 'displayName' {
     return resourceType === 'User' ? 'userName' : 'displayName';

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFeedCommand } from '../../dev/feedCommand';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
+import { addTenant } from '../support/tenants';
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 let server: ScimTestServer;
@@ -77,7 +78,24 @@ describe('npm run feed -- tail', () => {
         expect(missing).toBe(2);
     });
 
+    it('--tenant reads that tenant\'s feed with its feed token, and only its events', async () => {
+        const tenant = await addTenant(server, 'tail-co');
+        expect((await server.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'tenant.tail@example.com' }, {}, { as: tenant })).status).toBe(201);
+        await createUser('default.tail@example.com');
+        const { code, out, err } = await tail(['--from-start', '--tenant', 'tail-co'], 2, undefined, tenant.feedToken);
+        expect(code).toBe(0);
+        expect(out).toEqual([expect.stringMatching(/^1 \S+ prov:create User\/[0-9a-f-]{36} attributes: userName$/)]);
+        expect(err.at(-1)).toMatch(/^Stopped after 1 events\. Resume with: npm run feed -- tail --tenant tail-co --cursor \S+$/);
+        // The default feed token does not open it, nor does the tenant's feed token open the default feed.
+        const wrong = await tail(['--from-start', '--tenant', 'tail-co'], 1);
+        expect(wrong.code).toBe(1);
+        expect(wrong.err[0]).toContain("tenant 'tail-co's change feed token");
+        expect((await tail(['--from-start'], 1, undefined, tenant.feedToken)).code).toBe(1);
+    });
+
     it.each([
+        [['tail', '--tenant', 'Not A Tenant'], /Invalid tenant name 'Not A Tenant'/],
+        [['tail', '--tenant'], /--tenant needs a value/],
         [[], /Missing command/],
         [['tial'], /Unknown command 'tial'/],
         [['tail', '--from'], /Unknown option --from\./],

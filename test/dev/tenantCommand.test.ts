@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantTokenVerifier } from '../../shared/auth/createTokenVerifier';
-import { progressBar, removeTenant, runTenantCommand, secretNameOf, type TenantCommandIo } from '../../dev/tenantCommand';
+import { feedSecretNameOf, progressBar, removeTenant, runTenantCommand, secretNameOf, type TenantCommandIo } from '../../dev/tenantCommand';
 import { readSettings } from '../../shared/config';
 import { USER_SCHEMA } from '../../shared/scim/schemas';
 import { createStoreFromSettings } from '../../shared/store/createStore';
@@ -88,8 +88,8 @@ describe('npm run tenant: local tenants (digest in the registry)', () => {
         await run(['disable', 'fabrikam']);
         const { code, out } = await run(['list']);
         expect(code).toBe(0);
-        expect(out).toContain('fabrikam  disabled  created 2026-03-01T09:00:00.000Z  token digest stored locally');
-        expect(out).toContain('contoso  active  created 2026-03-01T09:00:00.000Z  token digest stored locally');
+        expect(out).toContain('fabrikam  disabled  created 2026-03-01T09:00:00.000Z  token digest stored locally  feed token digest stored locally');
+        expect(out).toContain('contoso  active  created 2026-03-01T09:00:00.000Z  token digest stored locally  feed token digest stored locally');
         for (const command of ['rotate', 'disable', 'enable', 'remove']) expect((await run([command, 'nobody'])).code).toBe(1);
     });
 
@@ -108,7 +108,7 @@ describe('npm run tenant: tenants in Key Vault', () => {
         expect(code).toBe(0);
         const token = out.at(-1)!.slice('Secret Token: '.length);
         const record = await defaultStore().tenantRegistry().get('northwind');
-        expect(record).toEqual({ name: 'northwind', state: 'active', created: '2026-03-01T09:00:00.000Z', secretName: secretNameOf('northwind') });
+        expect(record).toEqual({ name: 'northwind', state: 'active', created: '2026-03-01T09:00:00.000Z', secretName: secretNameOf('northwind'), feedSecretName: feedSecretNameOf('northwind') });
         const verifier = createTenantTokenVerifier(readSettings({ ...env, ...vault() }), defaultStore().tenantRegistry(), {
             credential: fakeCredential,
             secretClientOptions: stubSecretClientOptions,
@@ -129,6 +129,108 @@ describe('npm run tenant: tenants in Key Vault', () => {
         });
         expect(await fresh.verify('northwind', newToken)).toBe(true);
         expect(await fresh.verify('northwind', token)).toBe(true);
+    });
+});
+
+describe('npm run tenant: the change feed token of a tenant (docs/feed.md, "Tenants")', () => {
+    const vault = () => ({ KEY_VAULT_URL: stub.vaultUrl });
+    const verifier = (extraEnv: Record<string, string> = {}) => createTenantTokenVerifier(readSettings({ ...env, ...extraEnv }), defaultStore().tenantRegistry(), {
+        credential: fakeCredential,
+        secretClientOptions: stubSecretClientOptions,
+        log: () => undefined,
+    });
+    const tokenOf = (line: string | undefined, label: string) => {
+        expect(line).toMatch(new RegExp(`^${label}: [A-Za-z0-9_-]{43}$`));
+        return line!.slice(label.length + 2);
+    };
+
+    it('local: add prints the feed URL and token before the Entra lines and keeps only its digest; rotate --feed replaces it; remove deletes it', async () => {
+        const added = await run(['add', 'feedco', '--app-url', 'https://scim.example.com']);
+        expect(added.code).toBe(0);
+        expect(added.out).toHaveLength(4);
+        expect(added.out[0]).toBe('Feed URL: https://scim.example.com/tenants/feedco/changes');
+        const feedToken = tokenOf(added.out[1], 'Feed Token');
+        const secretToken = tokenOf(added.out[3], 'Secret Token');
+        expect(added.out[2]).toBe('Tenant URL: https://scim.example.com/tenants/feedco/scim');
+        expect(feedToken).not.toBe(secretToken);
+        const record = (await defaultStore().tenantRegistry().get('feedco'))!;
+        expect(record.feedTokenDigest).toMatch(/^[0-9a-f]{64}$/);
+        expect(JSON.stringify(record)).not.toContain(feedToken);
+        const check = verifier();
+        expect(await check.verify('feedco', feedToken, 'feed')).toBe(true);
+        expect(await check.verify('feedco', secretToken, 'feed')).toBe(false);
+        expect(await check.verify('feedco', feedToken, 'scim')).toBe(false);
+        expect(await check.verify('feedco', secretToken, 'scim')).toBe(true);
+        expect((await run(['list'])).out).toContain('feedco  active  created 2026-03-01T09:00:00.000Z  token digest stored locally  feed token digest stored locally');
+
+        const rotated = await run(['rotate', 'feedco', '--feed']);
+        expect(rotated.code).toBe(0);
+        expect(rotated.out[0]).toBe('Feed URL: http://localhost:7071/tenants/feedco/changes');
+        const newFeedToken = tokenOf(rotated.out[1], 'Feed Token');
+        expect(rotated.out).toHaveLength(2);
+        expect(rotated.err.join('\n')).toContain('The previous feed token is refused from now on');
+        const fresh = verifier();
+        expect(await fresh.verify('feedco', newFeedToken, 'feed')).toBe(true);
+        expect(await fresh.verify('feedco', feedToken, 'feed')).toBe(false);
+        expect(await fresh.verify('feedco', secretToken, 'scim')).toBe(true); // the Secret Token is untouched
+
+        expect((await run(['remove', 'feedco'])).code).toBe(0);
+        expect(await defaultStore().tenantRegistry().get('feedco')).toBeUndefined();
+        expect(await verifier().verify('feedco', newFeedToken, 'feed')).toBe(false);
+    });
+
+    it('a row from before tenant feeds: list says it has no feed token, rotate --feed creates the first', async () => {
+        expect((await run(['add', 'oldco'])).code).toBe(0);
+        const registry = defaultStore().tenantRegistry();
+        const { feedTokenDigest: _dropped, ...withoutFeed } = (await registry.get('oldco'))!;
+        await registry.put(withoutFeed);
+        expect((await run(['list'])).out).toContain('oldco  active  created 2026-03-01T09:00:00.000Z  token digest stored locally  no feed token (rotate oldco --feed creates one)');
+        const created = await run(['rotate', 'oldco', '--feed']);
+        expect(created.code).toBe(0);
+        expect(created.err.join('\n')).toContain("Created the first change feed token of tenant 'oldco'; until now its feed answered 401");
+        const feedToken = tokenOf(created.out.at(-1), 'Feed Token');
+        expect(await verifier().verify('oldco', feedToken, 'feed')).toBe(true);
+    });
+
+    it('--feed goes with rotate only (exit code 2, nothing changed)', async () => {
+        for (const argv of [['add', 'nofeed', '--feed'], ['list', '--feed'], ['disable', 'contoso', '--feed'], ['rotate', 'contoso', '--feed=yes']]) {
+            const { code, err } = await run(argv);
+            expect(code, argv.join(' ')).toBe(2);
+            expect(err[0]).toMatch(/--feed/);
+        }
+        expect(await defaultStore().tenantRegistry().get('nofeed')).toBeUndefined();
+    });
+
+    it('Key Vault: add writes the feed token as its own secret; rotate --feed makes a new version, the previous one valid for the grace window', async () => {
+        const added = await run(['add', 'vaultfeed'], vault());
+        expect(added.code).toBe(0);
+        const feedToken = tokenOf(added.out[1], 'Feed Token');
+        const secretToken = tokenOf(added.out[3], 'Secret Token');
+        expect(feedSecretNameOf('vaultfeed')).toBe('scim-feed-tenant-vaultfeed');
+        // Never a Secret Token's secret name: `scim-tenant-<name>-feed` would be tenant `<name>-feed`'s.
+        expect(feedSecretNameOf('acme')).not.toBe(secretNameOf('acme-feed'));
+        expect((await stubSecretClient(stub).getSecret(feedSecretNameOf('vaultfeed'))).value).toBe(feedToken);
+        expect((await run(['list'], vault())).out).toContain(`vaultfeed  active  created 2026-03-01T09:00:00.000Z  token in Key Vault secret '${secretNameOf('vaultfeed')}'  feed token in Key Vault secret '${feedSecretNameOf('vaultfeed')}'`);
+        const check = verifier(vault());
+        expect(await check.verify('vaultfeed', feedToken, 'feed')).toBe(true);
+        expect(await check.verify('vaultfeed', secretToken, 'feed')).toBe(false);
+        expect(await check.verify('vaultfeed', feedToken, 'scim')).toBe(false);
+
+        const rotated = await run(['rotate', 'vaultfeed', '--feed'], vault());
+        expect(rotated.code).toBe(0);
+        const newFeedToken = tokenOf(rotated.out.at(-1), 'Feed Token');
+        // Which of two versions made in the same second of the stub's clock counts as newer is the vault's call; the
+        // message follows it, and either way both tokens are accepted below.
+        expect(rotated.err.join('\n')).toMatch(/The previous feed token stays valid until \S+\. Update the application before then\.|No previous version was valid/);
+        const fresh = verifier(vault());
+        expect(await fresh.verify('vaultfeed', newFeedToken, 'feed')).toBe(true);
+        expect(await fresh.verify('vaultfeed', feedToken, 'feed')).toBe(true); // within the grace window
+        expect((await stubSecretClient(stub).getSecret(secretNameOf('vaultfeed'))).value).toBe(secretToken); // untouched
+
+        const removed = await run(['remove', 'vaultfeed'], vault());
+        expect(removed.code).toBe(0);
+        expect(removed.err.join('\n')).toContain(`Its Key Vault secret '${feedSecretNameOf('vaultfeed')}' is left in place`);
+        expect(await verifier(vault()).verify('vaultfeed', newFeedToken, 'feed')).toBe(false);
     });
 });
 

@@ -17,6 +17,7 @@ import {
     FEED_HEAD_ROW_KEY,
     FEED_PUSH_CHECKPOINT_ROW_KEY,
     TENANTS_PARTITION,
+    FEED_MAINTENANCE_ROW_KEY,
     positionOfEventRowKey,
     deletionMarkerRowKey,
     isTenantName,
@@ -68,11 +69,19 @@ function findViolations(rows: Map<string, Row>): string[] {
 }
 
 function checkTenantRow(entity: Row, violations: string[]): void {
-    const name = String(entity.name);
     const where = `${entity.partitionKey} ${entity.rowKey}`;
+    // The change feed timer's place in the registry (FeedMaintenanceProgress.ts): a tenant name or '' (start over).
+    if (entity.rowKey === FEED_MAINTENANCE_ROW_KEY) {
+        if (typeof entity.lastTenant !== 'string' || (entity.lastTenant !== '' && !isTenantName(entity.lastTenant))) violations.push(`${where}: bad feed maintenance row`);
+        return;
+    }
+    const name = String(entity.name);
     if (!isTenantName(name) || entity.rowKey !== tenantRowKey(name)) violations.push(`${where}: tenant row with a bad name`);
     if (!['active', 'disabled', 'removing'].includes(String(entity.state))) violations.push(`${where}: tenant row with an unknown state`);
     if ((typeof entity.tokenDigest === 'string') === (typeof entity.secretName === 'string')) violations.push(`${where}: tenant row needs exactly one token source`);
+    // The feed token: none (a row from before tenant feeds), or kept where the Secret Token is (digest or Key Vault).
+    if (typeof entity.feedTokenDigest === 'string' && (typeof entity.feedSecretName === 'string' || typeof entity.tokenDigest !== 'string')) violations.push(`${where}: feed token digest beside a Key Vault token`);
+    if (typeof entity.feedSecretName === 'string' && typeof entity.secretName !== 'string') violations.push(`${where}: feed token in Key Vault beside a local token`);
 }
 
 /** The invariants of one tenant's two partitions (docs/storage.md, "Invariants"). */
