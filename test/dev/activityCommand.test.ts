@@ -120,7 +120,7 @@ describe('npm run activity', () => {
         for (const [argv, message] of cases) {
             const result = await run(argv, { port: 9 }); // nothing listens there: a request would fail with 1, not 2
             expect(result.code, argv.join(' ')).toBe(2);
-            expect(result.err).toEqual([message, 'Usage: npm run activity -- [--url <https://app/admin>] [--json]']);
+            expect(result.err).toEqual([message, 'Usage: npm run activity -- [--url <https://app/admin>] [--tenant <name>] [--json]']);
         }
         const both = await run([`--url=${local.origin}/admin`, '--json']);
         expect(both.code).toBe(0);
