@@ -48,6 +48,8 @@ export interface ActivityRecorderOptions {
      * removed tenant's counts are dropped. Without it every tenant's batch is stored.
      */
     tenantExists?: (tenant: string) => Promise<boolean>;
+    /** Named tenants held between two flushes; default `MAX_TENANTS_BETWEEN_FLUSHES` (tests use fewer). */
+    maxTenants?: number;
     now?: () => number;
     log?: (line: string) => void;
 }
@@ -85,6 +87,7 @@ export class ActivityRecorder {
     private failingSince: number | undefined;
     private readonly now: () => number;
     private readonly log: (line: string) => void;
+    private readonly maxTenants: number;
 
     constructor(
         private readonly store: ActivityStore,
@@ -92,6 +95,7 @@ export class ActivityRecorder {
     ) {
         this.now = options.now ?? Date.now;
         this.log = options.log ?? ((line) => console.warn(line));
+        this.maxTenants = options.maxTenants ?? MAX_TENANTS_BETWEEN_FLUSHES;
     }
 
     /**
@@ -102,7 +106,7 @@ export class ActivityRecorder {
         const key = tenant ?? DEFAULT_TENANT;
         let counts = this.counts.get(key);
         if (!counts) {
-            if (key !== DEFAULT_TENANT && this.namedTenantsHeld() >= MAX_TENANTS_BETWEEN_FLUSHES) {
+            if (key !== DEFAULT_TENANT && this.namedTenantsHeld() >= this.maxTenants) {
                 this.notRecorded++;
                 this.startTimer();
                 return;
@@ -171,7 +175,7 @@ export class ActivityRecorder {
 
     private async flushNow(): Promise<void> {
         if (this.notRecorded > 0) {
-            this.log(`activity records: ${this.notRecorded} requests not recorded: more than ${MAX_TENANTS_BETWEEN_FLUSHES} tenants between two flushes.`);
+            this.log(`activity records: ${this.notRecorded} requests not recorded: more than ${this.maxTenants} tenants between two flushes.`);
             this.notRecorded = 0;
         }
         let failure: unknown;

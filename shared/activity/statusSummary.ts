@@ -92,7 +92,7 @@ export function summarize(input: SummaryInput): StatusSummary {
         hours: byHour.map(({ hour, counts }) => ({ hour, requests: counts.requests, outcomes: fullRecord(OUTCOMES, counts.outcomes) })),
         last24Hours: periodCounts(byHour.slice(-24).map((h) => h.counts)),
         last7Days: periodCounts(byHour.map((h) => h.counts)),
-        failures: newestFailures([...input.unflushed.failures, ...input.storedFailures]).map((failure) => ({ ...failure, ...meaningOf(failure, input.indexedAttributes) })),
+        failures: newestFailures([...input.unflushed.failures, ...input.storedFailures]).map((failure) => ({ ...failure, ...tenantMeaningOf(failure, input) })),
         token: input.token,
     };
     if (lastContact) summary.lastContact = lastContact;
@@ -156,6 +156,20 @@ function warningsOf(summary: StatusSummary, input: SummaryInput): Warning[] {
         });
     }
     return warnings;
+}
+
+/** A failure's meaning; on a named tenant's page the two that name a command or a URL name the tenant's own. */
+function tenantMeaningOf(failure: FailureRecord, input: SummaryInput): FailureMeaning {
+    const meaning = meaningOf(failure, input.indexedAttributes);
+    const tenant = input.tenant?.name;
+    if (tenant === undefined) return meaning;
+    if (failure.status === 401) {
+        return { ...meaning, action: `Run \`npm run tenant -- rotate ${tenant}\` (a tenant's token is shown only once), paste the new token into this customer's Entra (Provisioning → Admin Credentials), then Test Connection. Repeated 401s quarantine the provisioning job.` };
+    }
+    if (failure.status === 404 && failure.resourceType === undefined) {
+        return { ...meaning, action: `Check the Tenant URL in Entra (Provisioning → Admin Credentials): it must be https://<app>/tenants/${tenant}/scim, with nothing after /scim.` };
+    }
+    return meaning;
 }
 
 function periodCounts(hours: HourCounts[]): PeriodCounts {
