@@ -160,6 +160,7 @@ describe('npm run activity', () => {
         const docs = ['activity.md', 'operate.md', 'deploy.md'].map((name) => readFileSync(path.join(__dirname, '..', '..', 'docs', name), 'utf8')).join('\n');
         const lines = [...docs.matchAll(/npm run activity(?: -- ([^`#\n]*))?/g)].map((m) => (m[1] ?? '').trim());
         expect(lines.length).toBeGreaterThanOrEqual(4);
+        for (const server of [local, deployed]) await addTenant(server, 'contoso'); // the tenant the docs' --tenant line names
         for (const line of new Set(lines)) {
             const argv = line === '' ? [] : line.split(/\s+/).map((arg) => arg.replace('https://<app>/admin', `${deployed.origin}/admin`));
             const result = await run(argv, { token: () => sign(ADMIN) });
