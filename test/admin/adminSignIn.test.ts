@@ -199,7 +199,8 @@ describe('a named tenant\'s page', () => {
         await addTenant(server, 'signin-co');
         const asJson = (query: string, headers: Record<string, string> = {}) => admin(`?format=json&tenant=${query}`, { headers: { Accept: 'application/json', ...headers } });
         // Not signed in, or not an allowed admin: the same answer for a tenant that exists and one that does not.
-        for (const headers of [{}, { Authorization: `Bearer ${await token({ oid: SOMEONE_ELSE })}` }]) {
+        const outsiders: Record<string, string>[] = [{}, { Authorization: `Bearer ${await token({ oid: SOMEONE_ELSE })}` }];
+        for (const headers of outsiders) {
             const [known, unknown] = [await asJson('signin-co', headers), await asJson('no-such-co', headers)];
             expect(known.status).toBe(unknown.status);
             expect([401, 403]).toContain(known.status);
