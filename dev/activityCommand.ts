@@ -4,6 +4,7 @@
  *   npm run activity                                   the app `npm start` serves (http://127.0.0.1:7071/admin)
  *   npm run activity -- --url https://<app>/admin      a deployed app, signed in with the admin's `az login`
  *   npm run activity -- --json                         the summary as JSON, as the page's `?format=json` gives it
+ *   npm run activity -- --tenant <name>                a named tenant's summary (its page, `/admin?tenant=<name>`)
  *
  * It asks `/admin` for JSON. A deployed app answers 401 with the scope of its admin app registration
  * (`WWW-Authenticate: Bearer scope="api://<client id>/.default"`); the command then asks Azure CLI for an access
@@ -13,6 +14,7 @@ import { OUTCOMES } from '../shared/activity/requestActivity';
 import { formatDuration, type StatusSummary } from '../shared/activity/statusSummary';
 import { OPERATION_LABELS, OUTCOME_LABELS } from '../shared/admin/statusPage';
 import { OPERATIONS } from '../shared/scim/operations';
+import { isTenantName } from '../shared/store/keys';
 import { splitCommandLine } from './commandLine';
 
 export interface ActivityCommandIo {
@@ -23,7 +25,7 @@ export interface ActivityCommandIo {
     env: Readonly<Record<string, string | undefined>>;
 }
 
-const USAGE = 'Usage: npm run activity -- [--url <https://app/admin>] [--json]';
+const USAGE = 'Usage: npm run activity -- [--url <https://app/admin>] [--tenant <name>] [--json]';
 
 export async function runActivityCommand(argv: readonly string[], io: ActivityCommandIo): Promise<number> {
     const options = parseArguments(argv);
@@ -33,6 +35,7 @@ export async function runActivityCommand(argv: readonly string[], io: ActivityCo
         return 2;
     }
     const url = new URL(options.url ?? `http://127.0.0.1:${io.env.PORT || 7071}/admin`);
+    if (options.tenant !== undefined) url.searchParams.set('tenant', options.tenant);
     url.searchParams.set('format', 'json');
     let response: Response;
     try {
@@ -54,6 +57,7 @@ export async function runActivityCommand(argv: readonly string[], io: ActivityCo
     if (!response.ok) {
         const body = (await response.json().catch(() => undefined)) as { error?: string } | undefined;
         io.err(`${url.origin} answered ${response.status}${body?.error ? `: ${body.error}` : ''}`);
+        if (response.status === 404 && options.tenant !== undefined) io.err(`No tenant named '${options.tenant}' (npm run tenant -- list).`);
         if (response.status === 403) io.err('Your account must be listed in SCIM_ADMIN_PRINCIPAL_IDS (docs/operate.md, "Status page").');
         return 1;
     }
@@ -66,7 +70,8 @@ export async function runActivityCommand(argv: readonly string[], io: ActivityCo
 /** The summary as lines of text: the same sections as the page, the chart as one row of bars per day. */
 export function renderStatusText(summary: StatusSummary): string[] {
     const now = Date.parse(summary.generatedAt);
-    const lines: string[] = [`Provisioning status as of ${utc(summary.generatedAt)}`, ''];
+    const whose = summary.tenant ? ` of tenant ${summary.tenant.name}` : '';
+    const lines: string[] = [`Provisioning status${whose} as of ${utc(summary.generatedAt)}`, ''];
     const last = summary.lastContact;
     lines.push(last
         ? `Last contact from Entra: ${formatDuration(now - Date.parse(last.at))} ago (${utc(last.at)}), answered ${last.status}`
@@ -112,6 +117,11 @@ export function renderStatusText(summary: StatusSummary): string[] {
     }
 
     lines.push('', `Secret Token: ${tokenLine(summary, now)}`);
+    const tenants = summary.tenants;
+    if (tenants && tenants.list.length > 0) {
+        const names = tenants.list.map((t) => (t.state === 'active' ? t.name : `${t.name} (${t.state})`));
+        lines.push('', `Tenants (--tenant <name> for one): ${names.join(', ')}${tenants.nextAfter !== undefined ? `, … (more after ${tenants.nextAfter}: npm run tenant -- list)` : ''}`);
+    }
     return lines;
 }
 
@@ -121,6 +131,7 @@ function tokenLine(summary: StatusSummary, now: number): string {
     const token = summary.token;
     if (token.source === 'setting') return 'the SCIM_TOKEN setting (local development)';
     if (token.source === 'none') return 'no token source: every request is refused';
+    if (token.source === 'registry') return 'a SHA-256 digest in the tenant\'s registry row (no Key Vault; no grace window)';
     if (token.unavailable) return `Key Vault secret ${token.secretName} could not be read (${token.unavailable})`;
     const current = token.versions?.current;
     if (!current) return `Key Vault secret ${token.secretName} has no usable version`;
@@ -139,14 +150,16 @@ function utc(time: string): string {
     return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
-function parseArguments(argv: readonly string[]): { url?: string; json: boolean } | string {
-    const line = splitCommandLine(argv, ['url'], ['json']);
+function parseArguments(argv: readonly string[]): { url?: string; tenant?: string; json: boolean } | string {
+    const line = splitCommandLine(argv, ['url', 'tenant'], ['json']);
     if (typeof line === 'string') return line;
     const { positional, options, switches } = line;
     if (positional.length > 0) return `Unexpected argument '${positional[0]}'.`;
     const url = options.url;
     if (url !== undefined && !/^https?:\/\//.test(url)) return `Not a URL: ${url}`;
-    return { json: switches.has('json'), ...(url !== undefined ? { url } : {}) };
+    const tenant = options.tenant;
+    if (tenant !== undefined && !isTenantName(tenant)) return `Invalid tenant name '${tenant}': use 3–40 lower-case letters, digits and hyphens.`;
+    return { json: switches.has('json'), ...(url !== undefined ? { url } : {}), ...(tenant !== undefined ? { tenant } : {}) };
 }
 
 async function main(): Promise<void> {

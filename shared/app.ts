@@ -13,7 +13,7 @@ import { createTenantTokenVerifier, createTokenVerifier, type TokenVerifierDepen
 import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from './auth/oauth/createOAuth';
 import type { TenantTokenVerifier } from './auth/TenantTokenVerifier';
 import type { TokenVerifier } from './auth/TokenVerifier';
-import { createTokenStatusReader, type TokenStatusReport } from './auth/tokenStatusReader';
+import { createTenantTokenStatusReader, createTokenStatusReader, type TokenStatusReport } from './auth/tokenStatusReader';
 import { readSettings, type Settings, type TokenKind } from './config';
 import type { EventQueue } from './feed/forwardChanges';
 import { useSchemaExtensions } from './scim/schemaRegistry';
@@ -21,6 +21,7 @@ import { createActivityStoreFromSettings, createStoreFromSettings } from './stor
 import { createEventQueue } from './store/StorageQueue';
 import { isTenantName, partitionsOf } from './store/keys';
 import type { TableResourceStore } from './store/TableResourceStore';
+import type { TenantRecord } from './store/TenantRegistry';
 
 export interface App {
     settings: Settings;
@@ -63,6 +64,10 @@ export interface Tenants {
     store(name: string): TableResourceStore;
     /** The token check itself (`forget` drops a tenant's cached row on this instance). */
     verifier: TenantTokenVerifier;
+    /** After `verify`: whether `name` is a tenant that exists (active or disabled), from the row it read; no storage request. */
+    exists(name: string): boolean;
+    /** A tenant's Secret Token versions and dates for its status page (never a value): from its registry row, Key Vault listings cached a minute. */
+    tokenStatus(record: TenantRecord): Promise<TokenStatusReport>;
 }
 
 function tenantsOf(settings: Settings, store: TableResourceStore, options: AppOptions): Tenants {
@@ -71,6 +76,8 @@ function tenantsOf(settings: Settings, store: TableResourceStore, options: AppOp
     return {
         verifier,
         verify: async (name, token, kind) => isTenantName(name) && verifier.verify(name, token, kind),
+        exists: (name) => isTenantName(name) && verifier.exists(name),
+        tokenStatus: createTenantTokenStatusReader(settings, options.tokenVerifier),
         store(name) {
             let tenantStore = stores.get(name);
             if (!tenantStore) stores.set(name, (tenantStore = store.withPartitions(partitionsOf(name))));
@@ -118,6 +125,8 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
         activity: new ActivityRecorder(activityStore, {
             instanceId: randomUUID(),
             retentionMs: ACTIVITY_RETENTION_MS,
+            // A tenant removed since its requests were counted gets no rows back (docs/activity.md, "Tenants").
+            tenantExists: async (name) => ['active', 'disabled'].includes((await store.tenantRegistry().get(name))?.state ?? 'none'),
             ...(options.activityFlushIntervalMs !== undefined ? { flushIntervalMs: options.activityFlushIntervalMs } : {}),
         }),
         activityStore,

@@ -1,7 +1,7 @@
 /**
  * Where the activity records live (docs/activity.md): the storage port of the recorder and the status page,
  * owned here like the protocol owns its own. One implementation, shared/store/TableActivityStore.ts, in the
- * SCIM table's `activity` partition.
+ * SCIM table's `activity` partition (the default tenant) and a `<tenant>~activity` partition per named tenant.
  *
  * Every method costs a fixed number of storage requests, whatever the size of the tenant: the page reads one
  * row per hour of its window, one totals row and one page of failures.
@@ -42,6 +42,9 @@ export interface ActivityStore {
 
     /** The newest `limit` failures, newest first. */
     recentFailures(limit: number): Promise<FailureRecord[]>;
+
+    /** The records of the named tenant `tenant` (an existing one: only those get records, docs/activity.md "Tenants"). */
+    forTenant(tenant: string): ActivityStore;
 
     /** Deletes hours and failures older than `beforeMs`, at most one transaction's worth per call; returns how many. */
     prune(beforeMs: number): Promise<number>;

@@ -29,8 +29,18 @@ export interface PeriodCounts {
     clientErrors: Record<string, number>;
 }
 
+/** A named tenant as its page and the default page's list show it (docs/activity.md, "Tenants"). */
+export interface TenantListing {
+    name: string;
+    state: 'active' | 'disabled' | 'removing';
+}
+
 export interface StatusSummary {
     generatedAt: string;
+    /** A named tenant's page: which tenant. Absent on the default tenant's page. */
+    tenant?: TenantListing;
+    /** The default tenant's page: the named tenants, one page of the registry in name order; `nextAfter` continues it. */
+    tenants?: { list: TenantListing[]; nextAfter?: string };
     /** Entra's latest request, if any was recorded in the window. */
     lastContact?: { at: string; status: number };
     warnings: Warning[];
@@ -57,6 +67,8 @@ export interface SummaryInput {
     quietPeriodMs: number;
     /** The app's index configuration, which a tooMany failure's meaning names. */
     indexedAttributes: IndexedAttributes;
+    /** A named tenant's summary (its warnings name its own commands). */
+    tenant?: TenantListing;
 }
 
 export function summarize(input: SummaryInput): StatusSummary {
@@ -80,10 +92,11 @@ export function summarize(input: SummaryInput): StatusSummary {
         hours: byHour.map(({ hour, counts }) => ({ hour, requests: counts.requests, outcomes: fullRecord(OUTCOMES, counts.outcomes) })),
         last24Hours: periodCounts(byHour.slice(-24).map((h) => h.counts)),
         last7Days: periodCounts(byHour.map((h) => h.counts)),
-        failures: newestFailures([...input.unflushed.failures, ...input.storedFailures]).map((failure) => ({ ...failure, ...meaningOf(failure, input.indexedAttributes) })),
+        failures: newestFailures([...input.unflushed.failures, ...input.storedFailures]).map((failure) => ({ ...failure, ...tenantMeaningOf(failure, input) })),
         token: input.token,
     };
     if (lastContact) summary.lastContact = lastContact;
+    if (input.tenant) summary.tenant = input.tenant;
     if (input.storedTotals || input.unflushed.totals.users || input.unflushed.totals.groups || input.unflushed.totals.activeUsers) {
         const stored = input.storedTotals ?? { users: 0, activeUsers: 0, groups: 0, since: summary.generatedAt };
         summary.totals = { ...addTotals(stored, input.unflushed.totals), since: stored.since };
@@ -94,6 +107,14 @@ export function summarize(input: SummaryInput): StatusSummary {
 
 function warningsOf(summary: StatusSummary, input: SummaryInput): Warning[] {
     const warnings: Warning[] = [];
+    const tenant = input.tenant;
+    if (tenant?.state === 'disabled') {
+        warnings.push({
+            level: 'critical',
+            title: 'This tenant is disabled',
+            text: `Its Secret Token is refused on every request; its data is kept. \`npm run tenant -- enable ${tenant.name}\` accepts it again.`,
+        });
+    }
     const last = summary.lastContact;
     if (!last) {
         warnings.push({
@@ -120,11 +141,13 @@ function warningsOf(summary: StatusSummary, input: SummaryInput): Warning[] {
     }
     const token = input.token;
     if (token.source === 'none') {
-        warnings.push({ level: 'critical', title: 'No token source', text: 'Neither KEY_VAULT_URL nor SCIM_TOKEN is set: every request is refused.' });
+        const why = tenant ? 'The tenant\'s registry row names no token' : 'Neither KEY_VAULT_URL nor SCIM_TOKEN is set';
+        warnings.push({ level: 'critical', title: 'No token source', text: `${why}: every request is refused.` });
     } else if (token.unavailable !== undefined) {
         warnings.push({ level: 'warning', title: 'Key Vault could not be read', text: `Listing the token versions failed (${token.unavailable}). Requests still succeed while the app has the token cached.` });
     } else if (token.source === 'keyVault' && !token.versions?.current) {
-        warnings.push({ level: 'critical', title: 'No usable token version', text: 'The Key Vault secret has no enabled version: every request is refused. Run `npm run token -- rotate`.' });
+        const rotate = tenant ? `npm run tenant -- rotate ${tenant.name}` : 'npm run token -- rotate';
+        warnings.push({ level: 'critical', title: 'No usable token version', text: `The Key Vault secret has no enabled version: every request is refused. Run \`${rotate}\`.` });
     } else if (token.versions?.previous) {
         warnings.push({
             level: 'info',
@@ -133,6 +156,20 @@ function warningsOf(summary: StatusSummary, input: SummaryInput): Warning[] {
         });
     }
     return warnings;
+}
+
+/** A failure's meaning; on a named tenant's page the two that name a command or a URL name the tenant's own. */
+function tenantMeaningOf(failure: FailureRecord, input: SummaryInput): FailureMeaning {
+    const meaning = meaningOf(failure, input.indexedAttributes);
+    const tenant = input.tenant?.name;
+    if (tenant === undefined) return meaning;
+    if (failure.status === 401) {
+        return { ...meaning, action: `Run \`npm run tenant -- rotate ${tenant}\` (a tenant's token is shown only once), paste the new token into this customer's Entra (Provisioning → Admin Credentials), then Test Connection. Repeated 401s quarantine the provisioning job.` };
+    }
+    if (failure.status === 404 && failure.resourceType === undefined) {
+        return { ...meaning, action: `Check the Tenant URL in Entra (Provisioning → Admin Credentials): it must be https://<app>/tenants/${tenant}/scim, with nothing after /scim.` };
+    }
+    return meaning;
 }
 
 function periodCounts(hours: HourCounts[]): PeriodCounts {

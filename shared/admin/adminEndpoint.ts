@@ -1,25 +1,29 @@
 /**
  * `/admin`: the provisioning status page (docs/activity.md), and its sign-in (docs/operate.md, "Status page").
  *
- *   GET  /admin              the page (HTML), or the same summary as JSON (`?format=json`, or Accept: application/json)
+ *   GET  /admin              the default tenant's page (HTML), or the same summary as JSON (`?format=json`, or Accept: application/json)
+ *   GET  /admin?tenant=<n>   a named tenant's page (docs/activity.md, "Tenants"); an unknown name is a 404 that says nothing more
  *   POST /admin/signin       where Entra posts the ID token after sign-in (OpenID Connect form_post)
  *   GET  /admin/signout      forgets the session
  *
  * Who gets in: through the local host from this machine, anyone (`npm start`); everywhere else an allowed
- * admin signed in with Entra ID (shared/auth/adminSignIn.ts), by session cookie or bearer token. Rendering
- * costs three storage requests (hours, totals, failures) at any tenant size, plus a Key Vault version listing
- * at most once a minute.
+ * admin signed in with Entra ID (shared/auth/adminSignIn.ts), by session cookie or bearer token, for every tenant's
+ * page alike. Rendering costs four storage requests at any tenant size and any number of tenants — hours, totals,
+ * failures, plus one page of the tenant list (default page) or the tenant's registry row (a tenant's page) — and
+ * a Key Vault version listing at most once a minute per secret.
  */
 import type { Cookie, HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { hoursEndingAt } from '../activity/hourlyCounts';
 import { indexedAttributesOf } from '../activity/failures';
-import { CHART_HOURS, LISTED_FAILURES, summarize, type StatusSummary } from '../activity/statusSummary';
+import { CHART_HOURS, LISTED_FAILURES, summarize, type StatusSummary, type TenantListing } from '../activity/statusSummary';
 import { AdminSignInError, randomValue, type AdminPrincipal, type AdminSignIn } from '../auth/adminSignIn';
 import { bearerToken } from '../auth/bearerToken';
 import type { App, AppProvider } from '../app';
 import type { Settings } from '../config';
 import { countStorageRequests } from '../store/requestCounter';
 import { isTrustedLocalAdmin } from '../http/localCaller';
+import { isTenantName } from '../store/keys';
+import type { TenantRecord } from '../store/TenantRegistry';
 import type { RouteDefinition } from '../http/scimEndpoint';
 import { escapeHtml, renderStatusPage } from './statusPage';
 
@@ -29,6 +33,8 @@ const SIGN_IN_COOKIE = 'scim_admin_signin';
 const MAX_FORM_BYTES = 16 * 1024;
 /** A sign-in must come back within this time. */
 const SIGN_IN_SECONDS = 600;
+/** Named tenants listed on the default page; a "more" link continues after the last one. */
+export const LISTED_TENANTS = 50;
 
 const SECURITY_HEADERS: Record<string, string> = {
     'Cache-Control': 'no-store',
@@ -72,44 +78,87 @@ async function handle(appOf: AppProvider, request: HttpRequest): Promise<HttpRes
     if (method !== 'GET' && method !== 'HEAD') return page(405, 'Method not allowed', '<p>Only GET.</p>', [], { Allow: 'GET, HEAD' });
 
     const asJson = wantsJson(request);
-    const access = await authorize(request, app.adminSignIn, base, asJson);
+    // Who may look comes first: a caller who is not a signed-in admin learns nothing, not even which tenants exist.
+    const tenantName = request.query.get('tenant') ?? undefined;
+    const access = await authorize(request, app.adminSignIn, base, asJson, tenantName);
     if ('response' in access) return access.response;
 
     let summary: StatusSummary;
     try {
-        summary = await readSummary(app, Date.now());
+        if (tenantName === undefined) {
+            summary = await readSummary(app, Date.now(), request.query.get('tenantsAfter') ?? undefined);
+        } else {
+            const tenant = isTenantName(tenantName) ? await app.store.tenantRegistry().get(tenantName) : undefined;
+            // Unknown, malformed and being-removed names look the same: the page does not echo the name.
+            if (!tenant || tenant.state === 'removing') return notFound(asJson, base);
+            summary = await readTenantSummary(app, Date.now(), tenant);
+        }
     } catch {
         return page(503, 'Unavailable', '<p>The activity records could not be read from storage. Try again in a minute.</p>', [], { 'Retry-After': '30' });
     }
     if (asJson) return { status: 200, headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(summary) };
-    const html = renderStatusPage(summary, { jsonUrl: `${base}?format=json`, ...(access.principal ? { signOutUrl: `${base}/signout` } : {}) });
+    const self = summary.tenant ? `${base}?tenant=${summary.tenant.name}` : base;
+    const html = renderStatusPage(summary, {
+        jsonUrl: `${self}${summary.tenant ? '&' : '?'}format=json`,
+        defaultPageUrl: base,
+        tenantPageUrl: (name) => `${base}?tenant=${encodeURIComponent(name)}`,
+        ...(summary.tenants?.nextAfter ? { moreTenantsUrl: `${base}?tenantsAfter=${encodeURIComponent(summary.tenants.nextAfter)}` } : {}),
+        ...(access.principal ? { signOutUrl: `${base}/signout` } : {}),
+    });
     return { status: 200, headers: { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' }, body: html };
 }
 
-/** Stored activity of the chart's window, this process's unflushed counts, the token status and the configured indexes (no storage read). */
-export async function readSummary(app: App, now: number): Promise<StatusSummary> {
+/**
+ * The default tenant's summary: its stored activity of the chart's window, this process's unflushed counts, the
+ * token status and the configured indexes (no storage read), and one page of the named tenants (after `tenantsAfter`).
+ */
+export async function readSummary(app: App, now: number, tenantsAfter?: string): Promise<StatusSummary> {
+    const [summary, tenants] = await Promise.all([
+        summaryOf(app, now, app.activityStore, app.tokenStatus()),
+        app.store.tenantRegistry().page(tenantsAfter !== undefined && isTenantName(tenantsAfter) ? tenantsAfter : undefined, LISTED_TENANTS),
+    ]);
+    summary.tenants = { list: tenants.tenants.map(listingOf), ...(tenants.nextAfter !== undefined ? { nextAfter: tenants.nextAfter } : {}) };
+    return summary;
+}
+
+/** A named tenant's summary, from its own activity partition, unflushed counts and token (its registry row was just read). */
+function readTenantSummary(app: App, now: number, tenant: TenantRecord): Promise<StatusSummary> {
+    return summaryOf(app, now, app.activityStore.forTenant(tenant.name), app.tenants.tokenStatus(tenant), listingOf(tenant));
+}
+
+async function summaryOf(app: App, now: number, store: App['activityStore'], tokenStatus: Promise<StatusSummary['token']>, tenant?: TenantListing): Promise<StatusSummary> {
     const window = hoursEndingAt(now, CHART_HOURS);
     const [stored, storedTotals, storedFailures, token] = await Promise.all([
-        app.activityStore.hours(window[0]!, window[window.length - 1]!),
-        app.activityStore.totals(),
-        app.activityStore.recentFailures(LISTED_FAILURES),
-        app.tokenStatus(),
+        store.hours(window[0]!, window[window.length - 1]!),
+        store.totals(),
+        store.recentFailures(LISTED_FAILURES),
+        tokenStatus,
     ]);
     return summarize({
         now,
         stored,
         storedTotals,
         storedFailures,
-        unflushed: app.activity.unflushed(),
+        unflushed: app.activity.unflushed(tenant?.name),
         token,
         quietPeriodMs: app.settings.quietPeriodMs,
         indexedAttributes: indexedAttributesOf(app.settings.indexes),
+        ...(tenant ? { tenant } : {}),
     });
+}
+
+function listingOf(tenant: TenantRecord): TenantListing {
+    return { name: tenant.name, state: tenant.state };
+}
+
+function notFound(asJson: boolean, base: string): HttpResponseInit {
+    if (asJson) return { status: 404, headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json' }, body: JSON.stringify({ error: 'No such tenant' }) };
+    return page(404, 'Not found', `<p>No such tenant. <a href="${escapeHtml(base)}">Status page</a></p>`);
 }
 
 type Access = { principal: AdminPrincipal | undefined } | { response: HttpResponseInit };
 
-async function authorize(request: HttpRequest, signIn: AdminSignIn | undefined, base: string, asJson: boolean): Promise<Access> {
+async function authorize(request: HttpRequest, signIn: AdminSignIn | undefined, base: string, asJson: boolean, tenant?: string): Promise<Access> {
     if (isTrustedLocalAdmin()) return { principal: undefined };
     if (!signIn) {
         return {
@@ -143,7 +192,8 @@ async function authorize(request: HttpRequest, signIn: AdminSignIn | undefined, 
             status: 302,
             headers: { ...SECURITY_HEADERS, Location: signIn.authorizeUrl(`${base}/signin`, nonce, state) },
             // SameSite=None: Entra's form post back to us is a cross-site POST, which Lax cookies would not join.
-            cookies: [{ name: SIGN_IN_COOKIE, value: `${nonce}.${state}`, path: '/admin', maxAge: SIGN_IN_SECONDS, secure: true, httpOnly: true, sameSite: 'None' }],
+            // The tenant page asked for (a valid name only) comes back with the sign-in, so the admin lands on it.
+            cookies: [{ name: SIGN_IN_COOKIE, value: [nonce, state, ...(tenant !== undefined && isTenantName(tenant) ? [tenant] : [])].join('.'), path: '/admin', maxAge: SIGN_IN_SECONDS, secure: true, httpOnly: true, sameSite: 'None' }],
         },
     };
 }
@@ -160,7 +210,7 @@ async function completeSignIn(request: HttpRequest, signIn: AdminSignIn | undefi
         // Entra's error code is a short token (access_denied, …); its description may quote the account: not shown.
         return page(403, 'Sign-in failed', `<p>Entra ID did not sign you in (<code>${escapeHtml(error.slice(0, 64))}</code>).</p>${again}`, [clearSignIn]);
     }
-    const [nonce, state] = (cookiesOf(request).get(SIGN_IN_COOKIE) ?? '').split('.');
+    const [nonce, state, tenant] = (cookiesOf(request).get(SIGN_IN_COOKIE) ?? '').split('.');
     const idToken = form.get('id_token');
     if (!nonce || !state || form.get('state') !== state || !idToken) {
         return page(400, 'Sign-in expired', `<p>This sign-in was not started here, or took longer than ${SIGN_IN_SECONDS / 60} minutes.</p>${again}`, [clearSignIn]);
@@ -175,7 +225,7 @@ async function completeSignIn(request: HttpRequest, signIn: AdminSignIn | undefi
     const maxAge = Math.max(0, principal.expiresAt - Math.floor(Date.now() / 1000));
     return {
         status: 303,
-        headers: { ...SECURITY_HEADERS, Location: base },
+        headers: { ...SECURITY_HEADERS, Location: tenant !== undefined && isTenantName(tenant) ? `${base}?tenant=${tenant}` : base },
         cookies: [clearSignIn, { name: SESSION_COOKIE, value: idToken, path: '/admin', maxAge, secure: true, httpOnly: true, sameSite: 'Lax' }],
     };
 }

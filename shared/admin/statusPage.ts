@@ -13,6 +13,12 @@ export interface StatusPageOptions {
     signOutUrl?: string;
     /** Link to the same summary as JSON. */
     jsonUrl: string;
+    /** The default tenant's page (a named tenant's page links back to it). */
+    defaultPageUrl?: string;
+    /** A named tenant's page (the default page's tenant list links to each). */
+    tenantPageUrl?: (name: string) => string;
+    /** The next page of the tenant list, when there are more tenants than one page. */
+    moreTenantsUrl?: string;
 }
 
 export const OUTCOME_LABELS: Record<Outcome, string> = {
@@ -53,14 +59,14 @@ export function renderStatusPage(summary: StatusSummary, options: StatusPageOpti
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>SCIM provisioning status</title>
+<title>SCIM provisioning status${summary.tenant ? ` · ${escapeHtml(summary.tenant.name)}` : ''}</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <main>
 <header>
-<h1>Provisioning status</h1>
-<p class="meta">As of <time datetime="${summary.generatedAt}">${utc(summary.generatedAt)}</time> · <a href="${escapeHtml(options.jsonUrl)}">JSON</a>${options.signOutUrl ? ` · <a href="${escapeHtml(options.signOutUrl)}">Sign out</a>` : ''}</p>
+<h1>Provisioning status${summary.tenant ? ` of tenant <span id="tenant-name">${escapeHtml(summary.tenant.name)}</span>` : ''}</h1>
+${summary.tenant && options.defaultPageUrl ? `<p class="meta">Tenant URL <code>/tenants/${escapeHtml(summary.tenant.name)}/scim</code> · <a href="${escapeHtml(options.defaultPageUrl)}">All tenants</a></p>\n` : ''}<p class="meta">As of <time datetime="${summary.generatedAt}">${utc(summary.generatedAt)}</time> · <a href="${escapeHtml(options.jsonUrl)}">JSON</a>${options.signOutUrl ? ` · <a href="${escapeHtml(options.signOutUrl)}">Sign out</a>` : ''}</p>
 </header>
 ${lastContactSection(summary, now)}
 ${warningsSection(summary)}
@@ -69,6 +75,7 @@ ${chartSection(summary)}
 ${countsSection(summary)}
 ${failuresSection(summary)}
 ${tokenSection(summary, now)}
+${tenantsSection(summary, options)}
 </main>
 </body>
 </html>
@@ -210,6 +217,7 @@ function tokenSection(summary: StatusSummary, now: number): string {
     const token = summary.token;
     let body: string;
     if (token.source === 'setting') body = '<p id="token-source">From the <code>SCIM_TOKEN</code> setting (local development). No rotation.</p>';
+    else if (token.source === 'registry') body = '<p id="token-source">Checked against a SHA-256 digest in the tenant\'s registry row (no Key Vault). <code>npm run tenant -- rotate</code> replaces it at once; no grace window.</p>';
     else if (token.source === 'none') body = '<p id="token-source">No token source configured: every request is refused.</p>';
     else if (token.unavailable) body = `<p id="token-source">Key Vault secret <code>${escapeHtml(token.secretName ?? '')}</code>: could not be read (${escapeHtml(token.unavailable)}).</p>`;
     else {
@@ -231,6 +239,25 @@ function tokenSection(summary: StatusSummary, now: number): string {
     return `<section aria-labelledby="h-token"><h2 id="h-token">Secret Token</h2>
 ${body}
 <p class="note">Versions and dates only; the token itself is never shown.</p>
+</section>`;
+}
+
+/** The default page's list of named tenants: one page of the registry (bounded), each name linking to its page. */
+function tenantsSection(summary: StatusSummary, options: StatusPageOptions): string {
+    const tenants = summary.tenants;
+    if (!tenants) return '';
+    if (tenants.list.length === 0) return '<section aria-labelledby="h-tenants"><h2 id="h-tenants">Tenants</h2><p id="no-tenants">No named tenants (<code>npm run tenant -- add &lt;name&gt;</code>).</p></section>';
+    const items = tenants.list.map((tenant) => {
+        const name = escapeHtml(tenant.name);
+        const link = options.tenantPageUrl && tenant.state !== 'removing' ? `<a href="${escapeHtml(options.tenantPageUrl(tenant.name))}">${name}</a>` : name;
+        return `<li class="tenant">${link}${tenant.state === 'active' ? '' : ` <span class="note">(${escapeHtml(tenant.state)})</span>`}</li>`;
+    });
+    const more = options.moreTenantsUrl ? `\n<p><a id="more-tenants" href="${escapeHtml(options.moreTenantsUrl)}">More tenants</a></p>` : '';
+    return `<section aria-labelledby="h-tenants"><h2 id="h-tenants">Tenants</h2>
+<p class="note">Each named tenant (<code>/tenants/&lt;name&gt;/scim</code>) has its own records and page.</p>
+<ul class="tenants" id="tenants">
+${items.join('\n')}
+</ul>${more}
 </section>`;
 }
 

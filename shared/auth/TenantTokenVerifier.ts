@@ -60,6 +60,16 @@ export class TenantTokenVerifier {
         return this.#accepts((await this.#read(tenant)).record, presented, kind);
     }
 
+    /**
+     * Whether the row `verify` just read (or found cached) for `tenant` names a tenant that exists and is not being
+     * removed (active or disabled). No storage request: the activity records ask it after `verify`, so a made-up
+     * name — whatever token came with it — never gets records (docs/activity.md, "Tenants").
+     */
+    exists(tenant: string): boolean {
+        const state = this.#cache.get(tenant)?.record?.state;
+        return state === 'active' || state === 'disabled';
+    }
+
     /** Forgets a tenant's cached row, so this instance sees a change (a disable) at once. */
     forget(tenant: string): void {
         this.#cache.delete(tenant);

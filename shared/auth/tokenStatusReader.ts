@@ -9,9 +9,11 @@ import { secretClientOnFirstUse, type TokenVerifierDependencies } from './create
 import { managedIdentityCredential } from './managedIdentityCredential';
 import { describeError } from '../describeError';
 import { readTokenStatus, type TokenStatus } from './tokenVersions';
+import type { TenantRecord } from '../store/TenantRegistry';
 
 export interface TokenStatusReport {
-    source: 'keyVault' | 'setting' | 'none';
+    /** `registry`: a named tenant's token, checked against the SHA-256 digest in its registry row (local, no Key Vault). */
+    source: 'keyVault' | 'setting' | 'none' | 'registry';
     secretName?: string;
     graceMinutes?: number;
     /** Key Vault: the accepted versions. */
@@ -45,6 +47,41 @@ export function createTokenStatusReader(
             report = { ...base, unavailable: describeError(error) };
         }
         cached = { report, at: now() };
+        return report;
+    };
+}
+
+/** Tenants' Key Vault listings remembered at once (a status page view of each); beyond it the oldest is forgotten. */
+const MAX_CACHED_TENANT_LISTINGS = 100;
+
+/**
+ * The token part of a named tenant's status page: where its registry row says its token is checked and, for a
+ * Key Vault secret of its own, that secret's versions (the same grace rule as the verifier's), listed at most
+ * once a minute per secret. No secret value is read; a digest tenant's row holds only the digest, never shown.
+ */
+export function createTenantTokenStatusReader(
+    { token: settings, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'>,
+    deps: TokenVerifierDependencies = {},
+): (tenant: TenantRecord) => Promise<TokenStatusReport> {
+    const now = deps.now ?? Date.now;
+    const cache = new Map<string, { report: TokenStatusReport; at: number }>();
+    let client: ReturnType<typeof secretClientOnFirstUse> | undefined;
+    return async (tenant) => {
+        if (tenant.secretName === undefined) return { source: tenant.tokenDigest !== undefined ? 'registry' : 'none' };
+        const base = { source: 'keyVault' as const, secretName: tenant.secretName, graceMinutes: settings.graceWindowMs / 60_000 };
+        if (settings.keyVaultUrl === undefined) return { ...base, unavailable: 'KEY_VAULT_URL is not set' };
+        const cached = cache.get(tenant.secretName);
+        if (cached && now() - cached.at < CACHE_MS) return cached.report;
+        client ??= secretClientOnFirstUse(settings.keyVaultUrl, deps.credential ?? managedIdentityCredential(managedIdentityClientId), deps.secretClientOptions);
+        let report: TokenStatusReport;
+        try {
+            report = { ...base, versions: await readTokenStatus(client, tenant.secretName, settings.graceWindowMs, new Date(now())) };
+        } catch (error) {
+            report = { ...base, unavailable: describeError(error) };
+        }
+        cache.delete(tenant.secretName);
+        cache.set(tenant.secretName, { report, at: now() });
+        if (cache.size > MAX_CACHED_TENANT_LISTINGS) cache.delete(cache.keys().next().value!);
         return report;
     };
 }

@@ -74,10 +74,13 @@ function endpoint(
             }),
         );
         logSummary(context, request.method, log, response, requests, Date.now() - started);
-        // Entra's requests to the default tenant only: a named tenant's records would need a partition of its own
-        // and must not be created by callers who fail its token check (docs/activity.md, "Tenants"); the change
-        // feed's reader is not Entra, and its 401s say nothing about Entra's token.
-        if (audience === 'scim' && request.params.tenant === undefined) used.app?.activity.record(activityOf(request, context, log, response));
+        // Entra's requests (the change feed's reader is not Entra). A named tenant's go to its own records, and only
+        // once its token check has read its row and found a tenant that exists: a made-up name is counted nowhere
+        // (docs/activity.md, "Tenants").
+        const tenant = request.params.tenant;
+        if (audience === 'scim' && used.app && (tenant === undefined || used.app.tenants.exists(tenant))) {
+            used.app.activity.record(activityOf(request, context, log, response), tenant);
+        }
         return toHttpResponse(response);
     };
     return { name: options.name, route: options.route, methods: ALL_METHODS, handlerFor };

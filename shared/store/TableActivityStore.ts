@@ -1,5 +1,6 @@
 /**
- * The activity records in Table Storage (docs/activity.md), in the SCIM table's own `activity` partition:
+ * The activity records in Table Storage (docs/activity.md), in the SCIM table's `activity` partition (the default
+ * tenant) or a named tenant's `<tenant>~activity` (`forTenant`, keys.ts `partitionsOf`):
  *
  *   h:<UTC hour>                     one row per hour: every instance's counts added up (JSON `counts`)
  *   totals                           users, active users, groups; when counting began; which batches are in
@@ -22,6 +23,7 @@ import {
     ACTIVITY_HOUR_PREFIX,
     ACTIVITY_PARTITION,
     ACTIVITY_TOTALS_ROW_KEY,
+    partitionsOf,
     activityFailureRowKey,
     activityFailuresOlderThan,
     activityHourRowKey,
@@ -48,7 +50,15 @@ interface TotalsRow {
 }
 
 export class TableActivityStore implements ActivityStore {
-    constructor(private readonly table: EntityTable) {}
+    constructor(
+        private readonly table: EntityTable,
+        private readonly partition: string = ACTIVITY_PARTITION,
+    ) {}
+
+    /** The same table's records of a named tenant: its own partition, its own hours, totals and failures. */
+    forTenant(tenant: string): ActivityStore {
+        return new TableActivityStore(this.table, partitionsOf(tenant).activity);
+    }
 
     async append(batch: ActivityBatch): Promise<void> {
         if (batch.hours.size + batch.failures.length > MAX_BATCH_ROWS) throw new Error('activity batch too large for one transaction');
@@ -57,7 +67,7 @@ export class TableActivityStore implements ActivityStore {
             const totals = await this.readTotals();
             if ((totals?.applied[batch.instanceId]?.sequence ?? 0) >= batch.sequence) return; // in already
             const hourKeys = [...batch.hours.keys()];
-            const stored = await this.table.readMany(ACTIVITY_PARTITION, hourKeys.map(activityHourRowKey), ['counts']);
+            const stored = await this.table.readMany(this.partition, hourKeys.map(activityHourRowKey), ['counts']);
             const storedByKey = new Map(stored.map((entity) => [String(entity.rowKey), entity]));
             const now = Date.now();
             const actions: TransactionAction[] = [];
@@ -65,13 +75,13 @@ export class TableActivityStore implements ActivityStore {
                 const rowKey = activityHourRowKey(hour);
                 const existing = storedByKey.get(rowKey);
                 const merged = mergeHours(existing ? hourFromJson(textOf(existing.counts)) : emptyHour(), counts);
-                const row = { partitionKey: ACTIVITY_PARTITION, rowKey, counts: JSON.stringify(merged) };
+                const row = { partitionKey: this.partition, rowKey, counts: JSON.stringify(merged) };
                 actions.push(existing ? ['update', row, 'Replace', { etag: String(existing.etag) }] : ['create', row]);
             }
             actions.push(this.totalsAction(totals, batch, now));
             batch.failures.forEach((failure, index) => {
                 const rowKey = activityFailureRowKey(Date.parse(failure.at), batch.instanceId, batch.sequence * MAX_BATCH_ROWS + index);
-                actions.push(['create', { partitionKey: ACTIVITY_PARTITION, rowKey, failure: JSON.stringify(failure) }]);
+                actions.push(['create', { partitionKey: this.partition, rowKey, failure: JSON.stringify(failure) }]);
             });
             try {
                 await this.table.submit(actions);
@@ -90,7 +100,7 @@ export class TableActivityStore implements ActivityStore {
         const upTo = activityHourRowKey(to) + '\u0000'; // `to` included
         try {
             // At most one row per hour: a week is 168 rows, one page.
-            for await (const page of this.table.rangePages(ACTIVITY_PARTITION, activityHourRowKey(from), upTo, { select: ['counts'], maxPages: 2 })) {
+            for await (const page of this.table.rangePages(this.partition, activityHourRowKey(from), upTo, { select: ['counts'], maxPages: 2 })) {
                 for (const entity of page) hours.set(String(entity.rowKey).slice(ACTIVITY_HOUR_PREFIX.length), hourFromJson(textOf(entity.counts)));
             }
         } catch (error) {
@@ -108,7 +118,7 @@ export class TableActivityStore implements ActivityStore {
         const { from, to } = prefixRange(ACTIVITY_FAILURE_PREFIX);
         try {
             // Newest first (reversed time): the first page is the answer; a short page is followed at most twice.
-            for await (const page of this.table.rangePages(ACTIVITY_PARTITION, from, to, { select: ['failure'], pageSize: limit, maxPages: 3 })) {
+            for await (const page of this.table.rangePages(this.partition, from, to, { select: ['failure'], pageSize: limit, maxPages: 3 })) {
                 for (const entity of page) {
                     const failure = failureFromJson(textOf(entity.failure));
                     if (failure) failures.push(failure);
@@ -124,7 +134,7 @@ export class TableActivityStore implements ActivityStore {
     async prune(beforeMs: number): Promise<number> {
         const old: string[] = [];
         const collect = async (from: string, to: string) => {
-            for await (const page of this.table.rangePages(ACTIVITY_PARTITION, from, to, { select: [], pageSize: MAX_TRANSACTION_OPERATIONS, maxPages: 1 })) {
+            for await (const page of this.table.rangePages(this.partition, from, to, { select: [], pageSize: MAX_TRANSACTION_OPERATIONS, maxPages: 1 })) {
                 old.push(...page.map((entity: Entity) => String(entity.rowKey)));
             }
         };
@@ -137,12 +147,12 @@ export class TableActivityStore implements ActivityStore {
         }
         const doomed = old.slice(0, MAX_TRANSACTION_OPERATIONS);
         if (doomed.length === 0) return 0;
-        await this.table.submit(doomed.map((rowKey): TransactionAction => ['delete', { partitionKey: ACTIVITY_PARTITION, rowKey }]));
+        await this.table.submit(doomed.map((rowKey): TransactionAction => ['delete', { partitionKey: this.partition, rowKey }]));
         return doomed.length;
     }
 
     private async readTotals(): Promise<TotalsRow | undefined> {
-        const entity = await this.table.read(ACTIVITY_PARTITION, ACTIVITY_TOTALS_ROW_KEY);
+        const entity = await this.table.read(this.partition, ACTIVITY_TOTALS_ROW_KEY);
         if (!entity) return undefined;
         const row: TotalsRow = {
             totals: {
@@ -166,7 +176,7 @@ export class TableActivityStore implements ActivityStore {
         }
         applied[batch.instanceId] = { sequence: batch.sequence, at: now };
         const row = {
-            partitionKey: ACTIVITY_PARTITION,
+            partitionKey: this.partition,
             rowKey: ACTIVITY_TOTALS_ROW_KEY,
             ...totals,
             since: current?.totals.since ?? new Date(now).toISOString(),

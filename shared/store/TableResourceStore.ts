@@ -369,11 +369,11 @@ export class TableResourceStore implements ResourceStore {
         return new FeedMaintenanceProgress(this.table);
     }
 
-    /** Rows in this store's partitions (a tenant removal's progress total). Reads keys only. */
+    /** Rows in this store's partitions, its activity records included (a tenant removal's progress total). Reads keys only. */
     async countRows(): Promise<number> {
         return this.guardedRows(async () => {
             let count = 0;
-            for (const partition of [this.partitions.users, this.partitions.groups]) {
+            for (const partition of [this.partitions.users, this.partitions.groups, this.partitions.activity]) {
                 for await (const page of this.table.partitionPages(partition, { select: ['RowKey'] })) count += page.length;
             }
             return count;
@@ -382,12 +382,12 @@ export class TableResourceStore implements ResourceStore {
 
     /**
      * Deletes up to `maxRows` rows of this store's partitions (one page read, then transactions of ≤ 100),
-     * returning how many it deleted: 0 once both partitions are empty. Removing a tenant calls it until then,
+     * returning how many it deleted: 0 once all three (users, groups, activity) are empty. Removing a tenant calls it until then,
      * so the work is bounded per call and an interrupted removal simply continues.
      */
     async deleteSomeRows(maxRows: number): Promise<number> {
         return this.guardedRows(async () => {
-            for (const partition of [this.partitions.users, this.partitions.groups]) {
+            for (const partition of [this.partitions.users, this.partitions.groups, this.partitions.activity]) {
                 for await (const page of this.table.partitionPages(partition, { select: ['RowKey'], pageSize: Math.min(maxRows, MAX_PAGE_SIZE) })) {
                     const rowKeys = page.slice(0, maxRows).map((entity) => String(entity.rowKey));
                     for (let start = 0; start < rowKeys.length; start += MAX_TRANSACTION_OPERATIONS) {

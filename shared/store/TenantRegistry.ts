@@ -8,7 +8,7 @@
  */
 import type { TableEntity, TransactionAction } from '@azure/data-tables';
 import type { EntityTable, Entity } from './EntityTable';
-import { TENANTS_PARTITION, tenantRowKey } from './keys';
+import { prefixRange, TENANTS_PARTITION, tenantRowKey } from './keys';
 import { statusCodeOf } from '../statusCodeOf';
 
 export type TenantState = 'active' | 'disabled' | 'removing';
@@ -51,6 +51,24 @@ export class TenantRegistry {
         const records: TenantRecord[] = [];
         for await (const page of this.table.pages(TENANTS_PARTITION, tenantRowKey(''))) records.push(...page.map(recordOf));
         return records.sort((a, b) => a.name.localeCompare(b.name));
+    }
+
+    /**
+     * One page of tenants in name order, starting after `after` (the status page's list, docs/activity.md
+     * "Tenants"): at most `limit` of them and the name to continue after when there are more. One range read
+     * (two if storage answers a short page), whatever the number of tenants.
+     */
+    async page(after: string | undefined, limit: number): Promise<{ tenants: TenantRecord[]; nextAfter?: string }> {
+        await this.table.ensureExists();
+        const { from, to } = prefixRange(tenantRowKey(''));
+        const start = after === undefined ? from : tenantRowKey(after) + '\u0000';
+        const tenants: TenantRecord[] = [];
+        for await (const page of this.table.rangePages(TENANTS_PARTITION, start, to, { pageSize: limit + 1, maxPages: 2 })) {
+            tenants.push(...page.map(recordOf));
+            if (tenants.length > limit) break;
+        }
+        const shown = tenants.slice(0, limit);
+        return tenants.length > limit ? { tenants: shown, nextAfter: shown[shown.length - 1]!.name } : { tenants: shown };
     }
 
     /** Adds a tenant; `TenantExistsError` if the name is taken (also by a tenant being removed). */

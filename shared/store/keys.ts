@@ -20,21 +20,25 @@ import type { ResourceTypeName } from '../scim/schemas';
 export interface Partitions {
     users: string;
     groups: string;
+    /** The tenant's activity records (docs/activity.md, "Tenants"): counts of what the endpoint answered, apart from its resources. */
+    activity: string;
 }
 
 /** The default tenant (plain `/scim`): the partitions every deployment had before tenants, kept as they were. */
 export const USERS_PARTITION = 'users';
 export const GROUPS_PARTITION = 'groups';
-export const DEFAULT_PARTITIONS: Partitions = { users: USERS_PARTITION, groups: GROUPS_PARTITION };
+/** The default tenant's activity records; a named tenant's are in `<tenant>~activity`. */
+export const ACTIVITY_PARTITION = 'activity';
+export const DEFAULT_PARTITIONS: Partitions = { users: USERS_PARTITION, groups: GROUPS_PARTITION, activity: ACTIVITY_PARTITION };
 
 /**
- * A named tenant's partitions: `<tenant>~users`, `<tenant>~groups`. `~` never occurs in a tenant name
+ * A named tenant's partitions: `<tenant>~users`, `<tenant>~groups`, `<tenant>~activity`. `~` never occurs in a tenant name
  * (`isTenantName`) nor in the default partitions, so no two tenants' partitions can coincide.
  */
 export function partitionsOf(tenant: string | undefined): Partitions {
     if (tenant === undefined) return DEFAULT_PARTITIONS;
     if (!isTenantName(tenant)) throw new Error('not a tenant name');
-    return { users: `${tenant}~${USERS_PARTITION}`, groups: `${tenant}~${GROUPS_PARTITION}` };
+    return { users: `${tenant}~${USERS_PARTITION}`, groups: `${tenant}~${GROUPS_PARTITION}`, activity: `${tenant}~${ACTIVITY_PARTITION}` };
 }
 
 export function partitionOf(resourceType: ResourceTypeName, partitions: Partitions): string {
@@ -208,10 +212,8 @@ export function etagOfVersion(version: string): string | undefined {
     return versionOfEtag(etag) === `W/"${match[1]}"` ? etag : undefined;
 }
 
-// ---- Activity records (docs/activity.md): a partition of their own, apart from users and groups, so
-// flushing them never contends with a provisioning write and a per-tenant prefix (later) is added here only.
-
-export const ACTIVITY_PARTITION = 'activity';
+// ---- Activity records (docs/activity.md): a partition of their own per tenant (`Partitions.activity`), apart
+// from users and groups, so flushing them never contends with a provisioning write.
 
 /** `h:<UTC hour>` (`h:2026-03-01T14`): one row per hour, all instances' counts added up; RowKey order is time order. */
 export const ACTIVITY_HOUR_PREFIX = 'h:';

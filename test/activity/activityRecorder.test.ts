@@ -162,6 +162,66 @@ describe('the activity recorder', () => {
         expect(await store.prune(NOW - 8 * 86_400_000)).toBe(0);
     });
 
+    it('keeps each named tenant apart: one batch per tenant partition, none in the default\'s', async () => {
+        const store = freshStore();
+        const recorder = recorderOn(store, 't');
+        recorder.record(request());
+        recorder.record(request({ method: 'POST', operation: 'create', status: 201, totalsChange: { users: 1, activeUsers: 1, groups: 0 } }), 'acme');
+        recorder.record(request({ status: 401 }), 'acme');
+        recorder.record(request({ status: 404 }), 'globex');
+        expect(recorder.unflushed('acme').hours.get(HOUR)?.requests).toBe(2);
+        expect(recorder.unflushed().hours.get(HOUR)?.requests).toBe(1);
+        expect(recorder.namedTenantsHeld()).toBe(2);
+
+        await recorder.flush(); // creates the table
+        recorder.record(request(), 'acme');
+        recorder.record(request(), 'globex');
+        const kinds: string[] = [];
+        const stop = onStorageRequest((event) => kinds.push(event.kind));
+        await recorder.flush();
+        stop();
+        expect(kinds.filter((kind) => kind === 'transaction')).toHaveLength(2); // one batch per tenant with counts, none for the idle default
+
+        expect(await storedRequests(store)).toBe(1);
+        expect(await store.totals()).toMatchObject({ users: 0 });
+        expect(await storedRequests(store.forTenant('acme'))).toBe(3);
+        expect(await store.forTenant('acme').totals()).toMatchObject({ users: 1, activeUsers: 1 });
+        expect((await store.forTenant('acme').recentFailures(20)).map((f) => f.status)).toEqual([401]);
+        expect(await storedRequests(store.forTenant('globex'))).toBe(2);
+        expect(await store.forTenant('initech').totals()).toBeUndefined();
+        expect(recorder.namedTenantsHeld()).toBe(0); // flushed tenants are forgotten
+    });
+
+    it('holds at most maxTenants named tenants between flushes, and says how many requests it could not record', async () => {
+        const store = freshStore();
+        const logs: string[] = [];
+        const recorder = new ActivityRecorder(store, { instanceId: 'cap', flushIntervalMs: 3_600_000, maxTenants: 5, log: (line) => logs.push(line) });
+        const tenants = Array.from({ length: 8 }, (_, i) => `cap-${i}`);
+        for (const tenant of tenants) for (let i = 0; i < 3; i++) recorder.record(request(), tenant);
+        recorder.record(request()); // the default tenant is never refused
+        expect(recorder.namedTenantsHeld()).toBe(5);
+        expect(recorder.unflushed('cap-5').hours.size).toBe(0);
+        await recorder.flush();
+        expect(logs).toContain('activity records: 9 requests not recorded: more than 5 tenants between two flushes.');
+        for (const [index, tenant] of tenants.entries()) expect(await storedRequests(store.forTenant(tenant)), tenant).toBe(index < 5 ? 3 : 0);
+        expect(await storedRequests(store)).toBe(1);
+        recorder.record(request(), 'cap-7'); // room again after the flush
+        await recorder.flush();
+        expect(await storedRequests(store.forTenant('cap-7'))).toBe(1);
+    });
+
+    it('drops the counts of a tenant removed before the flush, and stores nothing for it', async () => {
+        const store = freshStore();
+        const existing = new Set(['kept']);
+        const recorder = new ActivityRecorder(store, { instanceId: 'rm', flushIntervalMs: 3_600_000, tenantExists: (name) => Promise.resolve(existing.has(name)) });
+        recorder.record(request(), 'kept');
+        recorder.record(request(), 'gone');
+        await recorder.flush();
+        expect(await storedRequests(store.forTenant('kept'))).toBe(1);
+        expect(await store.forTenant('gone').totals()).toBeUndefined();
+        expect(recorder.namedTenantsHeld()).toBe(0);
+    });
+
     it('reads nothing, without failing, before anything was stored', async () => {
         const store = freshStore();
         expect((await store.hours(HOUR, HOUR)).size).toBe(0);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminSignIn } from '../../shared/auth/adminSignIn';
 import { isLoopbackAddress } from '../../shared/http/localCaller';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
+import { addTenant } from '../support/tenants';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const CLIENT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -190,6 +191,39 @@ describe('a token is checked', () => {
     it('answers 503, not 401, when the tenant\'s keys cannot be fetched', async () => {
         const offline = new AdminSignIn({ tenantId: TENANT, clientId: CLIENT, principalIds: [ADMIN] }, { keys: () => Promise.reject(new TypeError('fetch failed')) });
         await expect(offline.verify(await token())).rejects.toMatchObject({ reason: 'keysUnavailable' });
+    });
+});
+
+describe('a named tenant\'s page', () => {
+    it('takes the same sign-in and allowed-admins check, and says nothing about which tenants exist to anyone else', async () => {
+        await addTenant(server, 'signin-co');
+        const asJson = (query: string, headers: Record<string, string> = {}) => admin(`?format=json&tenant=${query}`, { headers: { Accept: 'application/json', ...headers } });
+        // Not signed in, or not an allowed admin: the same answer for a tenant that exists and one that does not.
+        const outsiders: Record<string, string>[] = [{}, { Authorization: `Bearer ${await token({ oid: SOMEONE_ELSE })}` }];
+        for (const headers of outsiders) {
+            const [known, unknown] = [await asJson('signin-co', headers), await asJson('no-such-co', headers)];
+            expect(known.status).toBe(unknown.status);
+            expect([401, 403]).toContain(known.status);
+            expect(await known.text()).toBe(await unknown.text());
+        }
+        const allowed = { Authorization: `Bearer ${await token()}` };
+        const page = await asJson('signin-co', allowed);
+        expect(page.status).toBe(200);
+        expect((await page.json()).tenant).toEqual({ name: 'signin-co', state: 'active' });
+        expect((await asJson('no-such-co', allowed)).status).toBe(404);
+    });
+
+    it('brings the admin back to that tenant\'s page after the browser sign-in', async () => {
+        const started = await admin('?tenant=signin-co');
+        expect(started.status).toBe(302);
+        const location = new URL(started.headers.get('location')!);
+        const signInCookie = `scim_admin_signin=${cookie(started, 'scim_admin_signin')}`;
+        const signedIn = await postSignIn({ id_token: await token({ nonce: location.searchParams.get('nonce')! }), state: location.searchParams.get('state')! }, signInCookie);
+        expect(signedIn.status).toBe(303);
+        expect(signedIn.headers.get('location')).toBe(`${server.origin}/admin?tenant=signin-co`);
+        // A name that is not a tenant name never makes it into the cookie, so never into a redirect.
+        const odd = await admin(`?tenant=${encodeURIComponent('https://evil.example')}`);
+        expect(cookie(odd, 'scim_admin_signin')!.split('.')).toHaveLength(2);
     });
 });
 

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
+import { addTenant } from '../support/tenants';
 import { groupBody, patchBody, userBody } from '../reliability/support/resources';
 
 const run = promisify(execFile);
@@ -39,12 +40,19 @@ async function chromium(args: string[]): Promise<string> {
 
 describe.skipIf(!BROWSER)('the status page in headless Chromium', () => {
     let dom: string;
+    let tenantDom: string;
 
     beforeAll(async () => {
         profile = mkdtempSync(path.join(tmpdir(), 'scim-chromium-'));
         server = await startScimServer({ adminWithoutSignIn: true });
         await entraCycleWithFailures(server);
+        const tenant = await addTenant(server, 'browser-co');
+        for (const name of ['tenant.one@browser.example', 'tenant.two@browser.example']) {
+            expect((await server.request('POST', '/Users', userBody(name), {}, { as: tenant })).status).toBe(201);
+        }
+        expect((await server.request('GET', '/Users', undefined, {}, { as: { base: tenant.base, token: 'wrong' } })).status).toBe(401);
         dom = await chromium(['--window-size=412,900', '--dump-dom', `${server.origin}/admin`]);
+        tenantDom = await chromium(['--window-size=412,900', '--dump-dom', `${server.origin}/admin?tenant=browser-co`]);
     }, 120_000);
     afterAll(async () => {
         await server?.close();
@@ -61,6 +69,18 @@ describe.skipIf(!BROWSER)('the status page in headless Chromium', () => {
         expect(textOf(dom, 'count-create')).toMatch(/Creates\s*5\s*5/);
         expect(textOf(dom, 'count-disable')).toMatch(/Disables\s*1\s*1/);
         expect(textOf(dom, 'count-memberAdd')).toMatch(/Member adds\s*1\s*1/);
+    });
+
+    it('shows a named tenant\'s own page, linked from the default page\'s tenant list', () => {
+        expect(textOf(dom, 'tenants')).toBe('browser-co');
+        expect(dom).toContain('href="http://127.0.0.1');
+        expect(textOf(tenantDom, 'tenant-name')).toBe('browser-co');
+        expect(textOf(tenantDom, 'total-users')).toBe('2');
+        expect(textOf(tenantDom, 'last-status')).toBe('401');
+        expect(textOf(tenantDom, 'count-requests')).toMatch(/All requests\s*3\s*3/);
+        expect(textOf(tenantDom, 'warnings')).toContain('Entra\'s last request was refused (401)');
+        expect(tenantDom).toContain('<svg id="chart"');
+        expect(textOf(dom, 'total-users')).toBe('3'); // the default tenant's page does not count the tenant's users
     });
 
     it('draws the week as an inline SVG chart with this hour\'s bar stacked by outcome', () => {

@@ -9,6 +9,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runActivityCommand, type ActivityCommandIo } from '../../dev/activityCommand';
 import { startScimServer, type ScimTestServer } from '../support/scimServer';
+import { addTenant } from '../support/tenants';
 import { patchBody, userBody } from '../reliability/support/resources';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -116,21 +117,50 @@ describe('npm run activity', () => {
             [['--json=yes'], 'Option --json takes no value.'],
             [['--url', 'app.example/admin'], 'Not a URL: app.example/admin'],
             [['status'], "Unexpected argument 'status'."],
+            [['--tenant'], 'Option --tenant needs a value.'],
         ];
         for (const [argv, message] of cases) {
             const result = await run(argv, { port: 9 }); // nothing listens there: a request would fail with 1, not 2
             expect(result.code, argv.join(' ')).toBe(2);
-            expect(result.err).toEqual([message, 'Usage: npm run activity -- [--url <https://app/admin>] [--json]']);
+            expect(result.err).toEqual([message, 'Usage: npm run activity -- [--url <https://app/admin>] [--tenant <name>] [--json]']);
         }
         const both = await run([`--url=${local.origin}/admin`, '--json']);
         expect(both.code).toBe(0);
         expect(JSON.parse(both.out.join('\n')).hours).toHaveLength(168);
     });
 
+    it('prints a named tenant\'s summary with --tenant, and says so when there is no such tenant', async () => {
+        const tenant = await addTenant(local, 'cli-tenant');
+        expect((await local.request('POST', '/Users', userBody('cli.ten@tenant.example'), {}, { as: tenant })).status).toBe(201);
+        expect((await local.request('GET', '/Users', undefined, {}, { as: { base: tenant.base, token: 'wrong' } })).status).toBe(401);
+        const { code, out } = await run(['--tenant', 'cli-tenant']);
+        expect(code).toBe(0);
+        const text = out.join('\n');
+        expect(text).toMatch(/^Provisioning status of tenant cli-tenant as of /);
+        expect(text).toContain('Totals: 1 user (1 active), 0 groups');
+        expect(text).toMatch(/Last contact from Entra: .* answered 401/);
+        expect(text).toContain('npm run tenant -- rotate cli-tenant');
+        expect(text).toContain('Secret Token: a SHA-256 digest in the tenant\'s registry row');
+        // The default tenant's summary lists the tenant and does not count its requests.
+        const defaults = (await run([])).out.join('\n');
+        expect(defaults).toContain('Totals: 2 users (1 active), 0 groups');
+        expect(defaults).toMatch(/Tenants \(--tenant <name> for one\): .*cli-tenant/);
+
+        const json = await run(['--tenant=cli-tenant', '--json']);
+        expect(JSON.parse(json.out.join('\n')).tenant).toEqual({ name: 'cli-tenant', state: 'active' });
+        const missing = await run(['--tenant', 'no-such-tenant']);
+        expect(missing.code).toBe(1);
+        expect(missing.err).toEqual([`${local.origin} answered 404: No such tenant`, "No tenant named 'no-such-tenant' (npm run tenant -- list)."]);
+        const bad = await run(['--tenant', 'Not_A_Name'], { port: 9 });
+        expect(bad.code).toBe(2);
+        expect(bad.err[0]).toBe("Invalid tenant name 'Not_A_Name': use 3–40 lower-case letters, digits and hyphens.");
+    });
+
     it('runs every `npm run activity` line of docs/ as written', async () => {
         const docs = ['activity.md', 'operate.md', 'deploy.md'].map((name) => readFileSync(path.join(__dirname, '..', '..', 'docs', name), 'utf8')).join('\n');
         const lines = [...docs.matchAll(/npm run activity(?: -- ([^`#\n]*))?/g)].map((m) => (m[1] ?? '').trim());
         expect(lines.length).toBeGreaterThanOrEqual(4);
+        for (const server of [local, deployed]) await addTenant(server, 'contoso'); // the tenant the docs' --tenant line names
         for (const line of new Set(lines)) {
             const argv = line === '' ? [] : line.split(/\s+/).map((arg) => arg.replace('https://<app>/admin', `${deployed.origin}/admin`));
             const result = await run(argv, { token: () => sign(ADMIN) });

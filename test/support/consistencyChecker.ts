@@ -56,11 +56,16 @@ function findViolations(rows: Map<string, Row>): string[] {
     const tenants = new Map<string, Partitions>([['', DEFAULT_PARTITIONS]]);
     for (const entity of rows.values()) {
         const [tenant, rest] = entity.partitionKey.split('~');
+        const named = rest !== undefined && tenant !== undefined && isTenantName(tenant);
         if (entity.partitionKey === TENANTS_PARTITION) checkTenantRow(entity, violations);
-        else if (entity.partitionKey === ACTIVITY_PARTITION) violations.push(...activityRowViolations(entity));
-        else if (rest !== undefined && tenant !== undefined && isTenantName(tenant)) tenants.set(tenant, partitionsOf(tenant));
+        else if (entity.partitionKey === ACTIVITY_PARTITION || (named && rest === ACTIVITY_PARTITION)) {
+            violations.push(...activityRowViolations(entity));
+            // A named tenant's records exist only for a tenant in the registry (docs/activity.md, "Tenants").
+            if (named && !rows.has(`${TENANTS_PARTITION}|${tenantRowKey(tenant)}`)) violations.push(`${entity.partitionKey} ${entity.rowKey}: activity of a tenant not in the registry`);
+        }
+        if (named) tenants.set(tenant, partitionsOf(tenant));
     }
-    const known = new Set([TENANTS_PARTITION, ACTIVITY_PARTITION, ...[...tenants.values()].flatMap((p) => [p.users, p.groups])]);
+    const known = new Set([TENANTS_PARTITION, ...[...tenants.values()].flatMap((p) => [p.users, p.groups, p.activity])]);
     for (const entity of rows.values()) {
         if (!known.has(entity.partitionKey)) violations.push(`${entity.partitionKey} ${entity.rowKey}: unknown partition`);
     }
@@ -289,7 +294,7 @@ function checkEdge(
 }
 
 /**
- * The activity partition (docs/activity.md) holds counts, not resources: its rows must be one of its three
+ * An activity partition (docs/activity.md: `activity`, or a named tenant's `<tenant>~activity`) holds counts, not resources: its rows must be one of its three
  * kinds, with JSON where JSON belongs, and never refer to a resource by anything but an id.
  */
 function activityRowViolations(entity: Row): string[] {
