@@ -9,6 +9,7 @@
  *   disable <name>  refuse its token (every instance within SCIM_TOKEN_CACHE_SECONDS); its data stays
  *   enable <name>   accept its token again
  *   remove <name>   delete its data in bounded batches with a progress bar, then the tenant; rerun to resume
+ *   client <create|rotate|status> <name>   its own OAuth client (dev/tenantClientCommand.ts)
  *
  * Storage is the app's own setting: TABLES_CONNECTION_STRING (local, the same Azurite as `npm start`) or
  * TABLES_ENDPOINT with the admin's Azure identity. With KEY_VAULT_URL set, a tenant's token is the Key Vault secret
@@ -28,6 +29,7 @@ import { isTenantName, partitionsOf } from '../shared/store/keys';
 import { createTableResourceStore, type TableResourceStore } from '../shared/store/TableResourceStore';
 import { TenantExistsError, type TenantRecord, type TenantRegistry } from '../shared/store/TenantRegistry';
 import { generateToken } from './generateToken';
+import { runTenantClientCommand, TENANT_CLIENT_COMMANDS, type TenantClientCommand } from './tenantClientCommand';
 import { rotateToken } from './tokenCommand';
 
 export interface TenantCommandIo {
@@ -47,17 +49,19 @@ export interface TenantCommandIo {
 /** Rows a `remove` deletes per step: one page read, then ten transactions. */
 export const REMOVE_BATCH_ROWS = 1000;
 
-const COMMANDS = ['add', 'list', 'rotate', 'disable', 'enable', 'remove'] as const;
+const COMMANDS = ['add', 'list', 'rotate', 'disable', 'enable', 'remove', 'client'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const USAGE = [
     'Usage: npm run tenant -- <add|list|rotate|disable|enable|remove> [<name>] [--feed] [--app-url <url>]',
+    '       npm run tenant -- client <create|rotate|status> <name> [--app-url <url>]',
     '  add <name>      register a tenant; prints its change feed token and its Tenant URL and Secret Token once',
     '  list            every tenant and its state',
     '  rotate <name>   a new Secret Token for the tenant (--feed: a new change feed token)',
     '  disable <name>  refuse the tenant\'s token, keep its data',
     '  enable <name>   accept the tenant\'s token again',
     '  remove <name>   delete the tenant and all its data (resumable)',
+    '  client create|rotate|status <name>   the tenant\'s own OAuth client (client credentials; the secret is printed once)',
     'Tenant names: 3–40 lower-case letters, digits and hyphens.',
 ];
 
@@ -122,6 +126,11 @@ export async function runTenantCommand(argv: readonly string[], io: TenantComman
             return 1;
         }
         switch (command) {
+            case 'client':
+                return await runTenantClientCommand(parsed.clientCommand!, {
+                    env: io.env, out: io.out, err: io.err, registry, tenant: existing, vaultUrl, createSecretClient: io.createSecretClient,
+                    tenantUrl: tenantUrl(settings, io.env, parsed.appUrl, tenant), now: now(),
+                });
             case 'rotate': {
                 if (parsed.feed) return await rotateFeedToken(io, settings, registry, existing, parsed.appUrl, now());
                 let token: string;
@@ -155,7 +164,7 @@ export async function runTenantCommand(argv: readonly string[], io: TenantComman
             case 'remove':
                 await removeTenant(store, existing, io.progress ?? io.err);
                 io.out(`Tenant '${tenant}' removed.`);
-                for (const secret of [existing.secretName, existing.feedSecretName]) {
+                for (const secret of [existing.secretName, existing.feedSecretName, existing.clientSecretName]) {
                     if (secret !== undefined) io.err(`Its Key Vault secret '${secret}' is left in place (refused from now on: no tenant names it); delete it when you no longer need it.`);
                 }
                 return 0;
@@ -279,12 +288,19 @@ interface ParsedArguments {
     appUrl?: string;
     /** `rotate --feed`: the change feed token rather than the Secret Token. */
     feed: boolean;
+    /** `client <create|rotate|status> <name>`. */
+    clientCommand?: TenantClientCommand;
 }
 
 function parseArguments(argv: readonly string[]): ParsedArguments | string {
     const line = splitCommandLine(argv, ['app-url'], ['feed']);
     if (typeof line === 'string') return line;
     const { positional, options: { 'app-url': appUrl } } = line;
+    // `client <create|rotate|status> <name>`: the subcommand comes before the name.
+    const clientCommand = positional[0] === 'client' ? positional.splice(1, 1)[0] : undefined;
+    if (positional[0] === 'client' && !TENANT_CLIENT_COMMANDS.includes(clientCommand as TenantClientCommand)) {
+        return clientCommand === undefined ? 'Missing client command: npm run tenant -- client <create|rotate|status> <name>.' : `Unknown client command '${clientCommand}'.`;
+    }
     const [command, name, ...extra] = positional;
     if (!COMMANDS.includes(command as Command)) return command === undefined ? 'Missing command.' : `Unknown command '${command}'.`;
     if (command === 'list') {
@@ -295,7 +311,13 @@ function parseArguments(argv: readonly string[]): ParsedArguments | string {
     }
     if (extra.length > 0) return `Unexpected argument '${extra[0]}'.`;
     if (line.switches.has('feed') && command !== 'rotate') return '--feed goes with rotate only: npm run tenant -- rotate <name> --feed.';
-    return { command: command as Command, ...(name !== undefined ? { name } : {}), ...(appUrl !== undefined ? { appUrl } : {}), feed: line.switches.has('feed') };
+    return {
+        command: command as Command,
+        ...(name !== undefined ? { name } : {}),
+        ...(appUrl !== undefined ? { appUrl } : {}),
+        feed: line.switches.has('feed'),
+        ...(clientCommand !== undefined ? { clientCommand: clientCommand as TenantClientCommand } : {}),
+    };
 }
 
 async function main(): Promise<void> {

@@ -12,7 +12,7 @@ import { createAdminSignIn, type AdminSignIn, type AdminSignInDependencies } fro
 import { createTenantTokenVerifier, createTokenVerifier, type TokenVerifierDependencies } from './auth/createTokenVerifier';
 import { createOAuth, withAccessTokens, type OAuth, type OAuthDependencies } from './auth/oauth/createOAuth';
 import type { TenantTokenVerifier } from './auth/TenantTokenVerifier';
-import type { TokenVerifier } from './auth/TokenVerifier';
+import type { TokenVerifier, VerificationContext } from './auth/TokenVerifier';
 import { createTenantTokenStatusReader, createTokenStatusReader, type TokenStatusReport } from './auth/tokenStatusReader';
 import { readSettings, type Settings, type TokenKind } from './config';
 import type { EventQueue } from './feed/forwardChanges';
@@ -56,10 +56,11 @@ export interface App {
  */
 export interface Tenants {
     /**
-     * True if `token` is the Secret Token (or, `kind` 'feed', the change feed token) of the active tenant `name`;
+     * True if `token` is the Secret Token (or, `kind` 'feed', the change feed token) of the active tenant `name`, or,
+     * for its SCIM routes with OAuth on, an access token of its own client for its SCIM root (`context`);
      * false for a name no tenant can have.
      */
-    verify(name: string, token: string, kind?: TokenKind): Promise<boolean>;
+    verify(name: string, token: string, kind?: TokenKind, context?: VerificationContext): Promise<boolean>;
     /** The tenant's store, built on first use and kept (called only after `verify`, so only real tenants get one). */
     store(name: string): TableResourceStore;
     /** The token check itself (`forget` drops a tenant's cached row on this instance). */
@@ -70,12 +71,12 @@ export interface Tenants {
     tokenStatus(record: TenantRecord): Promise<TokenStatusReport>;
 }
 
-function tenantsOf(settings: Settings, store: TableResourceStore, options: AppOptions): Tenants {
-    const verifier = createTenantTokenVerifier(settings, store.tenantRegistry(), options.tokenVerifier);
+function tenantsOf(settings: Settings, store: TableResourceStore, options: AppOptions, oauth: OAuth | undefined): Tenants {
+    const verifier = createTenantTokenVerifier(settings, store.tenantRegistry(), options.tokenVerifier, oauth?.accessTokens);
     const stores = new Map<string, TableResourceStore>();
     return {
         verifier,
-        verify: async (name, token, kind) => isTenantName(name) && verifier.verify(name, token, kind),
+        verify: async (name, token, kind, context) => isTenantName(name) && verifier.verify(name, token, kind, context),
         exists: (name) => isTenantName(name) && verifier.exists(name),
         tokenStatus: createTenantTokenStatusReader(settings, options.tokenVerifier),
         store(name) {
@@ -112,8 +113,14 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
     useSchemaExtensions(settings.schemaExtensions);
     if (settings.schemaExtensions.length > 0) console.log(describeSchemaExtensions(settings));
     const activityStore = createActivityStoreFromSettings(settings.storage, settings.managedIdentityClientId);
-    const oauth = createOAuth(settings, options.oauth);
+    // A named tenant's token endpoint checks its client with the tenants' verifier, which needs the access-token
+    // check of `oauth` in turn: built just below, before any request.
+    const built: { tenants?: Tenants } = {};
+    const oauth = createOAuth(settings, options.oauth, {
+        verifyClient: async (name, clientId, clientSecret) => isTenantName(name) && built.tenants!.verifier.verifyClient(name, clientId, clientSecret),
+    });
     const store = createStoreFromSettings(settings.storage, settings.indexes, settings.managedIdentityClientId);
+    const tenants = (built.tenants = tenantsOf(settings, store, options, oauth));
     return {
         settings,
         // The Secret Token, or, with OAuth configured, either it or an access token (SecretOrAccessTokenVerifier).
@@ -133,7 +140,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
         tokenStatus: createTokenStatusReader(settings, options.tokenVerifier),
         adminSignIn: createAdminSignIn(settings.admin, options.adminSignIn),
         eventQueue: createEventQueue(settings.feed, settings.managedIdentityClientId),
-        tenants: tenantsOf(settings, store, options),
+        tenants,
     };
 }
 

@@ -9,11 +9,21 @@
  * than `cacheTtlMs`, so steady-state requests cost no storage request more than the default tenant's. A token
  * that matches nothing re-reads the row, unless it was read less than `mismatchRecheckMs` ago, so a rotated
  * token works at once and a freshly added tenant at once unless this instance refused its name in the last minute. A `disable` is seen by every instance within `cacheTtlMs`.
+ *
+ * A tenant's OAuth client (`npm run tenant -- client create <name>`, docs/operate.md "Tenants") is kept the same way:
+ * its client id in the row, its secret as a digest there (local) or a Key Vault secret of its own (Azure, the
+ * deployment's client secret rules). Its SCIM routes also take an access token from its own token endpoint: a
+ * local signature check (no storage, no Key Vault) plus the cached row, which must still be active and name the
+ * token's client; so a disable refuses its access tokens within `cacheTtlMs` too, exactly like its Secret Token.
  */
 import type { TokenKind } from '../config';
 import type { TenantRecord, TenantRegistry } from '../store/TenantRegistry';
-import { matchesDigest } from './tokenDigest';
-import type { TokenVerifier } from './TokenVerifier';
+import { looksLikeJwt, type AccessTokenVerifier } from './oauth/accessTokens';
+import { matchesDigest, tokenDigest } from './tokenDigest';
+import type { TokenVerifier, VerificationContext } from './TokenVerifier';
+
+/** What a tenant's row can hold a Key Vault secret for: its two tokens and its OAuth client secret. */
+export type TenantSecretKind = TokenKind | 'client';
 
 export interface TenantTokenVerifierOptions {
     registry: Pick<TenantRegistry, 'get'>;
@@ -21,7 +31,9 @@ export interface TenantTokenVerifierOptions {
     /** Minimum time between two re-reads of a tenant's row triggered by a token that matched nothing. Default 60 s. */
     mismatchRecheckMs?: number;
     /** The verifier of a Key Vault secret; undefined when the deployment has no Key Vault (then such tenants are refused). */
-    keyVaultVerifier?: (secretName: string) => TokenVerifier;
+    keyVaultVerifier?: (secretName: string, kind: TenantSecretKind) => TokenVerifier;
+    /** The access-token check when the deployment has OAuth on; undefined: tenants' routes take their Secret Token only. */
+    accessTokens?: AccessTokenVerifier;
     now?: () => number;
     log?: (line: string) => void;
 }
@@ -51,13 +63,27 @@ export class TenantTokenVerifier {
      * "Tenants") of the active tenant `tenant`. Each kind is checked against its own digest or secret only, so
      * neither token opens the other's routes. Never logs the token.
      */
-    async verify(tenant: string, presented: string, kind: TokenKind = 'scim'): Promise<boolean> {
+    async verify(tenant: string, presented: string, kind: TokenKind = 'scim', context?: VerificationContext): Promise<boolean> {
+        const accepts = (record: TenantRecord | undefined) => this.#accepts(tenant, record, presented, kind, context);
         let cached = this.#cache.get(tenant);
         if (!cached || this.#now() - cached.readAt >= this.#options.cacheTtlMs) cached = await this.#read(tenant);
-        if (await this.#accepts(cached.record, presented, kind)) return true;
+        if (await accepts(cached.record)) return true;
         // Read less than `mismatchRecheckMs` ago (just now, say): wrong tokens must not buy a read each.
         if (this.#now() - cached.readAt < (this.#options.mismatchRecheckMs ?? 60_000)) return false;
-        return this.#accepts((await this.#read(tenant)).record, presented, kind);
+        return accepts((await this.#read(tenant)).record);
+    }
+
+    /**
+     * True if `clientId` and `clientSecret` are the OAuth client of the active tenant `tenant` (its token endpoint,
+     * shared/auth/oauth/TokenEndpoint.ts). The same row cache and re-read rule as `verify`; the secret is checked
+     * even when the client id is wrong. Never logs either.
+     */
+    async verifyClient(tenant: string, clientId: string, clientSecret: string): Promise<boolean> {
+        let cached = this.#cache.get(tenant);
+        if (!cached || this.#now() - cached.readAt >= this.#options.cacheTtlMs) cached = await this.#read(tenant);
+        if (await this.#acceptsClient(cached.record, clientId, clientSecret)) return true;
+        if (this.#now() - cached.readAt < (this.#options.mismatchRecheckMs ?? 60_000)) return false;
+        return this.#acceptsClient((await this.#read(tenant)).record, clientId, clientSecret);
     }
 
     /**
@@ -83,26 +109,45 @@ export class TenantTokenVerifier {
         return entry;
     }
 
-    async #accepts(record: TenantRecord | undefined, presented: string, kind: TokenKind): Promise<boolean> {
+    async #accepts(tenant: string, record: TenantRecord | undefined, presented: string, kind: TokenKind, context: VerificationContext | undefined): Promise<boolean> {
         if (record?.state !== 'active') return false;
-        const { tokenDigest, secretName } = kind === 'feed'
-            ? { tokenDigest: record.feedTokenDigest, secretName: record.feedSecretName }
-            : { tokenDigest: record.tokenDigest, secretName: record.secretName };
-        if (tokenDigest !== undefined) {
-            const digest = Buffer.from(tokenDigest, 'hex');
+        // An access token of this tenant's client, for this tenant's SCIM root (never a feed route); anything else,
+        // and a JWT that is not one, goes on to the Secret Token check (as SecretOrAccessTokenVerifier does).
+        const accessTokens = this.#options.accessTokens;
+        if (kind === 'scim' && context !== undefined && accessTokens !== undefined && record.clientId !== undefined && looksLikeJwt(presented)
+            && (await accessTokens.verify(presented, context.scimBaseUrl, { tenant, clientId: record.clientId }))) {
+            return true;
+        }
+        const { digest, secretName } = kind === 'feed'
+            ? { digest: record.feedTokenDigest, secretName: record.feedSecretName }
+            : { digest: record.tokenDigest, secretName: record.secretName };
+        return this.#matches(presented, digest, secretName, kind);
+    }
+
+    async #acceptsClient(record: TenantRecord | undefined, clientId: string, clientSecret: string): Promise<boolean> {
+        if (record?.state !== 'active' || record.clientId === undefined) return false;
+        const isItsClient = matchesDigest(clientId, tokenDigest(record.clientId));
+        const secretMatches = await this.#matches(clientSecret, record.clientSecretDigest, record.clientSecretName, 'client');
+        return isItsClient && secretMatches;
+    }
+
+    /** `presented` against a digest in the row or, failing that, a Key Vault secret; neither: nothing matches. */
+    async #matches(presented: string, digestHex: string | undefined, secretName: string | undefined, kind: TenantSecretKind): Promise<boolean> {
+        if (digestHex !== undefined) {
+            const digest = Buffer.from(digestHex, 'hex');
             return digest.length === 32 && matchesDigest(presented, digest);
         }
         if (secretName !== undefined) {
-            const verifier = this.#keyVaultVerifierOf(secretName);
+            const verifier = this.#keyVaultVerifierOf(secretName, kind);
             return verifier !== undefined && verifier.verify(presented);
         }
         return false;
     }
 
-    #keyVaultVerifierOf(secretName: string): TokenVerifier | undefined {
+    #keyVaultVerifierOf(secretName: string, kind: TenantSecretKind): TokenVerifier | undefined {
         let verifier = this.#keyVaultVerifiers.get(secretName);
         if (!verifier) {
-            verifier = this.#options.keyVaultVerifier?.(secretName);
+            verifier = this.#options.keyVaultVerifier?.(secretName, kind);
             if (!verifier) {
                 // Once per process, not per request.
                 if (!this.#warnedNoVault) this.#options.log?.('SCIM token: a tenant keeps its token in Key Vault but KEY_VAULT_URL is not set; its requests are refused.');

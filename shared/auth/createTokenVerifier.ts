@@ -12,7 +12,8 @@ import { isB64Token } from './bearerToken';
 import { KeyVaultTokenVerifier, type SecretReader } from './KeyVaultTokenVerifier';
 import { managedIdentityCredential } from './managedIdentityCredential';
 import { StaticTokenVerifier } from './StaticTokenVerifier';
-import { TenantTokenVerifier } from './TenantTokenVerifier';
+import type { AccessTokenVerifier } from './oauth/accessTokens';
+import { TenantTokenVerifier, type TenantSecretKind } from './TenantTokenVerifier';
 import type { TenantRegistry } from '../store/TenantRegistry';
 import type { TokenVerifier } from './TokenVerifier';
 
@@ -75,26 +76,30 @@ export function createTokenVerifier(
 
 /**
  * The token check of named tenants: their registry rows, and with KEY_VAULT_URL set a Key Vault verifier per
- * tenant secret (same grace window and cache TTL as the default tenant's), all through one `SecretClient`.
+ * tenant secret (same grace window and cache TTL as the default tenant's; a tenant's OAuth client secret the
+ * deployment's client secret rules: SCIM_OAUTH_SECRET_GRACE_MINUTES, newest version unusable = refused), all
+ * through one `SecretClient`. `accessTokens`: the deployment's access-token check when OAuth is on.
  */
 export function createTenantTokenVerifier(
-    { token: settings, managedIdentityClientId }: Pick<Settings, 'token' | 'managedIdentityClientId'>,
+    { token: settings, managedIdentityClientId, oauth }: Pick<Settings, 'token' | 'managedIdentityClientId'> & Partial<Pick<Settings, 'oauth'>>,
     registry: Pick<TenantRegistry, 'get'>,
     deps: TokenVerifierDependencies = {},
+    accessTokens?: AccessTokenVerifier,
 ): TenantTokenVerifier {
     const log = deps.log ?? ((line: string) => console.warn(line));
     let secretClient: SecretReader | undefined;
     const keyVaultUrl = settings.keyVaultUrl;
     const keyVaultVerifier = keyVaultUrl === undefined
         ? undefined
-        : (secretName: string) => {
+        : (secretName: string, kind: TenantSecretKind) => {
             secretClient ??= secretClientOnFirstUse(keyVaultUrl, deps.credential ?? managedIdentityCredential(managedIdentityClientId), deps.secretClientOptions);
             return new KeyVaultTokenVerifier({
                 secretClient,
                 secretName,
-                graceWindowMs: settings.graceWindowMs,
+                graceWindowMs: kind === 'client' && oauth ? oauth.secretGraceWindowMs : settings.graceWindowMs,
                 cacheTtlMs: settings.cacheTtlMs,
                 log,
+                ...(kind === 'client' ? { label: 'OAuth client secret', whenNewestUnusable: 'refuse' as const } : {}),
                 ...(deps.now ? { now: deps.now } : {}),
             });
         };
@@ -102,6 +107,7 @@ export function createTenantTokenVerifier(
         registry,
         cacheTtlMs: settings.cacheTtlMs,
         log,
+        ...(accessTokens ? { accessTokens } : {}),
         ...(keyVaultVerifier ? { keyVaultVerifier } : {}),
         ...(deps.now ? { now: deps.now } : {}),
     });

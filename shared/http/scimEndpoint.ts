@@ -114,7 +114,7 @@ async function respond(
         await authenticate(
             request,
             tenant !== undefined
-                ? (token) => tenants.verify(tenant, token, audience)
+                ? (token) => tenants.verify(tenant, token, audience, { scimBaseUrl: baseUrl })
                 : audience === 'feed'
                   ? (token) => feedVerifier.verify(token)
                   : (token) => verifier.verify(token, { scimBaseUrl: baseUrl }),
@@ -143,7 +143,7 @@ async function respond(
 
 /**
  * The Secret Token or, with OAuth, an access token for this SCIM base URL (its audience). A named tenant's
- * routes accept only that tenant's Secret Token (OAuth clients per tenant are not built yet).
+ * routes accept that tenant's Secret Token or an access token from its own token endpoint (`/tenants/<tenant>/oauth/token`).
  */
 async function authenticate(request: HttpRequest, verify: (token: string) => Promise<boolean>): Promise<void> {
     const token = bearerToken(request.headers.get('authorization'));

@@ -9,7 +9,7 @@ import type { AppProvider } from '../app';
 import { describeError } from '../describeError';
 import { OAuthError } from '../auth/oauth/OAuthError';
 import { oauthErrorResponse, type TokenEndpointResponse } from '../auth/oauth/TokenEndpoint';
-import type { RouteDefinition } from './scimEndpoint';
+import { scimBaseUrl, type RouteDefinition } from './scimEndpoint';
 
 /** A token request is a few hundred bytes; with an Entra client assertion about 2 KB. */
 export const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
@@ -23,6 +23,8 @@ export function tokenRoute(options: { name: string; route: string }): RouteDefin
         let response: TokenEndpointResponse;
         try {
             const { oauth, settings } = await app();
+            // `tenants/{tenant}/oauth/token`: a named tenant's endpoint, whose tokens are for its own SCIM root.
+            const tenant = request.params.tenant;
             const declaredLength = Number(request.headers.get('content-length') ?? '0');
             const body = declaredLength > MAX_TOKEN_REQUEST_BYTES ? undefined : await request.text();
             if (body === undefined || Buffer.byteLength(body) > MAX_TOKEN_REQUEST_BYTES) {
@@ -35,7 +37,10 @@ export function tokenRoute(options: { name: string; route: string }): RouteDefin
                     contentType: request.headers.get('content-type') ?? undefined,
                     authorization: request.headers.get('authorization') ?? undefined,
                     body,
-                    scimBaseUrl: settings.publicBaseUrl ?? `${new URL(request.url).origin}/scim`,
+                    scimBaseUrl: tenant === undefined
+                        ? settings.publicBaseUrl ?? `${new URL(request.url).origin}/scim`
+                        : scimBaseUrl(settings.publicBaseUrl ?? request.url, tenant),
+                    ...(tenant !== undefined ? { tenant } : {}),
                 });
             }
         } catch (error) {

@@ -29,6 +29,14 @@ export interface TenantRecord {
      */
     feedTokenDigest?: string;
     feedSecretName?: string;
+    /**
+     * The tenant's OAuth client (`npm run tenant -- client create <name>`, docs/operate.md "Tenants"): its client id,
+     * and its secret kept like its Secret Token, a digest (local) or a Key Vault secret of its own (Azure, the
+     * deployment's client secret rules). None: its token endpoint refuses every client.
+     */
+    clientId?: string;
+    clientSecretDigest?: string;
+    clientSecretName?: string;
 }
 
 export class TenantExistsError extends Error {
@@ -123,5 +131,8 @@ function recordOf(entity: Entity): TenantRecord {
     if (typeof entity.secretName === 'string') record.secretName = entity.secretName;
     if (typeof entity.feedTokenDigest === 'string') record.feedTokenDigest = entity.feedTokenDigest;
     if (typeof entity.feedSecretName === 'string') record.feedSecretName = entity.feedSecretName;
+    if (typeof entity.clientId === 'string') record.clientId = entity.clientId;
+    if (typeof entity.clientSecretDigest === 'string') record.clientSecretDigest = entity.clientSecretDigest;
+    if (typeof entity.clientSecretName === 'string') record.clientSecretName = entity.clientSecretName;
     return record;
 }

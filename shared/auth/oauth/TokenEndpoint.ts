@@ -7,6 +7,11 @@
  *
  * Success is RFC 6749 §5.1 (`access_token`, `token_type`, `expires_in`, `Cache-Control: no-store`); every
  * failure an RFC 6749 §5.2 error. A token issued for an assertion never outlives the assertion.
+ *
+ * A named tenant's endpoint (`POST /tenants/<tenant>/oauth/token`, docs/operate.md "Tenants") is the same, with
+ * that tenant's client (its registry row, `TenantClients`) and a client secret only: its tokens carry its name
+ * and its SCIM root as audience, so they open its routes and no other. An unknown, disabled or removing tenant is
+ * `invalid_client`, the very answer a wrong secret gets.
  */
 import type { OAuthSettings } from '../../config';
 import type { TokenVerifier } from '../TokenVerifier';
@@ -26,6 +31,14 @@ export interface TokenEndpointRequest {
     body: string;
     /** The SCIM base URL tokens are issued for (their audience). */
     scimBaseUrl: string;
+    /** The named tenant whose endpoint this is (`/tenants/<tenant>/oauth/token`); absent for `/oauth/token`. */
+    tenant?: string;
+}
+
+/** The named tenants' OAuth clients (shared/auth/TenantTokenVerifier.ts). */
+export interface TenantClients {
+    /** True if `clientId` and `clientSecret` are the client of the active tenant `tenant`. */
+    verifyClient(tenant: string, clientId: string, clientSecret: string): Promise<boolean>;
 }
 
 export interface TokenEndpointResponse {
@@ -44,6 +57,8 @@ export interface TokenEndpointOptions {
     federation: FederatedAssertionVerifier | undefined;
     signingKeys: SigningKeys;
     limiter: FailedAuthenticationLimiter;
+    /** The named tenants' clients; undefined: every tenant's endpoint refuses (`invalid_client`). */
+    tenantClients?: TenantClients;
     now?: () => number;
 }
 
@@ -73,7 +88,7 @@ export class TokenEndpoint {
 
             const retryAfter = this.#options.limiter.retryAfterSeconds(client.clientId);
             if (retryAfter !== undefined) throw OAuthError.throttled(retryAfter);
-            const notAfter = await this.#authenticate(client);
+            const notAfter = request.tenant === undefined ? await this.#authenticate(client) : await this.#authenticateTenantClient(request.tenant, client);
             // An assertion within the clock leeway of its exp is valid, but a token cut to its remaining life
             // would be dead on arrival: refused like an expired one.
             if (notAfter === undefined || notAfter - this.#now() < 1000) {
@@ -85,10 +100,12 @@ export class TokenEndpoint {
             const now = this.#now();
             const expiresAt = Math.min(now + this.#options.settings.accessTokenLifetimeSeconds * 1000, notAfter);
             const accessToken = await issueAccessToken(this.#options.signingKeys, {
-                clientId: this.#options.settings.clientId,
+                // A tenant's client was just checked to be exactly this id.
+                clientId: request.tenant === undefined ? this.#options.settings.clientId : client.clientId,
                 scimBaseUrl: request.scimBaseUrl,
                 expiresAt,
                 ...(scopes ? { scopes } : {}),
+                ...(request.tenant !== undefined ? { tenant: request.tenant } : {}),
             }, now);
             return {
                 status: 200,
@@ -123,6 +140,16 @@ export class TokenEndpoint {
         // The secret is checked even for a wrong client id, so timing does not tell which of the two was wrong.
         const secretMatches = await secrets.verify(client.clientSecret);
         return isOurClient && secretMatches ? Number.POSITIVE_INFINITY : undefined;
+    }
+
+    /**
+     * A named tenant's client: its client secret only (workload identity federation stays the default tenant's),
+     * checked against its registry row. The proof of a secret has no end of its own.
+     */
+    async #authenticateTenantClient(tenant: string, client: ClientAuthentication): Promise<number | undefined> {
+        const clients = this.#options.tenantClients;
+        if (client.method === 'client_assertion' || clients === undefined) return undefined;
+        return (await clients.verifyClient(tenant, client.clientId, client.clientSecret)) ? Number.POSITIVE_INFINITY : undefined;
     }
 
     /** The scopes to grant: what was asked, if every one is allowed; all allowed ones if none was asked. */

@@ -7,6 +7,8 @@
  *           aud  the SCIM base URL (`https://<host>/scim`): a token is good for this endpoint only
  *           sub, client_id  the client (RFC 9068 §2.2: for the client credentials grant, sub is the client)
  *           iat, nbf, exp, jti, and `scope` when scopes are configured
+ *           tenant  a named tenant's tokens only (`/tenants/<tenant>/oauth/token`, docs/operate.md "Tenants"):
+ *                   its name; required on that tenant's routes and refused on the default's, beside the audience
  *
  * Checking one is local: the signature against a public key held in memory (signingKeys.ts), the one
  * algorithm, issuer, audience, type, and the times with at most 60 s of clock skew. `jose` does the
@@ -34,6 +36,14 @@ export interface AccessTokenGrant {
     /** When the token expires, milliseconds since the epoch (whole seconds are kept). */
     expiresAt: number;
     scopes?: string[];
+    /** The named tenant the token is for (its `tenant` claim); absent for the default tenant's tokens. */
+    tenant?: string;
+}
+
+/** What a token must name besides its audience: the tenant (none: the default's) and, for a tenant, its client. */
+export interface AccessTokenExpectations {
+    tenant?: string;
+    clientId?: string;
 }
 
 /** Signs one access token. Throws `SigningKeyUnavailableError` when the key cannot be used. */
@@ -51,6 +61,7 @@ export async function issueAccessToken(keys: SigningKeys, grant: AccessTokenGran
         exp: Math.floor(grant.expiresAt / 1000),
         jti: randomUUID(),
         ...(grant.scopes ? { scope: grant.scopes.join(' ') } : {}),
+        ...(grant.tenant !== undefined ? { tenant: grant.tenant } : {}),
     };
     const signingInput = `${encodeJson(header)}.${encodeJson(claims)}`;
     const signature = await signer.sign(new TextEncoder().encode(signingInput));
@@ -71,11 +82,14 @@ export class AccessTokenVerifier {
         this.#now = options.now ?? (() => Date.now());
     }
 
-    /** True if `token` is a valid access token for `scimBaseUrl`. Never throws for a bad token. */
-    async verify(token: string, scimBaseUrl: string): Promise<boolean> {
+    /**
+     * True if `token` is a valid access token for `scimBaseUrl` naming exactly `expected.tenant` (none: the
+     * default tenant's) and, when given, the client `expected.clientId`. Never throws for a bad token.
+     */
+    async verify(token: string, scimBaseUrl: string, expected: AccessTokenExpectations = {}): Promise<boolean> {
         if (!looksLikeJwt(token)) return false;
         try {
-            await jwtVerify(token, (header) => this.#keyFor(header), {
+            const { payload } = await jwtVerify(token, (header) => this.#keyFor(header), {
                 algorithms: [SIGNING_ALGORITHM],
                 typ: ACCESS_TOKEN_TYPE,
                 issuer: accessTokenIssuer(scimBaseUrl),
@@ -84,7 +98,7 @@ export class AccessTokenVerifier {
                 requiredClaims: ['iss', 'aud', 'sub', 'client_id', 'iat', 'nbf', 'exp', 'jti'],
                 currentDate: new Date(this.#now()),
             });
-            return true;
+            return payload.tenant === expected.tenant && (expected.clientId === undefined || payload.client_id === expected.clientId);
         } catch {
             return false; // any failure (signature, claims, unknown key) is just "not a valid token"
         }

@@ -22,7 +22,7 @@ import { FailedAuthenticationLimiter } from './FailedAuthenticationLimiter';
 import { FederatedAssertionVerifier } from './FederatedAssertionVerifier';
 import { SecretOrAccessTokenVerifier } from './SecretOrAccessTokenVerifier';
 import { InMemorySigningKeys, keyClientOnFirstUse, KeyVaultSigningKeys, type SigningKeys } from './signingKeys';
-import { TokenEndpoint } from './TokenEndpoint';
+import { TokenEndpoint, type TenantClients } from './TokenEndpoint';
 
 export interface OAuthDependencies {
     /** The Key Vault credential; tests inject a fake. Without it a managed identity is used. */
@@ -43,6 +43,7 @@ export interface OAuth {
 export function createOAuth(
     { oauth: settings, token: tokenSettings, managedIdentityClientId }: Pick<Settings, 'oauth' | 'token' | 'managedIdentityClientId'>,
     deps: OAuthDependencies = {},
+    tenantClients?: TenantClients,
 ): OAuth | undefined {
     if (settings === undefined) return undefined;
     const log = deps.log ?? ((line: string) => console.warn(line));
@@ -95,6 +96,7 @@ export function createOAuth(
             federation,
             signingKeys,
             limiter: new FailedAuthenticationLimiter({ now }),
+            ...(tenantClients ? { tenantClients } : {}),
             now,
         }),
         accessTokens: new AccessTokenVerifier(signingKeys, { now }),
