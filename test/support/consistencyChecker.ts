@@ -87,6 +87,11 @@ function checkTenantRow(entity: Row, violations: string[]): void {
     // The feed token: none (a row from before tenant feeds), or kept where the Secret Token is (digest or Key Vault).
     if (typeof entity.feedTokenDigest === 'string' && (typeof entity.feedSecretName === 'string' || typeof entity.tokenDigest !== 'string')) violations.push(`${where}: feed token digest beside a Key Vault token`);
     if (typeof entity.feedSecretName === 'string' && typeof entity.secretName !== 'string') violations.push(`${where}: feed token in Key Vault beside a local token`);
+    // The OAuth client: none, or a client id with exactly one secret source, kept where the Secret Token is.
+    const clientSecretSources = [entity.clientSecretDigest, entity.clientSecretName].filter((value) => typeof value === 'string').length;
+    if ((typeof entity.clientId === 'string' ? 1 : 0) !== clientSecretSources) violations.push(`${where}: OAuth client needs a client id and exactly one secret source`);
+    if (typeof entity.clientSecretDigest === 'string' && typeof entity.tokenDigest !== 'string') violations.push(`${where}: client secret digest beside a Key Vault token`);
+    if (typeof entity.clientSecretName === 'string' && typeof entity.secretName !== 'string') violations.push(`${where}: client secret in Key Vault beside a local token`);
 }
 
 /** The invariants of one tenant's two partitions (docs/storage.md, "Invariants"). */
