@@ -5,6 +5,7 @@
  * route, another tenant's endpoint, an unknown or disabled tenant) gets the very same 401 as a wrong credential.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueAccessToken } from '../../../shared/auth/oauth/accessTokens';
 import { GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from '../../../shared/scim/schemas';
 import { checkConsistency } from '../../support/consistencyChecker';
 import { basicCredentials, decodeJwt, requestToken, type TokenReply } from '../../support/oauth';
@@ -203,6 +204,27 @@ describe('every crossing is the same 401', () => {
         // Each still opens its own.
         expect((await call(`${acme.base}/Users`, acmeToken)).status).toBe(200);
         expect((await call(`${server.base}/Users`, defaultToken)).status).toBe(200);
+    });
+
+    it('requires the tenant claim beside the audience: signed by the app\'s own key, a mismatch either way is refused', async () => {
+        const keys = server.currentApp().oauth!.signingKeys;
+        const sign = (scimBaseUrl: string, clientId: string, tenant?: string) =>
+            issueAccessToken(keys, { clientId, scimBaseUrl, expiresAt: clock + 3_600_000, ...(tenant !== undefined ? { tenant } : {}) }, clock);
+        const wrong = (await call(`${acme.base}/Users`, 'not-a-token')).text;
+        const cases: [string, string][] = [
+            [`${acme.base}/Users`, await sign(acme.base, acmeClient.clientId)], // no tenant claim
+            [`${acme.base}/Users`, await sign(acme.base, acmeClient.clientId, 'globex-2')], // another tenant's name
+            [`${acme.base}/Users`, await sign(acme.base, globexClient.clientId, 'acme')], // another client
+            [`${server.base}/Users`, await sign(server.base, DEFAULT_CLIENT_ID, 'acme')], // the default's audience, a tenant's name
+        ];
+        for (const [url, token] of cases) {
+            const reply = await call(url, token);
+            expect(reply.status).toBe(401);
+            expect(reply.text).toBe(wrong);
+        }
+        // The control: the same signer, everything matching.
+        expect((await call(`${acme.base}/Users`, await sign(acme.base, acmeClient.clientId, 'acme'))).status).toBe(200);
+        expect((await call(`${server.base}/Users`, await sign(server.base, DEFAULT_CLIENT_ID))).status).toBe(200);
     });
 
     it('answers invalid_client with the same body for A\'s client at B\'s endpoint, unknown and impossible names, and a wrong secret', async () => {
