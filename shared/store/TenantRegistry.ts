@@ -47,6 +47,15 @@ export class TenantRegistry {
         return entity && recordOf(entity);
     }
 
+    /**
+     * Whether `name` may get activity rows: in the registry and not being removed (docs/activity.md, "Tenants").
+     * One point read; the recorder asks before each flush of the tenant.
+     */
+    async acceptsActivity(name: string): Promise<boolean> {
+        const state = (await this.get(name))?.state;
+        return state === 'active' || state === 'disabled';
+    }
+
     async list(): Promise<TenantRecord[]> {
         await this.table.ensureExists();
         const records: TenantRecord[] = [];
