@@ -216,7 +216,11 @@ describe('a tenant added before markers (a registry row, no marker)', () => {
         const logs: string[] = [];
         const { recorder, gate } = gatedRecorder(0, logs);
         recorder.record(request(), 'legacy-rr');
+        let firstFlush = 0;
+        const stopFirst = onStorageRequest(() => firstFlush++);
         await recorder.flush();
+        stopFirst();
+        expect(firstFlush).toBe(4 + 7); // docs/activity.md "Tenants": 7 more than a flush, once
         expect(gate.answers).toEqual([true, true, true]); // the flush's check, then before and after the marker's insert
         expect(await markerExists('legacy-rr')).toBe(true);
         expect((await server.currentApp().activityStore.forTenant('legacy-rr').hours('2000-01-01T00', '2100-01-01T00')).size).toBe(1);
