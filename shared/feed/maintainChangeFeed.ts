@@ -66,7 +66,8 @@ export const FEED_SHARE_MS = 10_000;
  * The default tenant's feed, then the named tenants in name order from where the last run stopped, wrapping
  * around, until the deadline or one full lap. Each feed gets at most `FEED_SHARE_MS` (the default the whole run
  * when there are no tenants, as before tenants). A tenant being removed is skipped (its rows are being deleted).
- * A tenant is done once its share ran; one the run's deadline cut short is where the next run starts. Work per
+ * A tenant is done once its share ran; one the run's deadline cut short is where the next run starts. A failure of
+ * the default feed does not keep the named tenants from their turn; the run then ends with that failure. Work per
  * run: bounded by the deadline and by one lap of the registry (⌈tenants/100⌉ range reads of it).
  */
 export async function maintainEveryChangeFeed(
@@ -96,7 +97,16 @@ export async function maintainEveryChangeFeed(
         batch = await tenants.listAfter('', perRead);
     }
     const shareEnd = () => (batch.length === 0 ? deadline : Math.min(deadline, clock() + FEED_SHARE_MS));
-    const result: EveryMaintenanceResult = await maintainChangeFeed(defaultFeed, queue, retentionDays, shareEnd(), now);
+    let result: EveryMaintenanceResult;
+    let defaultFailure: { error: unknown } | undefined;
+    try {
+        result = await maintainChangeFeed(defaultFeed, queue, retentionDays, shareEnd(), now);
+    } catch (error) {
+        if (batch.length === 0) throw error;
+        // The named tenants' streams are other partitions: they still get their turn, and the run fails at its end.
+        defaultFailure = { error };
+        result = { removed: 0 };
+    }
     if (batch.length === 0) return result;
 
     const summary: TenantsMaintenanceResult = { maintained: 0, forwarded: 0, removed: 0, behind: 0, failed: 0 };
@@ -104,6 +114,7 @@ export async function maintainEveryChangeFeed(
     let last = wrapped ? '' : start;
     const stop = async () => {
         await tenants.saveProgress(last);
+        if (defaultFailure) throw defaultFailure.error;
         return result;
     };
     for (;;) {

@@ -163,6 +163,29 @@ describe('the change feed timer over named tenants', () => {
         expect(await checkConsistency(fixture.connectionString, fixture.tableName)).toEqual([]);
     });
 
+    it('maintains the named tenants when the default feed fails, then fails the run with the default\'s error', async () => {
+        const fixture = storeOnFreshTable();
+        const acme = await register(fixture, 'acme');
+        await acme.create('User', 'a0', user('a0@example.com'), NOW);
+        const outage = new Error('the default feed is unavailable');
+        const failing: ForwardableFeed = {
+            page: () => Promise.reject(outage),
+            readCheckpoint: () => Promise.reject(outage),
+            saveCheckpoint: () => Promise.reject(outage),
+            removeExpired: () => Promise.reject(outage),
+        };
+        const visited: string[] = [];
+        const dayAhead = Date.now() + 24 * 60 * 60 * 1000;
+        await expect(maintainEveryChangeFeed({ defaultFeed: failing, tenants: tenantsOf(fixture, visited), queue: undefined, retentionDays: 0.5, deadline: Date.now() + 60_000, now: dayAhead }))
+            .rejects.toBe(outage);
+        expect(visited).toEqual(['acme']);
+        expect((await acme.changes.readPage('', 100)).events.map((event) => event.resourceId)).toEqual(['a0']); // its newest is kept
+        expect(await fixture.store.feedMaintenanceProgress().read()).toBe('');
+        // Without named tenants the failure is the run's at once, as before tenants.
+        const alone = storeOnFreshTable();
+        await expect(maintainEveryChangeFeed({ defaultFeed: failing, tenants: tenantsOf(alone), queue: undefined, retentionDays: 30, deadline: Date.now() + 60_000 })).rejects.toBe(outage);
+    });
+
     it('with no named tenants, maintains the default feed exactly as before (no tenants in the result)', async () => {
         const fixture = storeOnFreshTable();
         await fixture.store.create('User', 'solo', user('solo@example.com'), NOW);
