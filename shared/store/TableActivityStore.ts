@@ -8,8 +8,8 @@
  *
  * A batch goes in with one entity-group transaction: its hour rows and the totals row are replaced with
  * If-Match on the ETags just read (or inserted), its failures inserted; a named tenant's transaction also merges
- * its marker row (activityMarker.ts), so it fails whole once a remove has deleted that row. Two instances flushing at once: one
- * transaction fails with 412/409 and that instance reads again and retries. The totals row remembers the last
+ * its marker row (activityMarker.ts), so it fails whole once a remove has deleted that row. Two instances
+ * flushing at once: one transaction fails with 412/409 and that instance reads again and retries. The totals row remembers the last
  * batch number of each recent instance, so a transaction that committed but whose reply was lost is not added
  * a second time when it is retried.
  */
