@@ -182,11 +182,14 @@ export async function runTenantCommand(argv: readonly string[], io: TenantComman
 
 /**
  * Marks the tenant `removing` (its token is refused from then on, and a rerun knows to continue), deletes its
- * rows batch by batch, then its registry row. Interrupted anywhere, running it again finishes the job.
+ * activity marker before any other row (so a flush that found the tenant active just before cannot write rows
+ * back afterwards: docs/activity.md, "Tenants"), deletes its rows batch by batch, then its registry row.
+ * Interrupted anywhere, running it again finishes the job.
  */
 export async function removeTenant(defaultStore: TableResourceStore, tenant: TenantRecord, progress: (line: string) => void): Promise<number> {
     const registry = defaultStore.tenantRegistry();
     if (tenant.state !== 'removing') await registry.put({ ...tenant, state: 'removing' });
+    await registry.closeActivityRecords(tenant.name);
     const store = defaultStore.withPartitions(partitionsOf(tenant.name));
     const total = await store.countRows();
     let deleted = 0;

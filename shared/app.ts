@@ -133,7 +133,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): App {
             instanceId: randomUUID(),
             retentionMs: ACTIVITY_RETENTION_MS,
             // A tenant removed since its requests were counted gets no rows back (docs/activity.md, "Tenants").
-            tenantExists: async (name) => ['active', 'disabled'].includes((await store.tenantRegistry().get(name))?.state ?? 'none'),
+            tenantExists: (name) => store.tenantRegistry().acceptsActivity(name),
             ...(options.activityFlushIntervalMs !== undefined ? { flushIntervalMs: options.activityFlushIntervalMs } : {}),
         }),
         activityStore,

@@ -7,7 +7,10 @@
  * exists, so a made-up name never gets here. At most `MAX_TENANTS_BETWEEN_FLUSHES` named tenants are held between
  * two flushes; a request of one more tenant is not recorded (counted in `notRecorded`, logged once per flush). A
  * tenant's batch is stored only if the tenant still exists at flush time (`tenantExists`): a tenant being removed
- * gets no rows back.
+ * gets no rows back. That check alone leaves a race (a remove can finish between the check and the write), so the
+ * write itself requires the tenant's marker row, which a remove deletes first (shared/store/activityMarker.ts): a
+ * batch refused for want of it is dropped, logged with the tenant's name and count, and never retried. A tenant
+ * added before markers gets one here, on its first flush (`openLegacyTenant`).
  *
  * What can be lost: on a clean shutdown nothing (the host's terminate hook and the local host's Ctrl-C call
  * `close`, which flushes). On a crash, what this process counted since its last successful flush: at most
@@ -16,7 +19,7 @@
  */
 import { describeError } from '../describeError';
 import { outsideRequestCounts } from '../store/requestCounter';
-import type { ActivityBatch, ActivityStore } from './ActivityStore';
+import { TenantRecordsClosedError, type ActivityBatch, type ActivityStore } from './ActivityStore';
 import { failureOf, type FailureRecord } from './failures';
 import { addRequest, emptyHour, hourOf, mergeHours, type HourCounts, type HourKey } from './hourlyCounts';
 import { NO_CHANGE, type TotalsDelta } from '../scim/operations';
@@ -203,7 +206,7 @@ export class ActivityRecorder {
     private async flushTenant(tenant: string): Promise<void> {
         const counts = this.counts.get(tenant)!;
         const store = tenant === DEFAULT_TENANT ? this.store : this.store.forTenant(tenant);
-        if (tenant !== DEFAULT_TENANT && this.options.tenantExists && !(await this.options.tenantExists(tenant))) {
+        if (tenant !== DEFAULT_TENANT && !(await this.tenantExists(tenant))) {
             this.counts.delete(tenant); // removed (or being removed) since: its partition must not get rows back
             return;
         }
@@ -213,12 +216,51 @@ export class ActivityRecorder {
                 counts.outstanding = { instanceId: this.options.instanceId, sequence: ++this.sequence, ...counts.pending };
                 counts.pending = emptyActivity();
             }
-            await store.append(counts.outstanding);
+            if (!(await this.append(tenant, store, counts.outstanding))) {
+                this.log(`activity records: tenant '${tenant}' is being removed or gone; ${requestsIn(counts)} of its requests not stored.`);
+                this.counts.delete(tenant); // dropped for good: never retried
+                return;
+            }
             counts.outstanding = undefined;
             this.flushedSincePrune.add(tenant);
         }
         // A named tenant with nothing left is forgotten: the map holds only tenants with counts to store.
         if (tenant !== DEFAULT_TENANT && !counts.outstanding && isEmpty(counts.pending)) this.counts.delete(tenant);
+    }
+
+    /**
+     * Stores one batch; false if the tenant's records are closed (no marker row: nothing was written). A marker
+     * missing because the tenant is older than markers is created, once, and the batch written again.
+     */
+    private async append(tenant: string, store: ActivityStore, batch: ActivityBatch): Promise<boolean> {
+        for (let attempt = 1; ; attempt++) {
+            try {
+                await store.append(batch);
+                return true;
+            } catch (error) {
+                if (!(error instanceof TenantRecordsClosedError)) throw error;
+                if (attempt > 1 || !(await this.openLegacyTenant(tenant, store))) return false;
+            }
+        }
+    }
+
+    /** Without `tenantExists` every tenant is taken to exist (tests of the recorder alone). */
+    private async tenantExists(tenant: string): Promise<boolean> {
+        return this.options.tenantExists ? this.options.tenantExists(tenant) : true;
+    }
+
+    /**
+     * Gives a tenant added before markers its marker, unless it is being removed or gone. Checked before and after
+     * the insert: a remove that marked the tenant `removing` before the second check may have deleted the marker
+     * already, so the marker is taken back; a remove that starts after it deletes the marker itself. Either way no
+     * batch gets in after a remove's first step; a crash between insert and take-back leaves only a bare marker.
+     */
+    private async openLegacyTenant(tenant: string, store: ActivityStore): Promise<boolean> {
+        if (!(await this.tenantExists(tenant))) return false;
+        await store.openTenantRecords();
+        if (await this.tenantExists(tenant)) return true;
+        await store.closeTenantRecords();
+        return false;
     }
 
     private async pruneHourly(): Promise<void> {
@@ -243,6 +285,15 @@ export class ActivityRecorder {
 
 function emptyActivity(): UnflushedActivity {
     return { hours: new Map(), totals: NO_CHANGE, failures: [] };
+}
+
+/** Requests counted for a tenant and not stored: what a dropped tenant's log line says. */
+function requestsIn(counts: TenantCounts): number {
+    let requests = 0;
+    for (const part of counts.outstanding ? [counts.outstanding, counts.pending] : [counts.pending]) {
+        for (const hour of part.hours.values()) requests += hour.requests;
+    }
+    return requests;
 }
 
 function isEmpty(activity: UnflushedActivity): boolean {

@@ -26,13 +26,31 @@ export interface StoredTotals extends TotalsDelta {
     since: string;
 }
 
+/**
+ * A named tenant's records are closed: its marker row is absent (docs/activity.md, "Tenants"), because a remove
+ * deleted it or the tenant was added before markers. Nothing of the batch was written.
+ */
+export class TenantRecordsClosedError extends Error {
+    constructor() {
+        super('the tenant\'s activity records are closed (no marker row)');
+        this.name = 'TenantRecordsClosedError';
+    }
+}
+
 export interface ActivityStore {
     /**
      * Adds a batch to the stored hours and totals and stores its failures, all in one transaction. Idempotent:
      * adding a batch whose (instanceId, sequence) is already in is a no-op, so a retry after a lost reply never
-     * counts twice.
+     * counts twice. A named tenant's transaction also requires its marker row: without it nothing is written
+     * and `TenantRecordsClosedError` is thrown.
      */
     append(batch: ActivityBatch): Promise<void>;
+
+    /** A named tenant's records: creates its marker row (kept if there). For tenants added before markers. */
+    openTenantRecords(): Promise<void>;
+
+    /** A named tenant's records: deletes its marker row (fine if absent), after which no batch gets in. */
+    closeTenantRecords(): Promise<void>;
 
     /** The stored hours from `from` to `to` (both included), by hour. One range read. */
     hours(from: HourKey, to: HourKey): Promise<Map<HourKey, HourCounts>>;

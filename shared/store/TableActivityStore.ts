@@ -7,8 +7,9 @@
  *   f:<reversed time>:<instance>:<n> one row per recent failure, newest first (JSON `failure`)
  *
  * A batch goes in with one entity-group transaction: its hour rows and the totals row are replaced with
- * If-Match on the ETags just read (or inserted), its failures inserted. Two instances flushing at once: one
- * transaction fails with 412/409 and that instance reads again and retries. The totals row remembers the last
+ * If-Match on the ETags just read (or inserted), its failures inserted; a named tenant's transaction also merges
+ * its marker row (activityMarker.ts), so it fails whole once a remove has deleted that row. Two instances
+ * flushing at once: one transaction fails with 412/409 and that instance reads again and retries. The totals row remembers the last
  * batch number of each recent instance, so a transaction that committed but whose reply was lost is not added
  * a second time when it is retried.
  */
@@ -16,7 +17,8 @@ import type { TransactionAction } from '@azure/data-tables';
 import { failureFromJson, type FailureRecord } from '../activity/failures';
 import { emptyHour, hourFromJson, mergeHours, type HourCounts, type HourKey } from '../activity/hourlyCounts';
 import { addTotals } from '../activity/requestActivity';
-import type { ActivityBatch, ActivityStore, StoredTotals } from '../activity/ActivityStore';
+import { TenantRecordsClosedError, type ActivityBatch, type ActivityStore, type StoredTotals } from '../activity/ActivityStore';
+import { activityMarkerCheck, activityMarkerExists, deleteActivityMarker, insertActivityMarker } from './activityMarker';
 import { createEntityTable, MAX_TRANSACTION_OPERATIONS, type Entity, type EntityTable, type TableOptions } from './EntityTable';
 import {
     ACTIVITY_FAILURE_PREFIX,
@@ -35,7 +37,7 @@ import { statusCodeOf } from '../statusCodeOf';
 const MAX_APPEND_ATTEMPTS = 5;
 /** How long an instance's last batch number is remembered: far longer than any retry of a lost reply. */
 const APPLIED_MEMORY_MS = 24 * 3_600_000;
-/** A batch must fit one transaction with the totals row: hours + failures ≤ 99. */
+/** A batch must fit one transaction with the totals row: hours + failures ≤ 99 (one fewer with a named tenant's marker check). */
 export const MAX_BATCH_ROWS = MAX_TRANSACTION_OPERATIONS - 1;
 
 export function createTableActivityStore(options: TableOptions, extra: { allowInsecureConnection?: boolean } = {}): ActivityStore {
@@ -53,15 +55,25 @@ export class TableActivityStore implements ActivityStore {
     constructor(
         private readonly table: EntityTable,
         private readonly partition: string = ACTIVITY_PARTITION,
+        /** A named tenant's partition: every transaction requires its marker row. */
+        private readonly named = false,
     ) {}
 
     /** The same table's records of a named tenant: its own partition, its own hours, totals and failures. */
     forTenant(tenant: string): ActivityStore {
-        return new TableActivityStore(this.table, partitionsOf(tenant).activity);
+        return new TableActivityStore(this.table, partitionsOf(tenant).activity, true);
+    }
+
+    async openTenantRecords(): Promise<void> {
+        if (this.named) await insertActivityMarker(this.table, this.partition);
+    }
+
+    async closeTenantRecords(): Promise<void> {
+        if (this.named) await deleteActivityMarker(this.table, this.partition);
     }
 
     async append(batch: ActivityBatch): Promise<void> {
-        if (batch.hours.size + batch.failures.length > MAX_BATCH_ROWS) throw new Error('activity batch too large for one transaction');
+        if (batch.hours.size + batch.failures.length + (this.named ? 1 : 0) > MAX_BATCH_ROWS) throw new Error('activity batch too large for one transaction');
         await this.table.ensureExists();
         for (let attempt = 1; ; attempt++) {
             const totals = await this.readTotals();
@@ -70,7 +82,8 @@ export class TableActivityStore implements ActivityStore {
             const stored = await this.table.readMany(this.partition, hourKeys.map(activityHourRowKey), ['counts']);
             const storedByKey = new Map(stored.map((entity) => [String(entity.rowKey), entity]));
             const now = Date.now();
-            const actions: TransactionAction[] = [];
+            // First, so that a missing marker is the operation that fails (and nothing else is tried).
+            const actions: TransactionAction[] = this.named ? [activityMarkerCheck(this.partition)] : [];
             for (const [hour, counts] of batch.hours) {
                 const rowKey = activityHourRowKey(hour);
                 const existing = storedByKey.get(rowKey);
@@ -88,8 +101,11 @@ export class TableActivityStore implements ActivityStore {
                 return;
             } catch (error) {
                 const status = statusCodeOf(error);
+                // 404 in a named tenant's partition: its marker is gone (a remove began), or a row read above was
+                // pruned meanwhile (then read again, like a 412). Nothing of the batch was written either way.
+                if (status === 404 && this.named && !(await activityMarkerExists(this.table, this.partition))) throw new TenantRecordsClosedError();
                 // 412 / 409 on a row another instance wrote meanwhile: read again and add to what is there now.
-                if ((status !== 412 && status !== 409) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
+                if ((status !== 412 && status !== 409 && !(status === 404 && this.named)) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
                 await sleep(Math.random() * 50 * attempt);
             }
         }

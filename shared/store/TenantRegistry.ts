@@ -8,7 +8,8 @@
  */
 import type { TableEntity, TransactionAction } from '@azure/data-tables';
 import type { EntityTable, Entity } from './EntityTable';
-import { prefixRange, TENANTS_PARTITION, tenantRowKey } from './keys';
+import { partitionsOf, prefixRange, TENANTS_PARTITION, tenantRowKey } from './keys';
+import { deleteActivityMarker, insertActivityMarker } from './activityMarker';
 import { statusCodeOf } from '../statusCodeOf';
 
 export type TenantState = 'active' | 'disabled' | 'removing';
@@ -54,6 +55,15 @@ export class TenantRegistry {
         return entity && recordOf(entity);
     }
 
+    /**
+     * Whether `name` may get activity rows: in the registry and not being removed (docs/activity.md, "Tenants").
+     * One point read; the recorder asks before each flush of the tenant.
+     */
+    async acceptsActivity(name: string): Promise<boolean> {
+        const state = (await this.get(name))?.state;
+        return state === 'active' || state === 'disabled';
+    }
+
     async list(): Promise<TenantRecord[]> {
         await this.table.ensureExists();
         const records: TenantRecord[] = [];
@@ -79,9 +89,14 @@ export class TenantRegistry {
         return tenants.length > limit ? { tenants: shown, nextAfter: shown[shown.length - 1]!.name } : { tenants: shown };
     }
 
-    /** Adds a tenant; `TenantExistsError` if the name is taken (also by a tenant being removed). */
+    /**
+     * Adds a tenant; `TenantExistsError` if the name is taken (also by a tenant being removed: callers check the
+     * name first, as `npm run tenant -- add` does). Its activity marker comes first (activityMarker.ts): a crash
+     * between the two leaves only a marker, which the next `add` of the name keeps.
+     */
     async add(record: TenantRecord): Promise<void> {
         await this.table.ensureExists();
+        await insertActivityMarker(this.table, partitionsOf(record.name).activity);
         try {
             await this.table.submit([['create', rowOf(record)]]);
         } catch (error) {
@@ -109,6 +124,14 @@ export class TenantRegistry {
             if (records.length >= limit) break;
         }
         return records.slice(0, limit);
+    }
+
+    /**
+     * Deletes the tenant's activity marker: from then on no activity batch can be written for it, whatever a flush
+     * read in the registry before (docs/activity.md, "Tenants"). `remove`'s first step after marking the tenant `removing`.
+     */
+    async closeActivityRecords(name: string): Promise<void> {
+        await deleteActivityMarker(this.table, partitionsOf(name).activity);
     }
 
     async delete(name: string): Promise<void> {

@@ -226,6 +226,14 @@ export function activityHourRowKey(hour: string): string {
 export const ACTIVITY_TOTALS_ROW_KEY = 'totals';
 
 /**
+ * A named tenant's marker row in its own `<tenant>~activity` partition (docs/activity.md, "Tenants"): `add` creates
+ * it before the registry row, `remove` deletes it before any other row, and every activity transaction of the
+ * tenant merges it (`activityMarkerCheck`), so once it is gone no batch can write a row there. The default tenant's
+ * partition has none.
+ */
+export const ACTIVITY_TENANT_MARKER_ROW_KEY = 'tenant';
+
+/**
  * `f:<reversed time>:<instance>:<n>`: one row per recent failure. The time is reversed (a large constant minus
  * the milliseconds) so the newest failures come first and "the last 20" is the first page of one range read.
  */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActivityRecorder } from '../../shared/activity/ActivityRecorder';
 import { createTableActivityStore } from '../../shared/store/TableActivityStore';
-import { ACTIVITY_PARTITION, eventRowKey, FEED_HEAD_ROW_KEY, GROUPS_PARTITION, TENANTS_PARTITION, USERS_PARTITION, memberEdgeRowKey, partitionsOf, tenantRowKey, memberOfEdgeRowKey, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
+import { ACTIVITY_PARTITION, ACTIVITY_TENANT_MARKER_ROW_KEY, eventRowKey, FEED_HEAD_ROW_KEY, GROUPS_PARTITION, TENANTS_PARTITION, USERS_PARTITION, memberEdgeRowKey, partitionsOf, tenantRowKey, memberOfEdgeRowKey, resourceRowKey, uniqueNameRowKey } from '../../shared/store/keys';
 import { checkConsistency } from '../support/consistencyChecker';
 import { NOW, group, storeOnFreshTable, user } from './storeFixture';
 
@@ -89,6 +89,20 @@ describe('checkConsistency', () => {
             `${ACTIVITY_PARTITION} ${FEED_HEAD_ROW_KEY}: unknown activity row`,
             `${ACTIVITY_PARTITION} h:2026-01-01T00: hour row without counts`,
             `${ACTIVITY_PARTITION} user:alice@example.com: unknown activity row`,
+        ]);
+    });
+
+    it('accepts a named tenant\'s activity marker, not one in the default\'s records, and flags a marker of a tenant not in the registry', async () => {
+        const { store, raw, tableName, connectionString } = storeOnFreshTable();
+        await store.tenantRegistry().add({ name: 'marked', state: 'active', created: new Date(NOW).toISOString(), tokenDigest: '00'.repeat(32) });
+        expect((await raw.getEntity(partitionsOf('marked').activity, ACTIVITY_TENANT_MARKER_ROW_KEY)).rowKey).toBe(ACTIVITY_TENANT_MARKER_ROW_KEY);
+        expect(await checkConsistency(connectionString, tableName)).toEqual([]);
+
+        await raw.createEntity({ partitionKey: ACTIVITY_PARTITION, rowKey: ACTIVITY_TENANT_MARKER_ROW_KEY });
+        await raw.createEntity({ partitionKey: partitionsOf('unlisted').activity, rowKey: ACTIVITY_TENANT_MARKER_ROW_KEY });
+        expect((await checkConsistency(connectionString, tableName)).sort()).toEqual([
+            `${ACTIVITY_PARTITION} ${ACTIVITY_TENANT_MARKER_ROW_KEY}: tenant marker in the default tenant's records`,
+            `unlisted~activity ${ACTIVITY_TENANT_MARKER_ROW_KEY}: activity of a tenant not in the registry`,
         ]);
     });
 });

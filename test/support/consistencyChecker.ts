@@ -12,6 +12,7 @@ import {
     ACTIVITY_FAILURE_PREFIX,
     ACTIVITY_HOUR_PREFIX,
     ACTIVITY_PARTITION,
+    ACTIVITY_TENANT_MARKER_ROW_KEY,
     ACTIVITY_TOTALS_ROW_KEY,
     DEFAULT_PARTITIONS,
     FEED_HEAD_ROW_KEY,
@@ -59,8 +60,8 @@ function findViolations(rows: Map<string, Row>): string[] {
         const named = rest !== undefined && tenant !== undefined && isTenantName(tenant);
         if (entity.partitionKey === TENANTS_PARTITION) checkTenantRow(entity, violations);
         else if (entity.partitionKey === ACTIVITY_PARTITION || (named && rest === ACTIVITY_PARTITION)) {
-            violations.push(...activityRowViolations(entity));
-            // A named tenant's records exist only for a tenant in the registry (docs/activity.md, "Tenants").
+            violations.push(...activityRowViolations(entity, named));
+            // A named tenant's records, its marker included, exist only for a tenant in the registry (docs/activity.md, "Tenants").
             if (named && !rows.has(`${TENANTS_PARTITION}|${tenantRowKey(tenant)}`)) violations.push(`${entity.partitionKey} ${entity.rowKey}: activity of a tenant not in the registry`);
         }
         if (named) tenants.set(tenant, partitionsOf(tenant));
@@ -300,10 +301,12 @@ function checkEdge(
 
 /**
  * An activity partition (docs/activity.md: `activity`, or a named tenant's `<tenant>~activity`) holds counts, not resources: its rows must be one of its three
- * kinds, with JSON where JSON belongs, and never refer to a resource by anything but an id.
+ * kinds (and a named tenant's marker), with JSON where JSON belongs, and never refer to a resource by anything but an id.
  */
-function activityRowViolations(entity: Row): string[] {
+function activityRowViolations(entity: Row, named: boolean): string[] {
     const where = `${entity.partitionKey} ${entity.rowKey}`;
+    // A named tenant's marker (keys.ts `ACTIVITY_TENANT_MARKER_ROW_KEY`): no properties of its own; the default tenant has none.
+    if (entity.rowKey === ACTIVITY_TENANT_MARKER_ROW_KEY) return named ? [] : [`${where}: tenant marker in the default tenant's records`];
     const json = (property: string) => {
         try {
             return typeof JSON.parse(String(entity[property])) === 'object';
