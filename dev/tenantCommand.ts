@@ -3,7 +3,7 @@
  *
  *   add <name>      register a tenant; prints its change feed URL and token, then its Tenant URL and Secret Token
  *                   as the last two lines, once
- *   list            every tenant with its state and where its tokens are checked
+ *   list            every tenant with its state, where its tokens are checked and its OAuth client id
  *   rotate <name>   a new Secret Token (Key Vault: a new secret version, the previous one kept for the grace window);
  *                   with --feed, a new change feed token instead (or the first, for a tenant added before tenant feeds)
  *   disable <name>  refuse its token (every instance within SCIM_TOKEN_CACHE_SECONDS); its data stays
@@ -56,7 +56,7 @@ const USAGE = [
     'Usage: npm run tenant -- <add|list|rotate|disable|enable|remove> [<name>] [--feed] [--app-url <url>]',
     '       npm run tenant -- client <create|rotate|status> <name> [--app-url <url>]',
     '  add <name>      register a tenant; prints its change feed token and its Tenant URL and Secret Token once',
-    '  list            every tenant and its state',
+    '  list            every tenant: its state, where its tokens are kept, its OAuth client id',
     '  rotate <name>   a new Secret Token for the tenant (--feed: a new change feed token)',
     '  disable <name>  refuse the tenant\'s token, keep its data',
     '  enable <name>   accept the tenant\'s token again',
@@ -83,7 +83,7 @@ export async function runTenantCommand(argv: readonly string[], io: TenantComman
         if (command === 'list') {
             const tenants = await registry.list();
             if (tenants.length === 0) io.out('No tenants.');
-            for (const tenant of tenants) io.out(`${tenant.name}  ${tenant.state}  created ${tenant.created}  ${describeTokenSource(tenant)}  ${describeFeedTokenSource(tenant)}`);
+            for (const tenant of tenants) io.out(`${tenant.name}  ${tenant.state}  created ${tenant.created}  ${describeTokenSource(tenant)}  ${describeFeedTokenSource(tenant)}  ${describeOAuthClient(tenant)}`);
             return 0;
         }
         const tenant = name!;
@@ -230,6 +230,11 @@ function describeFeedTokenSource(tenant: TenantRecord): string {
     if (tenant.feedSecretName !== undefined) return `feed token in Key Vault secret '${tenant.feedSecretName}'`;
     if (tenant.feedTokenDigest !== undefined) return 'feed token digest stored locally';
     return `no feed token (rotate ${tenant.name} --feed creates one)`;
+}
+
+/** The tenant's OAuth client id (not a secret: Entra's admin enters it beside the secret), or that it has none. */
+function describeOAuthClient(tenant: TenantRecord): string {
+    return tenant.clientId === undefined ? 'no OAuth client' : `OAuth client ${tenant.clientId}`;
 }
 
 /**

@@ -88,8 +88,8 @@ describe('npm run tenant: local tenants (digest in the registry)', () => {
         await run(['disable', 'fabrikam']);
         const { code, out } = await run(['list']);
         expect(code).toBe(0);
-        expect(out).toContain('fabrikam  disabled  created 2026-03-01T09:00:00.000Z  token digest stored locally  feed token digest stored locally');
-        expect(out).toContain('contoso  active  created 2026-03-01T09:00:00.000Z  token digest stored locally  feed token digest stored locally');
+        expect(out).toContain('fabrikam  disabled  created 2026-03-01T09:00:00.000Z  token digest stored locally  feed token digest stored locally  no OAuth client');
+        expect(out).toContain('contoso  active  created 2026-03-01T09:00:00.000Z  token digest stored locally  feed token digest stored locally  no OAuth client');
         for (const command of ['rotate', 'disable', 'enable', 'remove']) expect((await run([command, 'nobody'])).code).toBe(1);
     });
 
@@ -161,7 +161,7 @@ describe('npm run tenant: the change feed token of a tenant (docs/feed.md, "Tena
         expect(await check.verify('feedco', secretToken, 'feed')).toBe(false);
         expect(await check.verify('feedco', feedToken, 'scim')).toBe(false);
         expect(await check.verify('feedco', secretToken, 'scim')).toBe(true);
-        expect((await run(['list'])).out).toContain('feedco  active  created 2026-03-01T09:00:00.000Z  token digest stored locally  feed token digest stored locally');
+        expect((await run(['list'])).out).toContain('feedco  active  created 2026-03-01T09:00:00.000Z  token digest stored locally  feed token digest stored locally  no OAuth client');
 
         const rotated = await run(['rotate', 'feedco', '--feed']);
         expect(rotated.code).toBe(0);
@@ -184,7 +184,7 @@ describe('npm run tenant: the change feed token of a tenant (docs/feed.md, "Tena
         const registry = defaultStore().tenantRegistry();
         const { feedTokenDigest: _dropped, ...withoutFeed } = (await registry.get('oldco'))!;
         await registry.put(withoutFeed);
-        expect((await run(['list'])).out).toContain('oldco  active  created 2026-03-01T09:00:00.000Z  token digest stored locally  no feed token (rotate oldco --feed creates one)');
+        expect((await run(['list'])).out).toContain('oldco  active  created 2026-03-01T09:00:00.000Z  token digest stored locally  no feed token (rotate oldco --feed creates one)  no OAuth client');
         const created = await run(['rotate', 'oldco', '--feed']);
         expect(created.code).toBe(0);
         expect(created.err.join('\n')).toContain("Created the first change feed token of tenant 'oldco'; until now its feed answered 401");
@@ -210,7 +210,7 @@ describe('npm run tenant: the change feed token of a tenant (docs/feed.md, "Tena
         // Never a Secret Token's secret name: `scim-tenant-<name>-feed` would be tenant `<name>-feed`'s.
         expect(feedSecretNameOf('acme')).not.toBe(secretNameOf('acme-feed'));
         expect((await stubSecretClient(stub).getSecret(feedSecretNameOf('vaultfeed'))).value).toBe(feedToken);
-        expect((await run(['list'], vault())).out).toContain(`vaultfeed  active  created 2026-03-01T09:00:00.000Z  token in Key Vault secret '${secretNameOf('vaultfeed')}'  feed token in Key Vault secret '${feedSecretNameOf('vaultfeed')}'`);
+        expect((await run(['list'], vault())).out).toContain(`vaultfeed  active  created 2026-03-01T09:00:00.000Z  token in Key Vault secret '${secretNameOf('vaultfeed')}'  feed token in Key Vault secret '${feedSecretNameOf('vaultfeed')}'  no OAuth client`);
         const check = verifier(vault());
         expect(await check.verify('vaultfeed', feedToken, 'feed')).toBe(true);
         expect(await check.verify('vaultfeed', secretToken, 'feed')).toBe(false);

@@ -100,6 +100,16 @@ describe('a tenant\'s own client (npm run tenant -- client …)', () => {
         expect(again.err.join('\n')).toContain('already has OAuth client');
     });
 
+    it('list names each tenant\'s client id (or none), never a secret', async () => {
+        const { code, out } = await runTenant(server, ['list']);
+        expect(code).toBe(0);
+        expect(out.find((line) => line.startsWith('acme  '))).toMatch(new RegExp(`  OAuth client ${acmeClient.clientId}$`));
+        expect(out.find((line) => line.startsWith('globex-2  '))).toMatch(new RegExp(`  OAuth client ${globexClient.clientId}$`));
+        expect(out.join('\n')).not.toContain(acmeClient.clientSecret);
+        const plain = await addTenant(server, 'plainco');
+        expect((await runTenant(server, ['list'])).out.find((line) => line.startsWith(`${plain.name}  `))).toMatch(/ {2}no OAuth client$/);
+    });
+
     it('status names the client and where its secret is, never a secret', async () => {
         const { code, out, err } = await runTenant(server, ['client', 'status', 'acme']);
         expect(code).toBe(0);
