@@ -3,13 +3,13 @@
  * shared Azurite: the operation index is parsed from the SDK's message text, so a change in that text must
  * fail here rather than turn uniqueness clashes into 500s.
  */
-import { createServer } from 'node:net';
 import { TableClient } from '@azure/data-tables';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../shared/scim/storeErrors';
 import { statusCodeOf } from '../../shared/statusCodeOf';
 import { asStoreError, failedOperationIndex, isTransientStorageFailure } from '../../shared/store/storageErrors';
 import { testConnectionString, testTableName } from '../support/tables';
+import { unusedPort } from '../support/unusedPort';
 
 const client = TableClient.fromConnectionString(testConnectionString(), testTableName('errors'), { allowInsecureConnection: true });
 
@@ -113,11 +113,3 @@ describe('failedOperationIndex', () => {
         expect(failedOperationIndex(null)).toBeUndefined();
     });
 });
-
-async function unusedPort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    await new Promise((resolve) => server.close(resolve));
-    return typeof address === 'object' && address ? address.port : 1;
-}

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { readIndexConfiguration } from '../../shared/scim/attributeIndexes';
 import { countStorageRequests, emptyStorageRequestCounts } from '../../shared/store/requestCounter';
 import { createTableResourceStore } from '../../shared/store/TableResourceStore';
 import { checkConsistency } from '../support/consistencyChecker';
 import { LATER, NOW, collect, storeErrorOf, storeOnFreshTable, user } from './storeFixture';
+import { unusedPort } from '../support/unusedPort';
 
 const { store, tableName, connectionString } = storeOnFreshTable();
 
@@ -217,11 +217,3 @@ describe('storage faults', () => {
         }
     });
 });
-
-async function unusedPort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    await new Promise((resolve) => server.close(resolve));
-    return typeof address === 'object' && address ? address.port : 1;
-}
