@@ -18,7 +18,7 @@ import type { EventDraft } from '../feed/events';
 import { StoreError } from '../scim/storeErrors';
 import { statusCodeOf } from '../statusCodeOf';
 import { EntityTable } from './EntityTable';
-import { jsonChunks, jsonForStorage, MAX_ATTRIBUTES_JSON_LENGTH } from './entities';
+import { chunkedProperties, joinedProperties, jsonForStorage, MAX_ATTRIBUTES_JSON_LENGTH } from './entities';
 import { eventRowKey, FEED_HEAD_ROW_KEY } from './keys';
 import { failedOperationIndex } from './storageErrors';
 
@@ -152,21 +152,12 @@ export function eventRow(partitionKey: string, position: number, event: EventDra
         const { attributes, ...rest } = event;
         json = jsonForStorage({ ...rest, attributesOmitted: Object.keys(attributes) });
     }
-    const chunks = jsonChunks(json);
-    const row: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey, rowKey: eventRowKey(position), dataChunks: chunks.length };
-    chunks.forEach((chunk, index) => (row[`data${index}`] = chunk));
-    return row;
+    return { partitionKey, rowKey: eventRowKey(position), ...chunkedProperties('data', json) };
 }
 
 /** The draft stored in an event row. */
 export function eventDraftOf(row: Record<string, unknown>): EventDraft {
-    const count = Number(row.dataChunks ?? 0);
-    let json = '';
-    for (let index = 0; index < count; index++) {
-        const chunk = row[`data${index}`];
-        json += typeof chunk === 'string' ? chunk : '';
-    }
-    return JSON.parse(json) as EventDraft;
+    return JSON.parse(joinedProperties(row, 'data')) as EventDraft;
 }
 
 function sleep(ms: number): Promise<void> {

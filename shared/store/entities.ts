@@ -181,10 +181,28 @@ function chunkAttributes(attributes: ScimResource): { attributesChunks: number }
     if (json.length > MAX_ATTRIBUTES_JSON_LENGTH) {
         throw new StoreError('tooLarge', 'The resource is too large to store');
     }
-    const chunks: Record<`attributes${number}`, string> = {};
+    return chunkedProperties('attributes', json) as { attributesChunks: number } & Record<`attributes${number}`, string>;
+}
+
+/**
+ * JSON text as the properties of a row: `<name>Chunks` (how many) and `<name>0`, `<name>1`, … (resource
+ * attributes, event drafts); `joinedProperties` reads it back.
+ */
+export function chunkedProperties(name: string, json: string): Record<string, string | number> {
     const parts = jsonChunks(json);
-    parts.forEach((part, index) => (chunks[`attributes${index}`] = part));
-    return { attributesChunks: parts.length, ...chunks };
+    const properties: Record<string, string | number> = { [`${name}Chunks`]: parts.length };
+    parts.forEach((part, index) => (properties[`${name}${index}`] = part));
+    return properties;
+}
+
+export function joinedProperties(row: Record<string, unknown>, name: string): string {
+    const count = Number(row[`${name}Chunks`] ?? 0);
+    let json = '';
+    for (let index = 0; index < count; index++) {
+        const chunk = row[`${name}${index}`];
+        json += typeof chunk === 'string' ? chunk : '';
+    }
+    return json;
 }
 
 /**
@@ -196,7 +214,7 @@ export function jsonForStorage(value: unknown): string {
 }
 
 /** Splits JSON text into string properties of at most 30,000 UTF-16 units, never inside a surrogate pair; at least one. */
-export function jsonChunks(json: string): string[] {
+function jsonChunks(json: string): string[] {
     const chunks: string[] = [];
     for (let start = 0; start < json.length || chunks.length === 0; ) {
         let end = Math.min(start + CHUNK_LENGTH, json.length);
@@ -214,13 +232,7 @@ function isHighSurrogate(code: number): boolean {
 
 /** The attributes JSON of a resource row, joined from its chunks. */
 export function attributesOf(row: Record<string, unknown>): ScimResource {
-    const count = Number(row.attributesChunks ?? 0);
-    let json = '';
-    for (let index = 0; index < count; index++) {
-        const chunk = row[`attributes${index}`];
-        json += typeof chunk === 'string' ? chunk : '';
-    }
-    return JSON.parse(json) as ScimResource;
+    return JSON.parse(joinedProperties(row, 'attributes')) as ScimResource;
 }
 
 /** `attributes`: the row's attributes when the caller has them (it just built the row from them), else read from the row. */
